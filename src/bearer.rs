@@ -1,0 +1,133 @@
+//! Bearer token extraction from the `Authorization` header (RFC 6750 §2.1).
+//!
+//! This module knows only the header syntax: it turns request headers into the token text,
+//! or a [`BearerError`] that says precisely what was wrong.
+//!
+//! ```
+//! use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
+//! use bearer_guard::bearer::{extract, BearerError};
+//!
+//! let mut headers = HeaderMap::new();
+//! assert_eq!(extract(&headers), Err(BearerError::Missing));
+//! headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer abc.def-ghi"));
+//! assert_eq!(extract(&headers), Ok("abc.def-ghi"));
+//! ```
+
+use http::header::{HeaderMap, AUTHORIZATION};
+
+/// Why no bearer token could be taken from a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BearerError {
+    /// The request has no `Authorization` header.
+    #[error("no Authorization header")]
+    Missing,
+    /// The `Authorization` header uses another scheme (e.g. `Basic`).
+    #[error("the Authorization header does not use the Bearer scheme")]
+    OtherScheme,
+    /// The scheme is `Bearer` but no token follows it.
+    #[error("the Bearer token is empty")]
+    Empty,
+    /// The token is not a single RFC 6750 `b64token`, or the header is not visible ASCII.
+    #[error("the Bearer token is malformed")]
+    Malformed,
+    /// The request carries more than one `Authorization` header.
+    #[error("more than one Authorization header")]
+    Multiple,
+}
+
+/// Takes the bearer token from the `Authorization` header.
+///
+/// The scheme name is matched case-insensitively; exactly one space separates it from the
+/// token, which must be a non-empty RFC 6750 `b64token`
+/// (`1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`).
+pub fn extract(headers: &HeaderMap) -> Result<&str, BearerError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = values.next().ok_or(BearerError::Missing)?;
+    if values.next().is_some() {
+        return Err(BearerError::Multiple);
+    }
+    parse(value.as_bytes())
+}
+
+/// Parses one `Authorization` header value as `Bearer <b64token>`.
+///
+/// ```
+/// use bearer_guard::bearer::{parse, BearerError};
+/// assert_eq!(parse(b"bearer tok"), Ok("tok"));
+/// assert_eq!(parse(b"Basic dXNlcjpwYXNz"), Err(BearerError::OtherScheme));
+/// assert_eq!(parse(b"Bearer a b"), Err(BearerError::Malformed));
+/// ```
+pub fn parse(value: &[u8]) -> Result<&str, BearerError> {
+    const SCHEME: &[u8] = b"bearer";
+    let scheme_len = value
+        .iter()
+        .position(|&b| b == b' ')
+        .unwrap_or(value.len());
+    let (scheme, rest) = value.split_at(scheme_len);
+    if !scheme.eq_ignore_ascii_case(SCHEME) {
+        return Err(BearerError::OtherScheme);
+    }
+    // `rest` is either empty or starts with the separating space.
+    let token = rest.strip_prefix(b" ").unwrap_or(rest);
+    if token.iter().all(|&b| b == b' ' || b == b'\t') {
+        return Err(BearerError::Empty);
+    }
+    if !is_b64token(token) {
+        return Err(BearerError::Malformed);
+    }
+    // b64token is ASCII, so this cannot fail; map defensively anyway.
+    std::str::from_utf8(token).map_err(|_| BearerError::Malformed)
+}
+
+fn is_b64token(token: &[u8]) -> bool {
+    let body_len = token
+        .iter()
+        .rposition(|&b| b != b'=')
+        .map_or(0, |last| last + 1);
+    let (body, padding) = token.split_at(body_len);
+    !body.is_empty()
+        && padding.iter().all(|&b| b == b'=')
+        && body
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn accepts_the_rfc_syntax() {
+        assert_eq!(parse(b"Bearer mF_9.B5f-4.1JqM"), Ok("mF_9.B5f-4.1JqM"));
+        assert_eq!(parse(b"BEARER x"), Ok("x"));
+        assert_eq!(parse(b"Bearer abc=="), Ok("abc=="));
+        assert_eq!(parse(b"Bearer a+/~"), Ok("a+/~"));
+    }
+
+    #[test]
+    fn rejects_each_malformation_distinctly() {
+        assert_eq!(parse(b"Bearer"), Err(BearerError::Empty));
+        assert_eq!(parse(b"Bearer "), Err(BearerError::Empty));
+        assert_eq!(parse(b"Bearer    "), Err(BearerError::Empty));
+        assert_eq!(parse(b"Bearer  tok"), Err(BearerError::Malformed));
+        assert_eq!(parse(b"Bearer tok "), Err(BearerError::Malformed));
+        assert_eq!(parse(b"Bearer a b"), Err(BearerError::Malformed));
+        assert_eq!(parse(b"Bearer ="), Err(BearerError::Malformed));
+        assert_eq!(parse(b"Bearer a=b"), Err(BearerError::Malformed));
+        assert_eq!(parse(b"Bearer a,b"), Err(BearerError::Malformed));
+        assert_eq!(parse("Bearer é".as_bytes()), Err(BearerError::Malformed));
+        assert_eq!(parse(b"Bearertok"), Err(BearerError::OtherScheme));
+        assert_eq!(parse(b"Basic abc"), Err(BearerError::OtherScheme));
+        assert_eq!(parse(b""), Err(BearerError::OtherScheme));
+    }
+
+    #[test]
+    fn several_headers_are_refused() {
+        let mut headers = HeaderMap::new();
+        headers.append(AUTHORIZATION, HeaderValue::from_static("Bearer a"));
+        headers.append(AUTHORIZATION, HeaderValue::from_static("Bearer b"));
+        assert_eq!(extract(&headers), Err(BearerError::Multiple));
+    }
+}

@@ -1,0 +1,268 @@
+//! Verified claims and the scopes they grant.
+//!
+//! A validator puts one [`Claims`] into the request extensions. It is an `Arc` inside, so
+//! cloning it (as extractors do) costs a reference count, not a copy of the claim map.
+//!
+//! ```
+//! use bearer_guard::Claims;
+//! use serde_json::json;
+//!
+//! let claims = Claims::from_value(json!({
+//!     "iss": "https://issuer.example", "sub": "alice", "aud": ["api", "other"],
+//!     "exp": 1900000000, "scope": "read write", "tenant": "acme"
+//! })).unwrap();
+//! assert_eq!(claims.subject(), Some("alice"));
+//! assert!(claims.audiences().any(|a| a == "api"));
+//! assert!(claims.scopes().contains("write"));
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Mine { sub: String, tenant: String }
+//! let mine: Mine = claims.deserialize().unwrap();
+//! assert_eq!(mine.tenant, "acme");
+//! ```
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The verified claims of an access token: standard claims by accessor, every claim by name,
+/// and the whole set as any `serde::Deserialize` type.
+#[derive(Debug, Clone)]
+pub struct Claims(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    map: Map<String, Value>,
+    scopes: Scopes,
+}
+
+impl Claims {
+    /// Wraps a claim set, reading scopes from `scope` (space-delimited string) or, when absent,
+    /// `scp` (array or string).
+    pub fn new(map: Map<String, Value>) -> Self {
+        let scopes = Scopes::from_claims(&map, None);
+        Claims(Arc::new(Inner { map, scopes }))
+    }
+
+    /// Like [`Claims::new`], reading scopes from the claim named `scope_claim` only.
+    pub fn with_scope_claim(map: Map<String, Value>, scope_claim: &str) -> Self {
+        let scopes = Scopes::from_claims(&map, Some(scope_claim));
+        Claims(Arc::new(Inner { map, scopes }))
+    }
+
+    /// Builds claims from a JSON value, which must be an object.
+    pub fn from_value(value: Value) -> Option<Self> {
+        match value {
+            Value::Object(map) => Some(Self::new(map)),
+            _ => None,
+        }
+    }
+
+    fn str_claim(&self, name: &str) -> Option<&str> {
+        self.0.map.get(name).and_then(Value::as_str)
+    }
+
+    fn time_claim(&self, name: &str) -> Option<i64> {
+        let v = self.0.map.get(name)?;
+        v.as_i64().or_else(|| {
+            v.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.floor() as i64)
+        })
+    }
+
+    /// `iss`: the issuer.
+    pub fn issuer(&self) -> Option<&str> {
+        self.str_claim("iss")
+    }
+
+    /// `sub`: the subject (the user, or the client for client-credentials tokens).
+    pub fn subject(&self) -> Option<&str> {
+        self.str_claim("sub")
+    }
+
+    /// `aud`: the audiences, whether the claim is a string or an array.
+    pub fn audiences(&self) -> impl Iterator<Item = &str> {
+        let (single, many) = match self.0.map.get("aud") {
+            Some(Value::String(s)) => (Some(s.as_str()), None),
+            Some(Value::Array(a)) => (None, Some(a.iter().filter_map(Value::as_str))),
+            _ => (None, None),
+        };
+        single.into_iter().chain(many.into_iter().flatten())
+    }
+
+    /// `exp`: expiry, in seconds since the Unix epoch.
+    pub fn expires_at(&self) -> Option<i64> {
+        self.time_claim("exp")
+    }
+
+    /// `iat`: issue time, in seconds since the Unix epoch.
+    pub fn issued_at(&self) -> Option<i64> {
+        self.time_claim("iat")
+    }
+
+    /// `nbf`: not-before time, in seconds since the Unix epoch.
+    pub fn not_before(&self) -> Option<i64> {
+        self.time_claim("nbf")
+    }
+
+    /// `jti`: the token's unique identifier.
+    pub fn jwt_id(&self) -> Option<&str> {
+        self.str_claim("jti")
+    }
+
+    /// `client_id`: the OAuth client the token was issued to (RFC 9068, RFC 7662).
+    pub fn client_id(&self) -> Option<&str> {
+        self.str_claim("client_id")
+    }
+
+    /// The scopes granted by the token.
+    pub fn scopes(&self) -> &Scopes {
+        &self.0.scopes
+    }
+
+    /// One claim by name.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.map.get(name)
+    }
+
+    /// The whole claim set.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0.map
+    }
+
+    /// The claim set as your own type.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.0.map)
+    }
+}
+
+impl serde::Serialize for Claims {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.map.serialize(s)
+    }
+}
+
+/// A set of OAuth scopes (RFC 6749 §3.3).
+///
+/// ```
+/// use bearer_guard::Scopes;
+/// let s = Scopes::parse("read  write");
+/// assert!(s.contains("read") && s.contains_all(["read", "write"]));
+/// assert!(!s.contains_any(["admin"]));
+/// assert_eq!(s.len(), 2);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scopes(Vec<String>);
+
+impl Scopes {
+    /// Parses a space-delimited scope string; empty parts are skipped.
+    pub fn parse(s: &str) -> Self {
+        let mut v: Vec<String> = s
+            .split(' ')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        Scopes(v)
+    }
+
+    /// Reads scopes from a claim set: the claim `name` if given, else `scope` and then `scp`.
+    /// A string claim is space-delimited; an array claim holds one scope per string element.
+    pub fn from_claims(claims: &Map<String, Value>, name: Option<&str>) -> Self {
+        let value = match name {
+            Some(n) => claims.get(n),
+            None => claims.get("scope").or_else(|| claims.get("scp")),
+        };
+        match value {
+            Some(Value::String(s)) => Self::parse(s),
+            Some(Value::Array(items)) => {
+                let mut v: Vec<String> = items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .flat_map(|s| s.split(' '))
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                Scopes(v)
+            }
+            _ => Scopes::default(),
+        }
+    }
+
+    /// Whether `scope` is granted.
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0
+            .binary_search_by(|s| s.as_str().cmp(scope))
+            .is_ok()
+    }
+
+    /// Whether every scope in `scopes` is granted.
+    pub fn contains_all<I, S>(&self, scopes: I) -> bool
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        scopes.into_iter().all(|s| self.contains(s.as_ref()))
+    }
+
+    /// Whether at least one scope in `scopes` is granted.
+    pub fn contains_any<I, S>(&self, scopes: I) -> bool
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        scopes.into_iter().any(|s| self.contains(s.as_ref()))
+    }
+
+    /// The scopes, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// How many distinct scopes there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no scope is granted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn scope_string_and_scp_array() {
+        let s = Scopes::from_claims(&map(json!({"scope": "a b"})), None);
+        assert!(s.contains_all(["a", "b"]));
+        let s = Scopes::from_claims(&map(json!({"scp": ["a", "b"]})), None);
+        assert!(s.contains_all(["a", "b"]));
+        let s = Scopes::from_claims(&map(json!({"scp": "a b"})), None);
+        assert!(s.contains_all(["a", "b"]));
+        let s = Scopes::from_claims(&map(json!({"roles": ["x"], "scope": "a"})), Some("roles"));
+        assert!(s.contains("x") && !s.contains("a"));
+        let s = Scopes::from_claims(&map(json!({"scope": 5})), None);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn audience_string_or_array() {
+        let c = Claims::new(map(json!({"aud": "x"})));
+        assert_eq!(c.audiences().collect::<Vec<_>>(), ["x"]);
+        let c = Claims::new(map(json!({"aud": ["x", 3, "y"]})));
+        assert_eq!(c.audiences().collect::<Vec<_>>(), ["x", "y"]);
+    }
+}

@@ -1,0 +1,62 @@
+//! Which cryptography library verifies signatures.
+//!
+//! jsonwebtoken offers two backends, passed through as this crate's features `aws_lc_rs` and
+//! `rust_crypto`. bearer-guard always names its backend explicitly, so enabling both features
+//! is fine (jsonwebtoken's own process-wide default would refuse that).
+
+use jsonwebtoken::crypto::CryptoProvider;
+use jsonwebtoken::{Algorithm, DecodingKey};
+
+#[cfg(not(any(feature = "aws_lc_rs", feature = "rust_crypto")))]
+compile_error!("bearer-guard needs a crypto backend: enable feature `aws_lc_rs` or `rust_crypto`");
+
+/// A signature-verification backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// aws-lc-rs (feature `aws_lc_rs`).
+    #[cfg(feature = "aws_lc_rs")]
+    AwsLc,
+    /// RustCrypto crates (feature `rust_crypto`).
+    #[cfg(feature = "rust_crypto")]
+    RustCrypto,
+}
+
+impl Default for Backend {
+    /// `AwsLc` when its feature is on (it is the faster one, see BENCHMARKS.md), else
+    /// `RustCrypto`.
+    fn default() -> Self {
+        #[cfg(feature = "aws_lc_rs")]
+        {
+            Backend::AwsLc
+        }
+        #[cfg(not(feature = "aws_lc_rs"))]
+        {
+            Backend::RustCrypto
+        }
+    }
+}
+
+impl Backend {
+    pub(crate) fn provider(self) -> &'static CryptoProvider {
+        match self {
+            #[cfg(feature = "aws_lc_rs")]
+            Backend::AwsLc => &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+            #[cfg(feature = "rust_crypto")]
+            Backend::RustCrypto => &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+        }
+    }
+
+    /// Verifies `signature` over `message`. `Err(())` if the key cannot be used with `alg`;
+    /// `Ok(false)` if the signature does not verify.
+    pub(crate) fn verify(
+        self,
+        alg: Algorithm,
+        key: &DecodingKey,
+        message: &[u8],
+        signature: &Vec<u8>,
+    ) -> Result<bool, ()> {
+        let verifier = (self.provider().verifier_factory)(&alg, key).map_err(|_| ())?;
+        Ok(verifier.verify(message, signature).is_ok())
+    }
+}

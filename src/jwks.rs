@@ -1,0 +1,623 @@
+//! Signing keys: a parsed JWK Set ([`KeySet`], RFC 7517) and the cache that fetches and
+//! refreshes it from the issuer ([`JwksCache`]).
+//!
+//! Readers take an `Arc` snapshot of the current key set without locking; a refresh swaps in a
+//! new one. Refreshes are single-flight (one fetch however many requests need it), an unknown
+//! `kid` causes at most one re-fetch per cooldown, and when the issuer is down or sends garbage
+//! the last good key set keeps serving.
+//!
+//! ```
+//! use bearer_guard::KeySet;
+//! let set = KeySet::from_json(br#"{"keys":[
+//!   {"kty":"OKP","crv":"Ed25519","kid":"k1","alg":"EdDSA","use":"sig",
+//!    "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+//!   {"kty":"XYZ","kid":"future-key-type"}
+//! ]}"#).unwrap();
+//! assert_eq!(set.len(), 1); // keys of unsupported types are skipped
+//! ```
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::fetch::{self, FetchError, Limits};
+
+/// The kind of a public key, as far as signature verification is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Rsa,
+    P256,
+    P384,
+    Ed25519,
+    Hmac,
+}
+
+impl KeyKind {
+    /// Whether a key of this kind may verify tokens signed with `alg`.
+    pub(crate) fn fits(self, alg: Algorithm) -> bool {
+        use Algorithm::*;
+        matches!(
+            (self, alg),
+            (KeyKind::Rsa, RS256 | RS384 | RS512 | PS256 | PS384 | PS512)
+                | (KeyKind::P256, ES256)
+                | (KeyKind::P384, ES384)
+                | (KeyKind::Ed25519, EdDSA)
+                | (KeyKind::Hmac, HS256 | HS384 | HS512)
+        )
+    }
+}
+
+/// One verification key with the constraints its JWK put on it.
+#[derive(Debug)]
+pub(crate) struct Key {
+    pub kind: KeyKind,
+    /// The JWK's `alg`, if it named a signature algorithm; `Err` if it named something else.
+    pub alg: Option<Result<Algorithm, ()>>,
+    /// `false` if `use` is not `sig` or `key_ops` lacks `verify`.
+    pub for_verify: bool,
+    pub decoding: DecodingKey,
+}
+
+impl Key {
+    /// Whether this key may verify a token whose header says `alg`.
+    pub(crate) fn accepts(&self, alg: Algorithm) -> bool {
+        self.for_verify
+            && self.kind.fits(alg)
+            && match self.alg {
+                None => true,
+                Some(Ok(own)) => own == alg,
+                Some(Err(())) => false,
+            }
+    }
+
+    /// A symmetric key for HS256/384/512 from a shared secret.
+    pub(crate) fn hmac(secret: &[u8]) -> Self {
+        Key {
+            kind: KeyKind::Hmac,
+            alg: None,
+            for_verify: true,
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+}
+
+/// Why a JWK Set document was refused as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwksError {
+    /// Not a JSON object with a `keys` array.
+    #[error("not a JWK Set: {0}")]
+    NotAKeySet(String),
+    /// Fetching the document failed.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// A refresh failed (the reason is the fetch or parse error); the last good keys, if any,
+    /// are still served.
+    #[error("the key set could not be refreshed: {0}")]
+    Refresh(String),
+}
+
+/// A parsed JWK Set: the usable public signature keys of an issuer, by `kid`.
+#[derive(Debug, Default)]
+pub struct KeySet {
+    by_kid: HashMap<String, Arc<Key>>,
+    without_kid: Vec<Arc<Key>>,
+    skipped: usize,
+}
+
+/// The result of looking a key up for a token.
+pub(crate) enum Lookup {
+    Found(Arc<Key>),
+    /// The `kid` is not in the set (or, without `kid`, no single key fits).
+    Unknown,
+    /// A key exists but may not verify this token.
+    Mismatch,
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: String,
+    kid: Option<String>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    key_ops: Option<Vec<String>>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+impl KeySet {
+    /// Parses a JWK Set document. Keys of unsupported types, private or symmetric keys, and
+    /// malformed members are skipped (see [`KeySet::skipped`]); only a document that is not a
+    /// key set at all is an error.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, JwksError> {
+        #[derive(Deserialize)]
+        struct Doc {
+            keys: Vec<Value>,
+        }
+        let doc: Doc =
+            serde_json::from_slice(bytes).map_err(|e| JwksError::NotAKeySet(e.to_string()))?;
+        let mut set = KeySet::default();
+        for member in doc.keys {
+            match parse_jwk(member) {
+                Some((kid, key)) => set.insert(kid, Arc::new(key)),
+                None => set.skipped += 1,
+            }
+        }
+        Ok(set)
+    }
+
+    fn insert(&mut self, kid: Option<String>, key: Arc<Key>) {
+        match kid {
+            Some(kid) => {
+                // The first key with a given kid wins; a duplicate is ambiguous and skipped.
+                if self.by_kid.contains_key(&kid) {
+                    self.skipped += 1;
+                } else {
+                    self.by_kid.insert(kid, key);
+                }
+            }
+            None => self.without_kid.push(key),
+        }
+    }
+
+    /// How many usable keys the set holds.
+    pub fn len(&self) -> usize {
+        self.by_kid.len() + self.without_kid.len()
+    }
+
+    /// Whether the set holds no usable key.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many members of the document were skipped (unsupported, malformed, duplicate kid).
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+
+    /// The key ids in the set.
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.by_kid.keys().map(String::as_str)
+    }
+
+    /// Whether a key with this `kid` is present.
+    pub fn contains(&self, kid: &str) -> bool {
+        self.by_kid.contains_key(kid)
+    }
+
+    /// Finds the key for a token with header `kid` and `alg`.
+    pub(crate) fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
+        match kid {
+            Some(kid) => match self.by_kid.get(kid) {
+                Some(key) if key.accepts(alg) => Lookup::Found(key.clone()),
+                Some(_) => Lookup::Mismatch,
+                None => Lookup::Unknown,
+            },
+            None => {
+                // Without a kid, accept only an unambiguous choice: exactly one key in the
+                // whole set fits the algorithm.
+                let mut fitting = self
+                    .by_kid
+                    .values()
+                    .chain(self.without_kid.iter())
+                    .filter(|k| k.accepts(alg));
+                match (fitting.next(), fitting.next()) {
+                    (Some(key), None) => Lookup::Found(key.clone()),
+                    (Some(_), Some(_)) => Lookup::Unknown,
+                    (None, _) => Lookup::Mismatch,
+                }
+            }
+        }
+    }
+}
+
+fn b64_len(s: &str) -> Option<usize> {
+    URL_SAFE_NO_PAD.decode(s).ok().map(|v| v.len())
+}
+
+fn parse_jwk(member: Value) -> Option<(Option<String>, Key)> {
+    let raw: RawJwk = serde_json::from_value(member).ok()?;
+    let alg = raw.alg.as_deref().map(|a| match a {
+        "RS256" => Ok(Algorithm::RS256),
+        "RS384" => Ok(Algorithm::RS384),
+        "RS512" => Ok(Algorithm::RS512),
+        "PS256" => Ok(Algorithm::PS256),
+        "PS384" => Ok(Algorithm::PS384),
+        "PS512" => Ok(Algorithm::PS512),
+        "ES256" => Ok(Algorithm::ES256),
+        "ES384" => Ok(Algorithm::ES384),
+        "EdDSA" => Ok(Algorithm::EdDSA),
+        _ => Err(()),
+    });
+    let for_verify = raw.use_.as_deref().is_none_or(|u| u == "sig")
+        && raw
+            .key_ops
+            .as_ref()
+            .is_none_or(|ops| ops.iter().any(|op| op == "verify"));
+    let (kind, decoding) = match raw.kty.as_str() {
+        "RSA" => {
+            let (n, e) = (raw.n?, raw.e?);
+            // Refuse toy moduli (RFC 7518 §3.3: at least 2048 bits).
+            if b64_len(&n)? < 256 || b64_len(&e)? == 0 {
+                return None;
+            }
+            (KeyKind::Rsa, DecodingKey::from_rsa_components(&n, &e).ok()?)
+        }
+        "EC" => {
+            let (x, y) = (raw.x?, raw.y?);
+            let (kind, size) = match raw.crv.as_deref()? {
+                "P-256" => (KeyKind::P256, 32),
+                "P-384" => (KeyKind::P384, 48),
+                _ => return None,
+            };
+            if b64_len(&x)? != size || b64_len(&y)? != size {
+                return None;
+            }
+            (kind, DecodingKey::from_ec_components(&x, &y).ok()?)
+        }
+        "OKP" => {
+            let x = raw.x?;
+            if raw.crv.as_deref()? != "Ed25519" || b64_len(&x)? != 32 {
+                return None;
+            }
+            (KeyKind::Ed25519, DecodingKey::from_ed_components(&x).ok()?)
+        }
+        // "oct" (symmetric) keys are never taken from a published key set.
+        _ => return None,
+    };
+    Some((
+        raw.kid,
+        Key {
+            kind,
+            alg,
+            for_verify,
+            decoding,
+        },
+    ))
+}
+
+/// Timing and size settings of a [`JwksCache`].
+///
+/// ```
+/// use std::time::Duration;
+/// use bearer_guard::JwksConfig;
+/// let config = JwksConfig::default().cooldown(Duration::from_secs(10));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct JwksConfig {
+    min_refresh: Duration,
+    max_refresh: Duration,
+    cooldown: Duration,
+    timeout: Duration,
+    max_bytes: usize,
+}
+
+impl Default for JwksConfig {
+    fn default() -> Self {
+        JwksConfig {
+            min_refresh: Duration::from_secs(5 * 60),
+            max_refresh: Duration::from_secs(24 * 60 * 60),
+            cooldown: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+            max_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl JwksConfig {
+    /// The shortest time keys are kept before a refresh, whatever `Cache-Control` says
+    /// (default 5 minutes).
+    pub fn min_refresh(mut self, d: Duration) -> Self {
+        self.min_refresh = d;
+        self
+    }
+
+    /// The longest time keys are kept before a refresh (default 24 hours). Used as is when the
+    /// response has no `Cache-Control: max-age`... capped to this.
+    pub fn max_refresh(mut self, d: Duration) -> Self {
+        self.max_refresh = d;
+        self
+    }
+
+    /// After a re-fetch caused by an unknown `kid`, or after a failed fetch, how long to wait
+    /// before fetching again for the same reason (default 30 s).
+    pub fn cooldown(mut self, d: Duration) -> Self {
+        self.cooldown = d;
+        self
+    }
+
+    /// Timeout of one fetch, body included (default 10 s).
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+
+    /// Largest JWKS document accepted, in bytes (default 256 KiB).
+    pub fn max_bytes(mut self, n: usize) -> Self {
+        self.max_bytes = n;
+        self
+    }
+
+    /// How long to keep keys fetched with this `Cache-Control: max-age` (or none).
+    fn lifetime(&self, max_age: Option<Duration>) -> Duration {
+        max_age
+            .unwrap_or(self.max_refresh)
+            .clamp(self.min_refresh, self.max_refresh.max(self.min_refresh))
+    }
+
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            timeout: self.timeout,
+            max_bytes: self.max_bytes,
+        }
+    }
+}
+
+/// What the cache knows at one moment. Replaced whole, never changed in place.
+#[derive(Debug, Default)]
+pub(crate) struct Snapshot {
+    pub keys: Option<Arc<KeySet>>,
+    /// Bumped by every fetch attempt, good or bad.
+    pub generation: u64,
+    /// When the keys should be refreshed; after a failure, when to try again.
+    pub fresh_until: Option<Instant>,
+    /// When an unknown `kid` last caused a fetch.
+    pub last_kid_fetch: Option<Instant>,
+    /// Why the last fetch failed, if it did.
+    pub last_error: Option<String>,
+}
+
+/// Why a refresh is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// No keys yet, or they are past their lifetime.
+    Stale,
+    /// A token names a kid the set does not have.
+    UnknownKid,
+}
+
+/// Fetches an issuer's JWK Set and keeps it fresh. Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct JwksCache {
+    inner: Arc<CacheInner>,
+}
+
+struct CacheInner {
+    uri: String,
+    client: reqwest::Client,
+    config: JwksConfig,
+    state: ArcSwap<Snapshot>,
+    refresh: Arc<tokio::sync::Mutex<()>>,
+    fetches: AtomicU64,
+}
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksCache")
+            .field("uri", &self.inner.uri)
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwksCache {
+    /// A cache of the key set at `uri`. Nothing is fetched until keys are first needed (or
+    /// [`JwksCache::refresh`] is called).
+    pub fn new(uri: impl Into<String>, client: reqwest::Client, config: JwksConfig) -> Self {
+        JwksCache {
+            inner: Arc::new(CacheInner {
+                uri: uri.into(),
+                client,
+                config,
+                state: ArcSwap::from_pointee(Snapshot::default()),
+                refresh: Arc::new(tokio::sync::Mutex::new(())),
+                fetches: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The URL the keys come from.
+    pub fn uri(&self) -> &str {
+        &self.inner.uri
+    }
+
+    /// The current key set, if one was fetched.
+    pub fn keys(&self) -> Option<Arc<KeySet>> {
+        self.inner.state.load().keys.clone()
+    }
+
+    /// How many fetches this cache has made (good or bad).
+    pub fn fetch_count(&self) -> u64 {
+        self.inner.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Fetches the key set now (joining a fetch already under way), and returns it.
+    pub async fn refresh(&self) -> Result<Arc<KeySet>, JwksError> {
+        let seen = self.inner.state.load().generation;
+        let snap = self.refresh_if(seen, None).await;
+        match (&snap.keys, &snap.last_error) {
+            (Some(keys), None) => Ok(keys.clone()),
+            (_, Some(err)) => Err(JwksError::Refresh(err.clone())),
+            (None, None) => Err(JwksError::Refresh("no keys".into())),
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.state.load_full()
+    }
+
+    /// Whether a refresh for `reason` may happen now, judging by `snap`.
+    pub(crate) fn may_refresh(&self, snap: &Snapshot, reason: Reason, now: Instant) -> bool {
+        match reason {
+            Reason::Stale => snap.fresh_until.is_none_or(|t| now >= t),
+            Reason::UnknownKid => {
+                snap.last_kid_fetch
+                    .is_none_or(|t| now.duration_since(t) >= self.inner.config.cooldown)
+                    // a failed fetch also holds back retries until its own cooldown ends
+                    && (snap.last_error.is_none() || snap.fresh_until.is_none_or(|t| now >= t))
+            }
+        }
+    }
+
+    /// Starts a refresh in the background if none is running (keys are served meanwhile).
+    pub(crate) fn refresh_in_background(&self, seen_generation: u64) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.inner.refresh.try_lock().is_err() {
+            return; // a refresh is under way already
+        }
+        let cache = self.clone();
+        handle.spawn(async move {
+            cache.refresh_if(seen_generation, Some(Reason::Stale)).await;
+        });
+    }
+
+    /// Single-flight refresh: waits for the refresh lock; if another caller fetched since
+    /// `seen_generation` was read, returns its result without fetching again. `reason` is
+    /// re-checked under the lock (`None` forces the fetch).
+    pub(crate) async fn refresh_if(&self, seen_generation: u64, reason: Option<Reason>) -> Arc<Snapshot> {
+        let _guard = self.inner.refresh.lock().await;
+        let current = self.inner.state.load_full();
+        if current.generation != seen_generation {
+            return current;
+        }
+        let now = Instant::now();
+        if let Some(reason) = reason {
+            if !self.may_refresh(&current, reason, now) {
+                return current;
+            }
+        }
+        self.inner.fetches.fetch_add(1, Ordering::Relaxed);
+        let next = match self.fetch().await {
+            Ok((keys, max_age)) => {
+                tracing::debug!(uri = %self.inner.uri, keys = keys.len(), skipped = keys.skipped(), "fetched JWKS");
+                Snapshot {
+                    keys: Some(Arc::new(keys)),
+                    generation: current.generation + 1,
+                    fresh_until: Some(now + self.inner.config.lifetime(max_age)),
+                    last_kid_fetch: if reason == Some(Reason::UnknownKid) {
+                        Some(now)
+                    } else {
+                        current.last_kid_fetch
+                    },
+                    last_error: None,
+                }
+            }
+            Err(err) => {
+                tracing::warn!(uri = %self.inner.uri, error = %err, stale_keys = current.keys.is_some(), "JWKS fetch failed; keeping the last good keys");
+                Snapshot {
+                    keys: current.keys.clone(),
+                    generation: current.generation + 1,
+                    fresh_until: Some(now + self.inner.config.cooldown),
+                    last_kid_fetch: if reason == Some(Reason::UnknownKid) {
+                        Some(now)
+                    } else {
+                        current.last_kid_fetch
+                    },
+                    last_error: Some(err.to_string()),
+                }
+            }
+        };
+        let next = Arc::new(next);
+        self.inner.state.store(next.clone());
+        next
+    }
+
+    async fn fetch(&self) -> Result<(KeySet, Option<Duration>), JwksError> {
+        let uri = &self.inner.uri;
+        let request = self
+            .inner
+            .client
+            .get(uri)
+            .header(reqwest::header::ACCEPT, "application/json, application/jwk-set+json");
+        let (response, body) = fetch::send(request, uri, self.inner.config.limits()).await?;
+        let max_age = response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(max_age);
+        let keys = KeySet::from_json(&body)?;
+        if keys.is_empty() {
+            return Err(JwksError::NotAKeySet("no usable key".into()));
+        }
+        Ok((keys, max_age))
+    }
+}
+
+/// Reads the lifetime from a `Cache-Control` value: `max-age=N`, or zero for `no-cache` and
+/// `no-store`.
+pub(crate) fn max_age(value: &str) -> Option<Duration> {
+    let mut found = None;
+    for directive in value.split(',') {
+        let directive = directive.trim();
+        let (name, arg) = directive.split_once('=').unwrap_or((directive, ""));
+        if name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("no-cache") {
+            return Some(Duration::ZERO);
+        }
+        if name.eq_ignore_ascii_case("max-age") {
+            found = arg
+                .trim_matches('"')
+                .parse::<u64>()
+                .ok()
+                .map(Duration::from_secs);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_control() {
+        assert_eq!(max_age("public, max-age=600"), Some(Duration::from_secs(600)));
+        assert_eq!(max_age("max-age=\"60\""), Some(Duration::from_secs(60)));
+        assert_eq!(max_age("no-store"), Some(Duration::ZERO));
+        assert_eq!(max_age("public"), None);
+        assert_eq!(max_age("max-age=-1"), None);
+        let c = JwksConfig::default();
+        assert_eq!(c.lifetime(Some(Duration::ZERO)), Duration::from_secs(300));
+        assert_eq!(c.lifetime(Some(Duration::from_secs(1 << 40))), Duration::from_secs(86400));
+        assert_eq!(c.lifetime(Some(Duration::from_secs(3600))), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn key_constraints() {
+        let x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        let doc = format!(
+            r#"{{"keys":[
+            {{"kty":"OKP","crv":"Ed25519","kid":"sig","x":"{x}"}},
+            {{"kty":"OKP","crv":"Ed25519","kid":"enc","use":"enc","x":"{x}"}},
+            {{"kty":"OKP","crv":"Ed25519","kid":"ops","key_ops":["sign"],"x":"{x}"}},
+            {{"kty":"OKP","crv":"Ed25519","kid":"rs","alg":"RS256","x":"{x}"}},
+            {{"kty":"oct","kid":"hmac","k":"c2VjcmV0"}},
+            {{"kty":"OKP","crv":"Ed25519","kid":"short","x":"AAAA"}}
+        ]}}"#
+        );
+        let set = KeySet::from_json(doc.as_bytes()).unwrap();
+        assert_eq!(set.len(), 4);
+        assert_eq!(set.skipped(), 2);
+        assert!(matches!(set.lookup(Some("sig"), Algorithm::EdDSA), Lookup::Found(_)));
+        assert!(matches!(set.lookup(Some("sig"), Algorithm::RS256), Lookup::Mismatch));
+        assert!(matches!(set.lookup(Some("enc"), Algorithm::EdDSA), Lookup::Mismatch));
+        assert!(matches!(set.lookup(Some("ops"), Algorithm::EdDSA), Lookup::Mismatch));
+        assert!(matches!(set.lookup(Some("rs"), Algorithm::EdDSA), Lookup::Mismatch));
+        assert!(matches!(set.lookup(Some("hmac"), Algorithm::HS256), Lookup::Unknown));
+        assert!(matches!(set.lookup(Some("nope"), Algorithm::EdDSA), Lookup::Unknown));
+        assert!(KeySet::from_json(b"[]").is_err());
+    }
+}

@@ -1,0 +1,106 @@
+//! The seam between the layer and the ways of validating a token.
+//!
+//! [`AuthLayer`](crate::AuthLayer) hands the bearer token to a [`Validator`] and gets back a
+//! [`Validation`]: a future of [`Claims`] or an [`AuthError`]. A validation that can decide at
+//! once (keys cached, token cached) returns [`Validation::ready`], which costs no allocation;
+//! one that must wait for the network returns [`Validation::pending`].
+//!
+//! ```
+//! use bearer_guard::{AuthError, Claims, TokenError, Validation, Validator};
+//!
+//! /// Accepts exactly one fixed token (for a demo; never do this in production).
+//! struct Fixed;
+//!
+//! impl Validator for Fixed {
+//!     fn validate(&self, token: &str) -> Validation {
+//!         if token == "let-me-in" {
+//!             Validation::ready(Ok(Claims::from_value(serde_json::json!({"sub": "demo"})).unwrap()))
+//!         } else {
+//!             Validation::ready(Err(TokenError::InvalidSignature.into()))
+//!         }
+//!     }
+//! }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::{AuthError, Claims};
+
+/// Checks a bearer token and returns its verified claims.
+pub trait Validator: Send + Sync + 'static {
+    /// Validates `token`. The returned future must not borrow `token`.
+    fn validate(&self, token: &str) -> Validation;
+}
+
+impl<V: Validator + ?Sized> Validator for Arc<V> {
+    fn validate(&self, token: &str) -> Validation {
+        (**self).validate(token)
+    }
+}
+
+impl<V: Validator + ?Sized> Validator for Box<V> {
+    fn validate(&self, token: &str) -> Validation {
+        (**self).validate(token)
+    }
+}
+
+type BoxFuture = Pin<Box<dyn Future<Output = Result<Claims, AuthError>> + Send + 'static>>;
+
+/// The outcome of [`Validator::validate`]: either decided already, or a future.
+#[must_use = "a validation does nothing unless awaited or inspected"]
+pub struct Validation(State);
+
+enum State {
+    Ready(Option<Result<Claims, AuthError>>),
+    Pending(BoxFuture),
+}
+
+impl Validation {
+    /// An outcome known at once (no allocation).
+    pub fn ready(result: Result<Claims, AuthError>) -> Self {
+        Validation(State::Ready(Some(result)))
+    }
+
+    /// An outcome that needs to wait (boxes the future).
+    pub fn pending<F>(future: F) -> Self
+    where
+        F: Future<Output = Result<Claims, AuthError>> + Send + 'static,
+    {
+        Validation(State::Pending(Box::pin(future)))
+    }
+
+    /// The outcome if it is known already, or the validation back if it must be awaited.
+    pub fn into_ready(self) -> Result<Result<Claims, AuthError>, Self> {
+        match self.0 {
+            State::Ready(Some(result)) => Ok(result),
+            other => Err(Validation(other)),
+        }
+    }
+}
+
+impl Future for Validation {
+    type Output = Result<Claims, AuthError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.0 {
+            State::Ready(result) => Poll::Ready(
+                result
+                    .take()
+                    .unwrap_or(Err(AuthError::Misconfigured("validation polled after completion"))),
+            ),
+            State::Pending(fut) => fut.as_mut().poll(cx),
+        }
+    }
+}
+
+impl std::fmt::Debug for Validation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            State::Ready(_) => f.write_str("Validation::Ready"),
+            State::Pending(_) => f.write_str("Validation::Pending"),
+        }
+    }
+}
