@@ -60,10 +60,7 @@ pub fn extract(headers: &HeaderMap) -> Result<&str, BearerError> {
 /// ```
 pub fn parse(value: &[u8]) -> Result<&str, BearerError> {
     const SCHEME: &[u8] = b"bearer";
-    let scheme_len = value
-        .iter()
-        .position(|&b| b == b' ')
-        .unwrap_or(value.len());
+    let scheme_len = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
     let (scheme, rest) = value.split_at(scheme_len);
     if !scheme.eq_ignore_ascii_case(SCHEME) {
         return Err(BearerError::OtherScheme);
@@ -88,9 +85,9 @@ fn is_b64token(token: &[u8]) -> bool {
     let (body, padding) = token.split_at(body_len);
     !body.is_empty()
         && padding.iter().all(|&b| b == b'=')
-        && body
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.iter().all(|&b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 #[cfg(test)]

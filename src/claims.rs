@@ -196,9 +196,7 @@ impl Scopes {
 
     /// Whether `scope` is granted.
     pub fn contains(&self, scope: &str) -> bool {
-        self.0
-            .binary_search_by(|s| s.as_str().cmp(scope))
-            .is_ok()
+        self.0.binary_search_by(|s| s.as_str().cmp(scope)).is_ok()
     }
 
     /// Whether every scope in `scopes` is granted.

@@ -156,11 +156,20 @@ mod tests {
     #[test]
     fn well_known_locations() {
         let [a, b] = well_known_urls("https://as.example/tenant1").unwrap();
-        assert_eq!(a, "https://as.example/tenant1/.well-known/openid-configuration");
-        assert_eq!(b, "https://as.example/.well-known/oauth-authorization-server/tenant1");
+        assert_eq!(
+            a,
+            "https://as.example/tenant1/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            b,
+            "https://as.example/.well-known/oauth-authorization-server/tenant1"
+        );
         let [a, b] = well_known_urls("http://127.0.0.1:9000").unwrap();
         assert_eq!(a, "http://127.0.0.1:9000/.well-known/openid-configuration");
-        assert_eq!(b, "http://127.0.0.1:9000/.well-known/oauth-authorization-server");
+        assert_eq!(
+            b,
+            "http://127.0.0.1:9000/.well-known/oauth-authorization-server"
+        );
         assert!(well_known_urls("http://as.example").is_err());
         assert!(well_known_urls("ftp://as.example").is_err());
         assert!(well_known_urls("not a url").is_err());

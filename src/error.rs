@@ -295,9 +295,7 @@ impl Challenge {
         // Every part is either a fixed text or configuration passed through `push_quoted`,
         // which keeps only visible ASCII and spaces, so this cannot fail; fall back to the
         // bare scheme all the same.
-        Some(
-            HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer")),
-        )
+        Some(HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer")))
     }
 }
 
@@ -367,7 +365,10 @@ mod tests {
             header(BearerError::Missing.into(), &c),
             r#"Bearer realm="api""#
         );
-        assert_eq!(header(BearerError::Missing.into(), &Challenge::new()), "Bearer");
+        assert_eq!(
+            header(BearerError::Missing.into(), &Challenge::new()),
+            "Bearer"
+        );
     }
 
     #[test]

@@ -488,7 +488,11 @@ impl JwksCache {
     /// Single-flight refresh: waits for the refresh lock; if another caller fetched since
     /// `seen_generation` was read, returns its result without fetching again. `reason` is
     /// re-checked under the lock (`None` forces the fetch).
-    pub(crate) async fn refresh_if(&self, seen_generation: u64, reason: Option<Reason>) -> Arc<Snapshot> {
+    pub(crate) async fn refresh_if(
+        &self,
+        seen_generation: u64,
+        reason: Option<Reason>,
+    ) -> Arc<Snapshot> {
         let _guard = self.inner.refresh.lock().await;
         let current = self.inner.state.load_full();
         if current.generation != seen_generation {
@@ -538,11 +542,10 @@ impl JwksCache {
 
     async fn fetch(&self) -> Result<(KeySet, Option<Duration>), JwksError> {
         let uri = &self.inner.uri;
-        let request = self
-            .inner
-            .client
-            .get(uri)
-            .header(reqwest::header::ACCEPT, "application/json, application/jwk-set+json");
+        let request = self.inner.client.get(uri).header(
+            reqwest::header::ACCEPT,
+            "application/json, application/jwk-set+json",
+        );
         let (response, body) = fetch::send(request, uri, self.inner.config.limits()).await?;
         let max_age = response
             .headers()
@@ -584,15 +587,24 @@ mod tests {
 
     #[test]
     fn cache_control() {
-        assert_eq!(max_age("public, max-age=600"), Some(Duration::from_secs(600)));
+        assert_eq!(
+            max_age("public, max-age=600"),
+            Some(Duration::from_secs(600))
+        );
         assert_eq!(max_age("max-age=\"60\""), Some(Duration::from_secs(60)));
         assert_eq!(max_age("no-store"), Some(Duration::ZERO));
         assert_eq!(max_age("public"), None);
         assert_eq!(max_age("max-age=-1"), None);
         let c = JwksConfig::default();
         assert_eq!(c.lifetime(Some(Duration::ZERO)), Duration::from_secs(300));
-        assert_eq!(c.lifetime(Some(Duration::from_secs(1 << 40))), Duration::from_secs(86400));
-        assert_eq!(c.lifetime(Some(Duration::from_secs(3600))), Duration::from_secs(3600));
+        assert_eq!(
+            c.lifetime(Some(Duration::from_secs(1 << 40))),
+            Duration::from_secs(86400)
+        );
+        assert_eq!(
+            c.lifetime(Some(Duration::from_secs(3600))),
+            Duration::from_secs(3600)
+        );
     }
 
     #[test]
@@ -611,13 +623,34 @@ mod tests {
         let set = KeySet::from_json(doc.as_bytes()).unwrap();
         assert_eq!(set.len(), 4);
         assert_eq!(set.skipped(), 2);
-        assert!(matches!(set.lookup(Some("sig"), Algorithm::EdDSA), Lookup::Found(_)));
-        assert!(matches!(set.lookup(Some("sig"), Algorithm::RS256), Lookup::Mismatch));
-        assert!(matches!(set.lookup(Some("enc"), Algorithm::EdDSA), Lookup::Mismatch));
-        assert!(matches!(set.lookup(Some("ops"), Algorithm::EdDSA), Lookup::Mismatch));
-        assert!(matches!(set.lookup(Some("rs"), Algorithm::EdDSA), Lookup::Mismatch));
-        assert!(matches!(set.lookup(Some("hmac"), Algorithm::HS256), Lookup::Unknown));
-        assert!(matches!(set.lookup(Some("nope"), Algorithm::EdDSA), Lookup::Unknown));
+        assert!(matches!(
+            set.lookup(Some("sig"), Algorithm::EdDSA),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            set.lookup(Some("sig"), Algorithm::RS256),
+            Lookup::Mismatch
+        ));
+        assert!(matches!(
+            set.lookup(Some("enc"), Algorithm::EdDSA),
+            Lookup::Mismatch
+        ));
+        assert!(matches!(
+            set.lookup(Some("ops"), Algorithm::EdDSA),
+            Lookup::Mismatch
+        ));
+        assert!(matches!(
+            set.lookup(Some("rs"), Algorithm::EdDSA),
+            Lookup::Mismatch
+        ));
+        assert!(matches!(
+            set.lookup(Some("hmac"), Algorithm::HS256),
+            Lookup::Unknown
+        ));
+        assert!(matches!(
+            set.lookup(Some("nope"), Algorithm::EdDSA),
+            Lookup::Unknown
+        ));
         assert!(KeySet::from_json(b"[]").is_err());
     }
 }

@@ -104,7 +104,10 @@ impl fmt::Debug for JwtValidatorBuilder {
             .field("algorithms", &self.algorithms)
             .field("leeway", &self.leeway)
             .field("require_typ", &self.require_typ)
-            .field("hmac_secret", &self.hmac_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "hmac_secret",
+                &self.hmac_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("jwks_uri", &self.jwks_uri)
             .finish_non_exhaustive()
     }
@@ -221,8 +224,7 @@ impl JwtValidatorBuilder {
         if self.algorithms.is_empty() {
             return Err(BuildError::Invalid("the algorithm allow-list is empty"));
         }
-        let hmac_only = self.hmac_secret.is_some()
-            && self.algorithms.iter().all(|a| is_hmac(*a));
+        let hmac_only = self.hmac_secret.is_some() && self.algorithms.iter().all(|a| is_hmac(*a));
         let keys = if let Some(set) = self.key_set.clone() {
             Keys::Fixed(set)
         } else if hmac_only {
@@ -310,7 +312,10 @@ impl fmt::Debug for JwtValidator {
 enum Step {
     Done(Result<Claims, AuthError>),
     /// The keys at hand cannot decide; refresh them (single-flight) and try again.
-    Refresh { generation: u64, reason: Reason },
+    Refresh {
+        generation: u64,
+        reason: Reason,
+    },
 }
 
 impl JwtValidator {

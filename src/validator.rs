@@ -86,11 +86,9 @@ impl Future for Validation {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.0 {
-            State::Ready(result) => Poll::Ready(
-                result
-                    .take()
-                    .unwrap_or(Err(AuthError::Misconfigured("validation polled after completion"))),
-            ),
+            State::Ready(result) => Poll::Ready(result.take().unwrap_or(Err(
+                AuthError::Misconfigured("validation polled after completion"),
+            ))),
             State::Pending(fut) => fut.as_mut().poll(cx),
         }
     }
