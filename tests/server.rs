@@ -705,7 +705,7 @@ async fn authorization_code_errors() {
         let mut params = params;
         params.push(("code_challenge", &challenge));
         let resp = http()
-            .get(authz_url(server, &params))
+            .get(authz_url(&server, &params))
             .send()
             .await
             .unwrap();
@@ -715,7 +715,7 @@ async fn authorization_code_errors() {
 
     // Missing PKCE: error redirected to the (registered) client.
     let resp = http()
-        .get(authz_url(server, &base(REDIRECT, "demo-client")))
+        .get(authz_url(&server, &base(REDIRECT, "demo-client")))
         .send()
         .await
         .unwrap();
@@ -730,7 +730,7 @@ async fn authorization_code_errors() {
     let mut params = base(REDIRECT, "demo-client");
     params.extend([("code_challenge", challenge.as_str()), ("scope", "root")]);
     let resp = http()
-        .get(authz_url(server, &params))
+        .get(authz_url(&server, &params))
         .send()
         .await
         .unwrap();
