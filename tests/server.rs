@@ -134,11 +134,7 @@ async fn authorize(server: &TestServer, challenge: &str, scope: &str) -> String 
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
     ];
-    let page = http()
-        .get(authz_url(server, &params))
-        .send()
-        .await
-        .unwrap();
+    let page = http().get(authz_url(server, &params)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("<form") && html.contains("name=\"password\""));
@@ -1129,4 +1125,35 @@ async fn two_servers_at_once() {
     drop(a);
     // b keeps working after a is dropped.
     assert_eq!(introspect(&b, &tb).await["active"], true);
+}
+
+#[tokio::test]
+async fn builder_bind_and_types() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<TestServer>();
+    assert_send_sync::<bearer_guard::server::TokenBuilder>();
+
+    let server = TestServer::builder()
+        .bind("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(server.issuer(), format!("http://{}", server.addr()));
+    // Binding an address in use fails with an error, not a panic.
+    let err = TestServer::builder().bind(server.addr()).start().await;
+    assert!(err.is_err());
+
+    // Secrets never show up in Debug output.
+    let dbg = format!(
+        "{:?} {:?}",
+        Client::new("c", "top-secret-value"),
+        User::new("u", "top-secret-value")
+    );
+    assert!(!dbg.contains("top-secret-value"));
+
+    // Shared across tasks.
+    let server = std::sync::Arc::new(server);
+    let s2 = server.clone();
+    let token = tokio::spawn(async move { s2.mint().sign() }).await.unwrap();
+    assert!(server.is_active(&token));
 }
