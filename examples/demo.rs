@@ -63,8 +63,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .ok_or_else(|| format!("no access token: {res}").into())
         }
     };
-    let reader = token("reader", "reader-secret", "read").await.map_err(|e: Box<dyn std::error::Error>| e)?;
-    let operator = token("operator", "operator-secret", "read admin").await.map_err(|e: Box<dyn std::error::Error>| e)?;
+    let reader = token("reader", "reader-secret", "read")
+        .await
+        .map_err(|e: Box<dyn std::error::Error>| e)?;
+    let operator = token("operator", "operator-secret", "read admin")
+        .await
+        .map_err(|e: Box<dyn std::error::Error>| e)?;
 
     let mut ok = true;
     let mut show = |what: &str, expected: u16, res: reqwest::Response| {
@@ -82,12 +86,35 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let get = |path: &str| http.get(format!("{api_url}{path}"));
     show("GET /health (no token)", 200, get("/health").send().await?);
     show("GET /me without a token", 401, get("/me").send().await?);
-    show("GET /me with a forged token", 401, get("/me").bearer_auth("eyJhbGciOiJub25lIn0.e30.AAAA").send().await?);
-    show("GET /me as reader", 200, get("/me").bearer_auth(&reader).send().await?);
-    show("GET /admin as reader (scope read)", 403, get("/admin").bearer_auth(&reader).send().await?);
-    show("GET /admin as operator (scope admin)", 200, get("/admin").bearer_auth(&operator).send().await?);
+    show(
+        "GET /me with a forged token",
+        401,
+        get("/me")
+            .bearer_auth("eyJhbGciOiJub25lIn0.e30.AAAA")
+            .send()
+            .await?,
+    );
+    show(
+        "GET /me as reader",
+        200,
+        get("/me").bearer_auth(&reader).send().await?,
+    );
+    show(
+        "GET /admin as reader (scope read)",
+        403,
+        get("/admin").bearer_auth(&reader).send().await?,
+    );
+    show(
+        "GET /admin as operator (scope admin)",
+        200,
+        get("/admin").bearer_auth(&operator).send().await?,
+    );
     let expired = issuer.mint().expired().sign();
-    show("GET /me with an expired token", 401, get("/me").bearer_auth(&expired).send().await?);
+    show(
+        "GET /me with an expired token",
+        401,
+        get("/me").bearer_auth(&expired).send().await?,
+    );
 
     let me: Value = get("/me").bearer_auth(&reader).send().await?.json().await?;
     println!("\nclaims seen by the handler: {me}");

@@ -30,7 +30,8 @@ const USAGE: &str = "usage: protected_api --issuer URL [--audience AUD] [--jwks-
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let mut bind = "127.0.0.1:8080".to_owned();
-    let (mut issuer, mut audience, mut jwks_uri, mut no_typ_check) = (None, "api".to_owned(), None, false);
+    let (mut issuer, mut audience, mut jwks_uri, mut no_typ_check) =
+        (None, "api".to_owned(), None, false);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -55,7 +56,9 @@ fn parse_args() -> Result<Args, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let args = match parse_args() {
         Ok(a) => a,
@@ -84,7 +87,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     println!("listening on {addr}");
     if let Err(e) = axum::serve(listener, api::app(validator)).await {
         eprintln!("server error: {e}");

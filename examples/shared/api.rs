@@ -30,5 +30,9 @@ async fn admin(
         };
         return error.to_response::<axum::body::Body>(&challenge);
     }
-    (StatusCode::OK, format!("welcome, {}", claims.subject().unwrap_or("admin"))).into_response()
+    (
+        StatusCode::OK,
+        format!("welcome, {}", claims.subject().unwrap_or("admin")),
+    )
+        .into_response()
 }
