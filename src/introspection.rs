@@ -443,10 +443,12 @@ impl IntrospectionValidator {
             Err(e) => self.negative(e),
             Ok(exp) => {
                 let inner = &*self.inner;
+                // Clamped before converting: `exp` may be any finite number (1e300...).
                 let ttl = match exp {
-                    Some(exp) => inner
-                        .ttl
-                        .min(Duration::from_secs_f64((exp - unix_now()).max(0.0))),
+                    Some(exp) => Duration::try_from_secs_f64(
+                        (exp - unix_now()).clamp(0.0, inner.ttl.as_secs_f64()),
+                    )
+                    .unwrap_or(Duration::ZERO),
                     None => inner.ttl,
                 };
                 let claims = match &inner.scope_claim {
@@ -692,6 +694,12 @@ mod tests {
         assert_eq!(e.ttl, Duration::from_secs(60));
         let e = v.check(members(json!({"active": true})));
         assert_eq!(e.ttl, Duration::from_secs(60));
+        // Absurd but finite `exp` values must neither panic nor extend the TTL.
+        let e = v.check(members(json!({"active": true, "exp": 1e300})));
+        assert_eq!(e.ttl, Duration::from_secs(60));
+        let e = v.check(members(json!({"active": true, "exp": now - 30.0})));
+        assert!(e.result.is_ok(), "within leeway");
+        assert_eq!(e.ttl, Duration::ZERO);
     }
 
     #[tokio::test]
