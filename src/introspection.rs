@@ -33,6 +33,7 @@
 //!
 //! Concurrent requests carrying the same uncached token cause a single introspection call, with
 //! the cache on or off.
+//! A cache hit is decided synchronously ([`Validation::ready`]): no allocation, no await.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), bearer_guard::BuildError> {
@@ -270,7 +271,7 @@ impl IntrospectionValidatorBuilder {
             return Err(BuildError::BadUrl(endpoint));
         }
         let cache = self.cache.then(|| {
-            moka::future::Cache::builder()
+            moka::sync::Cache::builder()
                 .max_capacity(self.capacity)
                 .expire_after(EntryExpiry)
                 .build()
@@ -321,8 +322,9 @@ struct Inner {
     client: reqwest::Client,
     ttl: Duration,
     negative_ttl: Duration,
-    cache: Option<moka::future::Cache<Key, Entry>>,
-    /// In-flight calls when the cache is off, so that identical concurrent calls share one.
+    /// Read synchronously, so that a cache hit needs no allocation or await.
+    cache: Option<moka::sync::Cache<Key, Entry>>,
+    /// In-flight calls, so that identical concurrent calls share one.
     flights: Mutex<HashMap<Key, Flight>>,
 }
 
@@ -502,7 +504,8 @@ impl IntrospectionValidator {
         Ok(exp)
     }
 
-    /// One call for all concurrent identical requests when the cache is off.
+    /// One call for all concurrent identical requests; the result is cached (unless it is a
+    /// failure) before the waiters are released.
     async fn coalesced(&self, key: Key, token: &str) -> Result<Entry, AuthError> {
         let flight = {
             let mut map = self
@@ -519,7 +522,16 @@ impl IntrospectionValidator {
                 }
             }
         };
-        let result = flight.get_or_init(|| self.introspect(token)).await.clone();
+        let result = flight
+            .get_or_init(|| async {
+                let result = self.introspect(token).await;
+                if let (Ok(entry), Some(cache)) = (&result, &self.inner.cache) {
+                    cache.insert(key, entry.clone());
+                }
+                result
+            })
+            .await
+            .clone();
         let mut map = self
             .inner
             .flights
@@ -538,16 +550,13 @@ impl Validator for IntrospectionValidator {
             return Validation::ready(Err(TokenError::TooLarge.into()));
         }
         let key: Key = Sha256::digest(token.as_bytes()).into();
+        if let Some(entry) = self.inner.cache.as_ref().and_then(|c| c.get(&key)) {
+            return Validation::ready(entry.result.map_err(AuthError::from));
+        }
         let this = self.clone();
         let token = token.to_owned();
         Validation::pending(async move {
-            let entry = match &this.inner.cache {
-                Some(cache) => cache
-                    .try_get_with(key, this.introspect(&token))
-                    .await
-                    .map_err(|e| (*e).clone())?,
-                None => this.coalesced(key, &token).await?,
-            };
+            let entry = this.coalesced(key, &token).await?;
             entry.result.map_err(AuthError::from)
         })
     }

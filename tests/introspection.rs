@@ -178,6 +178,24 @@ async fn second_request_is_a_cache_hit() {
 }
 
 #[tokio::test]
+async fn cache_hit_is_decided_without_waiting() {
+    let server = TestServer::start().await;
+    let v = builder(&server).build().await.unwrap();
+    let token = server.mint().opaque();
+    assert!(
+        v.validate(&token).into_ready().is_err(),
+        "first call must ask"
+    );
+    assert!(v.validate(&token).await.is_ok());
+    let hit = v
+        .validate(&token)
+        .into_ready()
+        .expect("a cache hit is ready");
+    assert!(hit.is_ok());
+    assert_eq!(count(&server), 1);
+}
+
+#[tokio::test]
 async fn cache_off_asks_every_time() {
     let server = TestServer::start().await;
     let url = serve(builder(&server).cache(false)).await;
