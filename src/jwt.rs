@@ -623,7 +623,7 @@ fn unavailable(reason: Option<&str>) -> AuthError {
     })
 }
 
-fn unix_now() -> f64 {
+pub(crate) fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
@@ -632,7 +632,10 @@ fn unix_now() -> f64 {
 
 /// Reads a NumericDate claim (RFC 7519 §2): a JSON number, possibly non-integer. Strings,
 /// booleans and non-finite values are invalid.
-fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, TokenError> {
+pub(crate) fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<f64>, TokenError> {
     match claims.get(name) {
         None => Ok(None),
         Some(Value::Number(n)) => n

@@ -9,6 +9,8 @@ pub mod crypto;
 pub mod discovery;
 pub mod error;
 pub mod fetch;
+pub mod hybrid;
+pub mod introspection;
 pub mod jwks;
 pub mod jwt;
 pub mod layer;
@@ -23,6 +25,10 @@ pub use crypto::Backend;
 pub use discovery::{DiscoveryError, Metadata};
 pub use error::{AuthError, Challenge, DefaultErrorHandler, ErrorHandler, TokenError};
 pub use fetch::FetchError;
+pub use hybrid::HybridValidator;
+pub use introspection::{
+    ClientAuth, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError,
+};
 pub use jsonwebtoken::Algorithm;
 pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
 pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};

@@ -1,0 +1,70 @@
+//! One layer for both kinds of token: JWTs validated locally, everything else introspected.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), bearer_guard::BuildError> {
+//! use bearer_guard::{AuthLayer, HybridValidator, IntrospectionValidator, JwtValidator};
+//!
+//! let jwt = JwtValidator::builder("https://issuer.example").audience("my-api").build().await?;
+//! let remote = IntrospectionValidator::builder("https://issuer.example")
+//!     .client("my-api", "my-api-secret")
+//!     .audience("my-api")
+//!     .build()
+//!     .await?;
+//! let layer = AuthLayer::new(HybridValidator::new(jwt, remote));
+//! # let _ = layer; Ok(()) }
+//! ```
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+use crate::{IntrospectionValidator, JwtValidator, Validation, Validator};
+
+/// Sends tokens that look like JWTs to a local validator and all others to a remote one.
+///
+/// A token "looks like a JWT" when it has exactly three dot-separated segments and the first
+/// is base64url that decodes to a JSON object. Such a token is decided by the local validator
+/// alone: if it fails there, it is refused, never introspected. Everything else (opaque
+/// tokens, five-segment JWEs) goes to the remote validator.
+#[derive(Debug, Clone)]
+pub struct HybridValidator<L = JwtValidator, R = IntrospectionValidator> {
+    local: L,
+    remote: R,
+}
+
+impl<L: Validator, R: Validator> HybridValidator<L, R> {
+    /// Validates JWT-shaped tokens with `local`, others with `remote`.
+    pub fn new(local: L, remote: R) -> Self {
+        HybridValidator { local, remote }
+    }
+}
+
+impl<L: Validator, R: Validator> Validator for HybridValidator<L, R> {
+    fn validate(&self, token: &str) -> Validation {
+        if looks_like_jwt(token) {
+            self.local.validate(token)
+        } else {
+            self.remote.validate(token)
+        }
+    }
+}
+
+/// Three segments, the first a base64url-encoded JSON object.
+///
+/// ```
+/// use bearer_guard::hybrid::looks_like_jwt;
+/// assert!(looks_like_jwt("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"));
+/// assert!(!looks_like_jwt("2YotnFZFEjr1zCsicMWpAA"));
+/// assert!(!looks_like_jwt("a.b.c"));
+/// ```
+pub fn looks_like_jwt(token: &str) -> bool {
+    let mut parts = token.split('.');
+    let (Some(header), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .is_some_and(|bytes| serde_json::from_slice::<serde_json::Map<_, _>>(&bytes).is_ok())
+}
