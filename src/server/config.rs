@@ -1,0 +1,172 @@
+//! Registration data: clients, users, endpoints and injectable faults.
+
+use std::fmt;
+
+/// A registered OAuth client of the [`TestServer`](super::TestServer).
+///
+/// All clients are confidential (they authenticate with `client_secret_basic`
+/// or `client_secret_post`). By default a client has no scopes, no redirect
+/// URIs, receives JWT access tokens and may call the introspection endpoint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Client {
+    pub(crate) id: String,
+    pub(crate) secret: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) redirect_uris: Vec<String>,
+    pub(crate) opaque_tokens: bool,
+    pub(crate) introspection: bool,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("secret", &"<redacted>")
+            .field("scopes", &self.scopes)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("opaque_tokens", &self.opaque_tokens)
+            .field("introspection", &self.introspection)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A confidential client with the given id and secret.
+    pub fn new(id: impl Into<String>, secret: impl Into<String>) -> Self {
+        Client {
+            id: id.into(),
+            secret: secret.into(),
+            scopes: Vec::new(),
+            redirect_uris: Vec::new(),
+            opaque_tokens: false,
+            introspection: true,
+        }
+    }
+
+    /// Sets the scopes this client may request (replaces previous ones).
+    /// A token request without `scope` is granted all of them.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Registers a redirect URI (may be called several times). Redirect URIs
+    /// are compared by exact string match.
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uris.push(uri.into());
+        self
+    }
+
+    /// When `true`, access tokens issued to this client by the token endpoint
+    /// are opaque random strings that can only be validated by introspection.
+    pub fn opaque_tokens(mut self, opaque: bool) -> Self {
+        self.opaque_tokens = opaque;
+        self
+    }
+
+    /// Whether this client may call the introspection endpoint (default `true`).
+    pub fn introspection(mut self, allowed: bool) -> Self {
+        self.introspection = allowed;
+        self
+    }
+
+    /// The client id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A resource owner who can log in at the authorization endpoint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub(crate) username: String,
+    pub(crate) password: String,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl User {
+    /// A user with the given name (also the `sub` of their tokens) and password.
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
+        User {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+
+    /// The username.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+}
+
+/// An HTTP endpoint of the test server, for request counters and faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
+    Discovery,
+    /// `/jwks`.
+    Jwks,
+    /// `/token`.
+    Token,
+    /// `/introspect`.
+    Introspection,
+    /// `/revoke`.
+    Revocation,
+    /// `/authorize` (GET and POST).
+    Authorize,
+}
+
+impl Endpoint {
+    pub(crate) const ALL: [Endpoint; 6] = [
+        Endpoint::Discovery,
+        Endpoint::Jwks,
+        Endpoint::Token,
+        Endpoint::Introspection,
+        Endpoint::Revocation,
+        Endpoint::Authorize,
+    ];
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Endpoint::Discovery => 0,
+            Endpoint::Jwks => 1,
+            Endpoint::Token => 2,
+            Endpoint::Introspection => 3,
+            Endpoint::Revocation => 4,
+            Endpoint::Authorize => 5,
+        }
+    }
+}
+
+/// A fault injected into one endpoint, for resilience tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Fault {
+    /// Normal behaviour.
+    #[default]
+    None,
+    /// Answer `503 Service Unavailable`.
+    Unavailable,
+    /// Never answer, until the fault is changed or the server shuts down
+    /// (then the request gets a 503).
+    Hang,
+    /// Answer `200` with a body that is not JSON.
+    Garbage,
+    /// Answer `200` with a syntactically valid JSON object of exactly this many
+    /// bytes (at least 2).
+    Huge(usize),
+    /// Answer with this HTTP status code and a small JSON error body
+    /// (invalid codes become 500).
+    Status(u16),
+}

@@ -1,0 +1,443 @@
+//! A small, real OAuth 2.0 authorization server for **tests and demos**.
+//!
+//! **Not for production.** It keeps everything in memory, generates fresh
+//! keys at every start, has no rate limiting, no consent storage, no TLS and
+//! only the features needed to exercise a resource server end to end. Use a
+//! real identity provider for anything else.
+//!
+//! It speaks plain HTTP on loopback like any authorization server (it knows
+//! nothing about the middleware in this crate):
+//!
+//! | endpoint | path |
+//! | --- | --- |
+//! | discovery (RFC 8414 / OIDC) | `GET /.well-known/oauth-authorization-server`, `GET /.well-known/openid-configuration` |
+//! | JWKS | `GET /jwks` |
+//! | token (`client_credentials`, `authorization_code` + PKCE S256, `refresh_token` with rotation) | `POST /token` |
+//! | authorization (HTML login form; POST it to approve) | `GET`/`POST /authorize` |
+//! | introspection (RFC 7662) | `POST /introspect` |
+//! | revocation (RFC 7009) | `POST /revoke` |
+//!
+//! Access tokens are RFC 9068 JWTs (`typ: at+jwt`) signed with the active key,
+//! or opaque strings for clients configured with [`Client::opaque_tokens`].
+//! Tests can also mint arbitrary (including malformed or hostile) tokens
+//! directly with [`TestServer::mint`] and [`TestServer::sign_raw`], rotate
+//! keys, count requests and inject [`Fault`]s per [`Endpoint`].
+//!
+//! Defaults: audience `"api"`; clients `demo-client`/`demo-secret` (scopes
+//! `read write admin`, redirect URI `http://127.0.0.1/callback`) and the
+//! resource server `api`/`api-secret` (no scopes, may introspect); user
+//! `alice`/`password`; token lifetime 300 s; one RS256 key.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use std::time::Duration;
+//! use bearer_guard::server::{Client, Endpoint, Fault, KeyAlg, TestServer, User};
+//!
+//! let server = TestServer::builder()
+//!     .audience("api")
+//!     .client(
+//!         Client::new("my-client", "my-secret")
+//!             .scopes(["read", "write"])
+//!             .redirect_uri("http://127.0.0.1:9999/callback"),
+//!     )
+//!     .user(User::new("bob", "hunter2"))
+//!     .token_lifetime(Duration::from_secs(60))
+//!     .key(KeyAlg::Es256)
+//!     .start()
+//!     .await?;
+//!
+//! // Point the code under test at the issuer / JWKS URI.
+//! println!("issuer {} jwks {}", server.issuer(), server.jwks_uri());
+//!
+//! // Mint tokens directly...
+//! let token = server.mint().sub("bob").scope("read").sign();
+//! let expired = server.mint().expired().sign();
+//! # let _ = (token, expired);
+//!
+//! // ...rotate keys...
+//! let new_kid = server.add_key(KeyAlg::Rs256);
+//! server.use_key(&new_kid);
+//!
+//! // ...and break things on purpose.
+//! server.set_fault(Endpoint::Jwks, Fault::Unavailable);
+//! assert_eq!(server.count(Endpoint::Jwks), 0);
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod config;
+mod endpoints;
+mod keys;
+mod mint;
+mod state;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{Client, Endpoint, Fault, User};
+pub use keys::KeyAlg;
+pub use mint::TokenBuilder;
+
+use keys::SigningKey;
+use state::{lock, Inner};
+
+/// A running test authorization server. Stops when dropped (or use
+/// [`shutdown`](Self::shutdown) to wait for it).
+///
+/// Several servers can run side by side in one process; each has its own
+/// keys, clients, tokens, counters and faults.
+pub struct TestServer {
+    inner: Arc<Inner>,
+    addr: SocketAddr,
+    shutdown_tx: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestServer")
+            .field("issuer", &self.inner.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestServer {
+    /// Starts a server with the default configuration on `127.0.0.1:0`.
+    ///
+    /// # Panics
+    ///
+    /// If binding the loopback listener fails (this is a test helper; use
+    /// [`builder`](Self::builder) to handle the error).
+    pub async fn start() -> TestServer {
+        match Self::builder().start().await {
+            Ok(server) => server,
+            Err(e) => panic!("failed to start the test authorization server: {e}"),
+        }
+    }
+
+    /// A builder with the default configuration (see the [module docs](self)).
+    pub fn builder() -> TestServerBuilder {
+        TestServerBuilder::default()
+    }
+
+    /// The issuer identifier, `http://127.0.0.1:PORT` (no trailing slash);
+    /// also the `iss` of issued tokens.
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The default audience (`aud`) of issued tokens.
+    pub fn audience(&self) -> &str {
+        &self.inner.audience
+    }
+
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub fn discovery_uri(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.inner.issuer)
+    }
+
+    /// `{issuer}/jwks`.
+    pub fn jwks_uri(&self) -> String {
+        format!("{}/jwks", self.inner.issuer)
+    }
+
+    /// `{issuer}/token`.
+    pub fn token_endpoint(&self) -> String {
+        format!("{}/token", self.inner.issuer)
+    }
+
+    /// `{issuer}/introspect`.
+    pub fn introspection_endpoint(&self) -> String {
+        format!("{}/introspect", self.inner.issuer)
+    }
+
+    /// `{issuer}/revoke`.
+    pub fn revocation_endpoint(&self) -> String {
+        format!("{}/revoke", self.inner.issuer)
+    }
+
+    /// `{issuer}/authorize`.
+    pub fn authorization_endpoint(&self) -> String {
+        format!("{}/authorize", self.inner.issuer)
+    }
+
+    /// Starts minting a token directly (see [`TokenBuilder`] for defaults).
+    pub fn mint(&self) -> TokenBuilder {
+        TokenBuilder::new(self.inner.clone())
+    }
+
+    /// Signs exactly the given header and claims bytes (base64url-encoded as
+    /// they are) with key `kid`; the signature algorithm is the key's,
+    /// whatever the header says. For attack tests (duplicate members, odd
+    /// types, wrong `alg`...).
+    ///
+    /// # Panics
+    ///
+    /// If `kid` is not a key of this server (published or retired).
+    pub fn sign_raw(&self, kid: &str, header_json: &str, claims_json: &str) -> String {
+        let Some(key) = self.inner.find_key(kid) else {
+            panic!("sign_raw: unknown kid {kid:?}");
+        };
+        match key.sign_compact(header_json.as_bytes(), claims_json.as_bytes()) {
+            Ok(token) => token,
+            Err(e) => panic!("sign_raw: signing failed: {e}"),
+        }
+    }
+
+    /// Generates a new key, publishes it in the JWKS immediately and returns
+    /// its `kid`. It does not become the signing key until [`use_key`](Self::use_key).
+    ///
+    /// # Panics
+    ///
+    /// If key generation fails in the crypto library.
+    pub fn add_key(&self, alg: KeyAlg) -> String {
+        match self.inner.add_key(alg) {
+            Ok(kid) => kid,
+            Err(e) => panic!("add_key: {e}"),
+        }
+    }
+
+    /// Makes `kid` the signing key for new tokens (minted or issued).
+    ///
+    /// # Panics
+    ///
+    /// If `kid` is not a key of this server.
+    pub fn use_key(&self, kid: &str) {
+        if !self.inner.use_key(kid) {
+            panic!("use_key: unknown kid {kid:?}");
+        }
+    }
+
+    /// Removes `kid` from the JWKS; tokens signed with it are no longer
+    /// active for introspection. The key is kept privately so tests can still
+    /// mint with it via [`TokenBuilder::kid`]. If it is the active key, it
+    /// stays the signing key until [`use_key`](Self::use_key) picks another.
+    /// Unknown kids are ignored.
+    pub fn retire_key(&self, kid: &str) {
+        self.inner.retire_key(kid);
+    }
+
+    /// The `kid` of the current signing key.
+    pub fn active_kid(&self) -> String {
+        self.inner.active_key().kid.clone()
+    }
+
+    /// The `kid`s currently published in the JWKS, oldest first.
+    pub fn kids(&self) -> Vec<String> {
+        self.inner.kids()
+    }
+
+    /// Number of requests received by `endpoint` (including faulted ones)
+    /// since start or the last [`reset_counts`](Self::reset_counts).
+    pub fn count(&self, endpoint: Endpoint) -> u64 {
+        self.inner.count(endpoint)
+    }
+
+    /// Resets all request counters to zero.
+    pub fn reset_counts(&self) {
+        self.inner.reset_counts();
+    }
+
+    /// Injects `fault` into `endpoint` (use [`Fault::None`] to clear it).
+    /// Requests hanging on [`Fault::Hang`] are released when it is changed.
+    pub fn set_fault(&self, endpoint: Endpoint, fault: Fault) {
+        self.inner.set_fault(endpoint, fault);
+    }
+
+    /// Clears the faults of all endpoints.
+    pub fn clear_faults(&self) {
+        for ep in Endpoint::ALL {
+            self.inner.set_fault(ep, Fault::None);
+        }
+    }
+
+    /// Sets `Cache-Control: max-age=N` on JWKS responses (`None` omits the
+    /// header). Default `Some(300)`.
+    pub fn set_jwks_max_age(&self, max_age: Option<u64>) {
+        *lock(&self.inner.jwks_max_age) = max_age;
+    }
+
+    /// Revokes an access token (JWT or opaque) or refresh token. Revoking a
+    /// refresh token also revokes the access tokens issued under that grant.
+    /// Unknown tokens are ignored.
+    pub fn revoke(&self, token: &str) {
+        self.inner.revoke(token, None);
+    }
+
+    /// Whether introspection would currently report `token` as active.
+    pub fn is_active(&self, token: &str) -> bool {
+        self.inner.active_claims(token).is_some()
+    }
+
+    /// Stops the server and waits (up to 5 s) for in-flight requests;
+    /// requests parked by [`Fault::Hang`] are answered with 503.
+    pub async fn shutdown(mut self) {
+        self.signal_shutdown();
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+
+    fn signal_shutdown(&mut self) {
+        self.inner.begin_shutdown();
+        if let Some(tx) = self.shutdown_tx.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // Graceful shutdown continues in the background.
+        self.signal_shutdown();
+    }
+}
+
+/// Configures and starts a [`TestServer`]. Created by [`TestServer::builder`].
+///
+/// Starts from the defaults described in the [module docs](self);
+/// [`client`](Self::client) and [`user`](Self::user) add entries or replace
+/// the one with the same id / username.
+#[derive(Debug, Clone)]
+#[must_use = "call .start().await"]
+pub struct TestServerBuilder {
+    audience: String,
+    clients: Vec<Client>,
+    users: Vec<User>,
+    token_lifetime: Duration,
+    key: KeyAlg,
+    bind: SocketAddr,
+}
+
+impl Default for TestServerBuilder {
+    fn default() -> Self {
+        TestServerBuilder {
+            audience: "api".into(),
+            clients: vec![
+                Client::new("demo-client", "demo-secret")
+                    .scopes(["read", "write", "admin"])
+                    .redirect_uri("http://127.0.0.1/callback"),
+                Client::new("api", "api-secret"),
+            ],
+            users: vec![User::new("alice", "password")],
+            token_lifetime: Duration::from_secs(300),
+            key: KeyAlg::Rs256,
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        }
+    }
+}
+
+impl TestServerBuilder {
+    /// The `aud` of issued tokens (default `"api"`).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = audience.into();
+        self
+    }
+
+    /// Registers a client, replacing any client with the same id.
+    pub fn client(mut self, client: Client) -> Self {
+        self.clients.retain(|c| c.id != client.id);
+        self.clients.push(client);
+        self
+    }
+
+    /// Removes all clients, including the defaults.
+    pub fn clear_clients(mut self) -> Self {
+        self.clients.clear();
+        self
+    }
+
+    /// Registers a user, replacing any user with the same username.
+    pub fn user(mut self, user: User) -> Self {
+        self.users.retain(|u| u.username != user.username);
+        self.users.push(user);
+        self
+    }
+
+    /// Removes all users, including the default.
+    pub fn clear_users(mut self) -> Self {
+        self.users.clear();
+        self
+    }
+
+    /// Lifetime of issued and minted access tokens (default 300 s).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Algorithm of the initial signing key (default [`KeyAlg::Rs256`]).
+    pub fn key(mut self, alg: KeyAlg) -> Self {
+        self.key = alg;
+        self
+    }
+
+    /// Address to listen on (default `127.0.0.1:0`, an ephemeral port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Generates the key, binds the listener and starts serving.
+    ///
+    /// # Errors
+    ///
+    /// If the address cannot be bound, or key generation fails.
+    pub async fn start(self) -> io::Result<TestServer> {
+        let key = SigningKey::generate(self.key).map_err(io::Error::other)?;
+        let listener = tokio::net::TcpListener::bind(self.bind).await?;
+        let addr = listener.local_addr()?;
+        let issuer = format!("http://{addr}");
+        let clients: HashMap<String, Client> = self
+            .clients
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        let users: HashMap<String, _> = self
+            .users
+            .into_iter()
+            .map(|u| (u.username.clone(), u))
+            .collect();
+        let inner = Arc::new(Inner::new(
+            issuer,
+            self.audience,
+            self.token_lifetime,
+            clients,
+            users,
+            key,
+        ));
+        let app = endpoints::router(inner.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(TestServer {
+            inner,
+            addr,
+            shutdown_tx: Some(tx),
+            task: Some(task),
+        })
+    }
+}
