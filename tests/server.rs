@@ -134,11 +134,7 @@ async fn authorize(server: &TestServer, challenge: &str, scope: &str) -> String 
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
     ];
-    let page = http()
-        .get(authz_url(server, &params))
-        .send()
-        .await
-        .unwrap();
+    let page = http().get(authz_url(server, &params)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("<form") && html.contains("name=\"password\""));
