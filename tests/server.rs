@@ -1126,3 +1126,34 @@ async fn two_servers_at_once() {
     // b keeps working after a is dropped.
     assert_eq!(introspect(&b, &tb).await["active"], true);
 }
+
+#[tokio::test]
+async fn builder_bind_and_types() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<TestServer>();
+    assert_send_sync::<bearer_guard::server::TokenBuilder>();
+
+    let server = TestServer::builder()
+        .bind("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(server.issuer(), format!("http://{}", server.addr()));
+    // Binding an address in use fails with an error, not a panic.
+    let err = TestServer::builder().bind(server.addr()).start().await;
+    assert!(err.is_err());
+
+    // Secrets never show up in Debug output.
+    let dbg = format!(
+        "{:?} {:?}",
+        Client::new("c", "top-secret-value"),
+        User::new("u", "top-secret-value")
+    );
+    assert!(!dbg.contains("top-secret-value"));
+
+    // Shared across tasks.
+    let server = std::sync::Arc::new(server);
+    let s2 = server.clone();
+    let token = tokio::spawn(async move { s2.mint().sign() }).await.unwrap();
+    assert!(server.is_active(&token));
+}

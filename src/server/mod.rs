@@ -23,6 +23,13 @@
 //! directly with [`TestServer::mint`] and [`TestServer::sign_raw`], rotate
 //! keys, count requests and inject [`Fault`]s per [`Endpoint`].
 //!
+//! Introspection reports a token active only if it was issued or minted by
+//! this server (opaque, or a JWT signed by a key still published in the JWKS
+//! with the `alg` of that key), has a numeric `exp` in the future, no `nbf`
+//! in the future, `iss` equal to the issuer and was not revoked. Refresh
+//! tokens are never reported active. The audience is not checked: that is the
+//! resource server's job.
+//!
 //! Defaults: audience `"api"`; clients `demo-client`/`demo-secret` (scopes
 //! `read write admin`, redirect URI `http://127.0.0.1/callback`) and the
 //! resource server `api`/`api-secret` (no scopes, may introspect); user
