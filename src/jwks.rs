@@ -162,10 +162,11 @@ impl KeySet {
         match kid {
             Some(kid) => {
                 // The first key with a given kid wins; a duplicate is ambiguous and skipped.
-                if self.by_kid.contains_key(&kid) {
-                    self.skipped += 1;
-                } else {
-                    self.by_kid.insert(kid, key);
+                match self.by_kid.entry(kid) {
+                    std::collections::hash_map::Entry::Occupied(_) => self.skipped += 1,
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(key);
+                    }
                 }
             }
             None => self.without_kid.push(key),

@@ -193,12 +193,13 @@ where
                 ResponseFuture {
                     state: State::Validating {
                         validation: pending,
-                        parts: Some(Pending {
+                        // Boxed: only the slow path (keys being fetched) pays for it.
+                        parts: Some(Box::new(Pending {
                             req,
                             inner,
                             handler: self.handler.clone(),
                             challenge: self.challenge.clone(),
-                        }),
+                        })),
                     },
                 }
             }
@@ -246,7 +247,7 @@ where
 {
     Validating {
         validation: Validation,
-        parts: Option<Pending<S, ReqB, H>>,
+        parts: Option<Box<Pending<S, ReqB, H>>>,
     },
     Calling {
         #[pin]
@@ -291,15 +292,15 @@ where
                         Poll::Ready(r) => r,
                         Poll::Pending => return Poll::Pending,
                     };
-                    let Some(Pending {
+                    let Some(pending) = parts.take() else {
+                        panic!("ResponseFuture polled after completion");
+                    };
+                    let Pending {
                         mut req,
                         mut inner,
                         handler,
                         challenge,
-                    }) = parts.take()
-                    else {
-                        panic!("ResponseFuture polled after completion");
-                    };
+                    } = *pending;
                     match result {
                         Ok(claims) => {
                             req.extensions_mut().insert(claims);
