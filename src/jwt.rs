@@ -36,6 +36,7 @@ use base64::Engine as _;
 use jsonwebtoken::Algorithm;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use crate::crypto::Backend;
 use crate::discovery::{self, DiscoveryError, Metadata};
@@ -94,6 +95,7 @@ pub struct JwtValidatorBuilder {
     client: Option<reqwest::Client>,
     scope_claim: Option<String>,
     backend: Backend,
+    cache: Option<(u64, Duration)>,
 }
 
 impl fmt::Debug for JwtValidatorBuilder {
@@ -213,6 +215,22 @@ impl JwtValidatorBuilder {
         self
     }
 
+    /// Keeps up to `capacity` verified tokens for up to `ttl` (default 10,000 for 5 minutes),
+    /// so a token seen before skips signature verification and claim parsing. Entries are keyed
+    /// by the SHA-256 of the whole token; `exp` and `nbf` are still checked on every hit. A key
+    /// removed from the issuer's JWKS stops verifying new tokens at once, but tokens already
+    /// cached stay accepted until their entry ends (at most `ttl`).
+    pub fn token_cache(mut self, capacity: u64, ttl: Duration) -> Self {
+        self.cache = Some((capacity, ttl));
+        self
+    }
+
+    /// Verifies every token in full, every time (no verified-token cache).
+    pub fn no_token_cache(mut self) -> Self {
+        self.cache = None;
+        self
+    }
+
     /// Builds the validator. Without [`jwks_uri`](Self::jwks_uri),
     /// [`key_set`](Self::key_set) or an HMAC-only setup, discovers the JWKS URL from the
     /// issuer's metadata (this is the only network call made here; keys are fetched when
@@ -265,6 +283,12 @@ impl JwtValidatorBuilder {
                 scope_claim: self.scope_claim,
                 backend: self.backend,
                 keys,
+                cache: self.cache.map(|(capacity, ttl)| {
+                    moka::sync::Cache::builder()
+                        .max_capacity(capacity)
+                        .time_to_live(ttl)
+                        .build()
+                }),
             }),
         })
     }
@@ -292,6 +316,16 @@ struct Inner {
     backend: Backend,
     hmac: Option<Arc<Key>>,
     keys: Keys,
+    cache: Option<moka::sync::Cache<[u8; 32], Verified>>,
+}
+
+/// A cache entry: the claims of a token whose signature and claims were verified, with the
+/// time bounds that must still be checked on each use.
+#[derive(Clone)]
+struct Verified {
+    claims: Claims,
+    exp: f64,
+    nbf: Option<f64>,
 }
 
 enum Keys {
@@ -338,6 +372,7 @@ impl JwtValidator {
             client: None,
             scope_claim: None,
             backend: Backend::default(),
+            cache: Some((10_000, Duration::from_secs(300))),
         }
     }
 
@@ -495,6 +530,68 @@ impl JwtValidator {
 
 impl Validator for JwtValidator {
     fn validate(&self, token: &str) -> Validation {
+        let cache_key = match &self.inner.cache {
+            Some(cache) if token.len() <= self.inner.max_token_bytes => {
+                let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+                if let Some(hit) = cache.get(&key) {
+                    return Validation::ready(self.check_cached(&hit).map_err(AuthError::from));
+                }
+                Some(key)
+            }
+            _ => None,
+        };
+        let result = self.validate_uncached(token);
+        match (cache_key, result.into_ready()) {
+            (Some(key), Ok(Ok(claims))) => {
+                self.remember(key, &claims);
+                Validation::ready(Ok(claims))
+            }
+            (_, Ok(result)) => Validation::ready(result),
+            (Some(key), Err(pending)) => {
+                let this = self.clone();
+                Validation::pending(async move {
+                    let claims = pending.await?;
+                    this.remember(key, &claims);
+                    Ok(claims)
+                })
+            }
+            (None, Err(pending)) => pending,
+        }
+    }
+}
+
+impl JwtValidator {
+    fn check_cached(&self, hit: &Verified) -> Result<Claims, TokenError> {
+        let now = unix_now();
+        if now >= hit.exp + self.inner.leeway {
+            return Err(TokenError::Expired);
+        }
+        if hit.nbf.is_some_and(|nbf| now + self.inner.leeway < nbf) {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(hit.claims.clone())
+    }
+
+    fn remember(&self, key: [u8; 32], claims: &Claims) {
+        let (Some(cache), Some(exp)) = (
+            &self.inner.cache,
+            numeric_date(claims.as_map(), "exp").ok().flatten(),
+        ) else {
+            return;
+        };
+        let nbf = numeric_date(claims.as_map(), "nbf").ok().flatten();
+        cache.insert(
+            key,
+            Verified {
+                claims: claims.clone(),
+                exp,
+                nbf,
+            },
+        );
+    }
+
+    /// Full validation, without the verified-token cache.
+    fn validate_uncached(&self, token: &str) -> Validation {
         let snapshot = match &self.inner.keys {
             Keys::Remote(cache) => Some(cache.snapshot()),
             Keys::Fixed(_) => None,

@@ -451,3 +451,27 @@ async fn malformed_authorization_headers_get_the_right_status() {
     // A well-formed but meaningless token is an invalid token.
     assert_invalid(&url, "abc", "the token is malformed").await;
 }
+
+#[tokio::test]
+async fn cached_tokens_still_expire_and_cannot_be_forged() {
+    let server = TestServer::start().await;
+    let validator = JwtValidator::builder(server.issuer())
+        .audience("api")
+        .leeway(Duration::ZERO)
+        .build()
+        .await
+        .unwrap();
+    let url = format!("{}/me", protected(validator).await);
+    let token = server.mint().lifetime(Duration::from_secs(2)).sign();
+    assert_eq!(call(&url, &token).await.0, 200);
+    assert_eq!(call(&url, &token).await.0, 200); // served from the verified-token cache
+                                                 // Same signature, other claims: not a cache hit.
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["sub"] = json!("mallory");
+    let forged = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    assert_invalid(&url, &forged, "the signature is invalid").await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_invalid(&url, &token, "the token has expired").await;
+}
