@@ -1,6 +1,6 @@
 //! The Tower layer: [`AuthLayer`] wraps any `Service<http::Request<B>>` in an [`AuthService`],
 //! which lets a request through only with a valid bearer token and puts the verified
-//! [`Claims`] into its extensions.
+//! [`Claims`](crate::Claims) into its extensions.
 //!
 //! The layer does not know how tokens are checked: that is the [`Validator`]'s job.
 //!
@@ -82,7 +82,7 @@ impl<V: Validator> AuthLayer<V> {
 }
 
 impl<V: Validator, H> AuthLayer<V, H> {
-    /// Lets requests without an `Authorization` header through anonymously (no [`Claims`] in
+    /// Lets requests without an `Authorization` header through anonymously (no [`Claims`](crate::Claims) in
     /// their extensions, an [`Anonymous`] marker instead). A request that does carry a token
     /// must still carry a valid one.
     pub fn optional(mut self) -> Self {
