@@ -104,7 +104,8 @@ enum Rule {
 }
 
 impl Requirement {
-    /// Every one of `scopes` must be granted.
+    /// Every one of `scopes` must be granted (an empty list asks only for a valid token,
+    /// like [`Requirement::authenticated`]).
     ///
     /// ```
     /// use bearer_guard::{Claims, Requirement};
