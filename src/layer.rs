@@ -1,6 +1,6 @@
 //! The Tower layer: [`AuthLayer`] wraps any `Service<http::Request<B>>` in an [`AuthService`],
 //! which lets a request through only with a valid bearer token and puts the verified
-//! [`Claims`] into its extensions.
+//! [`Claims`](crate::Claims) into its extensions.
 //!
 //! The layer does not know how tokens are checked: that is the [`Validator`]'s job.
 //!
@@ -33,6 +33,15 @@ use crate::bearer::{self, BearerError};
 use crate::error::{Challenge, DefaultErrorHandler, ErrorHandler};
 use crate::validator::{Validation, Validator};
 use crate::AuthError;
+
+/// Marker put into the extensions of a request that an [optional](AuthLayer::optional) layer
+/// let through without a token (together with the layer's [`Challenge`]).
+///
+/// It tells later checks ([`RequireScope`](crate::RequireScope), the axum extractor) that the
+/// request was anonymous — answered with 401 and a challenge — rather than never authenticated
+/// at all because no auth layer is in front of them (a server misconfiguration, answered 500).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Anonymous;
 
 /// Requires a valid bearer token on every request of the wrapped service.
 #[derive(Debug)]
@@ -73,8 +82,9 @@ impl<V: Validator> AuthLayer<V> {
 }
 
 impl<V: Validator, H> AuthLayer<V, H> {
-    /// Lets requests without an `Authorization` header through anonymously (no [`Claims`] in
-    /// their extensions). A request that does carry a token must still carry a valid one.
+    /// Lets requests without an `Authorization` header through anonymously (no [`Claims`](crate::Claims) in
+    /// their extensions, an [`Anonymous`] marker instead). A request that does carry a token
+    /// must still carry a valid one.
     pub fn optional(mut self) -> Self {
         self.optional = true;
         self
@@ -162,6 +172,8 @@ where
         let validation = match bearer::extract(req.headers()) {
             Ok(token) => self.validator.validate(token),
             Err(BearerError::Missing) if self.optional => {
+                req.extensions_mut().insert(Anonymous);
+                req.extensions_mut().insert(self.challenge.clone());
                 return ResponseFuture::inner(self.inner.call(req));
             }
             Err(e) => return self.reject(e.into()),

@@ -14,7 +14,13 @@ pub mod introspection;
 pub mod jwks;
 pub mod jwt;
 pub mod layer;
+pub mod scope;
 pub mod validator;
+
+#[cfg(feature = "axum")]
+pub mod axum;
+#[cfg(feature = "tonic")]
+pub mod tonic;
 
 #[cfg(feature = "test-server")]
 pub mod server;
@@ -32,5 +38,6 @@ pub use introspection::{
 pub use jsonwebtoken::Algorithm;
 pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
 pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};
-pub use layer::{AuthLayer, AuthService, ResponseFuture};
+pub use layer::{Anonymous, AuthLayer, AuthService, ResponseFuture};
+pub use scope::{RequireScope, Requirement, ScopeMap, ScopeService};
 pub use validator::{Validation, Validator};

@@ -1,0 +1,90 @@
+//! tonic / gRPC integration (feature `tonic`).
+//!
+//! gRPC clients do not read HTTP status codes: a refused call must be an HTTP 200 answer
+//! with `grpc-status` and `grpc-message`. [`GrpcErrors`] is the [`ErrorHandler`] that builds
+//! it, for [`AuthLayer`](crate::AuthLayer) and [`RequireScope`](crate::RequireScope) alike:
+//!
+//! | error | gRPC code |
+//! |---|---|
+//! | [`AuthError::Bearer`], [`AuthError::InvalidToken`] | 16 `UNAUTHENTICATED` |
+//! | [`AuthError::InsufficientScope`] | 7 `PERMISSION_DENIED` |
+//! | [`AuthError::Unavailable`] | 14 `UNAVAILABLE` |
+//! | [`AuthError::Misconfigured`] | 13 `INTERNAL` |
+//!
+//! `grpc-message` is the error's fixed [description](AuthError::description); the RFC 6750
+//! `www-authenticate` challenge travels as a header (gRPC metadata) where HTTP would send one.
+//!
+//! ```no_run
+//! # async fn demo(validator: bearer_guard::JwtValidator) {
+//! use bearer_guard::{tonic::GrpcErrors, AuthLayer, RequireScope, Requirement, ScopeMap};
+//!
+//! let auth = AuthLayer::new(validator).error_handler(GrpcErrors);
+//! let scopes = RequireScope::map(
+//!     ScopeMap::new().route("/greeter.Greeter/SayHello", Requirement::all(["greet:read"])),
+//! )
+//! .error_handler(GrpcErrors);
+//! // tonic::transport::Server::builder().layer(auth).layer(scopes).add_service(..)
+//! // Handlers read `request.extensions().get::<bearer_guard::Claims>()`.
+//! # }
+//! ```
+
+use ::tonic::metadata::{MetadataMap, MetadataValue};
+use ::tonic::{Code, Status};
+use http::Response;
+
+use crate::error::{Challenge, ErrorHandler};
+use crate::AuthError;
+
+/// Answers refused gRPC calls with a [`Status`] (see the [module documentation](self)).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrpcErrors;
+
+impl<B: Default> ErrorHandler<B> for GrpcErrors {
+    fn respond(&self, error: &AuthError, challenge: &Challenge) -> Response<B> {
+        error.to_status(challenge).into_http()
+    }
+}
+
+impl AuthError {
+    /// The gRPC code for this error (see the [`tonic`](crate::tonic) module).
+    pub fn grpc_code(&self) -> Code {
+        match self {
+            AuthError::Bearer(_) | AuthError::InvalidToken(_) => Code::Unauthenticated,
+            AuthError::InsufficientScope { .. } => Code::PermissionDenied,
+            AuthError::Unavailable(_) => Code::Unavailable,
+            AuthError::Misconfigured(_) => Code::Internal,
+        }
+    }
+
+    /// The gRPC status for this error: code, fixed description as message, and the
+    /// `www-authenticate` challenge as metadata where RFC 6750 asks for one.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthError, Challenge};
+    /// let s = AuthError::InsufficientScope { required: "a b".into() }
+    ///     .to_status(&Challenge::new().realm("api"));
+    /// assert_eq!(s.code(), tonic::Code::PermissionDenied);
+    /// assert_eq!(s.message(), "the token lacks the required scope");
+    /// assert!(s.metadata().get("www-authenticate").is_some());
+    /// ```
+    pub fn to_status(&self, challenge: &Challenge) -> Status {
+        let mut metadata = MetadataMap::new();
+        if let Some(value) = challenge.header_for(self) {
+            // A `HeaderValue` is always a valid ASCII metadata value.
+            if let Ok(value) = MetadataValue::try_from(value.as_bytes()) {
+                metadata.insert("www-authenticate", value);
+            }
+        }
+        if matches!(self, AuthError::Unavailable(_)) {
+            metadata.insert("retry-after", MetadataValue::from_static("5"));
+        }
+        Status::with_metadata(self.grpc_code(), self.description(), metadata)
+    }
+}
+
+/// Same as [`AuthError::to_status`] with a challenge without realm.
+impl From<AuthError> for Status {
+    fn from(error: AuthError) -> Status {
+        error.to_status(&Challenge::default())
+    }
+}
