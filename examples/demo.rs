@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use bearer_guard::server::{Client, TestServer};
-use bearer_guard::JwtValidator;
+use bearer_guard::{HybridValidator, IntrospectionValidator, JwtValidator};
 use serde_json::Value;
 
 #[path = "shared/api.rs"]
@@ -30,15 +30,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let issuer = TestServer::builder()
         .client(Client::new("reader", "reader-secret").scopes(["read"]))
         .client(Client::new("operator", "operator-secret").scopes(["read", "admin"]))
+        .client(
+            Client::new("legacy", "legacy-secret")
+                .scopes(["read"])
+                .opaque_tokens(true),
+        )
         .start()
         .await?;
     println!("authorization server  {}", issuer.issuer());
 
-    // 2. The protected API, finding the issuer's keys by discovery.
-    let validator = JwtValidator::builder(issuer.issuer())
+    // 2. The protected API, finding the issuer's keys and introspection endpoint by discovery:
+    //    JWTs are validated locally, opaque tokens by introspection (as client "api").
+    let jwt = JwtValidator::builder(issuer.issuer())
         .audience(issuer.audience())
         .build()
         .await?;
+    let introspection = IntrospectionValidator::builder(issuer.issuer())
+        .client("api", "api-secret")
+        .audience(issuer.audience())
+        .build()
+        .await?;
+    let validator = HybridValidator::new(jwt, introspection);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let api_url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, api::app(validator)).await });
@@ -67,6 +79,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e: Box<dyn std::error::Error>| e)?;
     let operator = token("operator", "operator-secret", "read admin")
+        .await
+        .map_err(|e: Box<dyn std::error::Error>| e)?;
+    let legacy = token("legacy", "legacy-secret", "read")
         .await
         .map_err(|e: Box<dyn std::error::Error>| e)?;
 
@@ -108,6 +123,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "GET /admin as operator (scope admin)",
         200,
         get("/admin").bearer_auth(&operator).send().await?,
+    );
+    show(
+        "GET /me with an opaque token (introspected)",
+        200,
+        get("/me").bearer_auth(&legacy).send().await?,
+    );
+    let revoked = issuer.mint().scope("read").opaque();
+    issuer.revoke(&revoked);
+    show(
+        "GET /me with a revoked opaque token",
+        401,
+        get("/me").bearer_auth(&revoked).send().await?,
     );
     let expired = issuer.mint().expired().sign();
     show(
