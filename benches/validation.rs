@@ -68,6 +68,7 @@ fn validator(f: &Fixture, backend: Backend, cached: bool) -> JwtValidator {
         .unwrap()
 }
 
+#[allow(clippy::vec_init_then_push)] // the pushes depend on features
 fn backends() -> Vec<(&'static str, Backend)> {
     let mut v = Vec::new();
     #[cfg(feature = "aws_lc_rs")]
