@@ -63,6 +63,7 @@ use url::form_urlencoded;
 use crate::discovery::{self, DiscoveryError, Metadata};
 use crate::fetch::{self, FetchError, Limits};
 use crate::jwt::{numeric_date, parse_object, unix_now};
+use crate::stats::{Counters, Observation, Source, Stats};
 use crate::{AuthError, BuildError, Claims, TokenError, Validation, Validator};
 
 /// How the resource server authenticates to the introspection endpoint (RFC 6749 §2.3.1).
@@ -293,6 +294,7 @@ impl IntrospectionValidatorBuilder {
                 negative_ttl: self.negative_ttl,
                 cache,
                 flights: Mutex::default(),
+                counters: Counters::default(),
             }),
         })
     }
@@ -326,6 +328,7 @@ struct Inner {
     cache: Option<moka::sync::Cache<Key, Entry>>,
     /// In-flight calls, so that identical concurrent calls share one.
     flights: Mutex<HashMap<Key, Flight>>,
+    counters: Counters,
 }
 
 /// A cached outcome and how long it may be kept.
@@ -386,9 +389,15 @@ impl IntrospectionValidator {
         &self.inner.endpoint
     }
 
+    /// Counters since the validator was built (`fetches` counts introspection calls).
+    pub fn stats(&self) -> Stats {
+        self.inner.counters.snapshot()
+    }
+
     /// Calls the endpoint once and turns the answer into a cacheable entry.
     async fn introspect(&self, token: &str) -> Result<Entry, AuthError> {
         let inner = &*self.inner;
+        inner.counters.fetched();
         let url = inner.endpoint.as_str();
         let mut request = inner
             .client
@@ -546,18 +555,27 @@ impl IntrospectionValidator {
 
 impl Validator for IntrospectionValidator {
     fn validate(&self, token: &str) -> Validation {
+        let obs = Observation::start("introspection", &self.inner.issuer);
         if token.len() > self.inner.max_token_bytes {
-            return Validation::ready(Err(TokenError::TooLarge.into()));
+            let result = Err(TokenError::TooLarge.into());
+            obs.finish(&self.inner.counters, Source::Checked, &result);
+            return Validation::ready(result);
         }
         let key: Key = Sha256::digest(token.as_bytes()).into();
         if let Some(entry) = self.inner.cache.as_ref().and_then(|c| c.get(&key)) {
-            return Validation::ready(entry.result.map_err(AuthError::from));
+            let result = entry.result.map_err(AuthError::from);
+            obs.finish(&self.inner.counters, Source::Cache, &result);
+            return Validation::ready(result);
         }
         let this = self.clone();
         let token = token.to_owned();
         Validation::pending(async move {
-            let entry = this.coalesced(key, &token).await?;
-            entry.result.map_err(AuthError::from)
+            let result = match this.coalesced(key, &token).await {
+                Ok(entry) => entry.result.map_err(AuthError::from),
+                Err(e) => Err(e),
+            };
+            obs.finish(&this.inner.counters, Source::Checked, &result);
+            result
         })
     }
 }

@@ -41,6 +41,7 @@ use sha2::{Digest, Sha256};
 use crate::crypto::Backend;
 use crate::discovery::{self, DiscoveryError, Metadata};
 use crate::jwks::{JwksCache, JwksConfig, Key, KeySet, Lookup, Reason, Snapshot};
+use crate::stats::{Counters, Observation, Source, Stats};
 use crate::{AuthError, Claims, TokenError, Validation, Validator};
 
 /// The algorithms accepted by default: every asymmetric algorithm jsonwebtoken supports.
@@ -283,6 +284,7 @@ impl JwtValidatorBuilder {
                 scope_claim: self.scope_claim,
                 backend: self.backend,
                 keys,
+                counters: Counters::default(),
                 cache: self.cache.map(|(capacity, ttl)| {
                     moka::sync::Cache::builder()
                         .max_capacity(capacity)
@@ -317,6 +319,7 @@ struct Inner {
     hmac: Option<Arc<Key>>,
     keys: Keys,
     cache: Option<moka::sync::Cache<[u8; 32], Verified>>,
+    counters: Counters,
 }
 
 /// A cache entry: the claims of a token whose signature and claims were verified, with the
@@ -379,6 +382,24 @@ impl JwtValidator {
     /// The issuer this validator accepts.
     pub fn issuer(&self) -> &str {
         &self.inner.issuer
+    }
+
+    /// Counters since the validator was built (`fetches` counts JWKS fetches).
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), bearer_guard::BuildError> {
+    /// let v = bearer_guard::JwtValidator::builder("https://issuer.example")
+    ///     .audience("api")
+    ///     .hmac_secret(b"a secret of at least thirty-two bytes".to_vec())
+    ///     .build()
+    ///     .await?;
+    /// assert_eq!(v.stats().accepted, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let mut stats = self.inner.counters.snapshot();
+        stats.fetches = self.jwks().map_or(0, JwksCache::fetch_count);
+        stats
     }
 
     /// The JWKS cache, when keys are fetched from the issuer.
@@ -530,33 +551,54 @@ impl JwtValidator {
 
 impl Validator for JwtValidator {
     fn validate(&self, token: &str) -> Validation {
+        let obs = Observation::start("jwt", &self.inner.issuer);
+        if obs.enabled() && token.len() <= self.inner.max_token_bytes {
+            if let Some(kid) = peek_kid(token) {
+                obs.kid(&kid);
+            }
+        }
+        let counters = &self.inner.counters;
         let cache_key = match &self.inner.cache {
             Some(cache) if token.len() <= self.inner.max_token_bytes => {
                 let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
                 if let Some(hit) = cache.get(&key) {
-                    return Validation::ready(self.check_cached(&hit).map_err(AuthError::from));
+                    let result = self.check_cached(&hit).map_err(AuthError::from);
+                    obs.finish(counters, Source::Cache, &result);
+                    return Validation::ready(result);
                 }
                 Some(key)
             }
             _ => None,
         };
-        let result = self.validate_uncached(token);
-        match (cache_key, result.into_ready()) {
-            (Some(key), Ok(Ok(claims))) => {
-                self.remember(key, &claims);
-                Validation::ready(Ok(claims))
+        match self.validate_uncached(token).into_ready() {
+            Ok(result) => {
+                if let (Some(key), Ok(claims)) = (cache_key, &result) {
+                    self.remember(key, claims);
+                }
+                obs.finish(counters, Source::Checked, &result);
+                Validation::ready(result)
             }
-            (_, Ok(result)) => Validation::ready(result),
-            (Some(key), Err(pending)) => {
+            Err(pending) => {
                 let this = self.clone();
                 Validation::pending(async move {
-                    let claims = pending.await?;
-                    this.remember(key, &claims);
-                    Ok(claims)
+                    let result = pending.await;
+                    if let (Some(key), Ok(claims)) = (cache_key, &result) {
+                        this.remember(key, claims);
+                    }
+                    obs.finish(&this.inner.counters, Source::Checked, &result);
+                    result
                 })
             }
-            (None, Err(pending)) => pending,
         }
+    }
+}
+
+/// The `kid` of a token's header, for tracing only (no checks are made here).
+fn peek_kid(token: &str) -> Option<String> {
+    let header = decode_object(token.split('.').next()?).ok()?;
+    match header.get("kid") {
+        Some(Value::String(kid)) => Some(kid.clone()),
+        _ => None,
     }
 }
 

@@ -15,6 +15,7 @@ pub mod jwks;
 pub mod jwt;
 pub mod layer;
 pub mod scope;
+pub mod stats;
 pub mod validator;
 
 #[cfg(feature = "axum")]
@@ -40,4 +41,5 @@ pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
 pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};
 pub use layer::{Anonymous, AuthLayer, AuthService, ResponseFuture};
 pub use scope::{RequireScope, Requirement, ScopeMap, ScopeService};
+pub use stats::Stats;
 pub use validator::{Validation, Validator};

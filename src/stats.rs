@@ -1,0 +1,137 @@
+//! Observability: per-validator counters a user can export, and one `tracing` span per
+//! validation (target `bearer_guard`, level DEBUG) with its outcome, issuer, key id, cache use
+//! and latency. Neither ever records the token.
+//!
+//! ```no_run
+//! # async fn demo(validator: bearer_guard::JwtValidator) {
+//! let stats = validator.stats();
+//! println!("accepted {} rejected {} cache hits {}", stats.accepted, stats.rejected, stats.cache_hits);
+//! # }
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crate::{AuthError, Claims};
+
+/// A snapshot of a validator's counters since it was built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Tokens accepted.
+    pub accepted: u64,
+    /// Tokens refused (401).
+    pub rejected: u64,
+    /// Validations that could not decide (503: issuer, keys or introspection unreachable).
+    pub unavailable: u64,
+    /// Validations answered from the validator's cache.
+    pub cache_hits: u64,
+    /// Fetches from the authorization server (JWKS documents or introspection calls).
+    pub fetches: u64,
+}
+
+/// The live counters behind [`Stats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    accepted: AtomicU64,
+    rejected: AtomicU64,
+    unavailable: AtomicU64,
+    cache_hits: AtomicU64,
+    fetches: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn fetched(&self) {
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> Stats {
+        Stats {
+            accepted: self.accepted.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+            unavailable: self.unavailable.load(Ordering::Relaxed),
+            cache_hits: self.cache_hits.load(Ordering::Relaxed),
+            fetches: self.fetches.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// How a validation was decided, for the span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// From the validator's cache of earlier results.
+    Cache,
+    /// Checked now (signature verified, or introspection made).
+    Checked,
+}
+
+/// One validation being observed: its span and start time (taken only when the span is
+/// enabled, so an unobserved validation pays for neither).
+pub(crate) struct Observation {
+    span: tracing::Span,
+    started: Option<Instant>,
+}
+
+impl Observation {
+    /// Starts observing a validation by `validator` ("jwt", "introspection") for `issuer`.
+    pub(crate) fn start(validator: &'static str, issuer: &str) -> Self {
+        let span = tracing::debug_span!(
+            target: "bearer_guard",
+            "validate",
+            validator,
+            issuer,
+            kid = tracing::field::Empty,
+            cache = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            micros = tracing::field::Empty,
+        );
+        let started = (!span.is_disabled()).then(Instant::now);
+        Observation { span, started }
+    }
+
+    /// Whether anyone listens (worth computing optional fields).
+    pub(crate) fn enabled(&self) -> bool {
+        self.started.is_some()
+    }
+
+    /// Records the key id named by the token (shortened; it is attacker-chosen text).
+    pub(crate) fn kid(&self, kid: &str) {
+        let short: String = kid.chars().take(64).collect();
+        self.span.record("kid", short.as_str());
+    }
+
+    /// Counts the outcome and closes the span with it.
+    pub(crate) fn finish(
+        self,
+        counters: &Counters,
+        source: Source,
+        result: &Result<Claims, AuthError>,
+    ) {
+        let (counter, outcome) = match result {
+            Ok(_) => (&counters.accepted, "accepted"),
+            Err(AuthError::Unavailable(_)) => (&counters.unavailable, "unavailable"),
+            Err(_) => (&counters.rejected, "rejected"),
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if source == Source::Cache {
+            counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(started) = self.started {
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.span.record("outcome", outcome);
+            self.span.record(
+                "cache",
+                match source {
+                    Source::Cache => "hit",
+                    Source::Checked => "miss",
+                },
+            );
+            self.span.record("micros", micros);
+            let _entered = self.span.enter();
+            match result {
+                Ok(_) => tracing::debug!(target: "bearer_guard", "token accepted"),
+                Err(e) => tracing::debug!(target: "bearer_guard", reason = %e, "token refused"),
+            }
+        }
+    }
+}
