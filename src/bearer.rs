@@ -77,17 +77,34 @@ pub fn parse(value: &[u8]) -> Result<&str, BearerError> {
     std::str::from_utf8(token).map_err(|_| BearerError::Malformed)
 }
 
+/// Bytes allowed in the body of a `b64token` (before any trailing `=`).
+#[allow(clippy::indexing_slicing)] // compile-time loop over 0..256 on a 256-entry table
+const B64TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] =
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        i += 1;
+    }
+    table
+};
+
+/// One pass over the token: body characters, then only `=` padding.
 fn is_b64token(token: &[u8]) -> bool {
-    let body_len = token
-        .iter()
-        .rposition(|&b| b != b'=')
-        .map_or(0, |last| last + 1);
-    let (body, padding) = token.split_at(body_len);
-    !body.is_empty()
-        && padding.iter().all(|&b| b == b'=')
-        && body.iter().all(|&b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
+    let mut body = 0usize;
+    let mut padding = false;
+    for &b in token {
+        if b == b'=' {
+            padding = true;
+        } else if padding || !B64TOKEN.get(usize::from(b)).copied().unwrap_or(false) {
+            return false;
+        } else {
+            body += 1;
+        }
+    }
+    body > 0
 }
 
 #[cfg(test)]
