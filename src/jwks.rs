@@ -477,12 +477,16 @@ impl JwksCache {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        if self.inner.refresh.try_lock().is_err() {
+        // Holding the lock from here on means at most one background task at a time.
+        let Ok(guard) = self.inner.refresh.clone().try_lock_owned() else {
             return; // a refresh is under way already
-        }
+        };
         let cache = self.clone();
         handle.spawn(async move {
-            cache.refresh_if(seen_generation, Some(Reason::Stale)).await;
+            cache
+                .refresh_locked(seen_generation, Some(Reason::Stale))
+                .await;
+            drop(guard);
         });
     }
 
@@ -495,6 +499,11 @@ impl JwksCache {
         reason: Option<Reason>,
     ) -> Arc<Snapshot> {
         let _guard = self.inner.refresh.lock().await;
+        self.refresh_locked(seen_generation, reason).await
+    }
+
+    /// The body of [`JwksCache::refresh_if`]. The caller must hold the refresh lock.
+    async fn refresh_locked(&self, seen_generation: u64, reason: Option<Reason>) -> Arc<Snapshot> {
         let current = self.inner.state.load_full();
         if current.generation != seen_generation {
             return current;
