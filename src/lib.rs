@@ -14,6 +14,8 @@ pub mod introspection;
 pub mod jwks;
 pub mod jwt;
 pub mod layer;
+pub mod multi;
+pub mod resource_metadata;
 pub mod validator;
 
 #[cfg(feature = "test-server")]
@@ -33,4 +35,6 @@ pub use jsonwebtoken::Algorithm;
 pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
 pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};
 pub use layer::{AuthLayer, AuthService, ResponseFuture};
+pub use multi::{MultiIssuer, MultiIssuerBuilder};
+pub use resource_metadata::{ResourceMetadata, ResourceMetadataBuilder, ResourceMetadataService};
 pub use validator::{Validation, Validator};
