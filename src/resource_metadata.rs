@@ -38,7 +38,6 @@ use std::convert::Infallible;
 use std::future::{ready, Ready};
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use tower_service::Service;
@@ -185,9 +184,9 @@ impl ResourceMetadata {
     }
 
     /// The document as JSON.
-    pub fn to_json(&self) -> Bytes {
+    pub fn to_json(&self) -> String {
         // Serializing strings, lists and booleans cannot fail.
-        serde_json::to_vec(self).map(Bytes::from).unwrap_or_default()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// A Tower service answering every `GET` or `HEAD` with this document
@@ -364,20 +363,20 @@ fn well_known_path(url: &url::Url) -> String {
 /// the framework's job). Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ResourceMetadataService {
-    json: Bytes,
+    json: String,
 }
 
 impl<B> Service<Request<B>> for ResourceMetadataService {
-    type Response = Response<Bytes>;
+    type Response = Response<String>;
     type Error = Infallible;
-    type Future = Ready<Result<Response<Bytes>, Infallible>>;
+    type Future = Ready<Result<Response<String>, Infallible>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let mut res = Response::new(Bytes::new());
+        let mut res = Response::new(String::new());
         let headers = res.headers_mut();
         match *req.method() {
             Method::GET | Method::HEAD => {
@@ -459,7 +458,7 @@ mod tests {
             .dpop_bound_access_tokens_required(false)
             .build()
             .unwrap();
-        let json = String::from_utf8(doc.to_json().to_vec()).unwrap();
+        let json = doc.to_json();
         assert_eq!(
             json,
             r#"{"resource":"https://api.example/mcp","authorization_servers":["https://as1.example","https://as2.example"],"scopes_supported":["a","b"],"bearer_methods_supported":["header"],"resource_name":"API","dpop_bound_access_tokens_required":false}"#
@@ -470,10 +469,7 @@ mod tests {
             .bearer_methods_supported(Vec::<String>::new())
             .build()
             .unwrap();
-        assert_eq!(
-            &none.to_json()[..],
-            br#"{"resource":"https://api.example"}"#
-        );
+        assert_eq!(none.to_json(), r#"{"resource":"https://api.example"}"#);
     }
 
     #[tokio::test]
