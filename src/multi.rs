@@ -114,11 +114,7 @@ impl MultiIssuerBuilder {
     /// for that issuer does, by its signature and `iss` checks; an introspection validator
     /// does, by asking that issuer): `iss` is read here before any signature is checked and
     /// only chooses the validator.
-    pub fn validator(
-        mut self,
-        issuer: impl Into<String>,
-        validator: impl Validator,
-    ) -> Self {
+    pub fn validator(mut self, issuer: impl Into<String>, validator: impl Validator) -> Self {
         self.validators.push((issuer.into(), Box::new(validator)));
         self
     }
@@ -173,8 +169,7 @@ fn unverified_issuer(token: &str, max_token_bytes: usize) -> Result<String, Toke
         return Err(TokenError::TooLarge);
     }
     let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature)) =
-        (parts.next(), parts.next(), parts.next())
+    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next())
     else {
         return Err(TokenError::Malformed);
     };
@@ -208,9 +203,10 @@ mod tests {
 
     impl Validator for Tenant {
         fn validate(&self, _token: &str) -> Validation {
-            Validation::ready(Ok(
-                Claims::from_value(serde_json::json!({ "tenant": self.0 })).unwrap()
-            ))
+            Validation::ready(Ok(Claims::from_value(
+                serde_json::json!({ "tenant": self.0 }),
+            )
+            .unwrap()))
         }
     }
 
@@ -283,7 +279,11 @@ mod tests {
             (r#"["https://a.example"]"#, TokenError::Malformed),
         ];
         for (payload, error) in cases {
-            assert_eq!(outcome(&m, &token(payload)).await, refused(error), "{payload}");
+            assert_eq!(
+                outcome(&m, &token(payload)).await,
+                refused(error),
+                "{payload}"
+            );
         }
     }
 
@@ -291,14 +291,29 @@ mod tests {
     async fn shape_and_size_are_checked_before_decoding() {
         let m = multi();
         let good = token(r#"{"iss":"https://a.example"}"#);
-        assert_eq!(outcome(&m, &format!("{good}.x.y")).await, refused(TokenError::Encrypted));
-        assert_eq!(outcome(&m, &format!("{good}.x")).await, refused(TokenError::Malformed));
+        assert_eq!(
+            outcome(&m, &format!("{good}.x.y")).await,
+            refused(TokenError::Encrypted)
+        );
+        assert_eq!(
+            outcome(&m, &format!("{good}.x")).await,
+            refused(TokenError::Malformed)
+        );
         assert_eq!(outcome(&m, "a.b").await, refused(TokenError::Malformed));
-        assert_eq!(outcome(&m, "opaque-token").await, refused(TokenError::Malformed));
+        assert_eq!(
+            outcome(&m, "opaque-token").await,
+            refused(TokenError::Malformed)
+        );
         let (h, rest) = good.split_once('.').unwrap();
         let (p, _) = rest.split_once('.').unwrap();
-        assert_eq!(outcome(&m, &format!("{h}.{p}.")).await, refused(TokenError::Malformed));
-        assert_eq!(outcome(&m, &format!("{h}.{p}=.c2ln")).await, refused(TokenError::Malformed));
+        assert_eq!(
+            outcome(&m, &format!("{h}.{p}.")).await,
+            refused(TokenError::Malformed)
+        );
+        assert_eq!(
+            outcome(&m, &format!("{h}.{p}=.c2ln")).await,
+            refused(TokenError::Malformed)
+        );
 
         let padded = token(&format!(
             r#"{{"iss":"https://a.example","pad":"{}"}}"#,
@@ -309,7 +324,10 @@ mod tests {
             .max_token_bytes(padded.len() - 1)
             .build()
             .unwrap();
-        assert_eq!(outcome(&small, &padded).await, refused(TokenError::TooLarge));
+        assert_eq!(
+            outcome(&small, &padded).await,
+            refused(TokenError::TooLarge)
+        );
         assert_eq!(outcome(&small, &good).await.unwrap(), "a");
         assert_eq!(outcome(&m, &padded).await.unwrap(), "a");
     }

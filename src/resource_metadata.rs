@@ -194,7 +194,9 @@ impl ResourceMetadata {
     /// [`well_known_path`](Self::well_known_path) with any framework, outside the
     /// authentication layer.
     pub fn service(&self) -> ResourceMetadataService {
-        ResourceMetadataService { json: self.to_json() }
+        ResourceMetadataService {
+            json: self.to_json(),
+        }
     }
 
     /// An axum router serving this document at [`well_known_path`](Self::well_known_path);
@@ -474,7 +476,9 @@ mod tests {
 
     #[tokio::test]
     async fn service_answers_get_and_head_only() {
-        let doc = ResourceMetadata::builder("https://api.example").build().unwrap();
+        let doc = ResourceMetadata::builder("https://api.example")
+            .build()
+            .unwrap();
         let mut svc = doc.service();
         let res = svc
             .call(Request::get("/anything").body(()).unwrap())

@@ -70,7 +70,9 @@ fn install(dir: &Path) {
     }
     let stamp = dir.join("installed.stamp");
     if fs::read(&stamp).is_ok_and(|s| s == lock)
-        && dir.join("node_modules/oauth2-mock-server/package.json").exists()
+        && dir
+            .join("node_modules/oauth2-mock-server/package.json")
+            .exists()
     {
         return;
     }

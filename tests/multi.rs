@@ -142,7 +142,9 @@ async fn an_unknown_issuer_is_refused_without_contacting_it() {
         s.a.mint().issuer(c.issuer()).sign(),
         // Near-misses of configured issuers.
         s.a.mint().issuer(format!("{}/", s.a.issuer())).sign(),
-        s.a.mint().issuer(s.a.issuer().replace("http", "HTTP")).sign(),
+        s.a.mint()
+            .issuer(s.a.issuer().replace("http", "HTTP"))
+            .sign(),
     ] {
         assert_invalid(&s.url, &token, "the token issuer is not accepted").await;
     }

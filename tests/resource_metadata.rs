@@ -73,7 +73,10 @@ async fn the_document_is_served_without_a_token() {
     );
     // A token, even a bad one, changes nothing: the document is outside the layer.
     let (status, challenge, again) = call(&s.metadata_url, "garbage").await;
-    assert_eq!((status, challenge.as_str(), again.as_str()), (200, "", body.as_str()));
+    assert_eq!(
+        (status, challenge.as_str(), again.as_str()),
+        (200, "", body.as_str())
+    );
     // Only GET and HEAD.
     let res = reqwest::Client::new()
         .post(&s.metadata_url)
