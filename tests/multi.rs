@@ -7,7 +7,7 @@
 mod support;
 
 use bearer_guard::server::{Endpoint, TestServer};
-use bearer_guard::{JwtValidator, MultiIssuer};
+use bearer_guard::{IntrospectionValidator, JwtValidator, MultiIssuer};
 use serde_json::Value;
 use support::{assert_invalid, call, protected};
 
@@ -178,4 +178,32 @@ async fn a_token_without_a_readable_issuer_is_refused() {
     )
     .await;
     assert_invalid(&s.url, "not-a-jwt", "the token is malformed").await;
+}
+
+#[tokio::test]
+async fn an_issuer_can_be_served_by_introspection() {
+    let a = server("api-a").await;
+    let b = server("api-b").await;
+    let introspect_b = IntrospectionValidator::builder(b.issuer())
+        .client("api", "api-secret")
+        .audience("api-b")
+        .build()
+        .await
+        .unwrap();
+    let multi = MultiIssuer::builder()
+        .issuer(validator(&a).await)
+        .validator(b.issuer(), introspect_b)
+        .build()
+        .unwrap();
+    let url = format!("{}/me", protected(multi).await);
+    accepted(&url, &a.mint().sign()).await;
+    accepted(&url, &b.mint().sub("bob").sign()).await;
+    assert_eq!(b.count(Endpoint::Introspection), 1);
+    // A's key, naming B: B's authorization server did not issue it.
+    let forged = a.mint().issuer(b.issuer()).aud("api-b").sign();
+    assert_invalid(&url, &forged, "the token is not active").await;
+    assert_eq!(b.count(Endpoint::Introspection), 2);
+    // A's tokens never reach B's introspection endpoint.
+    accepted(&url, &a.mint().sub("carol").sign()).await;
+    assert_eq!(b.count(Endpoint::Introspection), 2);
 }
