@@ -1,0 +1,354 @@
+//! Several issuers (tenants) behind one layer: each token goes to the validator of the issuer
+//! it names, and only to a configured one.
+//!
+//! [`MultiIssuer`] reads `iss` from the token's payload **before** the signature is checked, and
+//! uses it for one thing only: to pick one of the validators it was configured with. The
+//! choice is an exact string comparison against the configured issuers; a token naming any
+//! other issuer is refused at once (`401 invalid_token`, [`TokenError::WrongIssuer`]) and
+//! causes no network request: keys or metadata are never fetched from an issuer that a token
+//! names. The chosen validator then validates the token in full, including `iss` again, so a
+//! token signed by one tenant's keys but naming another tenant fails that tenant's signature
+//! check.
+//!
+//! Reading `iss` is bounded like the JWT validator's own parsing: the token must be at most
+//! [`max_token_bytes`](MultiIssuerBuilder::max_token_bytes) long (default 8 KiB), a compact
+//! JWS of three segments, and its payload a base64url JSON object without duplicate members
+//! (so no two readers can disagree on which `iss` it names).
+//!
+//! Each issuer keeps its own settings (audience, algorithms, leeway, caches...): they are
+//! separate validators.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), bearer_guard::BuildError> {
+//! use bearer_guard::{AuthLayer, JwtValidator, MultiIssuer};
+//!
+//! let tenant_a = JwtValidator::builder("https://a.issuer.example").audience("api-a").build().await?;
+//! let tenant_b = JwtValidator::builder("https://b.issuer.example").audience("api-b").build().await?;
+//! let validator = MultiIssuer::builder().issuer(tenant_a).issuer(tenant_b).build()?;
+//! let layer = AuthLayer::new(validator);
+//! # let _ = layer; Ok(()) }
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::jwt::parse_object;
+use crate::{BuildError, JwtValidator, TokenError, Validation, Validator};
+
+/// Default for [`MultiIssuerBuilder::max_token_bytes`]: 8 KiB, as for [`JwtValidator`].
+const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// Validates tokens of several issuers, each with its own validator chosen by the token's
+/// `iss` (see the [module docs](self)). Cheap to clone.
+#[derive(Clone)]
+pub struct MultiIssuer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    validators: HashMap<String, Box<dyn Validator>>,
+    max_token_bytes: usize,
+}
+
+impl fmt::Debug for MultiIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut issuers: Vec<&str> = self.issuers().collect();
+        issuers.sort_unstable();
+        f.debug_struct("MultiIssuer")
+            .field("issuers", &issuers)
+            .field("max_token_bytes", &self.inner.max_token_bytes)
+            .finish()
+    }
+}
+
+/// Configures a [`MultiIssuer`]. Made by [`MultiIssuer::builder`].
+pub struct MultiIssuerBuilder {
+    validators: Vec<(String, Box<dyn Validator>)>,
+    max_token_bytes: usize,
+}
+
+impl fmt::Debug for MultiIssuerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MultiIssuerBuilder")
+            .field(
+                "issuers",
+                &self.validators.iter().map(|(i, _)| i).collect::<Vec<_>>(),
+            )
+            .field("max_token_bytes", &self.max_token_bytes)
+            .finish()
+    }
+}
+
+impl MultiIssuer {
+    /// Starts configuring a multi-issuer validator.
+    pub fn builder() -> MultiIssuerBuilder {
+        MultiIssuerBuilder {
+            validators: Vec::new(),
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+        }
+    }
+
+    /// The configured issuers, in no particular order.
+    pub fn issuers(&self) -> impl Iterator<Item = &str> {
+        self.inner.validators.keys().map(String::as_str)
+    }
+}
+
+impl MultiIssuerBuilder {
+    /// Accepts tokens of `validator`'s issuer ([`JwtValidator::issuer`]), validated by it.
+    pub fn issuer(self, validator: JwtValidator) -> Self {
+        let issuer = validator.issuer().to_owned();
+        self.validator(issuer, validator)
+    }
+
+    /// Sends JWTs whose `iss` is exactly `issuer` to `validator`, which may be any
+    /// [`Validator`] (e.g. an [`IntrospectionValidator`](crate::IntrospectionValidator) for a
+    /// tenant whose tokens must be introspected).
+    ///
+    /// The validator must itself make sure the token comes from `issuer` (a [`JwtValidator`]
+    /// for that issuer does, by its signature and `iss` checks; an introspection validator
+    /// does, by asking that issuer): `iss` is read here before any signature is checked and
+    /// only chooses the validator.
+    pub fn validator(mut self, issuer: impl Into<String>, validator: impl Validator) -> Self {
+        self.validators.push((issuer.into(), Box::new(validator)));
+        self
+    }
+
+    /// Largest token accepted, in bytes (default 8 KiB). Longer tokens are refused before
+    /// anything is decoded.
+    pub fn max_token_bytes(mut self, n: usize) -> Self {
+        self.max_token_bytes = n;
+        self
+    }
+
+    /// Builds the validator. Fails if no issuer is configured, or one is configured twice.
+    pub fn build(self) -> Result<MultiIssuer, BuildError> {
+        if self.validators.is_empty() {
+            return Err(BuildError::Invalid("no issuer configured"));
+        }
+        let mut validators = HashMap::with_capacity(self.validators.len());
+        for (issuer, validator) in self.validators {
+            if validators.insert(issuer, validator).is_some() {
+                return Err(BuildError::Invalid("the same issuer is configured twice"));
+            }
+        }
+        Ok(MultiIssuer {
+            inner: Arc::new(Inner {
+                validators,
+                max_token_bytes: self.max_token_bytes,
+            }),
+        })
+    }
+}
+
+impl Validator for MultiIssuer {
+    fn validate(&self, token: &str) -> Validation {
+        let issuer = match unverified_issuer(token, self.inner.max_token_bytes) {
+            Ok(issuer) => issuer,
+            Err(e) => return Validation::ready(Err(e.into())),
+        };
+        match self.inner.validators.get(&issuer) {
+            Some(validator) => validator.validate(token),
+            None => {
+                // The issuer is not logged: it is text from an unverified token.
+                tracing::debug!("token names an issuer that is not configured");
+                Validation::ready(Err(TokenError::WrongIssuer.into()))
+            }
+        }
+    }
+}
+
+/// Reads `iss` from the payload of a compact JWS without verifying anything else.
+fn unverified_issuer(token: &str, max_token_bytes: usize) -> Result<String, TokenError> {
+    if token.len() > max_token_bytes {
+        return Err(TokenError::TooLarge);
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed);
+    };
+    match parts.count() {
+        0 => {}
+        2 => return Err(TokenError::Encrypted),
+        _ => return Err(TokenError::Malformed),
+    }
+    if header.is_empty() || payload.is_empty() || signature.is_empty() {
+        return Err(TokenError::Malformed);
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| TokenError::Malformed)?;
+    let mut claims = parse_object(&bytes)?;
+    match claims.remove("iss") {
+        Some(Value::String(iss)) => Ok(iss),
+        None => Err(TokenError::MissingClaim),
+        Some(_) => Err(TokenError::WrongIssuer),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AuthError, Claims};
+
+    /// Accepts every token and says which tenant it was routed to: shows the routing alone,
+    /// without the second `iss` check a real validator makes.
+    struct Tenant(&'static str);
+
+    impl Validator for Tenant {
+        fn validate(&self, _token: &str) -> Validation {
+            Validation::ready(Ok(Claims::from_value(
+                serde_json::json!({ "tenant": self.0 }),
+            )
+            .unwrap()))
+        }
+    }
+
+    fn token(payload: &str) -> String {
+        format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#),
+            URL_SAFE_NO_PAD.encode(payload)
+        )
+    }
+
+    fn multi() -> MultiIssuer {
+        MultiIssuer::builder()
+            .validator("https://a.example", Tenant("a"))
+            .validator("https://b.example/tenant", Tenant("b"))
+            .build()
+            .unwrap()
+    }
+
+    async fn outcome(m: &MultiIssuer, token: &str) -> Result<String, AuthError> {
+        let claims = m.validate(token).await?;
+        Ok(claims.get("tenant").unwrap().as_str().unwrap().to_owned())
+    }
+
+    fn refused(e: TokenError) -> Result<String, AuthError> {
+        Err(AuthError::InvalidToken(e))
+    }
+
+    #[tokio::test]
+    async fn routes_by_exact_issuer() {
+        let m = multi();
+        let a = token(r#"{"iss":"https://a.example"}"#);
+        let b = token(r#"{"iss":"https://b.example/tenant","aud":"x"}"#);
+        assert_eq!(outcome(&m, &a).await.unwrap(), "a");
+        assert_eq!(outcome(&m, &b).await.unwrap(), "b");
+        for near in [
+            "https://a.example/",
+            "https://A.example",
+            "https://a.example ",
+            "https://b.example",
+            "https://b.example/tenant/",
+            "https://b.example/TENANT",
+            "https://c.example",
+            "",
+        ] {
+            let t = token(&serde_json::json!({ "iss": near }).to_string());
+            assert_eq!(
+                outcome(&m, &t).await,
+                refused(TokenError::WrongIssuer),
+                "{near:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn issuer_must_be_one_string() {
+        let m = multi();
+        let cases = [
+            (r#"{"sub":"x"}"#, TokenError::MissingClaim),
+            (r#"{"iss":["https://a.example"]}"#, TokenError::WrongIssuer),
+            (r#"{"iss":null}"#, TokenError::WrongIssuer),
+            (
+                r#"{"iss":"https://c.example","iss":"https://a.example"}"#,
+                TokenError::DuplicateMember,
+            ),
+            (
+                r#"{"iss":"https://a.example","iss":"https://a.example"}"#,
+                TokenError::DuplicateMember,
+            ),
+            (r#"["https://a.example"]"#, TokenError::Malformed),
+        ];
+        for (payload, error) in cases {
+            assert_eq!(
+                outcome(&m, &token(payload)).await,
+                refused(error),
+                "{payload}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn shape_and_size_are_checked_before_decoding() {
+        let m = multi();
+        let good = token(r#"{"iss":"https://a.example"}"#);
+        assert_eq!(
+            outcome(&m, &format!("{good}.x.y")).await,
+            refused(TokenError::Encrypted)
+        );
+        assert_eq!(
+            outcome(&m, &format!("{good}.x")).await,
+            refused(TokenError::Malformed)
+        );
+        assert_eq!(outcome(&m, "a.b").await, refused(TokenError::Malformed));
+        assert_eq!(
+            outcome(&m, "opaque-token").await,
+            refused(TokenError::Malformed)
+        );
+        let (h, rest) = good.split_once('.').unwrap();
+        let (p, _) = rest.split_once('.').unwrap();
+        assert_eq!(
+            outcome(&m, &format!("{h}.{p}.")).await,
+            refused(TokenError::Malformed)
+        );
+        assert_eq!(
+            outcome(&m, &format!("{h}.{p}=.c2ln")).await,
+            refused(TokenError::Malformed)
+        );
+
+        let padded = token(&format!(
+            r#"{{"iss":"https://a.example","pad":"{}"}}"#,
+            "x".repeat(200)
+        ));
+        let small = MultiIssuer::builder()
+            .validator("https://a.example", Tenant("a"))
+            .max_token_bytes(padded.len() - 1)
+            .build()
+            .unwrap();
+        assert_eq!(
+            outcome(&small, &padded).await,
+            refused(TokenError::TooLarge)
+        );
+        assert_eq!(outcome(&small, &good).await.unwrap(), "a");
+        assert_eq!(outcome(&m, &padded).await.unwrap(), "a");
+    }
+
+    #[test]
+    fn configuration_is_checked() {
+        assert!(matches!(
+            MultiIssuer::builder().build(),
+            Err(BuildError::Invalid(_))
+        ));
+        assert!(matches!(
+            MultiIssuer::builder()
+                .validator("https://a.example", Tenant("a"))
+                .validator("https://a.example", Tenant("b"))
+                .build(),
+            Err(BuildError::Invalid(_))
+        ));
+        let m = multi();
+        let mut issuers: Vec<_> = m.issuers().collect();
+        issuers.sort_unstable();
+        assert_eq!(issuers, ["https://a.example", "https://b.example/tenant"]);
+        assert!(format!("{m:?}").contains("https://a.example"));
+    }
+}
