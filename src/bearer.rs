@@ -36,6 +36,67 @@ pub enum BearerError {
     Multiple,
 }
 
+/// The authorization scheme an access token was presented with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Scheme {
+    /// `Authorization: Bearer <token>` (RFC 6750 §2.1).
+    #[default]
+    Bearer,
+    /// `Authorization: DPoP <token>` (RFC 9449 §7.1): the token is bound to a key, and the
+    /// request must carry a `DPoP` proof made with that key.
+    DPoP,
+}
+
+impl Scheme {
+    /// The scheme name as written in `Authorization` and `WWW-Authenticate` headers.
+    ///
+    /// ```
+    /// use bearer_guard::bearer::Scheme;
+    /// assert_eq!(Scheme::DPoP.as_str(), "DPoP");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Bearer => "Bearer",
+            Scheme::DPoP => "DPoP",
+        }
+    }
+}
+
+/// Takes the access token and its scheme from the `Authorization` header, accepting both
+/// `Bearer` and `DPoP` (RFC 9449 §7.1). The token syntax is the same for both.
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
+/// use bearer_guard::bearer::{extract_any, Scheme};
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(AUTHORIZATION, HeaderValue::from_static("DPoP abc.def"));
+/// assert_eq!(extract_any(&headers), Ok((Scheme::DPoP, "abc.def")));
+/// ```
+pub fn extract_any(headers: &HeaderMap) -> Result<(Scheme, &str), BearerError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = values.next().ok_or(BearerError::Missing)?;
+    if values.next().is_some() {
+        return Err(BearerError::Multiple);
+    }
+    parse_any(value.as_bytes())
+}
+
+/// Parses one `Authorization` header value as `Bearer <b64token>` or `DPoP <b64token>`.
+///
+/// ```
+/// use bearer_guard::bearer::{parse_any, BearerError, Scheme};
+/// assert_eq!(parse_any(b"dpop tok"), Ok((Scheme::DPoP, "tok")));
+/// assert_eq!(parse_any(b"Bearer tok"), Ok((Scheme::Bearer, "tok")));
+/// assert_eq!(parse_any(b"Basic dXNlcjpwYXNz"), Err(BearerError::OtherScheme));
+/// ```
+pub fn parse_any(value: &[u8]) -> Result<(Scheme, &str), BearerError> {
+    match parse_scheme(value, b"bearer") {
+        Err(BearerError::OtherScheme) => parse_scheme(value, b"dpop").map(|t| (Scheme::DPoP, t)),
+        other => other.map(|t| (Scheme::Bearer, t)),
+    }
+}
+
 /// Takes the bearer token from the `Authorization` header.
 ///
 /// The scheme name is matched case-insensitively; exactly one space separates it from the
@@ -59,10 +120,14 @@ pub fn extract(headers: &HeaderMap) -> Result<&str, BearerError> {
 /// assert_eq!(parse(b"Bearer a b"), Err(BearerError::Malformed));
 /// ```
 pub fn parse(value: &[u8]) -> Result<&str, BearerError> {
-    const SCHEME: &[u8] = b"bearer";
+    parse_scheme(value, b"bearer")
+}
+
+/// Parses `<scheme> <b64token>`; `scheme` is lower-case and matched case-insensitively.
+fn parse_scheme<'a>(value: &'a [u8], expected: &[u8]) -> Result<&'a str, BearerError> {
     let scheme_len = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
     let (scheme, rest) = value.split_at(scheme_len);
-    if !scheme.eq_ignore_ascii_case(SCHEME) {
+    if !scheme.eq_ignore_ascii_case(expected) {
         return Err(BearerError::OtherScheme);
     }
     // `rest` is either empty or starts with the separating space.
@@ -135,6 +200,16 @@ mod tests {
         assert_eq!(parse(b"Bearertok"), Err(BearerError::OtherScheme));
         assert_eq!(parse(b"Basic abc"), Err(BearerError::OtherScheme));
         assert_eq!(parse(b""), Err(BearerError::OtherScheme));
+    }
+
+    #[test]
+    fn dpop_scheme_is_recognised() {
+        assert_eq!(parse_any(b"DPoP a.b.c"), Ok((Scheme::DPoP, "a.b.c")));
+        assert_eq!(parse_any(b"DPOP x"), Ok((Scheme::DPoP, "x")));
+        assert_eq!(parse_any(b"DPoP"), Err(BearerError::Empty));
+        assert_eq!(parse_any(b"DPoP a b"), Err(BearerError::Malformed));
+        assert_eq!(parse_any(b"DPoPx"), Err(BearerError::OtherScheme));
+        assert_eq!(parse(b"DPoP x"), Err(BearerError::OtherScheme));
     }
 
     #[test]

@@ -7,8 +7,15 @@
 //! | [`AuthError::Bearer`] empty, malformed or repeated | 400 | `error="invalid_request"` |
 //! | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
 //! | [`AuthError::InsufficientScope`] | 403 | `error="insufficient_scope", scope="…"` |
+//! | [`AuthError::Dpop`] bad or missing proof | 401 | `DPoP error="invalid_dpop_proof", algs="…"` (RFC 9449 §7.1) |
+//! | [`AuthError::Dpop`] key binding wrong | 401 | `DPoP error="invalid_token", algs="…"` |
 //! | [`AuthError::Unavailable`] | 503 | none |
 //! | [`AuthError::Misconfigured`] | 500 | none |
+//!
+//! The challenge uses the `DPoP` scheme (RFC 9449 §7.1) when the request presented its token
+//! with that scheme, and for every [`DpopError`] when the layer accepts DPoP; it then carries
+//! the `algs` the server accepts for proofs. When the layer accepts DPoP, a request without
+//! credentials is answered with both challenges: `Bearer realm="…", DPoP algs="…"`.
 //!
 //! Descriptions are fixed texts chosen by this crate: they never carry the token, a secret, a
 //! key or any other value taken from the request.
@@ -17,7 +24,7 @@ use std::sync::Arc;
 
 use http::{header, HeaderValue, Response, StatusCode};
 
-use crate::bearer::BearerError;
+use crate::bearer::{BearerError, Scheme};
 
 /// Why a request was not let through.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +42,9 @@ pub enum AuthError {
         /// The scope(s) the route requires, space-separated, as sent in the challenge.
         required: String,
     },
+    /// The DPoP proof (RFC 9449) is missing or wrong, or the token's key binding does not hold.
+    #[error(transparent)]
+    Dpop(#[from] DpopError),
     /// The token could not be checked now (issuer, JWKS or introspection endpoint unreachable
     /// or misbehaving). The request is refused (fail closed) with 503.
     #[error("token validation unavailable: {0}")]
@@ -106,6 +116,108 @@ pub enum TokenError {
     Inactive,
 }
 
+/// Why a DPoP-bound request (RFC 9449) was refused. Each variant maps to 401; the code is
+/// `invalid_dpop_proof` for a bad or missing proof and `invalid_token` when the token's key
+/// binding fails ([`DpopError::code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DpopError {
+    /// The request has no `DPoP` header although the token needs a proof.
+    #[error("a DPoP proof is required")]
+    Missing,
+    /// The request has more than one `DPoP` header.
+    #[error("more than one DPoP proof")]
+    Multiple,
+    /// The proof is not a well-formed compact JWS with JSON header and claims (or it is too
+    /// large, has duplicate members, or a `crit` header).
+    #[error("the DPoP proof is malformed")]
+    Malformed,
+    /// The `typ` header is not `dpop+jwt`.
+    #[error("the DPoP proof type is not dpop+jwt")]
+    WrongType,
+    /// The `alg` header is not on the allow-list of asymmetric algorithms (this includes `none`
+    /// and HMAC).
+    #[error("the DPoP proof algorithm is not allowed")]
+    AlgorithmNotAllowed,
+    /// The `jwk` header is missing, not a usable public key, or does not fit `alg`.
+    #[error("the DPoP proof key is not usable")]
+    InvalidKey,
+    /// The `jwk` header contains private key material.
+    #[error("the DPoP proof key contains private key material")]
+    PrivateKey,
+    /// The signature does not verify with the `jwk` of the header.
+    #[error("the DPoP proof signature is invalid")]
+    InvalidSignature,
+    /// A required claim (`jti`, `htm`, `htu`, `iat`, `ath`) is absent or of the wrong type.
+    #[error("the DPoP proof lacks a required claim")]
+    MissingClaim,
+    /// `htm` is not the method of the request.
+    #[error("the DPoP proof is for another HTTP method")]
+    WrongMethod,
+    /// `htu` is not the URI of the request.
+    #[error("the DPoP proof is for another URI")]
+    WrongUri,
+    /// `iat` is outside the accepted window.
+    #[error("the DPoP proof is too old or too far in the future")]
+    OutsideWindow,
+    /// A proof with this `jti` was seen before.
+    #[error("the DPoP proof was already used")]
+    Replayed,
+    /// `ath` is not the hash of the presented access token.
+    #[error("the DPoP proof is for another access token")]
+    WrongTokenHash,
+    /// The proof's key is not the key the token is bound to (`cnf.jkt`).
+    #[error("the DPoP proof key does not match the token binding")]
+    KeyMismatch,
+    /// A DPoP-bound token (with `cnf.jkt`) was presented with the `Bearer` scheme, or DPoP is
+    /// not accepted by this server (RFC 9449 §7.2).
+    #[error("the token is bound to a DPoP key")]
+    BoundToken,
+    /// A token presented with the `DPoP` scheme is not bound to a key (no string `cnf.jkt`).
+    #[error("the token is not bound to a DPoP key")]
+    NotBound,
+}
+
+impl DpopError {
+    /// The RFC 9449 / RFC 6750 error code: `invalid_token` for a failed key binding,
+    /// `invalid_dpop_proof` otherwise.
+    ///
+    /// ```
+    /// use bearer_guard::DpopError;
+    /// assert_eq!(DpopError::Replayed.code(), "invalid_dpop_proof");
+    /// assert_eq!(DpopError::KeyMismatch.code(), "invalid_token");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            DpopError::KeyMismatch | DpopError::BoundToken | DpopError::NotBound => "invalid_token",
+            _ => "invalid_dpop_proof",
+        }
+    }
+
+    /// The fixed description sent in `error_description`.
+    pub fn description(&self) -> &'static str {
+        match self {
+            DpopError::Missing => "a DPoP proof is required",
+            DpopError::Multiple => "more than one DPoP proof",
+            DpopError::Malformed => "the DPoP proof is malformed",
+            DpopError::WrongType => "the DPoP proof type is not dpop+jwt",
+            DpopError::AlgorithmNotAllowed => "the DPoP proof algorithm is not allowed",
+            DpopError::InvalidKey => "the DPoP proof key is not usable",
+            DpopError::PrivateKey => "the DPoP proof key contains private key material",
+            DpopError::InvalidSignature => "the DPoP proof signature is invalid",
+            DpopError::MissingClaim => "the DPoP proof lacks a required claim",
+            DpopError::WrongMethod => "the DPoP proof is for another HTTP method",
+            DpopError::WrongUri => "the DPoP proof is for another URI",
+            DpopError::OutsideWindow => "the DPoP proof is too old or too far in the future",
+            DpopError::Replayed => "the DPoP proof was already used",
+            DpopError::WrongTokenHash => "the DPoP proof is for another access token",
+            DpopError::KeyMismatch => "the DPoP proof key does not match the token binding",
+            DpopError::BoundToken => "the token is bound to a DPoP key",
+            DpopError::NotBound => "the token is not bound to a DPoP key",
+        }
+    }
+}
+
 impl AuthError {
     /// The HTTP status this error is answered with.
     ///
@@ -119,7 +231,7 @@ impl AuthError {
                 StatusCode::UNAUTHORIZED
             }
             AuthError::Bearer(_) => StatusCode::BAD_REQUEST,
-            AuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            AuthError::InvalidToken(_) | AuthError::Dpop(_) => StatusCode::UNAUTHORIZED,
             AuthError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             AuthError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -132,6 +244,7 @@ impl AuthError {
             AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme) => None,
             AuthError::Bearer(_) => Some("invalid_request"),
             AuthError::InvalidToken(_) => Some("invalid_token"),
+            AuthError::Dpop(e) => Some(e.code()),
             AuthError::InsufficientScope { .. } => Some("insufficient_scope"),
             AuthError::Unavailable(_) | AuthError::Misconfigured(_) => None,
         }
@@ -147,6 +260,7 @@ impl AuthError {
             AuthError::Bearer(BearerError::Malformed) => "the Bearer token is malformed",
             AuthError::Bearer(BearerError::Multiple) => "more than one Authorization header",
             AuthError::InvalidToken(e) => e.description(),
+            AuthError::Dpop(e) => e.description(),
             AuthError::InsufficientScope { .. } => "the token lacks the required scope",
             AuthError::Unavailable(_) => "the token cannot be validated right now",
             AuthError::Misconfigured(_) => "server misconfiguration",
@@ -240,6 +354,9 @@ pub struct Challenge(Arc<ChallengeParams>);
 struct ChallengeParams {
     realm: Option<String>,
     resource_metadata: Option<String>,
+    scheme: Scheme,
+    /// The `algs` of DPoP challenges; `Some` when the layer accepts DPoP.
+    dpop_algs: Option<String>,
 }
 
 impl Challenge {
@@ -261,8 +378,37 @@ impl Challenge {
         self
     }
 
+    /// The scheme the token of this request was presented with; the challenge uses it.
+    pub fn scheme(&self) -> Scheme {
+        self.0.scheme
+    }
+
+    /// The space-separated DPoP proof algorithms sent as `algs`, when DPoP is accepted.
+    pub fn dpop_algs(&self) -> Option<&str> {
+        self.0.dpop_algs.as_deref()
+    }
+
+    /// The same challenge for a server that accepts DPoP proofs signed with `algs`.
+    pub(crate) fn with_dpop_algs(mut self, algs: String) -> Self {
+        Arc::make_mut(&mut self.0).dpop_algs = Some(algs);
+        self
+    }
+
+    /// The same challenge for a request that used `scheme`.
+    pub(crate) fn with_scheme(mut self, scheme: Scheme) -> Self {
+        Arc::make_mut(&mut self.0).scheme = scheme;
+        self
+    }
+
     /// The `WWW-Authenticate` value for an error, or `None` where no challenge is sent
     /// (503 and 500).
+    ///
+    /// ```
+    /// use bearer_guard::{AuthError, Challenge, DpopError};
+    /// // Without DPoP support, even DPoP errors are answered with a Bearer challenge.
+    /// let v = Challenge::new().header_for(&AuthError::Dpop(DpopError::BoundToken)).unwrap();
+    /// assert_eq!(v, r#"Bearer error="invalid_token", error_description="the token is bound to a DPoP key""#);
+    /// ```
     pub fn header_for(&self, error: &AuthError) -> Option<HeaderValue> {
         if matches!(
             error,
@@ -270,7 +416,40 @@ impl Challenge {
         ) {
             return None;
         }
-        let mut params: Vec<(&str, &str)> = Vec::with_capacity(5);
+        let dpop = match &self.0.dpop_algs {
+            Some(algs) if self.0.scheme == Scheme::DPoP || matches!(error, AuthError::Dpop(_)) => {
+                Some(algs.as_str())
+            }
+            _ => None,
+        };
+        let mut value = self.challenge(
+            if dpop.is_some() {
+                Scheme::DPoP
+            } else {
+                Scheme::Bearer
+            },
+            error,
+            dpop,
+        );
+        if let (
+            None,
+            Some(algs),
+            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme),
+        ) = (dpop, &self.0.dpop_algs, error)
+        {
+            // Both schemes are accepted: offer both (RFC 9449 §7.1).
+            value.push_str(", ");
+            value.push_str(&self.challenge(Scheme::DPoP, error, Some(algs)));
+        }
+        // Every part is either a fixed text or configuration passed through `push_quoted`,
+        // which keeps only visible ASCII and spaces, so this cannot fail; fall back to the
+        // bare scheme all the same.
+        Some(HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer")))
+    }
+
+    /// One challenge: `scheme` followed by its parameters.
+    fn challenge(&self, scheme: Scheme, error: &AuthError, algs: Option<&str>) -> String {
+        let mut params: Vec<(&str, &str)> = Vec::with_capacity(6);
         if let Some(realm) = &self.0.realm {
             params.push(("realm", realm));
         }
@@ -284,7 +463,10 @@ impl Challenge {
         if let Some(url) = &self.0.resource_metadata {
             params.push(("resource_metadata", url));
         }
-        let mut value = String::from("Bearer");
+        if let Some(algs) = algs {
+            params.push(("algs", algs));
+        }
+        let mut value = String::from(scheme.as_str());
         for (i, (name, val)) in params.iter().enumerate() {
             value.push_str(if i == 0 { " " } else { ", " });
             value.push_str(name);
@@ -292,10 +474,7 @@ impl Challenge {
             push_quoted(&mut value, val);
             value.push('"');
         }
-        // Every part is either a fixed text or configuration passed through `push_quoted`,
-        // which keeps only visible ASCII and spaces, so this cannot fail; fall back to the
-        // bare scheme all the same.
-        Some(HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer")))
+        value
     }
 }
 
@@ -390,6 +569,31 @@ mod tests {
             header(BearerError::Missing.into(), &c),
             r#"Bearer realm="a\"b\\cd""#
         );
+    }
+
+    #[test]
+    fn dpop_challenges() {
+        let c = Challenge::new()
+            .realm("api")
+            .with_dpop_algs("ES256 EdDSA".into());
+        assert_eq!(
+            header(DpopError::Replayed.into(), &c),
+            r#"DPoP realm="api", error="invalid_dpop_proof", error_description="the DPoP proof was already used", algs="ES256 EdDSA""#
+        );
+        assert_eq!(
+            header(BearerError::Missing.into(), &c),
+            r#"Bearer realm="api", DPoP realm="api", algs="ES256 EdDSA""#
+        );
+        assert_eq!(
+            header(TokenError::Expired.into(), &c),
+            r#"Bearer realm="api", error="invalid_token", error_description="the token has expired""#
+        );
+        let d = c.with_scheme(Scheme::DPoP);
+        assert_eq!(
+            header(TokenError::Expired.into(), &d),
+            r#"DPoP realm="api", error="invalid_token", error_description="the token has expired", algs="ES256 EdDSA""#
+        );
+        assert_eq!(AuthError::from(DpopError::Missing).status(), 401);
     }
 
     #[test]

@@ -228,7 +228,7 @@ fn b64_len(s: &str) -> Option<usize> {
     URL_SAFE_NO_PAD.decode(s).ok().map(|v| v.len())
 }
 
-fn parse_jwk(member: Value) -> Option<(Option<String>, Key)> {
+pub(crate) fn parse_jwk(member: Value) -> Option<(Option<String>, Key)> {
     let raw: RawJwk = serde_json::from_value(member).ok()?;
     let alg = raw.alg.as_deref().map(|a| match a {
         "RS256" => Ok(Algorithm::RS256),

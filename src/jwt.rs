@@ -763,7 +763,7 @@ impl<'a> Parsed<'a> {
 }
 
 /// The algorithm named exactly `name` (case-sensitive, RFC 7515 §4.1.1).
-fn parse_alg(name: &str) -> Option<Algorithm> {
+pub(crate) fn parse_alg(name: &str) -> Option<Algorithm> {
     Some(match name {
         "HS256" => Algorithm::HS256,
         "HS384" => Algorithm::HS384,
@@ -782,7 +782,7 @@ fn parse_alg(name: &str) -> Option<Algorithm> {
 }
 
 /// Decodes a base64url segment holding a JSON object whose members are all distinct.
-fn decode_object(segment: &str) -> Result<Map<String, Value>, TokenError> {
+pub(crate) fn decode_object(segment: &str) -> Result<Map<String, Value>, TokenError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| TokenError::Malformed)?;

@@ -29,7 +29,8 @@ use pin_project::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::bearer::{self, BearerError};
+use crate::bearer::{self, BearerError, Scheme};
+use crate::dpop::{DpopConfig, DpopVerifier};
 use crate::error::{Challenge, DefaultErrorHandler, ErrorHandler};
 use crate::validator::{Validation, Validator};
 use crate::AuthError;
@@ -44,12 +45,16 @@ use crate::AuthError;
 pub struct Anonymous;
 
 /// Requires a valid bearer token on every request of the wrapped service.
+///
+/// Tokens bound to a key with `cnf.jkt` (DPoP, RFC 9449) are refused unless DPoP is turned on
+/// with [`AuthLayer::dpop`].
 #[derive(Debug)]
 pub struct AuthLayer<V, H = DefaultErrorHandler> {
     validator: Arc<V>,
     handler: H,
     challenge: Challenge,
     optional: bool,
+    dpop: Option<Arc<DpopVerifier>>,
 }
 
 impl<V, H: Clone> Clone for AuthLayer<V, H> {
@@ -59,6 +64,7 @@ impl<V, H: Clone> Clone for AuthLayer<V, H> {
             handler: self.handler.clone(),
             challenge: self.challenge.clone(),
             optional: self.optional,
+            dpop: self.dpop.clone(),
         }
     }
 }
@@ -77,6 +83,7 @@ impl<V: Validator> AuthLayer<V> {
             handler: DefaultErrorHandler,
             challenge: Challenge::new(),
             optional: false,
+            dpop: None,
         }
     }
 }
@@ -102,6 +109,28 @@ impl<V: Validator, H> AuthLayer<V, H> {
         self
     }
 
+    /// Accepts DPoP-bound tokens (RFC 9449): the `DPoP` authorization scheme next to `Bearer`,
+    /// and a `DPoP` proof required and checked for every token bound with `cnf.jkt` or
+    /// presented with the `DPoP` scheme. See the [`dpop`](crate::dpop) module for the rules.
+    ///
+    /// The validator checks the token as before; the layer checks the proof afterwards, against
+    /// the request's method, URI and headers. Challenges then name the accepted proof
+    /// algorithms (`algs`), and requests without credentials are offered both schemes.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthLayer, DpopConfig, Validator, Validation, TokenError};
+    /// # struct Never;
+    /// # impl Validator for Never {
+    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// # }
+    /// let layer = AuthLayer::new(Never).dpop(DpopConfig::new());
+    /// # let _ = layer;
+    /// ```
+    pub fn dpop(mut self, config: DpopConfig) -> Self {
+        self.dpop = Some(Arc::new(DpopVerifier::new(config)));
+        self
+    }
+
     /// Answers rejected requests with `handler` instead of [`DefaultErrorHandler`].
     pub fn error_handler<H2>(self, handler: H2) -> AuthLayer<V, H2> {
         AuthLayer {
@@ -109,6 +138,7 @@ impl<V: Validator, H> AuthLayer<V, H> {
             handler,
             challenge: self.challenge,
             optional: self.optional,
+            dpop: self.dpop,
         }
     }
 
@@ -122,12 +152,21 @@ impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
     type Service = AuthService<S, V, H>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        let challenge = match &self.dpop {
+            Some(dpop) => self
+                .challenge
+                .clone()
+                .with_dpop_algs(dpop.algs().to_owned()),
+            None => self.challenge.clone(),
+        };
         AuthService {
             inner,
             validator: self.validator.clone(),
             handler: self.handler.clone(),
-            challenge: self.challenge.clone(),
+            dpop_challenge: challenge.clone().with_scheme(Scheme::DPoP),
+            challenge,
             optional: self.optional,
+            dpop: self.dpop.clone(),
         }
     }
 }
@@ -138,8 +177,12 @@ pub struct AuthService<S, V, H = DefaultErrorHandler> {
     inner: S,
     validator: Arc<V>,
     handler: H,
+    /// For `Bearer` requests (and those without credentials).
     challenge: Challenge,
+    /// For requests that used the `DPoP` scheme.
+    dpop_challenge: Challenge,
     optional: bool,
+    dpop: Option<Arc<DpopVerifier>>,
 }
 
 impl<S: Clone, V, H: Clone> Clone for AuthService<S, V, H> {
@@ -149,7 +192,9 @@ impl<S: Clone, V, H: Clone> Clone for AuthService<S, V, H> {
             validator: self.validator.clone(),
             handler: self.handler.clone(),
             challenge: self.challenge.clone(),
+            dpop_challenge: self.dpop_challenge.clone(),
             optional: self.optional,
+            dpop: self.dpop.clone(),
         }
     }
 }
@@ -169,22 +214,26 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
-        let validation = match bearer::extract(req.headers()) {
-            Ok(token) => self.validator.validate(token),
+        let (scheme, validation) = match extract(req.headers(), self.dpop.is_some()) {
+            Ok((scheme, token)) => (scheme, self.validator.validate(token)),
             Err(BearerError::Missing) if self.optional => {
                 req.extensions_mut().insert(Anonymous);
                 req.extensions_mut().insert(self.challenge.clone());
                 return ResponseFuture::inner(self.inner.call(req));
             }
-            Err(e) => return self.reject(e.into()),
+            Err(e) => return self.reject(e.into(), Scheme::Bearer),
         };
         match validation.into_ready() {
             Ok(Ok(claims)) => {
+                if let Err(error) = check_binding(self.dpop.as_deref(), &req, scheme, &claims) {
+                    return self.reject(error, scheme);
+                }
                 req.extensions_mut().insert(claims);
-                req.extensions_mut().insert(self.challenge.clone());
+                req.extensions_mut()
+                    .insert(self.challenge_for(scheme).clone());
                 ResponseFuture::inner(self.inner.call(req))
             }
-            Ok(Err(error)) => self.reject(error),
+            Ok(Err(error)) => self.reject(error, scheme),
             Err(pending) => {
                 // The inner service was driven to readiness; take that instance and leave a
                 // clone in its place (the usual Tower pattern for calling later).
@@ -198,7 +247,9 @@ where
                             req,
                             inner,
                             handler: self.handler.clone(),
-                            challenge: self.challenge.clone(),
+                            challenge: self.challenge_for(scheme).clone(),
+                            scheme,
+                            dpop: self.dpop.clone(),
                         })),
                     },
                 }
@@ -207,8 +258,42 @@ where
     }
 }
 
+/// Takes the token and its scheme; `DPoP` is accepted only when the layer checks proofs.
+fn extract(headers: &http::HeaderMap, dpop: bool) -> Result<(Scheme, &str), BearerError> {
+    if dpop {
+        bearer::extract_any(headers)
+    } else {
+        bearer::extract(headers).map(|token| (Scheme::Bearer, token))
+    }
+}
+
+/// After the validator accepted the token: checks its DPoP binding against the request, or,
+/// without DPoP support, refuses tokens bound to a key (fail closed).
+fn check_binding<B>(
+    dpop: Option<&DpopVerifier>,
+    req: &Request<B>,
+    scheme: Scheme,
+    claims: &crate::Claims,
+) -> Result<(), AuthError> {
+    match dpop {
+        None => crate::dpop::refuse_bound(claims),
+        Some(dpop) => {
+            // The token was extracted from these very headers before.
+            let (_, token) = extract(req.headers(), true)?;
+            dpop.check_request(req, scheme, token, claims)
+        }
+    }
+}
+
 impl<S, V, H> AuthService<S, V, H> {
-    fn reject<ReqB, ResB>(&self, error: AuthError) -> ResponseFuture<S, ReqB, H>
+    fn challenge_for(&self, scheme: Scheme) -> &Challenge {
+        match scheme {
+            Scheme::Bearer => &self.challenge,
+            Scheme::DPoP => &self.dpop_challenge,
+        }
+    }
+
+    fn reject<ReqB, ResB>(&self, error: AuthError, scheme: Scheme) -> ResponseFuture<S, ReqB, H>
     where
         S: Service<Request<ReqB>, Response = Response<ResB>>,
         H: ErrorHandler<ResB>,
@@ -216,7 +301,7 @@ impl<S, V, H> AuthService<S, V, H> {
         error.log();
         ResponseFuture {
             state: State::Rejected {
-                response: Some(self.handler.respond(&error, &self.challenge)),
+                response: Some(self.handler.respond(&error, self.challenge_for(scheme))),
             },
         }
     }
@@ -228,6 +313,8 @@ struct Pending<S, ReqB, H> {
     inner: S,
     handler: H,
     challenge: Challenge,
+    scheme: Scheme,
+    dpop: Option<Arc<DpopVerifier>>,
 }
 
 /// Response future of [`AuthService`].
@@ -300,7 +387,12 @@ where
                         mut inner,
                         handler,
                         challenge,
+                        scheme,
+                        dpop,
                     } = *pending;
+                    let result = result.and_then(|claims| {
+                        check_binding(dpop.as_deref(), &req, scheme, &claims).map(|()| claims)
+                    });
                     match result {
                         Ok(claims) => {
                             req.extensions_mut().insert(claims);

@@ -7,6 +7,7 @@ pub mod bearer;
 pub mod claims;
 pub mod crypto;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod fetch;
 pub mod hybrid;
@@ -28,11 +29,12 @@ pub mod tonic;
 #[cfg(feature = "test-server")]
 pub mod server;
 
-pub use bearer::BearerError;
+pub use bearer::{BearerError, Scheme};
 pub use claims::{Claims, Scopes};
 pub use crypto::Backend;
 pub use discovery::{DiscoveryError, Metadata};
-pub use error::{AuthError, Challenge, DefaultErrorHandler, ErrorHandler, TokenError};
+pub use dpop::DpopConfig;
+pub use error::{AuthError, Challenge, DefaultErrorHandler, DpopError, ErrorHandler, TokenError};
 pub use fetch::FetchError;
 pub use hybrid::HybridValidator;
 pub use introspection::{

@@ -343,17 +343,19 @@ async fn token(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Respons
 fn token_inner(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
     let params = Params::parse(body)?;
     let client = authenticate(inner, headers, &params, StatusCode::BAD_REQUEST)?;
+    let jkt = dpop_key(inner, headers)?;
+    let jkt = jkt.as_deref();
     match params.get("grant_type") {
         None => Err(OAuthError::invalid_request("missing grant_type")),
         Some("client_credentials") => {
             let scope = resolve_scope(params.get("scope"), &client.scopes)?;
             let (token, _) = inner
-                .issue_access_token(client, &client.id, &scope)
+                .issue_access_token(client, &client.id, &scope, jkt)
                 .map_err(|_| server_error())?;
-            Ok(token_json(inner, &token, &scope, None))
+            Ok(token_json(inner, &token, &scope, None, jkt))
         }
-        Some("authorization_code") => authorization_code_grant(inner, client, &params),
-        Some("refresh_token") => refresh_grant(inner, client, &params),
+        Some("authorization_code") => authorization_code_grant(inner, client, &params, jkt),
+        Some("refresh_token") => refresh_grant(inner, client, &params, jkt),
         Some(_) => Err(OAuthError::new(
             "unsupported_grant_type",
             "grant_type is not supported",
@@ -361,10 +363,32 @@ fn token_inner(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Result<Value,
     }
 }
 
-fn token_json(inner: &Inner, token: &str, scope: &str, refresh: Option<&str>) -> Value {
+/// The thumbprint of the key of the request's DPoP proof, if it carries one (RFC 9449 §5):
+/// the proof must be signed by its `jwk`, for `POST` to this token endpoint, fresh and unused.
+fn dpop_key(inner: &Inner, headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    if !headers.contains_key(crate::dpop::DPOP_HEADER) {
+        return Ok(None);
+    }
+    let bad = |e: crate::DpopError| OAuthError::new("invalid_dpop_proof", e.description());
+    let endpoint =
+        url::Url::parse(&format!("{}/token", inner.issuer)).map_err(|_| server_error())?;
+    inner
+        .dpop
+        .verify(headers, &axum::http::Method::POST, &endpoint, None, None)
+        .map(Some)
+        .map_err(bad)
+}
+
+fn token_json(
+    inner: &Inner,
+    token: &str,
+    scope: &str,
+    refresh: Option<&str>,
+    jkt: Option<&str>,
+) -> Value {
     let mut v = json!({
         "access_token": token,
-        "token_type": "Bearer",
+        "token_type": if jkt.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": inner.token_lifetime.as_secs(),
         "scope": scope,
     });
@@ -378,6 +402,7 @@ fn authorization_code_grant(
     inner: &Inner,
     client: &Client,
     params: &Params,
+    jkt: Option<&str>,
 ) -> Result<Value, OAuthError> {
     let code_str = params
         .get("code")
@@ -421,7 +446,7 @@ fn authorization_code_grant(
         return Err(OAuthError::invalid_grant("PKCE verification failed"));
     }
     let (token, jti) = inner
-        .issue_access_token(client, &code.sub, &code.scope)
+        .issue_access_token(client, &code.sub, &code.scope, jkt)
         .map_err(|_| server_error())?;
     let refresh = random_token(32);
     {
@@ -438,10 +463,15 @@ fn authorization_code_grant(
         g.used_codes
             .insert(code_str.to_owned(), (Some(refresh.clone()), vec![jti]));
     }
-    Ok(token_json(inner, &token, &code.scope, Some(&refresh)))
+    Ok(token_json(inner, &token, &code.scope, Some(&refresh), jkt))
 }
 
-fn refresh_grant(inner: &Inner, client: &Client, params: &Params) -> Result<Value, OAuthError> {
+fn refresh_grant(
+    inner: &Inner,
+    client: &Client,
+    params: &Params,
+    jkt: Option<&str>,
+) -> Result<Value, OAuthError> {
     let old = params
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("missing refresh_token"))?;
@@ -464,7 +494,7 @@ fn refresh_grant(inner: &Inner, client: &Client, params: &Params) -> Result<Valu
     };
     let scope = resolve_scope(params.get("scope"), &split_scope(&grant.scope))?;
     let (token, jti) = inner
-        .issue_access_token(client, &grant.sub, &scope)
+        .issue_access_token(client, &grant.sub, &scope, jkt)
         .map_err(|_| server_error())?;
     let refresh = random_token(32);
     let mut jtis = grant.jtis;
@@ -479,7 +509,7 @@ fn refresh_grant(inner: &Inner, client: &Client, params: &Params) -> Result<Valu
             jtis,
         },
     );
-    Ok(token_json(inner, &token, &scope, Some(&refresh)))
+    Ok(token_json(inner, &token, &scope, Some(&refresh), jkt))
 }
 
 // ----- introspection and revocation -----------------------------------------------
@@ -519,7 +549,9 @@ fn introspect_inner(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Result<V
         }
     }
     claims.insert("active".into(), Value::Bool(true));
-    claims.insert("token_type".into(), Value::String("Bearer".into()));
+    let bound = claims.get("cnf").and_then(|c| c.get("jkt")).is_some();
+    let token_type = if bound { "DPoP" } else { "Bearer" };
+    claims.insert("token_type".into(), Value::String(token_type.into()));
     Ok(Value::Object(claims))
 }
 

@@ -17,6 +17,11 @@
 //! | introspection (RFC 7662) | `POST /introspect` |
 //! | revocation (RFC 7009) | `POST /revoke` |
 //!
+//! A token request that carries a valid `DPoP` proof header (RFC 9449 §5: signed by its
+//! `jwk`, `htm` `POST`, `htu` the token endpoint, fresh `iat`, unused `jti`) gets a
+//! DPoP-bound access token: `cnf.jkt` is the proof key's thumbprint and `token_type` is
+//! `"DPoP"`. An invalid proof is answered with `400 invalid_dpop_proof`.
+//!
 //! Access tokens are RFC 9068 JWTs (`typ: at+jwt`) signed with the active key,
 //! or opaque strings for clients configured with [`Client::opaque_tokens`].
 //! Tests can also mint arbitrary (including malformed or hostile) tokens

@@ -122,6 +122,8 @@ pub(crate) struct Inner {
     pub(crate) fault_tx: watch::Sender<u64>,
     pub(crate) shutting_down: AtomicBool,
     pub(crate) jwks_max_age: Mutex<Option<u64>>,
+    /// Checks DPoP proofs sent to the token endpoint (RFC 9449 §5).
+    pub(crate) dpop: crate::dpop::DpopVerifier,
 }
 
 impl Inner {
@@ -151,6 +153,7 @@ impl Inner {
             fault_tx: watch::channel(0).0,
             shutting_down: AtomicBool::new(false),
             jwks_max_age: Mutex::new(Some(300)),
+            dpop: crate::dpop::DpopVerifier::new(crate::DpopConfig::new()),
         }
     }
 
@@ -299,14 +302,19 @@ impl Inner {
     }
 
     /// Issues an access token for `client` (JWT or opaque, per client
-    /// settings). Returns the token and its `jti`.
+    /// settings), bound to the DPoP key with thumbprint `jkt` if given
+    /// (`cnf.jkt`, RFC 9449 §6). Returns the token and its `jti`.
     pub(crate) fn issue_access_token(
         &self,
         client: &Client,
         sub: &str,
         scope: &str,
+        jkt: Option<&str>,
     ) -> Result<(String, String), KeyError> {
-        let claims = self.base_claims(sub, &client.id, scope);
+        let mut claims = self.base_claims(sub, &client.id, scope);
+        if let Some(jkt) = jkt {
+            claims.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
+        }
         let jti = claims
             .get("jti")
             .and_then(Value::as_str)

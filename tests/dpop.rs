@@ -1,0 +1,563 @@
+//! DPoP (RFC 9449) end to end over loopback: a client with its own EC P-256 key gets a
+//! DPoP-bound token from the bundled authorization server and calls a protected API with
+//! `Authorization: DPoP` and a proof. Every rule of the proof check is then broken in turn, each
+//! time changing only that one thing in an otherwise valid request, and must be refused with its
+//! own description.
+#![cfg(feature = "test-server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::encoding::AsBigEndian;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
+use axum::{routing::get, Extension, Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use bearer_guard::server::TestServer;
+use bearer_guard::{AuthLayer, Claims, DpopConfig, JwtValidator};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use support::serve;
+
+const ALGS: &str = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA";
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn ath(token: &str) -> String {
+    b64(Sha256::digest(token.as_bytes()))
+}
+
+/// A DPoP client: an EC P-256 key pair and the proofs it signs.
+struct DpopClient {
+    key: EcdsaKeyPair,
+    jwk: Value,
+    n: std::cell::Cell<u32>,
+}
+
+impl DpopClient {
+    fn new() -> Self {
+        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+        let point = key.public_key().as_ref().to_vec();
+        assert_eq!(point.len(), 65);
+        let jwk = json!({
+            "kty": "EC", "crv": "P-256",
+            "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+        });
+        DpopClient {
+            key,
+            jwk,
+            n: std::cell::Cell::new(0),
+        }
+    }
+
+    /// RFC 7638 thumbprint, computed here independently of the crate.
+    fn jkt(&self) -> String {
+        let canonical = format!(
+            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+            self.jwk["x"].as_str().unwrap(),
+            self.jwk["y"].as_str().unwrap()
+        );
+        b64(Sha256::digest(canonical.as_bytes()))
+    }
+
+    fn header(&self) -> Value {
+        json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk})
+    }
+
+    /// Valid claims for `htm` `htu`, with `ath` for `token` if given and a fresh `jti`.
+    fn claims(&self, htm: &str, htu: &str, token: Option<&str>) -> Value {
+        self.n.set(self.n.get() + 1);
+        let mut claims = json!({
+            "jti": format!("jti-{}-{}", self.jkt(), self.n.get()),
+            "htm": htm, "htu": htu, "iat": now(),
+        });
+        if let Some(token) = token {
+            claims["ath"] = Value::String(ath(token));
+        }
+        claims
+    }
+
+    /// Signs exactly `header` and `claims` with this client's key.
+    fn sign(&self, header: &Value, claims: &Value) -> String {
+        let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+        let sig = self
+            .key
+            .sign(&SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", b64(sig.as_ref()))
+    }
+
+    fn proof(&self, htm: &str, htu: &str, token: Option<&str>) -> String {
+        self.sign(&self.header(), &self.claims(htm, htu, token))
+    }
+
+    /// Gets a token from the server's token endpoint with a DPoP proof for it.
+    async fn token(&self, server: &TestServer) -> Value {
+        let proof = self.proof("POST", &server.token_endpoint(), None);
+        reqwest::Client::new()
+            .post(server.token_endpoint())
+            .basic_auth("demo-client", Some("demo-secret"))
+            .header("dpop", proof)
+            .form(&[("grant_type", "client_credentials"), ("scope", "read")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn access_token(&self, server: &TestServer) -> String {
+        let v = self.token(server).await;
+        v["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+struct Setup {
+    server: TestServer,
+    client: DpopClient,
+    /// `{api}/me`
+    url: String,
+}
+
+async fn api(server: &TestServer, dpop: Option<DpopConfig>) -> String {
+    let validator = JwtValidator::builder(server.issuer())
+        .audience("api")
+        .build()
+        .await
+        .unwrap();
+    let mut layer = AuthLayer::new(validator).realm("test");
+    if let Some(dpop) = dpop {
+        layer = layer.dpop(dpop);
+    }
+    let app = Router::new()
+        .route(
+            "/me",
+            get(|Extension(c): Extension<Claims>| async move { Json(c) })
+                .post(|Extension(c): Extension<Claims>| async move { Json(c) }),
+        )
+        .layer(layer);
+    format!("{}/me", serve(app).await)
+}
+
+async fn setup() -> Setup {
+    let server = TestServer::start().await;
+    let dpop = DpopConfig::new().default_scheme(http::uri::Scheme::HTTP);
+    let url = api(&server, Some(dpop)).await;
+    Setup {
+        server,
+        client: DpopClient::new(),
+        url,
+    }
+}
+
+/// GETs `url` with `authorization` and the given `DPoP` headers; returns status, challenge and
+/// body.
+async fn call(url: &str, authorization: Option<String>, proofs: &[&str]) -> (u16, String, String) {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(a) = authorization {
+        req = req.header("authorization", a);
+    }
+    for p in proofs {
+        req = req.header("dpop", *p);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let challenge = res
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, challenge, res.text().await.unwrap())
+}
+
+fn dpop(token: &str) -> Option<String> {
+    Some(format!("DPoP {token}"))
+}
+
+/// Asserts 401 with a DPoP challenge carrying `code` and `description`, echoing no secret.
+fn assert_refused(r: (u16, String, String), code: &str, description: &str, secrets: &[&str]) {
+    assert_eq!(r.0, 401, "{r:?}");
+    assert_eq!(
+        r.1,
+        format!(
+            r#"DPoP realm="test", error="{code}", error_description="{description}", algs="{ALGS}""#
+        )
+    );
+    for s in secrets {
+        assert!(!r.1.contains(s) && !r.2.contains(s));
+    }
+}
+
+fn bad_proof(r: (u16, String, String), description: &str, secrets: &[&str]) {
+    assert_refused(r, "invalid_dpop_proof", description, secrets);
+}
+
+#[tokio::test]
+async fn server_issues_bound_tokens_and_the_api_accepts_them_with_proofs() {
+    let Setup {
+        server,
+        client,
+        url,
+    } = setup().await;
+    let response = client.token(&server).await;
+    assert_eq!(response["token_type"], "DPoP");
+    let token = response["access_token"].as_str().unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["cnf"]["jkt"], client.jkt());
+
+    for _ in 0..2 {
+        let proof = client.proof("GET", &url, Some(token));
+        let (status, _, body) = call(&url, dpop(token), &[&proof]).await;
+        assert_eq!(status, 200, "{body}");
+        let seen: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(seen["cnf"]["jkt"], client.jkt());
+    }
+    // The scheme name is case-insensitive; htu is compared after normalisation.
+    let upper = url.replace("http://", "HTTP://");
+    let proof = client.proof("GET", &format!("{upper}?x=1#f"), Some(token));
+    let r = call(&url, Some(format!("dpop {token}")), &[&proof]).await;
+    assert_eq!(r.0, 200, "{r:?}");
+}
+
+#[tokio::test]
+async fn token_endpoint_without_proof_issues_bearer_and_refuses_bad_proofs() {
+    let server = TestServer::start().await;
+    let client = DpopClient::new();
+    let plain: Value = reqwest::Client::new()
+        .post(server.token_endpoint())
+        .basic_auth("demo-client", Some("demo-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plain["token_type"], "Bearer");
+
+    let wrong_htu = client.proof("POST", &format!("{}/other", server.issuer()), None);
+    let res = reqwest::Client::new()
+        .post(server.token_endpoint())
+        .basic_auth("demo-client", Some("demo-secret"))
+        .header("dpop", wrong_htu)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_dpop_proof");
+}
+
+#[tokio::test]
+async fn a_proof_is_required() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    bad_proof(
+        call(&s.url, dpop(&token), &[]).await,
+        "a DPoP proof is required",
+        &[&token],
+    );
+}
+
+#[tokio::test]
+async fn exactly_one_proof() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    let a = s.client.proof("GET", &s.url, Some(&token));
+    let b = s.client.proof("GET", &s.url, Some(&token));
+    bad_proof(
+        call(&s.url, dpop(&token), &[&a, &b]).await,
+        "more than one DPoP proof",
+        &[&token, &a, &b],
+    );
+}
+
+#[tokio::test]
+async fn proof_for_another_method() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    let proof = s.client.proof("POST", &s.url, Some(&token));
+    bad_proof(
+        call(&s.url, dpop(&token), &[&proof]).await,
+        "the DPoP proof is for another HTTP method",
+        &[&token, &proof],
+    );
+}
+
+#[tokio::test]
+async fn proof_for_another_url() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    let other = s.url.replace("/me", "/you");
+    for htu in [
+        other,
+        s.url.replace("http://", "https://"),
+        format!("{}/", s.url),
+    ] {
+        let proof = s.client.proof("GET", &htu, Some(&token));
+        bad_proof(
+            call(&s.url, dpop(&token), &[&proof]).await,
+            "the DPoP proof is for another URI",
+            &[&token, &proof],
+        );
+    }
+}
+
+#[tokio::test]
+async fn stale_or_future_iat() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    for iat in [now() - 300, now() + 300] {
+        let mut claims = s.client.claims("GET", &s.url, Some(&token));
+        claims["iat"] = json!(iat);
+        let proof = s.client.sign(&s.client.header(), &claims);
+        bad_proof(
+            call(&s.url, dpop(&token), &[&proof]).await,
+            "the DPoP proof is too old or too far in the future",
+            &[&token, &proof],
+        );
+    }
+}
+
+#[tokio::test]
+async fn replayed_jti() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    let proof = s.client.proof("GET", &s.url, Some(&token));
+    assert_eq!(call(&s.url, dpop(&token), &[&proof]).await.0, 200);
+    bad_proof(
+        call(&s.url, dpop(&token), &[&proof]).await,
+        "the DPoP proof was already used",
+        &[&token, &proof],
+    );
+    // A new proof reusing the jti is a replay too.
+    let first: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(proof.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let mut claims = s.client.claims("GET", &s.url, Some(&token));
+    claims["jti"] = first["jti"].clone();
+    let again = s.client.sign(&s.client.header(), &claims);
+    bad_proof(
+        call(&s.url, dpop(&token), &[&again]).await,
+        "the DPoP proof was already used",
+        &[&token],
+    );
+}
+
+#[tokio::test]
+async fn wrong_ath() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    let other = s.client.access_token(&s.server).await;
+    let proof = s.client.proof("GET", &s.url, Some(&other));
+    bad_proof(
+        call(&s.url, dpop(&token), &[&proof]).await,
+        "the DPoP proof is for another access token",
+        &[&token, &proof],
+    );
+    let mut claims = s.client.claims("GET", &s.url, None);
+    claims.as_object_mut().unwrap().remove("ath");
+    let proof = s.client.sign(&s.client.header(), &claims);
+    bad_proof(
+        call(&s.url, dpop(&token), &[&proof]).await,
+        "the DPoP proof lacks a required claim",
+        &[&token],
+    );
+}
+
+#[tokio::test]
+async fn proof_by_another_key_than_the_binding() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    let thief = DpopClient::new();
+    let proof = thief.proof("GET", &s.url, Some(&token));
+    assert_refused(
+        call(&s.url, dpop(&token), &[&proof]).await,
+        "invalid_token",
+        "the DPoP proof key does not match the token binding",
+        &[&token, &proof],
+    );
+}
+
+#[tokio::test]
+async fn private_key_in_jwk() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    let d = s.client.key.private_key().as_be_bytes().unwrap();
+    let mut header = s.client.header();
+    header["jwk"]["d"] = Value::String(b64(d.as_ref()));
+    let proof = s
+        .client
+        .sign(&header, &s.client.claims("GET", &s.url, Some(&token)));
+    bad_proof(
+        call(&s.url, dpop(&token), &[&proof]).await,
+        "the DPoP proof key contains private key material",
+        &[&token, &proof],
+    );
+}
+
+#[tokio::test]
+async fn none_and_hmac_proofs() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    let claims = s.client.claims("GET", &s.url, Some(&token));
+    let mut header = s.client.header();
+    header["alg"] = json!("none");
+    let none = format!(
+        "{}.{}.{}",
+        b64(header.to_string()),
+        b64(claims.to_string()),
+        b64("x")
+    );
+    bad_proof(
+        call(&s.url, dpop(&token), &[&none]).await,
+        "the DPoP proof algorithm is not allowed",
+        &[&token],
+    );
+    header["alg"] = json!("HS256");
+    let claims = s.client.claims("GET", &s.url, Some(&token));
+    let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, b"shared");
+    let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
+    let hs = format!("{input}.{}", b64(tag.as_ref()));
+    bad_proof(
+        call(&s.url, dpop(&token), &[&hs]).await,
+        "the DPoP proof algorithm is not allowed",
+        &[&token],
+    );
+}
+
+#[tokio::test]
+async fn wrong_typ_and_bad_signature() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    let mut header = s.client.header();
+    header["typ"] = json!("jwt");
+    let proof = s
+        .client
+        .sign(&header, &s.client.claims("GET", &s.url, Some(&token)));
+    bad_proof(
+        call(&s.url, dpop(&token), &[&proof]).await,
+        "the DPoP proof type is not dpop+jwt",
+        &[&token],
+    );
+    // Claims swapped after signing.
+    let good = s.client.proof("GET", &s.url, Some(&token));
+    let other = s.client.claims("GET", &s.url, Some(&token));
+    let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+    parts[1] = b64(other.to_string());
+    let forged = parts.join(".");
+    bad_proof(
+        call(&s.url, dpop(&token), &[&forged]).await,
+        "the DPoP proof signature is invalid",
+        &[&token],
+    );
+}
+
+#[tokio::test]
+async fn bound_token_as_bearer_is_refused() {
+    let s = setup().await;
+    let token = s.client.access_token(&s.server).await;
+    let proof = s.client.proof("GET", &s.url, Some(&token));
+    assert_refused(
+        call(&s.url, Some(format!("Bearer {token}")), &[&proof]).await,
+        "invalid_token",
+        "the token is bound to a DPoP key",
+        &[&token],
+    );
+}
+
+#[tokio::test]
+async fn unbound_token_with_dpop_scheme_is_refused_and_plain_bearer_still_works() {
+    let s = setup().await;
+    let plain = s.server.mint().sign();
+    let r = call(&s.url, Some(format!("Bearer {plain}")), &[]).await;
+    assert_eq!(r.0, 200, "{r:?}");
+    let proof = s.client.proof("GET", &s.url, Some(&plain));
+    assert_refused(
+        call(&s.url, dpop(&plain), &[&proof]).await,
+        "invalid_token",
+        "the token is not bound to a DPoP key",
+        &[&plain],
+    );
+    // Without credentials, both schemes are offered.
+    let r = call(&s.url, None, &[]).await;
+    assert_eq!(r.0, 401);
+    assert_eq!(
+        r.1,
+        format!(r#"Bearer realm="test", DPoP realm="test", algs="{ALGS}""#)
+    );
+}
+
+#[tokio::test]
+async fn validator_errors_use_the_dpop_challenge_for_dpop_requests() {
+    let s = setup().await;
+    let expired = s
+        .server
+        .mint()
+        .expired()
+        .claim("cnf", json!({"jkt": s.client.jkt()}))
+        .sign();
+    let proof = s.client.proof("GET", &s.url, Some(&expired));
+    assert_refused(
+        call(&s.url, dpop(&expired), &[&proof]).await,
+        "invalid_token",
+        "the token has expired",
+        &[&expired],
+    );
+}
+
+#[tokio::test]
+async fn without_dpop_support_bound_tokens_are_refused() {
+    let server = TestServer::start().await;
+    let client = DpopClient::new();
+    let url = api(&server, None).await;
+    let token = client.access_token(&server).await;
+    let proof = client.proof("GET", &url, Some(&token));
+    let r = call(&url, Some(format!("Bearer {token}")), &[&proof]).await;
+    assert_eq!(r.0, 401);
+    assert_eq!(
+        r.1,
+        r#"Bearer realm="test", error="invalid_token", error_description="the token is bound to a DPoP key""#
+    );
+    let r = call(&url, dpop(&token), &[&proof]).await;
+    assert_eq!(r.0, 401);
+    assert_eq!(r.1, r#"Bearer realm="test""#);
+}
+
+#[tokio::test]
+async fn configured_base_url_is_what_htu_must_name() {
+    let server = TestServer::start().await;
+    let client = DpopClient::new();
+    let dpop_config =
+        DpopConfig::new().base_url(url::Url::parse("https://api.example/prefix/").unwrap());
+    let url = api(&server, Some(dpop_config)).await;
+    let token = client.access_token(&server).await;
+    let external = "https://api.example/prefix/me";
+    let proof = client.proof("GET", external, Some(&token));
+    let r = call(&url, dpop(&token), &[&proof]).await;
+    assert_eq!(r.0, 200, "{r:?}");
+    // The loopback address the request really went to is not the external URL.
+    let proof = client.proof("GET", &url, Some(&token));
+    let r = call(&url, dpop(&token), &[&proof]).await;
+    assert_eq!(r.0, 401);
+    assert!(r.1.contains("the DPoP proof is for another URI"), "{r:?}");
+}
