@@ -95,7 +95,12 @@ fn bench(c: &mut Criterion) {
             .parse()
             .unwrap();
         let token = f.server.mint().kid(&kid).sign();
-        tokens.push((format!("{alg:?}"), alg, token, DecodingKey::from_jwk(jwk).unwrap()));
+        tokens.push((
+            format!("{alg:?}"),
+            alg,
+            token,
+            DecodingKey::from_jwk(jwk).unwrap(),
+        ));
     }
     // HS256 with the shared secret.
     let claims: serde_json::Value = {
@@ -128,9 +133,7 @@ fn bench(c: &mut Criterion) {
         v.set_issuer(&[f.server.issuer()]);
         v.set_audience(&["api"]);
         g.bench_function(format!("{name}/jsonwebtoken-decode"), |b| {
-            b.iter(|| {
-                jsonwebtoken::decode::<serde_json::Value>(black_box(token), key, &v).unwrap()
-            })
+            b.iter(|| jsonwebtoken::decode::<serde_json::Value>(black_box(token), key, &v).unwrap())
         });
         for (backend_name, backend) in backends() {
             let val = validator(&f, backend, false);
@@ -154,7 +157,11 @@ fn bench(c: &mut Criterion) {
     let mut headers = http::HeaderMap::new();
     headers.insert(AUTHORIZATION, header.clone());
     g.bench_function("bearer-extract", |b| {
-        b.iter(|| bearer_guard::bearer::extract(black_box(&headers)).unwrap().len())
+        b.iter(|| {
+            bearer_guard::bearer::extract(black_box(&headers))
+                .unwrap()
+                .len()
+        })
     });
     let scopes = Scopes::parse("read write admin items:read items:write");
     g.bench_function("scope-check", |b| {

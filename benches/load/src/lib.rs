@@ -1,6 +1,5 @@
 //! Shared pieces of the load benchmark: the one trivial handler and the ways it is served.
 
-
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -71,20 +70,19 @@ pub async fn app(mode: Mode, issuer: &str) -> Result<Router, String> {
             // Equivalent settings: RS256 keys from the JWKS URL, iss and aud checked, exp required,
             // nbf checked, leeway 60 s (its default, as bearer-guard's). Default refresh strategy
             // (refetch on unknown kid, at most every 600 s... see BENCHMARKS.md).
-            let authorizer = JwtAuthorizer::<RegisteredClaims>::from_jwks_url(&format!(
-                "{issuer}/jwks"
-            ))
-            .validation(
-                Validation::new()
-                    .iss(&[issuer])
-                    .aud(&[AUDIENCE])
-                    .nbf(true)
-                    .leeway(60)
-                    .algs(vec![Alg9::RS256]),
-            )
-            .build()
-            .await
-            .map_err(|e| e.to_string())?;
+            let authorizer =
+                JwtAuthorizer::<RegisteredClaims>::from_jwks_url(&format!("{issuer}/jwks"))
+                    .validation(
+                        Validation::new()
+                            .iss(&[issuer])
+                            .aud(&[AUDIENCE])
+                            .nbf(true)
+                            .leeway(60)
+                            .algs(vec![Alg9::RS256]),
+                    )
+                    .build()
+                    .await
+                    .map_err(|e| e.to_string())?;
             // jwt-authorizer's service needs `Response: From<AuthError>`, which it implements for
             // axum 0.7's response only; wrap axum 0.8's response in a local newtype.
             base().layer(
