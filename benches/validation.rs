@@ -68,6 +68,8 @@ fn validator(f: &Fixture, backend: Backend, cached: bool) -> JwtValidator {
         .unwrap()
 }
 
+// The pushes are cfg-gated per backend feature, so `vec![]` does not fit.
+#[allow(clippy::vec_init_then_push)]
 fn backends() -> Vec<(&'static str, Backend)> {
     let mut v = Vec::new();
     #[cfg(feature = "aws_lc_rs")]

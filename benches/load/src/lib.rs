@@ -69,7 +69,7 @@ pub async fn app(mode: Mode, issuer: &str) -> Result<Router, String> {
         Mode::JwtAuthorizer => {
             // Equivalent settings: RS256 keys from the JWKS URL, iss and aud checked, exp required,
             // nbf checked, leeway 60 s (its default, as bearer-guard's). Default refresh strategy
-            // (refetch on unknown kid, at most every 600 s... see BENCHMARKS.md).
+            // (refetch on an unknown kid, but at most once per 600 s: see the storm in BENCHMARKS.md).
             let authorizer =
                 JwtAuthorizer::<RegisteredClaims>::from_jwks_url(&format!("{issuer}/jwks"))
                     .validation(
