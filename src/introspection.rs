@@ -62,7 +62,7 @@ use url::form_urlencoded;
 
 use crate::discovery::{self, DiscoveryError, Metadata};
 use crate::fetch::{self, FetchError, Limits};
-use crate::jwt::{numeric_date, parse_object, unix_now};
+use crate::jwt::{check_audience, numeric_date, parse_object, unix_now};
 use crate::stats::{Counters, Observation, Source, Stats};
 use crate::{AuthError, BuildError, Claims, TokenError, Validation, Validator};
 
@@ -482,26 +482,7 @@ impl IntrospectionValidator {
             Some(Value::String(iss)) if *iss == inner.issuer => {}
             Some(_) => return Err(TokenError::WrongIssuer),
         }
-        if !inner.audiences.is_empty() {
-            let ok = match members.get("aud") {
-                None => return Err(TokenError::MissingClaim),
-                Some(Value::String(aud)) => inner.audiences.contains(aud),
-                Some(Value::Array(auds)) => {
-                    let mut ok = false;
-                    for aud in auds {
-                        match aud {
-                            Value::String(a) => ok |= inner.audiences.contains(a),
-                            _ => return Err(TokenError::InvalidClaim),
-                        }
-                    }
-                    ok
-                }
-                Some(_) => return Err(TokenError::InvalidClaim),
-            };
-            if !ok {
-                return Err(TokenError::WrongAudience);
-            }
-        }
+        check_audience(members, &inner.audiences)?;
         let now = unix_now();
         let exp = numeric_date(members, "exp")?;
         if exp.is_some_and(|exp| now >= exp + inner.leeway) {

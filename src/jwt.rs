@@ -502,26 +502,7 @@ impl JwtValidator {
             Some(Value::String(iss)) if *iss == inner.issuer => {}
             Some(_) => return Err(TokenError::WrongIssuer),
         }
-        if !inner.audiences.is_empty() {
-            let ok = match claims.get("aud") {
-                None => return Err(TokenError::MissingClaim),
-                Some(Value::String(aud)) => inner.audiences.contains(aud),
-                Some(Value::Array(auds)) => {
-                    let mut ok = false;
-                    for aud in auds {
-                        match aud {
-                            Value::String(a) => ok |= inner.audiences.contains(a),
-                            _ => return Err(TokenError::InvalidClaim),
-                        }
-                    }
-                    ok
-                }
-                Some(_) => return Err(TokenError::InvalidClaim),
-            };
-            if !ok {
-                return Err(TokenError::WrongAudience);
-            }
-        }
+        check_audience(claims, &inner.audiences)?;
         let now = unix_now();
         let leeway = inner.leeway;
         let exp = numeric_date(claims, "exp")?.ok_or(TokenError::MissingClaim)?;
@@ -672,6 +653,59 @@ pub(crate) fn unix_now() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Checks `aud` (a string or an array of strings) against the accepted audiences; with none
+/// configured, any audience passes.
+pub(crate) fn check_audience(
+    claims: &Map<String, Value>,
+    audiences: &[String],
+) -> Result<(), TokenError> {
+    if audiences.is_empty() {
+        return Ok(());
+    }
+    let ok = match claims.get("aud") {
+        None => return Err(TokenError::MissingClaim),
+        Some(Value::String(aud)) => audiences.contains(aud),
+        Some(Value::Array(auds)) => {
+            let mut ok = false;
+            for aud in auds {
+                match aud {
+                    Value::String(a) => ok |= audiences.contains(a),
+                    _ => return Err(TokenError::InvalidClaim),
+                }
+            }
+            ok
+        }
+        Some(_) => return Err(TokenError::InvalidClaim),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(TokenError::WrongAudience)
+    }
+}
+
+/// Splits a compact JWS into its three non-empty segments, refusing oversized tokens and JWEs
+/// (five segments) first.
+pub(crate) fn split_compact(token: &str, max_bytes: usize) -> Result<[&str; 3], TokenError> {
+    if token.len() > max_bytes {
+        return Err(TokenError::TooLarge);
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed);
+    };
+    match parts.count() {
+        0 => {}
+        2 => return Err(TokenError::Encrypted),
+        _ => return Err(TokenError::Malformed),
+    }
+    if header.is_empty() || payload.is_empty() || signature.is_empty() {
+        return Err(TokenError::Malformed);
+    }
+    Ok([header, payload, signature])
+}
+
 /// Reads a NumericDate claim (RFC 7519 §2): a JSON number, possibly non-integer. Strings,
 /// booleans and non-finite values are invalid.
 pub(crate) fn numeric_date(
@@ -700,23 +734,7 @@ struct Parsed<'a> {
 
 impl<'a> Parsed<'a> {
     fn new(token: &'a str, config: &Inner) -> Result<Self, TokenError> {
-        if token.len() > config.max_token_bytes {
-            return Err(TokenError::TooLarge);
-        }
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed);
-        };
-        match parts.count() {
-            0 => {}
-            2 => return Err(TokenError::Encrypted),
-            _ => return Err(TokenError::Malformed),
-        }
-        if header.is_empty() || payload.is_empty() || signature.is_empty() {
-            return Err(TokenError::Malformed);
-        }
+        let [header, payload, signature] = split_compact(token, config.max_token_bytes)?;
         let signing_input = token
             .get(..header.len() + 1 + payload.len())
             .ok_or(TokenError::Malformed)?;

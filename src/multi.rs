@@ -37,7 +37,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::jwt::parse_object;
+use crate::jwt::{parse_object, split_compact};
 use crate::{BuildError, JwtValidator, TokenError, Validation, Validator};
 
 /// Default for [`MultiIssuerBuilder::max_token_bytes`]: 8 KiB, as for [`JwtValidator`].
@@ -165,22 +165,7 @@ impl Validator for MultiIssuer {
 
 /// Reads `iss` from the payload of a compact JWS without verifying anything else.
 fn unverified_issuer(token: &str, max_token_bytes: usize) -> Result<String, TokenError> {
-    if token.len() > max_token_bytes {
-        return Err(TokenError::TooLarge);
-    }
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(TokenError::Malformed);
-    };
-    match parts.count() {
-        0 => {}
-        2 => return Err(TokenError::Encrypted),
-        _ => return Err(TokenError::Malformed),
-    }
-    if header.is_empty() || payload.is_empty() || signature.is_empty() {
-        return Err(TokenError::Malformed);
-    }
+    let [_, payload, _] = split_compact(token, max_token_bytes)?;
     let bytes = URL_SAFE_NO_PAD
         .decode(payload)
         .map_err(|_| TokenError::Malformed)?;
