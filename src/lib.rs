@@ -17,6 +17,10 @@ pub mod validator;
 #[cfg(feature = "test-server")]
 pub mod server;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use bearer::BearerError;
 pub use claims::{Claims, Scopes};
 pub use crypto::Backend;

@@ -42,9 +42,7 @@ pub fn jwt_validator() -> Option<&'static JwtValidator> {
     VALIDATOR
         .get_or_init(|| {
             let keys = KeySet::from_json(JWKS).ok()?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .build()
-                .ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().build().ok()?;
             runtime
                 .block_on(
                     JwtValidator::builder(ISSUER)
@@ -109,7 +107,10 @@ pub fn jwks(data: &[u8]) {
 /// `discovery`: [`Metadata::from_json`] against [`ISSUER`].
 pub fn discovery(data: &[u8]) {
     if let Ok(metadata) = Metadata::from_json(data, ISSUER) {
-        assert_eq!(metadata.issuer, ISSUER, "metadata of another issuer accepted");
+        assert_eq!(
+            metadata.issuer, ISSUER,
+            "metadata of another issuer accepted"
+        );
     }
 }
 
@@ -132,7 +133,10 @@ fn check_scopes(scopes: &Scopes) {
     assert_eq!(all.len(), scopes.len());
     assert!(all.windows(2).all(|w| w.first() < w.get(1)), "not sorted");
     for scope in all {
-        assert!(!scope.is_empty() && !scope.contains(' '), "bad scope {scope:?}");
+        assert!(
+            !scope.is_empty() && !scope.contains(' '),
+            "bad scope {scope:?}"
+        );
         assert!(scopes.contains(scope), "a listed scope is not contained");
     }
 }
