@@ -828,3 +828,38 @@ async fn leeway_edges() {
     claims["exp"] = json!(now - 5);
     assert_invalid(&strict_url, &env.rs256(&claims.to_string()), EXPIRED).await;
 }
+
+#[tokio::test]
+async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
+    // A "never refresh" configuration meets `Cache-Control: max-age=u64::MAX` from the issuer
+    // (and a failing issuer meets an endless cooldown): `Instant` arithmetic must not
+    // overflow, or the request would die with a panic instead of an answer.
+    let server = TestServer::start().await;
+    server.set_jwks_max_age(Some(u64::MAX));
+    let forever = bearer_guard::JwksConfig::default()
+        .min_refresh(Duration::MAX)
+        .max_refresh(Duration::MAX)
+        .cooldown(Duration::MAX);
+    let validator = JwtValidator::builder(server.issuer())
+        .audience("api")
+        .jwks_config(forever)
+        .build()
+        .await
+        .unwrap();
+    let url = format!("{}/me", protected(validator).await);
+    assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
+
+    let down = TestServer::start().await;
+    down.set_fault(
+        bearer_guard::server::Endpoint::Jwks,
+        bearer_guard::server::Fault::Unavailable,
+    );
+    let validator = JwtValidator::builder(down.issuer())
+        .audience("api")
+        .jwks_config(forever)
+        .build()
+        .await
+        .unwrap();
+    let url = format!("{}/me", protected(validator).await);
+    assert_eq!(call(&url, &down.mint().sign()).await.0, 503);
+}
