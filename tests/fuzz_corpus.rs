@@ -16,9 +16,10 @@ use bearer_guard::AuthError;
 type Entry = fn(&[u8]);
 
 /// Every fuzz target, by the name of its corpus directory.
-const TARGETS: [(&str, Entry); 5] = [
+const TARGETS: [(&str, Entry); 6] = [
     ("bearer_header", fuzzing::bearer_header),
     ("jwt", fuzzing::jwt),
+    ("jwt_claims", fuzzing::jwt_claims),
     ("jwks", fuzzing::jwks),
     ("discovery", fuzzing::discovery),
     ("scopes", fuzzing::scopes),
@@ -105,6 +106,23 @@ fn jwt_seeds_decide_as_their_names_say() {
     }
     // One accepted seed per key type, so the fuzzer starts from the accepting path of each.
     assert!(valid >= 4, "{valid} valid seeds");
+}
+
+#[test]
+fn jwt_claims_seeds_named_valid_are_accepted() {
+    let mut valid = 0;
+    for file in files(&fuzz_dir().join("corpus").join("jwt_claims")) {
+        let name = file.file_name().unwrap().to_str().unwrap().to_owned();
+        let token = fuzzing::hs256_token(&std::fs::read(&file).unwrap());
+        let outcome = fuzzing::jwt_outcome(token.as_bytes());
+        assert_eq!(
+            matches!(outcome, Some(Ok(_))),
+            name.starts_with("valid"),
+            "{name}: {outcome:?}"
+        );
+        valid += usize::from(name.starts_with("valid"));
+    }
+    assert!(valid >= 2);
 }
 
 /// Writes a new key set to `src/fuzzing/jwks.json` (and `fuzz/corpus/jwks/`) and the `jwt`

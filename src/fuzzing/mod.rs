@@ -86,6 +86,52 @@ pub fn jwt(data: &[u8]) {
     }
 }
 
+/// The header of the tokens [`jwt_claims`] makes.
+const CLAIMS_HEADER: &str = r#"{"alg":"HS256","typ":"at+jwt"}"#;
+
+/// `jwt_claims`: the claims path past the signature. `data` becomes the payload of an HS256
+/// token signed with [`HMAC_SECRET`], so every input reaches claim parsing and checking. An
+/// accepted token's claims must be exactly what a plain JSON parse of `data` gives (no
+/// duplicate member may make the validator and the handler read different values), with the
+/// right issuer and audience and an `exp` not long past.
+pub fn jwt_claims(data: &[u8]) {
+    let token = hs256_token(data);
+    let Some(Ok(claims)) = jwt_outcome(token.as_bytes()) else {
+        jwt(token.as_bytes());
+        return;
+    };
+    let plain: Option<Map<String, Value>> = serde_json::from_slice(data).ok();
+    assert_eq!(
+        plain.as_ref(),
+        Some(claims.as_map()),
+        "the handler would see other claims than the validator checked"
+    );
+    jwt(token.as_bytes());
+}
+
+/// An HS256 token with header `{"alg":"HS256","typ":"at+jwt"}` and exactly `payload` as its
+/// payload, signed with [`HMAC_SECRET`].
+pub fn hs256_token(payload: &[u8]) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use signature::Signer as _;
+
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(CLAIMS_HEADER),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let key = jsonwebtoken::EncodingKey::from_secret(HMAC_SECRET);
+    let provider = crate::crypto::Backend::default().provider();
+    let Ok(signer) = (provider.signer_factory)(&jsonwebtoken::Algorithm::HS256, &key) else {
+        panic!("no HS256 signer");
+    };
+    let Ok(tag) = signer.try_sign(input.as_bytes()) else {
+        panic!("HS256 signing failed");
+    };
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag))
+}
+
 /// `jwks`: [`KeySet::from_json`], then key look-ups on what it accepted.
 pub fn jwks(data: &[u8]) {
     let Ok(set) = KeySet::from_json(data) else {
