@@ -114,7 +114,6 @@ pub fn jwt_claims(data: &[u8]) {
 pub fn hs256_token(payload: &[u8]) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
-    use signature::Signer as _;
 
     let input = format!(
         "{}.{}",
