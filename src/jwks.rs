@@ -326,7 +326,8 @@ impl JwksConfig {
     }
 
     /// The longest time keys are kept before a refresh (default 24 hours). Used as is when the
-    /// response has no `Cache-Control: max-age`... capped to this.
+    /// response has no `Cache-Control: max-age`; longer `max-age` values are capped to this.
+    /// Whatever the setting, keys are refreshed at least once a year.
     pub fn max_refresh(mut self, d: Duration) -> Self {
         self.max_refresh = d;
         self
@@ -521,7 +522,7 @@ impl JwksCache {
                 Snapshot {
                     keys: Some(Arc::new(keys)),
                     generation: current.generation + 1,
-                    fresh_until: Some(now + self.inner.config.lifetime(max_age)),
+                    fresh_until: Some(later(now, self.inner.config.lifetime(max_age))),
                     last_kid_fetch: if reason == Some(Reason::UnknownKid) {
                         Some(now)
                     } else {
@@ -535,7 +536,7 @@ impl JwksCache {
                 Snapshot {
                     keys: current.keys.clone(),
                     generation: current.generation + 1,
-                    fresh_until: Some(now + self.inner.config.cooldown),
+                    fresh_until: Some(later(now, self.inner.config.cooldown)),
                     last_kid_fetch: if reason == Some(Reason::UnknownKid) {
                         Some(now)
                     } else {
@@ -568,6 +569,16 @@ impl JwksCache {
         }
         Ok((keys, max_age))
     }
+}
+
+/// The longest any key set (or failure) is kept before the next fetch, whatever the
+/// configuration and `Cache-Control` say.
+const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// `now + d`, with `d` capped at [`MAX_LIFETIME`]: a configured `Duration::MAX` together with a
+/// huge `Cache-Control: max-age` from the issuer must not overflow `Instant` (which panics).
+fn later(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d.min(MAX_LIFETIME)).unwrap_or(now)
 }
 
 /// Reads the lifetime from a `Cache-Control` value: `max-age=N`, or zero for `no-cache` and
@@ -615,6 +626,19 @@ mod tests {
             c.lifetime(Some(Duration::from_secs(3600))),
             Duration::from_secs(3600)
         );
+    }
+
+    #[test]
+    fn lifetimes_never_overflow_instant() {
+        let now = Instant::now();
+        assert_eq!(later(now, Duration::MAX), now + MAX_LIFETIME);
+        assert_eq!(
+            later(now, Duration::from_secs(60)),
+            now + Duration::from_secs(60)
+        );
+        let c = JwksConfig::default().max_refresh(Duration::MAX);
+        let huge = max_age("max-age=18446744073709551615");
+        assert_eq!(later(now, c.lifetime(huge)), now + MAX_LIFETIME);
     }
 
     #[test]

@@ -10,8 +10,8 @@
 //!    agree with the token's `alg`;
 //! 4. signature;
 //! 5. claims: JSON object without duplicate members; `iss` equals the issuer; `aud` names a
-//!    configured audience; `exp` required; `nbf` and `iat` honoured; all with leeway; configured
-//!    required claims present.
+//!    configured audience; `exp` required; `nbf` and `iat` honoured; all with leeway (each a
+//!    JSON number from 0 to the end of year 9999); configured required claims present.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), bearer_guard::BuildError> {
@@ -706,8 +706,14 @@ pub(crate) fn split_compact(token: &str, max_bytes: usize) -> Result<[&str; 3], 
     Ok([header, payload, signature])
 }
 
-/// Reads a NumericDate claim (RFC 7519 §2): a JSON number, possibly non-integer. Strings,
-/// booleans and non-finite values are invalid.
+/// The latest NumericDate accepted: 9999-12-31T23:59:59Z. Anything later (up to `1e308`, or
+/// integers past `u64::MAX` that JSON parsing rounds to a float) cannot be a meant date: an
+/// `exp` like that would be a token that never expires.
+const MAX_NUMERIC_DATE: f64 = 253_402_300_799.0;
+
+/// Reads a NumericDate claim (RFC 7519 §2): a JSON number, possibly non-integer, between 0
+/// (the epoch) and [`MAX_NUMERIC_DATE`]. Strings, booleans, negative, non-finite and larger
+/// values are invalid.
 pub(crate) fn numeric_date(
     claims: &Map<String, Value>,
     name: &str,
@@ -716,7 +722,7 @@ pub(crate) fn numeric_date(
         None => Ok(None),
         Some(Value::Number(n)) => n
             .as_f64()
-            .filter(|f| f.is_finite())
+            .filter(|f| (0.0..=MAX_NUMERIC_DATE).contains(f))
             .map(Some)
             .ok_or(TokenError::InvalidClaim),
         Some(_) => Err(TokenError::InvalidClaim),
@@ -857,6 +863,31 @@ mod tests {
         assert!(parse_object(br#"{"a":{"b":1},"c":2}"#).is_ok());
         assert_eq!(parse_object(b"[1]"), Err(TokenError::Malformed));
         assert_eq!(parse_object(b"\xff"), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn numeric_dates_are_numbers_from_the_epoch_to_year_9999() {
+        let claims = |v: Value| serde_json::json!({ "exp": v }).as_object().unwrap().clone();
+        for good in [
+            serde_json::json!(0),
+            serde_json::json!(1.5),
+            serde_json::json!(253_402_300_799u64),
+        ] {
+            assert!(numeric_date(&claims(good.clone()), "exp").is_ok(), "{good}");
+        }
+        for bad in [
+            serde_json::json!(-1),
+            serde_json::json!(1e308),
+            serde_json::json!(253_402_300_800u64),
+            serde_json::json!(u64::MAX),
+            serde_json::json!("1"),
+        ] {
+            assert_eq!(
+                numeric_date(&claims(bad.clone()), "exp"),
+                Err(TokenError::InvalidClaim),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub mod tonic;
 #[cfg(feature = "test-server")]
 pub mod server;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use bearer::{BearerError, Scheme};
 pub use claims::{Claims, Scopes};
 pub use crypto::Backend;

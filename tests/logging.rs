@@ -1,0 +1,137 @@
+//! Nothing this crate logs may carry a token: not on rejection, not on success, not when the
+//! JWKS cannot be fetched. Everything is captured at TRACE level and searched for the token,
+//! each of its segments and a claim value unique to it.
+#![cfg(feature = "test-server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use bearer_guard::server::{Endpoint, Fault, TestServer};
+use bearer_guard::JwtValidator;
+use support::{call, protected};
+use tracing_subscriber::fmt::MakeWriter;
+
+/// A log sink shared between the subscriber and the test.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Sink {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Sink {
+    type Writer = Sink;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Asserts that `logs` contain neither `token`, nor any of its segments, nor its `jti`.
+fn assert_not_logged(logs: &str, token: &str, what: &str) {
+    assert!(!logs.contains(token), "{what}: the token was logged");
+    for segment in token.split('.').filter(|s| s.len() >= 16) {
+        assert!(
+            !logs.contains(segment),
+            "{what}: a token segment was logged"
+        );
+    }
+    if let Some(payload) = token.split('.').nth(1) {
+        if let Ok(bytes) = URL_SAFE_NO_PAD.decode(payload) {
+            if let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                if let Some(jti) = claims["jti"].as_str() {
+                    assert!(
+                        !logs.contains(jti),
+                        "{what}: a claim of the token was logged"
+                    );
+                }
+            }
+        }
+    }
+}
+
+// The current-thread runtime runs the test, the API, the client and the authorization server
+// on this thread, so the thread-local subscriber sees every event.
+#[tokio::test(flavor = "current_thread")]
+async fn tokens_never_reach_the_logs() {
+    let sink = Sink::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = TestServer::start().await;
+    let validator = JwtValidator::builder(server.issuer())
+        .audience("api")
+        .build()
+        .await
+        .unwrap();
+    let url = format!("{}/me", protected(validator).await);
+
+    // Accepted.
+    let good = server.mint().jti("jti-accepted-0b1c2d3e4f").sign();
+    assert_eq!(call(&url, &good).await.0, 200);
+
+    // Rejected for several reasons.
+    let expired = server.mint().jti("jti-expired-5a6b7c8d9e").expired().sign();
+    let (head, _) = good.rsplit_once('.').unwrap();
+    let forged = format!("{head}.{}", URL_SAFE_NO_PAD.encode([7u8; 256]));
+    let unknown = server
+        .mint()
+        .jti("jti-unknown-kid-1f2e3d4c")
+        .kid("no-such-key")
+        .sign();
+    let garbage = "not-a-jwt-but-a-long-enough-secret-looking-string";
+    for token in [&expired, &forged, &unknown, &garbage.to_owned()] {
+        assert_eq!(call(&url, token).await.0, 401);
+    }
+
+    // JWKS unavailable from the start: 503.
+    let down = TestServer::start().await;
+    down.set_fault(Endpoint::Jwks, Fault::Unavailable);
+    let validator = JwtValidator::builder(down.issuer())
+        .audience("api")
+        .build()
+        .await
+        .unwrap();
+    let down_url = format!("{}/me", protected(validator).await);
+    let stranded = down.mint().jti("jti-jwks-down-9f8e7d6c").sign();
+    assert_eq!(call(&down_url, &stranded).await.0, 503);
+
+    let logs = sink.text();
+    // The capture works and the interesting paths did log.
+    assert!(logs.contains("request rejected"), "{logs}");
+    assert!(logs.contains("fetched JWKS"), "{logs}");
+    assert!(logs.contains("JWKS fetch failed"), "{logs}");
+    assert!(logs.contains("token validation unavailable"), "{logs}");
+    for (token, what) in [
+        (&good, "accepted"),
+        (&expired, "expired"),
+        (&forged, "forged"),
+        (&unknown, "unknown kid"),
+        (&garbage.to_owned(), "garbage"),
+        (&stranded, "JWKS down"),
+    ] {
+        assert_not_logged(&logs, token, what);
+    }
+}
