@@ -103,7 +103,7 @@ impl Default for DpopConfig {
 
 impl DpopConfig {
     /// The defaults: every asymmetric algorithm of
-    /// [`DEFAULT_ALGORITHMS`](crate::jwt::DEFAULT_ALGORITHMS), `iat` within 60 s either side,
+    /// [`DEFAULT_ALGORITHMS`], `iat` within 60 s either side,
     /// request URI from the request (or `https://` + `Host`), replay cache of 100,000 proofs,
     /// proofs of at most 8 KiB.
     pub fn new() -> Self {

@@ -702,9 +702,11 @@ mod tests {
         assert_eq!(e.ttl, Duration::from_secs(60));
         let e = v.check(members(json!({"active": true})));
         assert_eq!(e.ttl, Duration::from_secs(60));
-        // Absurd but finite `exp` values must neither panic nor extend the TTL.
+        // Absurd but finite `exp` values must neither panic nor extend the TTL: they are
+        // refused as claims (no real date lies past year 9999).
         let e = v.check(members(json!({"active": true, "exp": 1e300})));
-        assert_eq!(e.ttl, Duration::from_secs(60));
+        assert!(matches!(e.result, Err(TokenError::InvalidClaim)));
+        assert!(e.ttl <= Duration::from_secs(60));
         let e = v.check(members(json!({"active": true, "exp": now - 30.0})));
         assert!(e.result.is_ok(), "within leeway");
         assert_eq!(e.ttl, Duration::ZERO);
