@@ -16,13 +16,14 @@ use bearer_guard::AuthError;
 type Entry = fn(&[u8]);
 
 /// Every fuzz target, by the name of its corpus directory.
-const TARGETS: [(&str, Entry); 6] = [
+const TARGETS: [(&str, Entry); 7] = [
     ("bearer_header", fuzzing::bearer_header),
     ("jwt", fuzzing::jwt),
     ("jwt_claims", fuzzing::jwt_claims),
     ("jwks", fuzzing::jwks),
     ("discovery", fuzzing::discovery),
     ("scopes", fuzzing::scopes),
+    ("introspection", fuzzing::introspection),
 ];
 
 fn fuzz_dir() -> PathBuf {

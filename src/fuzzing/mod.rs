@@ -159,6 +159,38 @@ pub fn discovery(data: &[u8]) {
     }
 }
 
+/// `introspection`: [`parse_response`](crate::introspection::parse_response) of an RFC 7662
+/// answer. Only a JSON object whose `active` is the boolean `true` may count as active.
+pub fn introspection(data: &[u8]) {
+    let Ok(parsed) = crate::introspection::parse_response(data) else {
+        return;
+    };
+    let object: Option<Map<String, Value>> = serde_json::from_slice(data).ok();
+    let active = object
+        .as_ref()
+        .and_then(|o| o.get("active"))
+        .and_then(Value::as_bool);
+    match parsed {
+        Some(members) => {
+            assert_eq!(
+                active,
+                Some(true),
+                "a response without active: true counted as active"
+            );
+            assert_eq!(
+                Some(&members),
+                object.as_ref(),
+                "members differ from the document"
+            );
+        }
+        None => assert_eq!(
+            active,
+            Some(false),
+            "a response without active: false counted as inactive"
+        ),
+    }
+}
+
 /// `scopes`: [`Scopes::parse`] of the bytes as text, and [`Scopes::from_claims`] of them as a
 /// JSON object.
 pub fn scopes(data: &[u8]) {
