@@ -328,14 +328,21 @@ async fn issuer_down_after_first_fetch_keeps_known_keys_serving() {
         .jwks_config(
             JwksConfig::default()
                 .min_refresh(Duration::ZERO)
-                .cooldown(Duration::from_millis(100)),
+                .cooldown(Duration::from_millis(100))
+                .timeout(Duration::from_millis(300)),
         )
         .build()
         .await
         .unwrap();
     let url = format!("{}/me", protected(validator).await);
     assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
-    for fault in [Fault::Unavailable, Fault::Garbage, Fault::Huge(1 << 20)] {
+    for fault in [
+        Fault::Unavailable,
+        Fault::Garbage,
+        Fault::Huge(1 << 20),
+        Fault::Hang,
+        Fault::Status(500),
+    ] {
         server.set_fault(Endpoint::Jwks, fault);
         for _ in 0..3 {
             assert_eq!(call(&url, &server.mint().sign()).await.0, 200, "{fault:?}");
