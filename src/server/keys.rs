@@ -224,42 +224,11 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     bytes.get(start..).unwrap_or(bytes)
 }
 
-/// Reads one DER TLV from `input`: returns (tag, content, rest).
-fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let (len_bytes, rest) = (rest.get(..n)?, rest.get(n..)?);
-        let len = len_bytes
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        (len, rest)
-    };
-    Some((tag, rest.get(..len)?, rest.get(len..)?))
-}
-
 /// Extracts the `privateKey` OCTET STRING content of a PKCS#8 `PrivateKeyInfo`.
 fn pkcs8_inner_key(der: &[u8]) -> Option<&[u8]> {
-    let (tag, seq, _) = der_tlv(der)?;
-    if tag != 0x30 {
-        return None;
-    }
-    let (tag, _version, rest) = der_tlv(seq)?;
-    if tag != 0x02 {
-        return None;
-    }
-    let (tag, _alg_id, rest) = der_tlv(rest)?;
-    if tag != 0x30 {
-        return None;
-    }
-    let (tag, key, _) = der_tlv(rest)?;
-    (tag == 0x04).then_some(key)
+    pkcs8::PrivateKeyInfo::try_from(der)
+        .ok()
+        .map(|info| info.private_key)
 }
 
 #[cfg(test)]
