@@ -56,6 +56,16 @@ impl Backend {
         message: &[u8],
         signature: &Vec<u8>,
     ) -> Result<bool, ()> {
+        // ECDSA (raw r||s, RFC 7518 §3.4) and EdDSA signatures have one exact length; refuse
+        // others (e.g. DER-encoded ECDSA) before the backend sees them.
+        let expected_len = match alg {
+            Algorithm::ES256 | Algorithm::EdDSA => Some(64),
+            Algorithm::ES384 => Some(96),
+            _ => None,
+        };
+        if expected_len.is_some_and(|n| n != signature.len()) {
+            return Ok(false);
+        }
         let verifier = (self.provider().verifier_factory)(&alg, key).map_err(|_| ())?;
         Ok(verifier.verify(message, signature).is_ok())
     }

@@ -63,7 +63,9 @@ use url::Url;
 
 use crate::bearer::Scheme;
 use crate::crypto::Backend;
-use crate::jwt::{decode_object, numeric_date, parse_alg, unix_now, DEFAULT_ALGORITHMS};
+use crate::jwt::{
+    decode_object, numeric_date, parse_alg, split_compact, unix_now, DEFAULT_ALGORITHMS,
+};
 use crate::{AuthError, Claims, DpopError, TokenError};
 
 /// The `DPoP` request header.
@@ -312,18 +314,8 @@ impl DpopVerifier {
     /// Checks the proof's shape, header, key and signature; returns the key's thumbprint and
     /// the (now authenticated) claims.
     fn verify_jws(&self, proof: &str) -> Result<(String, Map<String, Value>), DpopError> {
-        if proof.len() > self.config.max_proof_bytes {
-            return Err(DpopError::Malformed);
-        }
-        let mut parts = proof.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(DpopError::Malformed);
-        };
-        if header.is_empty() || payload.is_empty() || signature.is_empty() {
-            return Err(DpopError::Malformed);
-        }
+        let [header, payload, signature] =
+            split_compact(proof, self.config.max_proof_bytes).map_err(|_| DpopError::Malformed)?;
         let signing_input = proof
             .get(..header.len() + 1 + payload.len())
             .ok_or(DpopError::Malformed)?;
@@ -355,14 +347,6 @@ impl DpopVerifier {
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| DpopError::Malformed)?;
-        let expected_len = match alg {
-            Algorithm::ES256 | Algorithm::EdDSA => Some(64),
-            Algorithm::ES384 => Some(96),
-            _ => None,
-        };
-        if expected_len.is_some_and(|n| n != signature.len()) {
-            return Err(DpopError::InvalidSignature);
-        }
         match self
             .config
             .backend
