@@ -159,8 +159,13 @@ pub struct Scopes(Vec<String>);
 impl Scopes {
     /// Parses a space-delimited scope string; empty parts are skipped.
     pub fn parse(s: &str) -> Self {
-        let mut v: Vec<String> = s
-            .split(' ')
+        Self::from_strings(std::iter::once(s))
+    }
+
+    /// Scopes from space-delimited strings: split, empty parts skipped, sorted, deduplicated.
+    fn from_strings<'a>(strings: impl Iterator<Item = &'a str>) -> Self {
+        let mut v: Vec<String> = strings
+            .flat_map(|s| s.split(' '))
             .filter(|p| !p.is_empty())
             .map(str::to_owned)
             .collect();
@@ -178,18 +183,7 @@ impl Scopes {
         };
         match value {
             Some(Value::String(s)) => Self::parse(s),
-            Some(Value::Array(items)) => {
-                let mut v: Vec<String> = items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .flat_map(|s| s.split(' '))
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-                v.sort_unstable();
-                v.dedup();
-                Scopes(v)
-            }
+            Some(Value::Array(items)) => Self::from_strings(items.iter().filter_map(Value::as_str)),
             _ => Scopes::default(),
         }
     }
