@@ -506,6 +506,12 @@ impl IntrospectionValidator {
             match map.get(&key) {
                 Some(f) if !f.initialized() => f.clone(),
                 _ => {
+                    // A flight that ended between our cache miss and this lock has already
+                    // cached its result (it does so before it counts as initialized), so look
+                    // again before starting another call.
+                    if let Some(entry) = self.inner.cache.as_ref().and_then(|c| c.get(&key)) {
+                        return Ok(entry);
+                    }
                     let f = Flight::default();
                     map.insert(key, f.clone());
                     f
