@@ -3,8 +3,11 @@
 #![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::future::Future;
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::routing::get;
@@ -241,19 +244,47 @@ async fn concurrent_requests_are_coalesced() {
 async fn concurrent_requests_are_coalesced_without_cache() {
     let server = TestServer::start().await;
     let v = builder(&server).cache(false).build().await.unwrap();
-    // Hold the endpoint so that every call is in flight at once, then release it.
+    // Hold the endpoint until every call has joined (or started) the flight, then release it.
     server.set_fault(Endpoint::Introspection, Fault::Hang);
     let token = server.mint().opaque();
+    let joined = Arc::new(AtomicUsize::new(0));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..50 {
-        let (v, token) = (v.clone(), token.clone());
-        set.spawn(async move { v.validate(&token).await });
+        let (v, token, joined) = (v.clone(), token.clone(), joined.clone());
+        set.spawn(async move {
+            let mut call = std::pin::pin!(v.validate(&token));
+            let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+            joined.fetch_add(1, Ordering::SeqCst);
+            match first {
+                Poll::Ready(result) => result,
+                Poll::Pending => call.await,
+            }
+        });
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while joined.load(Ordering::SeqCst) < 50 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("every call was polled");
     server.clear_faults();
     while let Some(r) = set.join_next().await {
         let _ = r.unwrap();
     }
+    assert_eq!(count(&server), 1);
+}
+
+#[tokio::test]
+async fn a_call_that_missed_the_cache_uses_a_flight_that_finished_meanwhile() {
+    let server = TestServer::start().await;
+    let v = builder(&server).build().await.unwrap();
+    let token = server.mint().opaque();
+    // `late` looked in the cache (a miss) but has not run yet ...
+    let late = v.validate(&token);
+    // ... while another call goes through the whole flight and caches the answer.
+    assert!(v.validate(&token).await.is_ok());
+    assert!(late.await.is_ok());
     assert_eq!(count(&server), 1);
 }
 
