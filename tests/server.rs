@@ -751,6 +751,30 @@ async fn authorization_code_errors() {
 }
 
 #[tokio::test]
+async fn expired_authorization_code_is_refused() {
+    let server = TestServer::builder()
+        .code_lifetime(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let (verifier, challenge) = pkce();
+    let code = authorize(&server, &challenge, "read").await;
+    let resp = redeem(&server, &code, &verifier).await;
+    assert_eq!(
+        error_of(resp).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
+    );
+    // The same flow with a live code succeeds, so the refusal above is the expiry.
+    let server = TestServer::builder()
+        .code_lifetime(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let code = authorize(&server, &challenge, "read").await;
+    assert_eq!(redeem(&server, &code, &verifier).await.status(), 200);
+}
+
+#[tokio::test]
 async fn custom_configuration() {
     let server = TestServer::builder()
         .audience("orders")

@@ -21,9 +21,6 @@ use super::state::{ct_eq, lock, now, random_token, AuthCode, Inner, RefreshGrant
 
 type Shared = State<Arc<Inner>>;
 
-/// Lifetime of authorization codes, in seconds.
-const CODE_LIFETIME: u64 = 60;
-
 pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
@@ -806,7 +803,7 @@ async fn authorize_post(State(inner): Shared, body: Bytes) -> Response {
             code_challenge: req.code_challenge.clone(),
             sub: username.to_owned(),
             scope: req.scope.clone(),
-            expires_at: now().saturating_add(CODE_LIFETIME),
+            expires_at: now().saturating_add(inner.code_lifetime.as_secs()),
         },
     );
     let mut pairs = vec![("code", code.as_str())];

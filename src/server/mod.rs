@@ -38,7 +38,7 @@
 //! Defaults: audience `"api"`; clients `demo-client`/`demo-secret` (scopes
 //! `read write admin`, redirect URI `http://127.0.0.1/callback`) and the
 //! resource server `api`/`api-secret` (no scopes, may introspect); user
-//! `alice`/`password`; token lifetime 300 s; one RS256 key.
+//! `alice`/`password`; token lifetime 300 s; authorization codes live 60 s; one RS256 key.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -335,6 +335,7 @@ pub struct TestServerBuilder {
     clients: Vec<Client>,
     users: Vec<User>,
     token_lifetime: Duration,
+    code_lifetime: Duration,
     key: KeyAlg,
     bind: SocketAddr,
 }
@@ -351,6 +352,7 @@ impl Default for TestServerBuilder {
             ],
             users: vec![User::new("alice", "password")],
             token_lifetime: Duration::from_secs(300),
+            code_lifetime: Duration::from_secs(60),
             key: KeyAlg::Rs256,
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
@@ -396,6 +398,14 @@ impl TestServerBuilder {
         self
     }
 
+    /// Lifetime of authorization codes, in whole seconds (default 60 s). A code is refused
+    /// with `invalid_grant` once it has lived this long; `Duration::ZERO` makes every code
+    /// expired on arrival, for tests of that path.
+    pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
+        self.code_lifetime = lifetime;
+        self
+    }
+
     /// Algorithm of the initial signing key (default [`KeyAlg::Rs256`]).
     pub fn key(mut self, alg: KeyAlg) -> Self {
         self.key = alg;
@@ -432,6 +442,7 @@ impl TestServerBuilder {
             issuer,
             self.audience,
             self.token_lifetime,
+            self.code_lifetime,
             clients,
             users,
             key,

@@ -111,6 +111,7 @@ pub(crate) struct Inner {
     pub(crate) issuer: String,
     pub(crate) audience: String,
     pub(crate) token_lifetime: Duration,
+    pub(crate) code_lifetime: Duration,
     pub(crate) clients: HashMap<String, Client>,
     pub(crate) users: HashMap<String, User>,
     pub(crate) keys: RwLock<KeyStore>,
@@ -131,6 +132,7 @@ impl Inner {
         issuer: String,
         audience: String,
         token_lifetime: Duration,
+        code_lifetime: Duration,
         clients: HashMap<String, Client>,
         users: HashMap<String, User>,
         key: SigningKey,
@@ -140,6 +142,7 @@ impl Inner {
             issuer,
             audience,
             token_lifetime,
+            code_lifetime,
             clients,
             users,
             keys: RwLock::new(KeyStore {
