@@ -498,11 +498,7 @@ impl IntrospectionValidator {
     /// failure) before the waiters are released.
     async fn coalesced(&self, key: Key, token: &str) -> Result<Entry, AuthError> {
         let flight = {
-            let mut map = self
-                .inner
-                .flights
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut map = self.inner.lock_flights();
             match map.get(&key) {
                 Some(f) if !f.initialized() => f.clone(),
                 _ => {
@@ -518,7 +514,15 @@ impl IntrospectionValidator {
                 }
             }
         };
-        let result = flight
+        // Removes the map entry when the flight is over, or when every caller of an unfinished
+        // flight went away (cancelled requests must not leave entries behind).
+        let flight = FlightGuard {
+            inner: &self.inner,
+            key,
+            flight,
+        };
+        flight
+            .flight
             .get_or_init(|| async {
                 let result = self.introspect(token).await;
                 if let (Ok(entry), Some(cache)) = (&result, &self.inner.cache) {
@@ -527,16 +531,35 @@ impl IntrospectionValidator {
                 result
             })
             .await
-            .clone();
-        let mut map = self
-            .inner
-            .flights
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if map.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-            map.remove(&key);
+            .clone()
+    }
+}
+
+impl Inner {
+    fn lock_flights(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Flight>> {
+        self.flights.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One caller's share of a flight; see [`IntrospectionValidator::coalesced`].
+struct FlightGuard<'a> {
+    inner: &'a Inner,
+    key: Key,
+    flight: Flight,
+}
+
+impl Drop for FlightGuard<'_> {
+    fn drop(&mut self) {
+        let mut map = self.inner.lock_flights();
+        // Clones are only taken from the map under this lock, so the count cannot grow while
+        // we look: 2 means the map's and ours, so nobody else is waiting.
+        if map
+            .get(&self.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+            && (self.flight.initialized() || Arc::strong_count(&self.flight) <= 2)
+        {
+            map.remove(&self.key);
         }
-        result
     }
 }
 
@@ -683,6 +706,58 @@ mod tests {
         for (m, expected) in cases {
             assert_eq!(v.check_members(&members(m.clone())), Err(expected), "{m}");
         }
+    }
+
+    #[tokio::test]
+    async fn cancelled_calls_leave_no_flight_behind() {
+        use std::future::Future;
+        use std::task::Poll;
+        /// Polls once, so that the call has joined (or started) its flight.
+        async fn start(call: &mut Validation) {
+            std::future::poll_fn(|cx| {
+                assert!(std::pin::Pin::new(&mut *call).poll(cx).is_pending());
+                Poll::Ready(())
+            })
+            .await;
+        }
+        // An endpoint that accepts connections and never answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let v = IntrospectionValidator::builder("https://as.example")
+            .client("api", "secret")
+            .endpoint(format!(
+                "http://{}/introspect",
+                silent.local_addr().unwrap()
+            ))
+            .build()
+            .await
+            .unwrap();
+        // Callers waiting on each flight (the map holds one more reference).
+        let waiters = || {
+            let mut n: Vec<usize> = v
+                .inner
+                .lock_flights()
+                .values()
+                .map(Arc::strong_count)
+                .collect();
+            n.sort_unstable();
+            n.into_iter().map(|n| n - 1).collect::<Vec<_>>()
+        };
+        let (mut lonely, mut a, mut b) = (v.validate("x"), v.validate("y"), v.validate("y"));
+        for call in [&mut lonely, &mut a, &mut b] {
+            start(call).await;
+        }
+        assert_eq!(waiters(), [1, 2]);
+        drop(lonely);
+        assert_eq!(waiters(), [2]);
+        // `b` still waits on the flight it shares with `a`, so the flight stays...
+        drop(a);
+        assert_eq!(waiters(), [1]);
+        // ... and a new caller joins it rather than starting another.
+        let mut c = v.validate("y");
+        start(&mut c).await;
+        assert_eq!(waiters(), [2]);
+        drop((b, c));
+        assert_eq!(waiters(), [] as [usize; 0]);
     }
 
     #[tokio::test]
