@@ -124,10 +124,12 @@ impl DpopConfig {
     }
 
     /// Accepts proofs whose `iat` is at most `past` old and at most `future` ahead of this
-    /// server's clock (default 60 s each). Seen `jti`s are kept for `past + future`.
+    /// server's clock (default 60 s each, each capped at 1 hour: a proof is meant to be
+    /// fresh). Seen `jti`s are kept for `past + future`.
     pub fn iat_window(mut self, past: Duration, future: Duration) -> Self {
-        self.max_age = past;
-        self.max_future = future;
+        const MAX: Duration = Duration::from_secs(3600);
+        self.max_age = past.min(MAX);
+        self.max_future = future.min(MAX);
         self
     }
 
@@ -493,6 +495,14 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn huge_iat_window_is_capped_not_a_panic() {
+        let config = DpopConfig::new().iat_window(Duration::MAX, Duration::MAX);
+        assert_eq!(config.max_age, Duration::from_secs(3600));
+        assert_eq!(config.max_future, Duration::from_secs(3600));
+        let _ = DpopVerifier::new(config);
     }
 
     #[test]
