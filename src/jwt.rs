@@ -220,9 +220,9 @@ impl JwtValidatorBuilder {
     /// so a token seen before skips signature verification and claim parsing. Entries are keyed
     /// by the SHA-256 of the whole token; `exp` and `nbf` are still checked on every hit. A key
     /// removed from the issuer's JWKS stops verifying new tokens at once, but tokens already
-    /// cached stay accepted until their entry ends (at most `ttl`).
+    /// cached stay accepted until their entry ends (at most `ttl`, itself capped at 24 hours).
     pub fn token_cache(mut self, capacity: u64, ttl: Duration) -> Self {
-        self.cache = Some((capacity, ttl));
+        self.cache = Some((capacity, ttl.min(Duration::from_secs(24 * 3600))));
         self
     }
 
@@ -845,6 +845,17 @@ impl<'de> Deserialize<'de> for UniqueObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn huge_token_cache_ttl_is_capped_not_a_panic() {
+        let v = JwtValidator::builder("https://as.example")
+            .audience("api")
+            .key_set(KeySet::from_json(br#"{"keys":[]}"#).unwrap())
+            .token_cache(10, Duration::MAX)
+            .build()
+            .await;
+        assert!(v.is_ok(), "{:?}", v.err());
+    }
 
     #[test]
     fn duplicate_members_are_refused() {
