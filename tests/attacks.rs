@@ -12,14 +12,14 @@
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use bearer_guard::server::{KeyAlg, TestServer};
 use bearer_guard::JwtValidator;
 use serde_json::{json, Value};
-use support::{assert_invalid, call, protected};
+use support::{assert_invalid, call, jwks, me_url, now};
 
 const MALFORMED: &str = "the token is malformed";
 const NOT_ALLOWED: &str = "the signing algorithm is not allowed";
@@ -53,12 +53,7 @@ async fn setup() -> Env {
     let rsa = server.active_kid();
     let ec = server.add_key(KeyAlg::Es256);
     let ed = server.add_key(KeyAlg::EdDsa);
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(support::validator(&server).await).await;
     Env {
         server,
         url,
@@ -89,13 +84,7 @@ impl Env {
 
     /// The JWK the server publishes for `kid`.
     async fn jwk(&self, kid: &str) -> Value {
-        let jwks: Value = reqwest::get(self.server.jwks_uri())
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        jwks["keys"]
+        jwks(&self.server).await["keys"]
             .as_array()
             .unwrap()
             .iter()
@@ -103,13 +92,6 @@ impl Env {
             .unwrap()
             .clone()
     }
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 fn b64(bytes: impl AsRef<[u8]>) -> String {
@@ -146,7 +128,7 @@ async fn hmac_api(issuer: &str) -> String {
         .build()
         .await
         .unwrap();
-    format!("{}/me", protected(validator).await)
+    me_url(validator).await
 }
 
 fn hs256(secret: &[u8], header: &[u8], claims: &[u8]) -> String {
@@ -234,7 +216,7 @@ async fn hs256_keyed_with_the_ec_public_key_is_refused() {
         .build()
         .await
         .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(validator).await;
     let genuine = hs256(HMAC_SECRET, head.as_bytes(), claims.as_bytes());
     assert_eq!(call(&url, &genuine).await.0, 200, "baseline");
     for secret in &secrets {
@@ -250,13 +232,7 @@ async fn embedded_jwk_header_is_ignored() {
     let env = setup().await;
     let attacker = TestServer::start().await;
     let kid = attacker.active_kid();
-    let jwks: Value = reqwest::get(attacker.jwks_uri())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwk = jwks["keys"][0].clone();
+    let jwk = jwks(&attacker).await["keys"][0].clone();
     let claims = env.claims().to_string();
     let own = attacker.sign_raw(
         &kid,
@@ -774,7 +750,7 @@ async fn id_tokens_are_not_access_tokens() {
         .build()
         .await
         .unwrap();
-    let url = format!("{}/me", protected(relaxed).await);
+    let url = me_url(relaxed).await;
     let head = json!({"alg": "RS256", "typ": "JWT", "kid": env.rsa});
     let token = env.sign(&env.rsa, &head, &id_claims.to_string());
     assert_invalid(&url, &token, WRONG_AUDIENCE).await;
@@ -790,7 +766,7 @@ async fn leeway_edges() {
         .build()
         .await
         .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(validator).await;
     let now = now();
     let l = leeway.as_secs();
     // Five seconds either side of the edge: enough margin for a slow test machine.
@@ -823,7 +799,7 @@ async fn leeway_edges() {
         .build()
         .await
         .unwrap();
-    let strict_url = format!("{}/me", protected(strict).await);
+    let strict_url = me_url(strict).await;
     let mut claims = env.claims();
     claims["exp"] = json!(now - 5);
     assert_invalid(&strict_url, &env.rs256(&claims.to_string()), EXPIRED).await;
@@ -846,7 +822,7 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
         .build()
         .await
         .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(validator).await;
     assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
 
     let down = TestServer::start().await;
@@ -860,6 +836,6 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
         .build()
         .await
         .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(validator).await;
     assert_eq!(call(&url, &down.mint().sign()).await.0, 503);
 }

@@ -8,6 +8,9 @@
 #![cfg(feature = "fuzzing")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "test-server")]
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use bearer_guard::fuzzing;
@@ -136,19 +139,13 @@ async fn regenerate_jwt_seeds() {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
     use bearer_guard::server::{KeyAlg, TestServer};
-    use serde_json::{json, Value};
+    use serde_json::json;
 
     let server = TestServer::start().await;
     let rsa = server.active_kid();
     let ec = server.add_key(KeyAlg::Es256);
     let ed = server.add_key(KeyAlg::EdDsa);
-    let jwks: Value = reqwest::get(server.jwks_uri())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwks = serde_json::to_string_pretty(&jwks).unwrap() + "\n";
+    let jwks = serde_json::to_string_pretty(&support::jwks(&server).await).unwrap() + "\n";
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::write(root.join("src/fuzzing/jwks.json"), &jwks).unwrap();
     std::fs::write(root.join("fuzz/corpus/jwks/issuer-jwks.json"), &jwks).unwrap();

@@ -24,7 +24,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use bearer_guard::{AuthError, JwtValidator, TokenError, Validator};
 use serde_json::Value;
-use support::{assert_invalid, call, protected};
+use support::{assert_invalid, call, json, me_url};
 
 const AUDIENCE: &str = "interop-api";
 const CLIENT_ID: &str = "interop-client";
@@ -178,14 +178,8 @@ impl MockServer {
     /// A client-credentials grant at the server's token endpoint (found by discovery).
     async fn token(&self, audience: &str) -> String {
         let http = reqwest::Client::new();
-        let metadata: Value = http
-            .get(format!("{}/.well-known/openid-configuration", self.issuer))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let metadata: Value =
+            json(http.get(format!("{}/.well-known/openid-configuration", self.issuer))).await;
         let endpoint = metadata["token_endpoint"].as_str().unwrap();
         let res = http
             .post(endpoint)
@@ -231,7 +225,7 @@ async fn its_tokens_are_accepted() {
     let Some(server) = MockServer::start() else {
         return;
     };
-    let url = format!("{}/me", protected(server.validator().await).await);
+    let url = me_url(server.validator().await).await;
     let token = server.token(AUDIENCE).await;
 
     let [header, _, _] = segments(&token);
@@ -267,7 +261,7 @@ async fn tampered_tokens_are_refused() {
     let Some(server) = MockServer::start() else {
         return;
     };
-    let url = format!("{}/me", protected(server.validator().await).await);
+    let url = me_url(server.validator().await).await;
     let token = server.token(AUDIENCE).await;
     assert_eq!(call(&url, &token).await.0, 200);
     let [header, payload, signature] = segments(&token);

@@ -12,17 +12,12 @@ use base64::Engine as _;
 use bearer_guard::server::{Endpoint, Fault, KeyAlg, TestServer};
 use bearer_guard::{JwksConfig, JwtValidator};
 use serde_json::{json, Value};
-use support::{assert_invalid, call, protected};
+use support::{assert_invalid, call, me_url, now};
 
 async fn setup() -> (TestServer, String) {
     let server = TestServer::start().await;
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let api = protected(validator).await;
-    (server, format!("{api}/me"))
+    let url = me_url(support::validator(&server).await).await;
+    (server, url)
 }
 
 fn b64(v: &Value) -> String {
@@ -70,10 +65,7 @@ async fn time_rules_with_leeway() {
         "the token is not valid yet",
     )
     .await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = now();
     assert_invalid(
         &url,
         &server.mint().issued_at(now + 600).sign(),
@@ -164,7 +156,7 @@ async fn typ_must_be_at_jwt_unless_disabled() {
         .build()
         .await
         .unwrap();
-    let relaxed_url = format!("{}/me", protected(relaxed).await);
+    let relaxed_url = me_url(relaxed).await;
     assert_eq!(call(&relaxed_url, &id_token).await.0, 200);
 }
 
@@ -220,13 +212,7 @@ async fn alg_none_in_every_spelling_is_refused() {
 async fn hs256_signed_with_the_public_key_is_refused() {
     let (server, url) = setup().await;
     // CVE-2015-9235: the attacker uses the published RSA key as an HMAC secret.
-    let jwks = reqwest::get(server.jwks_uri())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let jwks: Value = serde_json::from_str(&jwks).unwrap();
+    let jwks = support::jwks(&server).await;
     let n = jwks["keys"][0]["n"].as_str().unwrap().to_owned();
     let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": server.active_kid()});
     let t = server.mint().sign();
@@ -334,7 +320,7 @@ async fn issuer_down_after_first_fetch_keeps_known_keys_serving() {
         .build()
         .await
         .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(validator).await;
     assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
     for fault in [
         Fault::Unavailable,
@@ -367,12 +353,7 @@ async fn issuer_down_after_first_fetch_keeps_known_keys_serving() {
 async fn issuer_down_from_the_start_is_503_not_401() {
     let server = TestServer::start().await;
     server.set_fault(Endpoint::Jwks, Fault::Unavailable);
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(support::validator(&server).await).await;
     let (status, _, _) = call(&url, &server.mint().sign()).await;
     assert_eq!(status, 503);
     // Within the cooldown, no new fetch is made.
@@ -390,26 +371,9 @@ async fn a_thousand_cold_requests_cause_one_jwks_fetch() {
         .build()
         .await
         .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(validator).await;
     let token = server.mint().sign();
-    let client = reqwest::Client::new();
-    let mut tasks = Vec::new();
-    for _ in 0..1000 {
-        let (client, url, token) = (client.clone(), url.clone(), token.clone());
-        tasks.push(tokio::spawn(async move {
-            client
-                .get(&url)
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    for t in tasks {
-        assert_eq!(t.await.unwrap(), 200);
-    }
+    support::concurrent_ok(&url, &token, 1000).await;
     assert_eq!(server.count(Endpoint::Jwks), 1);
 }
 
@@ -424,12 +388,7 @@ async fn malformed_authorization_headers_get_the_right_status() {
         }
         async move {
             let res = req.send().await.unwrap();
-            let challenge = res
-                .headers()
-                .get("www-authenticate")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
-            (res.status().as_u16(), challenge)
+            (res.status().as_u16(), support::challenge(&res))
         }
     };
     assert_eq!(
@@ -468,7 +427,7 @@ async fn cached_tokens_still_expire_and_cannot_be_forged() {
         .build()
         .await
         .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(validator).await;
     let token = server.mint().lifetime(Duration::from_secs(2)).sign();
     assert_eq!(call(&url, &token).await.0, 200);
     assert_eq!(call(&url, &token).await.0, 200); // served from the verified-token cache

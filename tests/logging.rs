@@ -12,8 +12,7 @@ use std::sync::{Arc, Mutex};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use bearer_guard::server::{Endpoint, Fault, TestServer};
-use bearer_guard::JwtValidator;
-use support::{call, protected};
+use support::{call, me_url};
 use tracing_subscriber::fmt::MakeWriter;
 
 /// A log sink shared between the subscriber and the test.
@@ -81,12 +80,7 @@ async fn tokens_never_reach_the_logs() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let server = TestServer::start().await;
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(support::validator(&server).await).await;
 
     // Accepted.
     let good = server.mint().jti("jti-accepted-0b1c2d3e4f").sign();
@@ -109,12 +103,7 @@ async fn tokens_never_reach_the_logs() {
     // JWKS unavailable from the start: 503.
     let down = TestServer::start().await;
     down.set_fault(Endpoint::Jwks, Fault::Unavailable);
-    let validator = JwtValidator::builder(down.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let down_url = format!("{}/me", protected(validator).await);
+    let down_url = me_url(support::validator(&down).await).await;
     let stranded = down.mint().jti("jti-jwks-down-9f8e7d6c").sign();
     assert_eq!(call(&down_url, &stranded).await.0, 503);
 

@@ -3,11 +3,13 @@
 #![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use bearer_guard::server::TestServer;
-use bearer_guard::{IntrospectionValidator, JwtValidator, Validator};
+use bearer_guard::{IntrospectionValidator, Validator};
 use serde_json::json;
 
 #[derive(Clone, Default)]
@@ -44,11 +46,7 @@ fn capture() -> (Buffer, tracing::subscriber::DefaultGuard) {
 async fn jwt_validation_is_traced_and_counted_without_the_token() {
     let (logs, _guard) = capture();
     let server = TestServer::start().await;
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
+    let validator = support::validator(&server).await;
     let good = server.mint().sign();
     let expired = server.mint().expired().sign();
     let forged_kid = server.mint().header("kid", json!("k".repeat(500))).sign();

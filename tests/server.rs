@@ -2,6 +2,8 @@
 #![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod support;
+
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,6 +15,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use support::json;
 
 #[cfg(feature = "aws_lc_rs")]
 fn provider() -> &'static CryptoProvider {
@@ -43,14 +46,7 @@ fn parts(token: &str) -> (Value, Value) {
 }
 
 async fn fetch_jwks(server: &TestServer) -> JwkSet {
-    http()
-        .get(server.jwks_uri())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    json(http().get(server.jwks_uri())).await
 }
 
 /// Verifies the JWT signature against the server's JWKS with an explicit
@@ -183,14 +179,7 @@ async fn discovery_documents() {
         "/.well-known/openid-configuration",
         "/.well-known/oauth-authorization-server",
     ] {
-        let doc: Value = http()
-            .get(format!("{}{path}", server.issuer()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let doc: Value = json(http().get(format!("{}{path}", server.issuer()))).await;
         assert_eq!(doc["issuer"], server.issuer());
         assert_eq!(doc["jwks_uri"], server.jwks_uri());
         assert_eq!(doc["token_endpoint"], server.token_endpoint());
@@ -326,10 +315,7 @@ async fn minted_token_defaults_and_options() {
     assert_eq!(claims["iss"], "https://evil.example");
     assert!(claims.get("jti").is_none());
 
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = support::now();
     let (_, c) = parts(&server.mint().expired().sign());
     assert!(c["exp"].as_u64().unwrap() + 300 <= now);
     let (_, c) = parts(&server.mint().not_before(Duration::from_secs(600)).sign());
