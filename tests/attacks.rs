@@ -14,11 +14,12 @@ mod support;
 
 use std::time::Duration;
 
-use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
 use bearer_guard::server::{KeyAlg, TestServer};
 use bearer_guard::JwtValidator;
 use serde_json::{json, Value};
+use support::jwt::{b64, hs256_input, segments, unb64};
 use support::{assert_invalid, call, jwks, me_url, now};
 
 const MALFORMED: &str = "the token is malformed";
@@ -94,23 +95,8 @@ impl Env {
     }
 }
 
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn unb64(segment: &str) -> Vec<u8> {
-    URL_SAFE_NO_PAD.decode(segment).unwrap()
-}
-
 fn header(alg: &str, kid: &str) -> Value {
     json!({"alg": alg, "typ": "at+jwt", "kid": kid})
-}
-
-/// The three segments of a compact JWS.
-fn parts(token: &str) -> [String; 3] {
-    let v: Vec<&str> = token.split('.').collect();
-    assert_eq!(v.len(), 3, "{token}");
-    [v[0].to_owned(), v[1].to_owned(), v[2].to_owned()]
 }
 
 /// `header.payload.signature` from raw parts (signature as bytes).
@@ -133,13 +119,6 @@ async fn hmac_api(issuer: &str) -> String {
 
 fn hs256(secret: &[u8], header: &[u8], claims: &[u8]) -> String {
     hs256_input(secret, &format!("{}.{}", b64(header), b64(claims)))
-}
-
-/// Signs any signing input (`header.payload` segments, as they are) with HS256.
-fn hs256_input(secret: &[u8], input: &str) -> String {
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
-    let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
-    format!("{input}.{}", b64(tag.as_ref()))
 }
 
 /// Converts a raw `r || s` ECDSA signature into ASN.1 DER (`SEQUENCE { INTEGER r, INTEGER s }`).
@@ -168,7 +147,7 @@ fn der_signature(raw: &[u8]) -> Vec<u8> {
 async fn stripped_signatures_and_empty_segments_are_malformed() {
     let env = setup().await;
     let token = env.server.mint().sign();
-    let [h, p, _] = parts(&token);
+    let [h, p, _] = segments(&token);
     // Signature dropped altogether (two segments), and `alg: none` with the signature
     // stripped (tests/jwt.rs only checks the status of the latter).
     assert_invalid(&env.url, &format!("{h}.{p}"), MALFORMED).await;
@@ -323,7 +302,7 @@ async fn forged_and_misencoded_signatures_are_refused() {
     let claims = env.claims().to_string();
     let es = env.sign(&env.ec, &header("ES256", &env.ec), &claims);
     assert_eq!(call(&env.url, &es).await.0, 200, "baseline ES256");
-    let [h, p, s] = parts(&es);
+    let [h, p, s] = segments(&es);
     let raw = unb64(&s);
     assert_eq!(raw.len(), 64);
     // CVE-2022-21449 ("psychic signatures"): r = s = 0; and r = s = n, the group order.
@@ -343,7 +322,7 @@ async fn forged_and_misencoded_signatures_are_refused() {
 
     let ed = env.sign(&env.ed, &header("EdDSA", &env.ed), &claims);
     assert_eq!(call(&env.url, &ed).await.0, 200, "baseline EdDSA");
-    let [h, p, s] = parts(&ed);
+    let [h, p, s] = segments(&ed);
     let raw = unb64(&s);
     for sig in [
         vec![0; 64],
@@ -355,7 +334,7 @@ async fn forged_and_misencoded_signatures_are_refused() {
     }
 
     let rs = env.rs256(&claims);
-    let [h, p, s] = parts(&rs);
+    let [h, p, s] = segments(&rs);
     let raw = unb64(&s);
     assert_eq!(raw.len(), 256);
     for sig in [
@@ -492,7 +471,7 @@ fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 async fn jwe_and_nested_jwts_are_refused() {
     let env = setup().await;
     let inner = env.server.mint().sign();
-    let [h, p, s] = parts(&inner);
+    let [h, p, s] = segments(&inner);
     // JWE compact serialization: five segments.
     assert_invalid(&env.url, &format!("{h}.AAAA.AAAA.{p}.{s}"), ENCRYPTED).await;
     let jwe_head = b64(json!({"alg": "RSA-OAEP", "enc": "A256GCM", "typ": "at+jwt"}).to_string());
@@ -548,7 +527,7 @@ async fn non_canonical_base64url_is_refused() {
     let head = json!({"alg": "RS256", "typ": "at+jwt", "kid": env.rsa, "x": "?????>>>>>"});
     let token = env.sign(&env.rsa, &head, &env.claims().to_string());
     assert_eq!(call(&env.url, &token).await.0, 200, "baseline");
-    let [h, p, s] = parts(&token);
+    let [h, p, s] = segments(&token);
     assert!(h.contains('_') || h.contains('-'));
     // Standard alphabet (`+` and `/`) instead of the URL-safe one.
     let std_h = STANDARD_NO_PAD.encode(unb64(&h));

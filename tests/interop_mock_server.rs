@@ -20,10 +20,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use bearer_guard::{AuthError, JwtValidator, TokenError, Validator};
 use serde_json::Value;
+use support::jwt::{b64, b64json, segments, unb64, with_payload};
 use support::{assert_invalid, call, json, me_url};
 
 const AUDIENCE: &str = "interop-api";
@@ -210,16 +209,6 @@ impl MockServer {
     }
 }
 
-fn segments(token: &str) -> [String; 3] {
-    let parts: Vec<&str> = token.split('.').collect();
-    assert_eq!(parts.len(), 3, "compact JWS expected");
-    [parts[0].into(), parts[1].into(), parts[2].into()]
-}
-
-fn decode_json(segment: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn its_tokens_are_accepted() {
     let Some(server) = MockServer::start() else {
@@ -229,7 +218,7 @@ async fn its_tokens_are_accepted() {
     let token = server.token(AUDIENCE).await;
 
     let [header, _, _] = segments(&token);
-    let header = decode_json(&header);
+    let header = b64json(&header);
     assert_eq!(header["alg"], "RS256");
     assert_eq!(header["typ"], "JWT");
 
@@ -267,28 +256,22 @@ async fn tampered_tokens_are_refused() {
     let [header, payload, signature] = segments(&token);
 
     // One bit of the signature flipped.
-    let mut sig = URL_SAFE_NO_PAD.decode(&signature).unwrap();
+    let mut sig = unb64(&signature);
     sig[10] ^= 0x01;
-    let flipped = format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(&sig));
+    let flipped = format!("{header}.{payload}.{}", b64(&sig));
     assert_invalid(&url, &flipped, "the signature is invalid").await;
 
     // The payload altered (more scope, another subject), signature kept.
-    let mut claims = decode_json(&payload);
+    let mut claims = b64json(&payload);
     claims["scope"] = "read write admin".into();
     claims["sub"] = "admin".into();
-    let altered = format!(
-        "{header}.{}.{signature}",
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
+    let altered = with_payload(&token, &claims);
     assert_invalid(&url, &altered, "the signature is invalid").await;
 
     // The header switched to HMAC (the classic key-confusion attack), signature kept.
-    let mut hs = decode_json(&header);
+    let mut hs = b64json(&header);
     hs["alg"] = "HS256".into();
-    let confused = format!(
-        "{}.{payload}.{signature}",
-        URL_SAFE_NO_PAD.encode(hs.to_string())
-    );
+    let confused = format!("{}.{payload}.{signature}", b64(hs.to_string()));
     assert_invalid(&url, &confused, "the signing algorithm is not allowed").await;
 
     // A genuine token of this server, for another audience.

@@ -7,21 +7,16 @@ mod support;
 
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use bearer_guard::server::{Endpoint, Fault, KeyAlg, TestServer};
 use bearer_guard::{JwksConfig, JwtValidator};
 use serde_json::{json, Value};
+use support::jwt::{b64, decode, hs256_input, segments, unb64, with_payload};
 use support::{assert_invalid, call, me_url, now};
 
 async fn setup() -> (TestServer, String) {
     let server = TestServer::start().await;
     let url = me_url(support::validator(&server).await).await;
     (server, url)
-}
-
-fn b64(v: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
 #[tokio::test]
@@ -165,16 +160,14 @@ async fn signature_must_verify() {
     let (server, url) = setup().await;
     let token = server.mint().sign();
     let (head, sig) = token.rsplit_once('.').unwrap();
-    let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    let mut bytes = unb64(sig);
     bytes[10] ^= 1;
-    let tampered = format!("{head}.{}", URL_SAFE_NO_PAD.encode(&bytes));
+    let tampered = format!("{head}.{}", b64(&bytes));
     assert_invalid(&url, &tampered, "the signature is invalid").await;
     // Claims changed after signing.
-    let parts: Vec<&str> = token.split('.').collect();
-    let mut claims: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let (_, mut claims) = decode(&token);
     claims["scope"] = json!("admin");
-    let forged = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    let forged = with_payload(&token, &claims);
     assert_invalid(&url, &forged, "the signature is invalid").await;
     // Signature stripped.
     assert_invalid(&url, &format!("{head}."), "the token is malformed").await;
@@ -190,20 +183,16 @@ async fn unknown_kid_is_refused() {
 #[tokio::test]
 async fn alg_none_in_every_spelling_is_refused() {
     let (server, url) = setup().await;
-    let claims: Value = {
-        let t = server.mint().sign();
-        serde_json::from_slice(
-            &URL_SAFE_NO_PAD
-                .decode(t.split('.').nth(1).unwrap())
-                .unwrap(),
-        )
-        .unwrap()
-    };
+    let (_, claims) = decode(&server.mint().sign());
     for alg in ["none", "None", "NONE", "nOnE"] {
         let header = json!({"alg": alg, "typ": "at+jwt", "kid": server.active_kid()});
-        let token = format!("{}.{}.AAAA", b64(&header), b64(&claims));
+        let token = format!(
+            "{}.{}.AAAA",
+            b64(header.to_string()),
+            b64(claims.to_string())
+        );
         assert_invalid(&url, &token, "the signing algorithm is not allowed").await;
-        let unsigned = format!("{}.{}.", b64(&header), b64(&claims));
+        let unsigned = format!("{}.{}.", b64(header.to_string()), b64(claims.to_string()));
         assert_eq!(call(&url, &unsigned).await.0, 401);
     }
 }
@@ -217,11 +206,9 @@ async fn hs256_signed_with_the_public_key_is_refused() {
     let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": server.active_kid()});
     let t = server.mint().sign();
     let payload = t.split('.').nth(1).unwrap();
-    let input = format!("{}.{payload}", b64(&header));
+    let input = format!("{}.{payload}", b64(header.to_string()));
     for secret in [n.as_bytes().to_vec(), jwks.to_string().into_bytes()] {
-        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
-        let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
-        let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+        let token = hs256_input(&secret, &input);
         assert_invalid(&url, &token, "the signing algorithm is not allowed").await;
     }
 }
@@ -258,15 +245,8 @@ async fn jku_and_x5u_are_never_fetched() {
     let attacker = TestServer::start().await;
     let kid = attacker.active_kid();
     // Signed by the attacker's key, pointing at the attacker's JWKS.
-    let claims = {
-        let t = server.mint().sign();
-        String::from_utf8(
-            URL_SAFE_NO_PAD
-                .decode(t.split('.').nth(1).unwrap())
-                .unwrap(),
-        )
-        .unwrap()
-    };
+    let [_, payload, _] = segments(&server.mint().sign());
+    let claims = String::from_utf8(unb64(&payload)).unwrap();
     for param in ["jku", "x5u"] {
         let header =
             json!({"alg": "RS256", "typ": "at+jwt", "kid": kid, param: attacker.jwks_uri()});
@@ -432,11 +412,9 @@ async fn cached_tokens_still_expire_and_cannot_be_forged() {
     assert_eq!(call(&url, &token).await.0, 200);
     assert_eq!(call(&url, &token).await.0, 200); // served from the verified-token cache
                                                  // Same signature, other claims: not a cache hit.
-    let parts: Vec<&str> = token.split('.').collect();
-    let mut claims: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let (_, mut claims) = decode(&token);
     claims["sub"] = json!("mallory");
-    let forged = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    let forged = with_payload(&token, &claims);
     assert_invalid(&url, &forged, "the signature is invalid").await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_invalid(&url, &token, "the token has expired").await;

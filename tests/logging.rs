@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use bearer_guard::server::{Endpoint, Fault, TestServer};
+use support::jwt::b64;
 use support::{call, me_url};
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -89,7 +90,7 @@ async fn tokens_never_reach_the_logs() {
     // Rejected for several reasons.
     let expired = server.mint().jti("jti-expired-5a6b7c8d9e").expired().sign();
     let (head, _) = good.rsplit_once('.').unwrap();
-    let forged = format!("{head}.{}", URL_SAFE_NO_PAD.encode([7u8; 256]));
+    let forged = format!("{head}.{}", b64([7u8; 256]));
     let unknown = server
         .mint()
         .jti("jti-unknown-kid-1f2e3d4c")

@@ -6,8 +6,6 @@ mod support;
 
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use bearer_guard::server::{Client, Endpoint, Fault, KeyAlg, TestServer, User};
 use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::jwk::JwkSet;
@@ -16,6 +14,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use support::json;
+use support::jwt::{b64, decode, unb64};
 
 #[cfg(feature = "aws_lc_rs")]
 fn provider() -> &'static CryptoProvider {
@@ -34,17 +33,6 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
-fn b64json(part: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
-}
-
-/// Splits a JWT into (header, claims).
-fn parts(token: &str) -> (Value, Value) {
-    let p: Vec<&str> = token.split('.').collect();
-    assert_eq!(p.len(), 3, "not a compact JWS");
-    (b64json(p[0]), b64json(p[1]))
-}
-
 async fn fetch_jwks(server: &TestServer) -> JwkSet {
     json(http().get(server.jwks_uri())).await
 }
@@ -53,14 +41,14 @@ async fn fetch_jwks(server: &TestServer) -> JwkSet {
 /// provider; returns the claims.
 async fn verify(server: &TestServer, token: &str) -> Value {
     let jwks = fetch_jwks(server).await;
-    let (header, claims) = parts(token);
+    let (header, claims) = decode(token);
     let kid = header["kid"].as_str().unwrap();
     let jwk = jwks.find(kid).expect("kid published in JWKS");
     let alg: Algorithm = serde_json::from_value(header["alg"].clone()).unwrap();
     let key = DecodingKey::from_jwk(jwk).unwrap();
     let verifier = (provider().verifier_factory)(&alg, &key).unwrap();
     let (input, sig) = token.rsplit_once('.').unwrap();
-    let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    let sig = unb64(sig);
     verifier
         .verify(input.as_bytes(), &sig)
         .expect("signature verifies");
@@ -100,7 +88,7 @@ async fn introspect(server: &TestServer, token: &str) -> Value {
 
 fn pkce() -> (String, String) {
     let verifier = format!("verifier-{}", "x".repeat(50));
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = b64(Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
 
@@ -257,7 +245,7 @@ async fn every_key_type_signs_verifiable_tokens() {
         }
         let token = server.mint().sign();
         let claims = verify(&server, &token).await;
-        let (header, _) = parts(&token);
+        let (header, _) = decode(&token);
         assert_eq!(header["alg"], alg.as_str());
         assert_eq!(header["typ"], "at+jwt");
         assert_eq!(claims["iss"], server.issuer());
@@ -303,7 +291,7 @@ async fn minted_token_defaults_and_options() {
         .typ(None)
         .header("jku", json!("http://attacker.example/jwks"))
         .sign();
-    let (header, claims) = parts(&token);
+    let (header, claims) = decode(&token);
     verify(&server, &token).await;
     assert!(header.get("typ").is_none());
     assert_eq!(header["jku"], "http://attacker.example/jwks");
@@ -316,11 +304,11 @@ async fn minted_token_defaults_and_options() {
     assert!(claims.get("jti").is_none());
 
     let now = support::now();
-    let (_, c) = parts(&server.mint().expired().sign());
+    let (_, c) = decode(&server.mint().expired().sign());
     assert!(c["exp"].as_u64().unwrap() + 300 <= now);
-    let (_, c) = parts(&server.mint().not_before(Duration::from_secs(600)).sign());
+    let (_, c) = decode(&server.mint().not_before(Duration::from_secs(600)).sign());
     assert!(c["nbf"].as_u64().unwrap() >= now + 590);
-    let (_, c) = parts(
+    let (_, c) = decode(
         &server
             .mint()
             .issued_at(1000)
@@ -331,14 +319,14 @@ async fn minted_token_defaults_and_options() {
         (c["iat"].as_u64(), c["exp"].as_u64()),
         (Some(1000), Some(1060))
     );
-    let (_, c) = parts(&server.mint().expires_at(42).sign());
+    let (_, c) = decode(&server.mint().expires_at(42).sign());
     assert_eq!(c["exp"], 42);
-    let (h, _) = parts(&server.mint().typ(Some("JWT")).sign());
+    let (h, _) = decode(&server.mint().typ(Some("JWT")).sign());
     assert_eq!(h["typ"], "JWT");
 
     // Unknown kid: still signed by the active key, header carries the kid.
     let token = server.mint().kid("no-such-kid").sign();
-    assert_eq!(parts(&token).0["kid"], "no-such-kid");
+    assert_eq!(decode(&token).0["kid"], "no-such-kid");
 }
 
 #[tokio::test]
@@ -349,16 +337,14 @@ async fn sign_raw_keeps_exact_bytes() {
     let claims = r#"{"sub":"alice","exp":"soon","sub":"mallory"}"#;
     let token = server.sign_raw(&kid, &header, claims);
     let p: Vec<&str> = token.split('.').collect();
-    assert_eq!(URL_SAFE_NO_PAD.decode(p[0]).unwrap(), header.as_bytes());
-    assert_eq!(URL_SAFE_NO_PAD.decode(p[1]).unwrap(), claims.as_bytes());
+    assert_eq!(unb64(p[0]), header.as_bytes());
+    assert_eq!(unb64(p[1]), claims.as_bytes());
     // Signature is valid for the published key.
     let jwks = fetch_jwks(&server).await;
     let key = DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
     let verifier = (provider().verifier_factory)(&Algorithm::RS256, &key).unwrap();
     let (input, sig) = token.rsplit_once('.').unwrap();
-    verifier
-        .verify(input.as_bytes(), &URL_SAFE_NO_PAD.decode(sig).unwrap())
-        .unwrap();
+    verifier.verify(input.as_bytes(), &unb64(sig)).unwrap();
 }
 
 // ----- token endpoint ----------------------------------------------------------
@@ -965,8 +951,8 @@ async fn key_rotation() {
     server.use_key(&new);
     assert_eq!(server.active_kid(), new);
     let after = server.mint().sign();
-    assert_eq!(parts(&after).0["kid"], new.as_str());
-    assert_eq!(parts(&after).0["alg"], "ES256");
+    assert_eq!(decode(&after).0["kid"], new.as_str());
+    assert_eq!(decode(&after).0["alg"], "ES256");
     verify(&server, &after).await;
 
     // Tokens issued by the token endpoint use the new key too.
@@ -980,7 +966,7 @@ async fn key_rotation() {
     .await
     .unwrap();
     assert_eq!(
-        parts(body["access_token"].as_str().unwrap()).0["kid"],
+        decode(body["access_token"].as_str().unwrap()).0["kid"],
         new.as_str()
     );
 
@@ -991,7 +977,7 @@ async fn key_rotation() {
     assert_eq!(introspect(&server, &before).await["active"], false);
     // Retired keys can still sign on request (for negative tests).
     let stale = server.mint().kid(&old).sign();
-    assert_eq!(parts(&stale).0["alg"], "RS256");
+    assert_eq!(decode(&stale).0["alg"], "RS256");
     assert_eq!(introspect(&server, &stale).await["active"], false);
 }
 

@@ -1,6 +1,9 @@
 //! Shared test plumbing: serve an axum app on loopback and protect it, call it and read the
-//! answer; with `test-server`, validators and keys of the bundled server.
+//! answer; with `test-server`, validators and keys of the bundled server. Tokens taken apart
+//! and put together by hand are in [`jwt`].
 #![allow(dead_code)]
+
+pub mod jwt;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
