@@ -6,44 +6,12 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use bearer_guard::server::{Endpoint, Fault, TestServer};
 use support::jwt::b64;
+use support::logs::capture;
 use support::{call, me_url};
-use tracing_subscriber::fmt::MakeWriter;
-
-/// A log sink shared between the subscriber and the test.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Sink {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Sink {
-    type Writer = Sink;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// Asserts that `logs` contain neither `token`, nor any of its segments, nor its `jti`.
 fn assert_not_logged(logs: &str, token: &str, what: &str) {
@@ -72,13 +40,7 @@ fn assert_not_logged(logs: &str, token: &str, what: &str) {
 // on this thread, so the thread-local subscriber sees every event.
 #[tokio::test(flavor = "current_thread")]
 async fn tokens_never_reach_the_logs() {
-    let sink = Sink::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (sink, _guard) = capture();
 
     let server = TestServer::start().await;
     let url = me_url(support::validator(&server).await).await;

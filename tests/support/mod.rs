@@ -1,9 +1,10 @@
 //! Shared test plumbing: serve an axum app on loopback and protect it, call it and read the
 //! answer; with `test-server`, validators and keys of the bundled server. Tokens taken apart
-//! and put together by hand are in [`jwt`].
+//! and put together by hand are in [`jwt`], log capture in [`logs`].
 #![allow(dead_code)]
 
 pub mod jwt;
+pub mod logs;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
