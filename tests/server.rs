@@ -142,6 +142,18 @@ async fn authorize(server: &TestServer, challenge: &str, scope: &str) -> String 
     query_param(&location, "code").unwrap()
 }
 
+/// Redeems refresh token `token` as `client`, asking for `scope` if given.
+async fn refresh(
+    server: &TestServer,
+    client: (&str, &str),
+    token: &str,
+    scope: Option<&str>,
+) -> reqwest::Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    form.extend(scope.map(|s| ("scope", s)));
+    token_req(server, Some(client), &form).await
+}
+
 async fn redeem(server: &TestServer, code: &str, verifier: &str) -> reqwest::Response {
     token_req(
         server,
@@ -405,97 +417,89 @@ async fn token_endpoint_errors() {
         (StatusCode::UNAUTHORIZED, "invalid_client".into())
     );
 
-    let resp = token_req(&server, Some(("nobody", "demo-secret")), &cc).await;
-    assert_eq!(error_of(resp).await.1, "invalid_client");
-
-    let resp = token_req(
-        &server,
-        None,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "demo-client"),
-            ("client_secret", "wrong"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        error_of(resp).await,
-        (StatusCode::BAD_REQUEST, "invalid_client".into())
+    // Each refused with its error, and the status where one is named: (Basic credentials,
+    // form, status, error).
+    type Case<'a> = (
+        Option<(&'a str, &'a str)>,
+        &'a [(&'a str, &'a str)],
+        Option<StatusCode>,
+        &'a str,
     );
-
-    let resp = token_req(&server, None, &cc).await;
-    assert_eq!(
-        error_of(resp).await,
-        (StatusCode::UNAUTHORIZED, "invalid_client".into())
-    );
-
     let demo = Some(("demo-client", "demo-secret"));
-    let resp = token_req(&server, demo, &[("grant_type", "password")]).await;
-    assert_eq!(
-        error_of(resp).await,
-        (StatusCode::BAD_REQUEST, "unsupported_grant_type".into())
-    );
-
-    let resp = token_req(&server, demo, &[]).await;
-    assert_eq!(error_of(resp).await.1, "invalid_request");
-
-    let resp = token_req(
-        &server,
-        demo,
-        &[
-            ("grant_type", "client_credentials"),
-            ("scope", "read superuser"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        error_of(resp).await,
-        (StatusCode::BAD_REQUEST, "invalid_scope".into())
-    );
-
-    // Duplicate parameters are rejected.
-    let resp = token_req(
-        &server,
-        demo,
-        &[
-            ("grant_type", "client_credentials"),
-            ("scope", "read"),
-            ("scope", "admin"),
-        ],
-    )
-    .await;
-    assert_eq!(error_of(resp).await.1, "invalid_request");
-
-    // Basic and post at once.
-    let resp = token_req(
-        &server,
-        demo,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_secret", "demo-secret"),
-        ],
-    )
-    .await;
-    assert_eq!(error_of(resp).await.1, "invalid_request");
-
-    let resp = token_req(
-        &server,
-        demo,
-        &[("grant_type", "authorization_code"), ("code", "bogus")],
-    )
-    .await;
-    assert_eq!(
-        error_of(resp).await,
-        (StatusCode::BAD_REQUEST, "invalid_grant".into())
-    );
-
-    let resp = token_req(
-        &server,
-        demo,
-        &[("grant_type", "refresh_token"), ("refresh_token", "bogus")],
-    )
-    .await;
-    assert_eq!(error_of(resp).await.1, "invalid_grant");
+    let cases: [Case; 10] = [
+        (Some(("nobody", "demo-secret")), &cc, None, "invalid_client"),
+        (
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "demo-client"),
+                ("client_secret", "wrong"),
+            ],
+            Some(StatusCode::BAD_REQUEST),
+            "invalid_client",
+        ),
+        (None, &cc, Some(StatusCode::UNAUTHORIZED), "invalid_client"),
+        (
+            demo,
+            &[("grant_type", "password")],
+            Some(StatusCode::BAD_REQUEST),
+            "unsupported_grant_type",
+        ),
+        (demo, &[], None, "invalid_request"),
+        (
+            demo,
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "read superuser"),
+            ],
+            Some(StatusCode::BAD_REQUEST),
+            "invalid_scope",
+        ),
+        // Duplicate parameters are rejected.
+        (
+            demo,
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "read"),
+                ("scope", "admin"),
+            ],
+            None,
+            "invalid_request",
+        ),
+        // Basic and post at once.
+        (
+            demo,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_secret", "demo-secret"),
+            ],
+            None,
+            "invalid_request",
+        ),
+        (
+            demo,
+            &[("grant_type", "authorization_code"), ("code", "bogus")],
+            Some(StatusCode::BAD_REQUEST),
+            "invalid_grant",
+        ),
+        (
+            demo,
+            &[("grant_type", "refresh_token"), ("refresh_token", "bogus")],
+            None,
+            "invalid_grant",
+        ),
+    ];
+    for (basic, form, status, error) in cases {
+        let resp = token_req(&server, basic, form).await;
+        match status {
+            Some(status) => assert_eq!(
+                error_of(resp).await,
+                (status, error.to_owned()),
+                "{basic:?} {form:?}"
+            ),
+            None => assert_eq!(error_of(resp).await.1, error, "{basic:?} {form:?}"),
+        }
+    }
 
     // Garbage body never panics the server.
     let resp = http()
@@ -523,70 +527,34 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     assert_eq!(claims["sub"], "alice");
     assert_eq!(claims["client_id"], "demo-client");
     assert_eq!(claims["scope"], "read write");
-    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    let refresh_token = body["refresh_token"].as_str().unwrap().to_owned();
 
     // Refresh (narrowing the scope), with rotation.
-    let demo = Some(("demo-client", "demo-secret"));
-    let resp = token_req(
-        &server,
-        demo,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("scope", "read"),
-        ],
-    )
-    .await;
+    let demo = ("demo-client", "demo-secret");
+    let resp = refresh(&server, demo, &refresh_token, Some("read")).await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["scope"], "read");
     let refresh2 = body["refresh_token"].as_str().unwrap().to_owned();
-    assert_ne!(refresh, refresh2);
+    assert_ne!(refresh_token, refresh2);
     verify(&server, body["access_token"].as_str().unwrap()).await;
 
     // The old refresh token is dead.
-    let resp = token_req(
-        &server,
-        demo,
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let resp = refresh(&server, demo, &refresh_token, None).await;
     assert_eq!(error_of(resp).await.1, "invalid_grant");
 
     // Scope cannot be widened beyond the grant.
-    let resp = token_req(
-        &server,
-        demo,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh2),
-            ("scope", "admin"),
-        ],
-    )
-    .await;
+    let resp = refresh(&server, demo, &refresh2, Some("admin")).await;
     assert_eq!(error_of(resp).await.1, "invalid_scope");
     // ...and the failed attempt did not consume the token.
-    let resp = token_req(
-        &server,
-        demo,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh2),
-        ],
-    )
-    .await;
+    let resp = refresh(&server, demo, &refresh2, None).await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["scope"], "read write");
 
     // Another client cannot use the refresh token.
     let refresh3 = body["refresh_token"].as_str().unwrap();
-    let resp = token_req(
-        &server,
-        Some(("api", "api-secret")),
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh3)],
-    )
-    .await;
+    let resp = refresh(&server, ("api", "api-secret"), refresh3, None).await;
     assert_eq!(error_of(resp).await.1, "invalid_grant");
 
     // Code reuse fails and revokes the tokens issued from the code.
@@ -612,49 +580,31 @@ async fn authorization_code_errors() {
     let resp = redeem(&server, &code, &verifier).await;
     assert_eq!(error_of(resp).await.1, "invalid_grant");
 
-    // Missing verifier.
-    let code = authorize(&server, &challenge, "read").await;
-    let resp = token_req(
-        &server,
-        Some(("demo-client", "demo-secret")),
-        &[
+    // Each with a fresh code: missing verifier, redirect_uri mismatch, code bound to the
+    // client.
+    for (client, redirect, code_verifier) in [
+        (("demo-client", "demo-secret"), REDIRECT, None),
+        (
+            ("demo-client", "demo-secret"),
+            "http://127.0.0.1/other",
+            Some(verifier.as_str()),
+        ),
+        (("api", "api-secret"), REDIRECT, Some(verifier.as_str())),
+    ] {
+        let code = authorize(&server, &challenge, "read").await;
+        let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
-    assert_eq!(error_of(resp).await.1, "invalid_grant");
-
-    // redirect_uri mismatch.
-    let code = authorize(&server, &challenge, "read").await;
-    let resp = token_req(
-        &server,
-        Some(("demo-client", "demo-secret")),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "http://127.0.0.1/other"),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(error_of(resp).await.1, "invalid_grant");
-
-    // Code bound to the client.
-    let code = authorize(&server, &challenge, "read").await;
-    let resp = token_req(
-        &server,
-        Some(("api", "api-secret")),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(error_of(resp).await.1, "invalid_grant");
+            ("redirect_uri", redirect),
+        ];
+        form.extend(code_verifier.map(|v| ("code_verifier", v)));
+        let resp = token_req(&server, Some(client), &form).await;
+        assert_eq!(
+            error_of(resp).await.1,
+            "invalid_grant",
+            "{client:?} {form:?}"
+        );
+    }
 
     let base = |redirect: &'static str, client: &'static str| {
         vec![
@@ -832,30 +782,26 @@ async fn introspection() {
     assert_eq!(introspect(&server, &opaque).await["active"], false);
 
     // Client authentication is required; post auth works too.
-    let resp = http()
-        .post(server.introspection_endpoint())
-        .form(&[("token", "x")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        error_of(resp).await,
-        (StatusCode::UNAUTHORIZED, "invalid_client".into())
-    );
-    let resp = http()
-        .post(server.introspection_endpoint())
-        .form(&[
+    for form in [
+        &[("token", "x")][..],
+        &[
             ("token", "x"),
             ("client_id", "api"),
             ("client_secret", "bad"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        error_of(resp).await,
-        (StatusCode::UNAUTHORIZED, "invalid_client".into())
-    );
+        ],
+    ] {
+        let resp = http()
+            .post(server.introspection_endpoint())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            error_of(resp).await,
+            (StatusCode::UNAUTHORIZED, "invalid_client".into()),
+            "{form:?}"
+        );
+    }
     let live = server.mint().sign();
     let resp = http()
         .post(server.introspection_endpoint())
@@ -881,7 +827,7 @@ async fn revocation_endpoint() {
         .await
         .unwrap();
     let access = body["access_token"].as_str().unwrap();
-    let refresh = body["refresh_token"].as_str().unwrap();
+    let refresh_token = body["refresh_token"].as_str().unwrap();
 
     let revoke = |token: String, auth: Option<(&'static str, &'static str)>| {
         let mut req = http()
@@ -908,15 +854,10 @@ async fn revocation_endpoint() {
     assert_eq!(introspect(&server, access).await["active"], true);
 
     // Revoking the refresh token kills it and the grant's access tokens.
-    let resp = revoke(refresh.to_owned(), demo).await.unwrap();
+    let resp = revoke(refresh_token.to_owned(), demo).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(introspect(&server, access).await["active"], false);
-    let resp = token_req(
-        &server,
-        demo,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
+    let resp = refresh(&server, ("demo-client", "demo-secret"), refresh_token, None).await;
     assert_eq!(error_of(resp).await.1, "invalid_grant");
 
     // Revoking an access token.
