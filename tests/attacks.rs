@@ -17,10 +17,9 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
 use bearer_guard::server::{KeyAlg, TestServer};
-use bearer_guard::JwtValidator;
 use serde_json::{json, Value};
 use support::jwt::{b64, hs256_input, segments, unb64};
-use support::{assert_invalid, call, jwks, me_url, now};
+use support::{assert_invalid, call, jwks, jwt_api, me_url, now};
 
 const MALFORMED: &str = "the token is malformed";
 const NOT_ALLOWED: &str = "the signing algorithm is not allowed";
@@ -83,6 +82,13 @@ impl Env {
                "iat": now, "exp": now + 300, "scope": "read"})
     }
 
+    /// Good claims with `name` set to `value`, signed with the RSA key.
+    fn rs256_with(&self, name: &str, value: Value) -> String {
+        let mut claims = self.claims();
+        claims[name] = value;
+        self.rs256(&claims.to_string())
+    }
+
     /// The JWK the server publishes for `kid`.
     async fn jwk(&self, kid: &str) -> Value {
         jwks(&self.server).await["keys"]
@@ -107,14 +113,11 @@ fn assemble(header: &str, payload: &str, signature: &[u8]) -> String {
 /// An API protected by a validator that only knows an HMAC secret, so that tests can sign
 /// any bytes at all.
 async fn hmac_api(issuer: &str) -> String {
-    let validator = JwtValidator::builder(issuer)
-        .audience("api")
-        .algorithms([bearer_guard::Algorithm::HS256])
-        .hmac_secret(HMAC_SECRET)
-        .build()
-        .await
-        .unwrap();
-    me_url(validator).await
+    jwt_api(issuer, |b| {
+        b.algorithms([bearer_guard::Algorithm::HS256])
+            .hmac_secret(HMAC_SECRET)
+    })
+    .await
 }
 
 fn hs256(secret: &[u8], header: &[u8], claims: &[u8]) -> String {
@@ -189,13 +192,7 @@ async fn hs256_keyed_with_the_ec_public_key_is_refused() {
     }
     // Even where HS256 is allowed (with a secret of its own), a published key never becomes
     // the HMAC key: the EC kid is ignored and the configured secret does not match.
-    let validator = JwtValidator::builder(env.server.issuer())
-        .audience("api")
-        .hmac_secret(HMAC_SECRET)
-        .build()
-        .await
-        .unwrap();
-    let url = me_url(validator).await;
+    let url = jwt_api(env.server.issuer(), |b| b.hmac_secret(HMAC_SECRET)).await;
     let genuine = hs256(HMAC_SECRET, head.as_bytes(), claims.as_bytes());
     assert_eq!(call(&url, &genuine).await.0, 200, "baseline");
     for secret in &secrets {
@@ -603,9 +600,7 @@ async fn time_claims_of_the_wrong_type_or_range_are_invalid() {
     ];
     for name in ["exp", "nbf", "iat"] {
         for value in &bad_values {
-            let mut claims = env.claims();
-            claims[name] = value.clone();
-            let token = env.rs256(&claims.to_string());
+            let token = env.rs256_with(name, value.clone());
             let (status, challenge, _) = call(&env.url, &token).await;
             assert_eq!(status, 401, "{name}={value}");
             assert!(
@@ -651,9 +646,7 @@ async fn audience_of_the_wrong_type_or_value() {
         json!(true),
         json!(null),
     ] {
-        let mut claims = env.claims();
-        claims["aud"] = aud;
-        assert_invalid(&env.url, &env.rs256(&claims.to_string()), INVALID_CLAIM).await;
+        assert_invalid(&env.url, &env.rs256_with("aud", aud), INVALID_CLAIM).await;
     }
     for aud in [
         json!([]),
@@ -661,9 +654,7 @@ async fn audience_of_the_wrong_type_or_value() {
         json!("api "),
         json!(["apix", "ap"]),
     ] {
-        let mut claims = env.claims();
-        claims["aud"] = aud;
-        assert_invalid(&env.url, &env.rs256(&claims.to_string()), WRONG_AUDIENCE).await;
+        assert_invalid(&env.url, &env.rs256_with("aud", aud), WRONG_AUDIENCE).await;
     }
 }
 
@@ -684,9 +675,7 @@ async fn issuer_variants_are_refused() {
         json!(localhost),
         json!(""),
     ] {
-        let mut claims = env.claims();
-        claims["iss"] = value;
-        assert_invalid(&env.url, &env.rs256(&claims.to_string()), WRONG_ISSUER).await;
+        assert_invalid(&env.url, &env.rs256_with("iss", value), WRONG_ISSUER).await;
     }
     let mut claims = env.claims();
     claims.as_object_mut().unwrap().remove("iss");
@@ -723,13 +712,7 @@ async fn id_tokens_are_not_access_tokens() {
         assert_invalid(&env.url, &token, WRONG_TYPE).await;
     }
     // With the typ check off, the audience still keeps the ID token out.
-    let relaxed = JwtValidator::builder(env.server.issuer())
-        .audience("api")
-        .require_typ(false)
-        .build()
-        .await
-        .unwrap();
-    let url = me_url(relaxed).await;
+    let url = jwt_api(env.server.issuer(), |b| b.require_typ(false)).await;
     let head = json!({"alg": "RS256", "typ": "JWT", "kid": env.rsa});
     let token = env.sign(&env.rsa, &head, &id_claims.to_string());
     assert_invalid(&url, &token, WRONG_AUDIENCE).await;
@@ -739,13 +722,7 @@ async fn id_tokens_are_not_access_tokens() {
 async fn leeway_edges() {
     let env = setup().await;
     let leeway = Duration::from_secs(60);
-    let validator = JwtValidator::builder(env.server.issuer())
-        .audience("api")
-        .leeway(leeway)
-        .build()
-        .await
-        .unwrap();
-    let url = me_url(validator).await;
+    let url = jwt_api(env.server.issuer(), |b| b.leeway(leeway)).await;
     let now = now();
     let l = leeway.as_secs();
     // Five seconds either side of the edge: enough margin for a slow test machine.
@@ -772,16 +749,9 @@ async fn leeway_edges() {
         }
     }
     // Without leeway, a token expired five seconds ago is expired.
-    let strict = JwtValidator::builder(env.server.issuer())
-        .audience("api")
-        .leeway(Duration::ZERO)
-        .build()
-        .await
-        .unwrap();
-    let strict_url = me_url(strict).await;
-    let mut claims = env.claims();
-    claims["exp"] = json!(now - 5);
-    assert_invalid(&strict_url, &env.rs256(&claims.to_string()), EXPIRED).await;
+    let strict_url = jwt_api(env.server.issuer(), |b| b.leeway(Duration::ZERO)).await;
+    let token = env.rs256_with("exp", json!(now - 5));
+    assert_invalid(&strict_url, &token, EXPIRED).await;
 }
 
 #[tokio::test]
@@ -795,13 +765,7 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
         .min_refresh(Duration::MAX)
         .max_refresh(Duration::MAX)
         .cooldown(Duration::MAX);
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .jwks_config(forever)
-        .build()
-        .await
-        .unwrap();
-    let url = me_url(validator).await;
+    let url = jwt_api(server.issuer(), |b| b.jwks_config(forever)).await;
     assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
 
     let down = TestServer::start().await;
@@ -809,12 +773,6 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
         bearer_guard::server::Endpoint::Jwks,
         bearer_guard::server::Fault::Unavailable,
     );
-    let validator = JwtValidator::builder(down.issuer())
-        .audience("api")
-        .jwks_config(forever)
-        .build()
-        .await
-        .unwrap();
-    let url = me_url(validator).await;
+    let url = jwt_api(down.issuer(), |b| b.jwks_config(forever)).await;
     assert_eq!(call(&url, &down.mint().sign()).await.0, 503);
 }

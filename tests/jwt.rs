@@ -8,10 +8,10 @@ mod support;
 use std::time::Duration;
 
 use bearer_guard::server::{Endpoint, Fault, KeyAlg, TestServer};
-use bearer_guard::{JwksConfig, JwtValidator};
+use bearer_guard::JwksConfig;
 use serde_json::{json, Value};
 use support::jwt::{b64, decode, hs256_input, segments, unb64, with_payload};
-use support::{assert_invalid, call, me_url, now};
+use support::{assert_invalid, call, jwt_api, me_url, now};
 
 async fn setup() -> (TestServer, String) {
     let server = TestServer::start().await;
@@ -145,13 +145,7 @@ async fn typ_must_be_at_jwt_unless_disabled() {
     let media = server.mint().typ(Some("application/AT+JWT")).sign();
     assert_eq!(call(&url, &media).await.0, 200);
 
-    let relaxed = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .require_typ(false)
-        .build()
-        .await
-        .unwrap();
-    let relaxed_url = me_url(relaxed).await;
+    let relaxed_url = jwt_api(server.issuer(), |b| b.require_typ(false)).await;
     assert_eq!(call(&relaxed_url, &id_token).await.0, 200);
 }
 
@@ -289,18 +283,15 @@ async fn issuer_down_after_first_fetch_keeps_known_keys_serving() {
     let server = TestServer::start().await;
     // Keys go stale at once, so every request wants a refresh.
     server.set_jwks_max_age(Some(0));
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .jwks_config(
+    let url = jwt_api(server.issuer(), |b| {
+        b.jwks_config(
             JwksConfig::default()
                 .min_refresh(Duration::ZERO)
                 .cooldown(Duration::from_millis(100))
                 .timeout(Duration::from_millis(300)),
         )
-        .build()
-        .await
-        .unwrap();
-    let url = me_url(validator).await;
+    })
+    .await;
     assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
     for fault in [
         Fault::Unavailable,
@@ -345,13 +336,7 @@ async fn issuer_down_from_the_start_is_503_not_401() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_cold_requests_cause_one_jwks_fetch() {
     let server = TestServer::start().await;
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .jwks_uri(server.jwks_uri())
-        .build()
-        .await
-        .unwrap();
-    let url = me_url(validator).await;
+    let url = jwt_api(server.issuer(), |b| b.jwks_uri(server.jwks_uri())).await;
     let token = server.mint().sign();
     support::concurrent_ok(&url, &token, 1000).await;
     assert_eq!(server.count(Endpoint::Jwks), 1);
@@ -401,13 +386,7 @@ async fn malformed_authorization_headers_get_the_right_status() {
 #[tokio::test]
 async fn cached_tokens_still_expire_and_cannot_be_forged() {
     let server = TestServer::start().await;
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .leeway(Duration::ZERO)
-        .build()
-        .await
-        .unwrap();
-    let url = me_url(validator).await;
+    let url = jwt_api(server.issuer(), |b| b.leeway(Duration::ZERO)).await;
     let token = server.mint().lifetime(Duration::from_secs(2)).sign();
     assert_eq!(call(&url, &token).await.0, 200);
     assert_eq!(call(&url, &token).await.0, 200); // served from the verified-token cache

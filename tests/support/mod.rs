@@ -9,12 +9,12 @@ pub mod logs;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::{routing::get, Extension, Json, Router};
-use bearer_guard::{AuthLayer, Claims, Validator};
+use bearer_guard::{AuthLayer, Claims, JwtValidator, JwtValidatorBuilder, Validator};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 
 #[cfg(feature = "test-server")]
-use bearer_guard::{server::TestServer, JwtValidator};
+use bearer_guard::server::TestServer;
 
 /// Binds 127.0.0.1:0; returns the listener and its base URL, for apps that must know their
 /// address before they are built.
@@ -53,6 +53,16 @@ pub async fn protected<V: Validator>(validator: V) -> String {
 /// The URL of `/me` of a [`protected`] API.
 pub async fn me_url<V: Validator>(validator: V) -> String {
     format!("{}/me", protected(validator).await)
+}
+
+/// The `/me` URL of a [`protected`] API whose `JwtValidator` takes the keys of `issuer` and
+/// wants audience "api", configured further by `configure` (leeway, algorithms, ...).
+pub async fn jwt_api(
+    issuer: &str,
+    configure: impl FnOnce(JwtValidatorBuilder) -> JwtValidatorBuilder,
+) -> String {
+    let builder = configure(JwtValidator::builder(issuer).audience("api"));
+    me_url(builder.build().await.unwrap()).await
 }
 
 /// The `www-authenticate` header of `res`, or "" without one.
