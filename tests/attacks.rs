@@ -12,14 +12,14 @@
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
 use bearer_guard::server::{KeyAlg, TestServer};
-use bearer_guard::JwtValidator;
 use serde_json::{json, Value};
-use support::{assert_invalid, call, protected};
+use support::jwt::{b64, hs256_input, segments, unb64};
+use support::{assert_invalid, call, jwks, jwt_api, me_url, now};
 
 const MALFORMED: &str = "the token is malformed";
 const NOT_ALLOWED: &str = "the signing algorithm is not allowed";
@@ -53,12 +53,7 @@ async fn setup() -> Env {
     let rsa = server.active_kid();
     let ec = server.add_key(KeyAlg::Es256);
     let ed = server.add_key(KeyAlg::EdDsa);
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(support::validator(&server).await).await;
     Env {
         server,
         url,
@@ -87,15 +82,16 @@ impl Env {
                "iat": now, "exp": now + 300, "scope": "read"})
     }
 
+    /// Good claims with `name` set to `value`, signed with the RSA key.
+    fn rs256_with(&self, name: &str, value: Value) -> String {
+        let mut claims = self.claims();
+        claims[name] = value;
+        self.rs256(&claims.to_string())
+    }
+
     /// The JWK the server publishes for `kid`.
     async fn jwk(&self, kid: &str) -> Value {
-        let jwks: Value = reqwest::get(self.server.jwks_uri())
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        jwks["keys"]
+        jwks(&self.server).await["keys"]
             .as_array()
             .unwrap()
             .iter()
@@ -105,30 +101,8 @@ impl Env {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn unb64(segment: &str) -> Vec<u8> {
-    URL_SAFE_NO_PAD.decode(segment).unwrap()
-}
-
 fn header(alg: &str, kid: &str) -> Value {
     json!({"alg": alg, "typ": "at+jwt", "kid": kid})
-}
-
-/// The three segments of a compact JWS.
-fn parts(token: &str) -> [String; 3] {
-    let v: Vec<&str> = token.split('.').collect();
-    assert_eq!(v.len(), 3, "{token}");
-    [v[0].to_owned(), v[1].to_owned(), v[2].to_owned()]
 }
 
 /// `header.payload.signature` from raw parts (signature as bytes).
@@ -139,25 +113,15 @@ fn assemble(header: &str, payload: &str, signature: &[u8]) -> String {
 /// An API protected by a validator that only knows an HMAC secret, so that tests can sign
 /// any bytes at all.
 async fn hmac_api(issuer: &str) -> String {
-    let validator = JwtValidator::builder(issuer)
-        .audience("api")
-        .algorithms([bearer_guard::Algorithm::HS256])
-        .hmac_secret(HMAC_SECRET)
-        .build()
-        .await
-        .unwrap();
-    format!("{}/me", protected(validator).await)
+    jwt_api(issuer, |b| {
+        b.algorithms([bearer_guard::Algorithm::HS256])
+            .hmac_secret(HMAC_SECRET)
+    })
+    .await
 }
 
 fn hs256(secret: &[u8], header: &[u8], claims: &[u8]) -> String {
     hs256_input(secret, &format!("{}.{}", b64(header), b64(claims)))
-}
-
-/// Signs any signing input (`header.payload` segments, as they are) with HS256.
-fn hs256_input(secret: &[u8], input: &str) -> String {
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
-    let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
-    format!("{input}.{}", b64(tag.as_ref()))
 }
 
 /// Converts a raw `r || s` ECDSA signature into ASN.1 DER (`SEQUENCE { INTEGER r, INTEGER s }`).
@@ -186,7 +150,7 @@ fn der_signature(raw: &[u8]) -> Vec<u8> {
 async fn stripped_signatures_and_empty_segments_are_malformed() {
     let env = setup().await;
     let token = env.server.mint().sign();
-    let [h, p, _] = parts(&token);
+    let [h, p, _] = segments(&token);
     // Signature dropped altogether (two segments), and `alg: none` with the signature
     // stripped (tests/jwt.rs only checks the status of the latter).
     assert_invalid(&env.url, &format!("{h}.{p}"), MALFORMED).await;
@@ -228,13 +192,7 @@ async fn hs256_keyed_with_the_ec_public_key_is_refused() {
     }
     // Even where HS256 is allowed (with a secret of its own), a published key never becomes
     // the HMAC key: the EC kid is ignored and the configured secret does not match.
-    let validator = JwtValidator::builder(env.server.issuer())
-        .audience("api")
-        .hmac_secret(HMAC_SECRET)
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = jwt_api(env.server.issuer(), |b| b.hmac_secret(HMAC_SECRET)).await;
     let genuine = hs256(HMAC_SECRET, head.as_bytes(), claims.as_bytes());
     assert_eq!(call(&url, &genuine).await.0, 200, "baseline");
     for secret in &secrets {
@@ -250,13 +208,7 @@ async fn embedded_jwk_header_is_ignored() {
     let env = setup().await;
     let attacker = TestServer::start().await;
     let kid = attacker.active_kid();
-    let jwks: Value = reqwest::get(attacker.jwks_uri())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwk = jwks["keys"][0].clone();
+    let jwk = jwks(&attacker).await["keys"][0].clone();
     let claims = env.claims().to_string();
     let own = attacker.sign_raw(
         &kid,
@@ -347,7 +299,7 @@ async fn forged_and_misencoded_signatures_are_refused() {
     let claims = env.claims().to_string();
     let es = env.sign(&env.ec, &header("ES256", &env.ec), &claims);
     assert_eq!(call(&env.url, &es).await.0, 200, "baseline ES256");
-    let [h, p, s] = parts(&es);
+    let [h, p, s] = segments(&es);
     let raw = unb64(&s);
     assert_eq!(raw.len(), 64);
     // CVE-2022-21449 ("psychic signatures"): r = s = 0; and r = s = n, the group order.
@@ -367,7 +319,7 @@ async fn forged_and_misencoded_signatures_are_refused() {
 
     let ed = env.sign(&env.ed, &header("EdDSA", &env.ed), &claims);
     assert_eq!(call(&env.url, &ed).await.0, 200, "baseline EdDSA");
-    let [h, p, s] = parts(&ed);
+    let [h, p, s] = segments(&ed);
     let raw = unb64(&s);
     for sig in [
         vec![0; 64],
@@ -379,7 +331,7 @@ async fn forged_and_misencoded_signatures_are_refused() {
     }
 
     let rs = env.rs256(&claims);
-    let [h, p, s] = parts(&rs);
+    let [h, p, s] = segments(&rs);
     let raw = unb64(&s);
     assert_eq!(raw.len(), 256);
     for sig in [
@@ -516,7 +468,7 @@ fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 async fn jwe_and_nested_jwts_are_refused() {
     let env = setup().await;
     let inner = env.server.mint().sign();
-    let [h, p, s] = parts(&inner);
+    let [h, p, s] = segments(&inner);
     // JWE compact serialization: five segments.
     assert_invalid(&env.url, &format!("{h}.AAAA.AAAA.{p}.{s}"), ENCRYPTED).await;
     let jwe_head = b64(json!({"alg": "RSA-OAEP", "enc": "A256GCM", "typ": "at+jwt"}).to_string());
@@ -572,7 +524,7 @@ async fn non_canonical_base64url_is_refused() {
     let head = json!({"alg": "RS256", "typ": "at+jwt", "kid": env.rsa, "x": "?????>>>>>"});
     let token = env.sign(&env.rsa, &head, &env.claims().to_string());
     assert_eq!(call(&env.url, &token).await.0, 200, "baseline");
-    let [h, p, s] = parts(&token);
+    let [h, p, s] = segments(&token);
     assert!(h.contains('_') || h.contains('-'));
     // Standard alphabet (`+` and `/`) instead of the URL-safe one.
     let std_h = STANDARD_NO_PAD.encode(unb64(&h));
@@ -648,9 +600,7 @@ async fn time_claims_of_the_wrong_type_or_range_are_invalid() {
     ];
     for name in ["exp", "nbf", "iat"] {
         for value in &bad_values {
-            let mut claims = env.claims();
-            claims[name] = value.clone();
-            let token = env.rs256(&claims.to_string());
+            let token = env.rs256_with(name, value.clone());
             let (status, challenge, _) = call(&env.url, &token).await;
             assert_eq!(status, 401, "{name}={value}");
             assert!(
@@ -696,9 +646,7 @@ async fn audience_of_the_wrong_type_or_value() {
         json!(true),
         json!(null),
     ] {
-        let mut claims = env.claims();
-        claims["aud"] = aud;
-        assert_invalid(&env.url, &env.rs256(&claims.to_string()), INVALID_CLAIM).await;
+        assert_invalid(&env.url, &env.rs256_with("aud", aud), INVALID_CLAIM).await;
     }
     for aud in [
         json!([]),
@@ -706,9 +654,7 @@ async fn audience_of_the_wrong_type_or_value() {
         json!("api "),
         json!(["apix", "ap"]),
     ] {
-        let mut claims = env.claims();
-        claims["aud"] = aud;
-        assert_invalid(&env.url, &env.rs256(&claims.to_string()), WRONG_AUDIENCE).await;
+        assert_invalid(&env.url, &env.rs256_with("aud", aud), WRONG_AUDIENCE).await;
     }
 }
 
@@ -729,9 +675,7 @@ async fn issuer_variants_are_refused() {
         json!(localhost),
         json!(""),
     ] {
-        let mut claims = env.claims();
-        claims["iss"] = value;
-        assert_invalid(&env.url, &env.rs256(&claims.to_string()), WRONG_ISSUER).await;
+        assert_invalid(&env.url, &env.rs256_with("iss", value), WRONG_ISSUER).await;
     }
     let mut claims = env.claims();
     claims.as_object_mut().unwrap().remove("iss");
@@ -768,13 +712,7 @@ async fn id_tokens_are_not_access_tokens() {
         assert_invalid(&env.url, &token, WRONG_TYPE).await;
     }
     // With the typ check off, the audience still keeps the ID token out.
-    let relaxed = JwtValidator::builder(env.server.issuer())
-        .audience("api")
-        .require_typ(false)
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(relaxed).await);
+    let url = jwt_api(env.server.issuer(), |b| b.require_typ(false)).await;
     let head = json!({"alg": "RS256", "typ": "JWT", "kid": env.rsa});
     let token = env.sign(&env.rsa, &head, &id_claims.to_string());
     assert_invalid(&url, &token, WRONG_AUDIENCE).await;
@@ -784,13 +722,7 @@ async fn id_tokens_are_not_access_tokens() {
 async fn leeway_edges() {
     let env = setup().await;
     let leeway = Duration::from_secs(60);
-    let validator = JwtValidator::builder(env.server.issuer())
-        .audience("api")
-        .leeway(leeway)
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = jwt_api(env.server.issuer(), |b| b.leeway(leeway)).await;
     let now = now();
     let l = leeway.as_secs();
     // Five seconds either side of the edge: enough margin for a slow test machine.
@@ -817,16 +749,9 @@ async fn leeway_edges() {
         }
     }
     // Without leeway, a token expired five seconds ago is expired.
-    let strict = JwtValidator::builder(env.server.issuer())
-        .audience("api")
-        .leeway(Duration::ZERO)
-        .build()
-        .await
-        .unwrap();
-    let strict_url = format!("{}/me", protected(strict).await);
-    let mut claims = env.claims();
-    claims["exp"] = json!(now - 5);
-    assert_invalid(&strict_url, &env.rs256(&claims.to_string()), EXPIRED).await;
+    let strict_url = jwt_api(env.server.issuer(), |b| b.leeway(Duration::ZERO)).await;
+    let token = env.rs256_with("exp", json!(now - 5));
+    assert_invalid(&strict_url, &token, EXPIRED).await;
 }
 
 #[tokio::test]
@@ -840,13 +765,7 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
         .min_refresh(Duration::MAX)
         .max_refresh(Duration::MAX)
         .cooldown(Duration::MAX);
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .jwks_config(forever)
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = jwt_api(server.issuer(), |b| b.jwks_config(forever)).await;
     assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
 
     let down = TestServer::start().await;
@@ -854,12 +773,6 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
         bearer_guard::server::Endpoint::Jwks,
         bearer_guard::server::Fault::Unavailable,
     );
-    let validator = JwtValidator::builder(down.issuer())
-        .audience("api")
-        .jwks_config(forever)
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = jwt_api(down.issuer(), |b| b.jwks_config(forever)).await;
     assert_eq!(call(&url, &down.mint().sign()).await.0, 503);
 }

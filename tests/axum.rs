@@ -8,7 +8,7 @@ mod support;
 use axum::{routing::get, Router};
 use bearer_guard::axum::Auth;
 use bearer_guard::server::TestServer;
-use bearer_guard::{AuthError, AuthLayer, JwtValidator};
+use bearer_guard::{AuthError, AuthLayer};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -55,11 +55,7 @@ struct Env {
 
 async fn setup() -> Env {
     let issuer = TestServer::start().await;
-    let validator = JwtValidator::builder(issuer.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
+    let validator = support::validator(&issuer).await;
     let required = Router::new()
         .route("/me", get(me))
         .route("/profile", get(profile))
@@ -80,18 +76,7 @@ async fn setup() -> Env {
 impl Env {
     /// GET `path`, with `token` if given: (status, www-authenticate or "", body).
     async fn get(&self, path: &str, token: Option<&str>) -> (u16, String, String) {
-        let mut req = reqwest::Client::new().get(format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        let challenge = res
-            .headers()
-            .get("www-authenticate")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        (status, challenge, res.text().await.unwrap())
+        support::get_with(&format!("{}{path}", self.base), token).await
     }
 }
 

@@ -4,6 +4,8 @@
 #![cfg(all(feature = "axum", feature = "test-server"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -82,31 +84,13 @@ fn start(exe: &PathBuf, args: &[&str], prefix: &str) -> (Running, String) {
 }
 
 async fn token(issuer: &str, client: &str, secret: &str, scope: &str) -> String {
-    let res: Value = reqwest::Client::new()
-        .post(format!("{issuer}/token"))
-        .basic_auth(client, Some(secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    res["access_token"].as_str().unwrap().to_owned()
+    support::client_credentials(&format!("{issuer}/token"), client, secret, scope).await
 }
 
+/// GETs `url`, with the token if given: (status, www-authenticate or "").
 async fn get(url: String, token: Option<&str>) -> (u16, String) {
-    let mut req = reqwest::Client::new().get(url);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.unwrap();
-    let challenge = res
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (res.status().as_u16(), challenge)
+    let (status, challenge, _) = support::get_with(&url, token).await;
+    (status, challenge)
 }
 
 #[tokio::test]

@@ -8,32 +8,18 @@
 
 mod support;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use aws_lc_rs::encoding::AsBigEndian;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
 use axum::{routing::get, Extension, Json, Router};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use bearer_guard::server::TestServer;
-use bearer_guard::{AuthLayer, Claims, DpopConfig, JwtValidator};
+use bearer_guard::{AuthLayer, Claims, DpopConfig};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use support::serve;
+use support::jwt::{b64, decode, hs256_input, with_payload};
+use support::{answer, json, now, serve};
 
 const ALGS: &str = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA";
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 fn ath(token: &str) -> String {
     b64(Sha256::digest(token.as_bytes()))
@@ -106,17 +92,14 @@ impl DpopClient {
     /// Gets a token from the server's token endpoint with a DPoP proof for it.
     async fn token(&self, server: &TestServer) -> Value {
         let proof = self.proof("POST", &server.token_endpoint(), None);
-        reqwest::Client::new()
-            .post(server.token_endpoint())
-            .basic_auth("demo-client", Some("demo-secret"))
-            .header("dpop", proof)
-            .form(&[("grant_type", "client_credentials"), ("scope", "read")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        json(
+            reqwest::Client::new()
+                .post(server.token_endpoint())
+                .basic_auth("demo-client", Some("demo-secret"))
+                .header("dpop", proof)
+                .form(&[("grant_type", "client_credentials"), ("scope", "read")]),
+        )
+        .await
     }
 
     async fn access_token(&self, server: &TestServer) -> String {
@@ -133,12 +116,7 @@ struct Setup {
 }
 
 async fn api(server: &TestServer, dpop: Option<DpopConfig>) -> String {
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let mut layer = AuthLayer::new(validator).realm("test");
+    let mut layer = AuthLayer::new(support::validator(server).await).realm("test");
     if let Some(dpop) = dpop {
         layer = layer.dpop(dpop);
     }
@@ -173,14 +151,7 @@ async fn call(url: &str, authorization: Option<String>, proofs: &[&str]) -> (u16
     for p in proofs {
         req = req.header("dpop", *p);
     }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let challenge = res
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, challenge, res.text().await.unwrap())
+    answer(req.send().await.unwrap()).await
 }
 
 fn dpop(token: &str) -> Option<String> {
@@ -215,8 +186,7 @@ async fn server_issues_bound_tokens_and_the_api_accepts_them_with_proofs() {
     let response = client.token(&server).await;
     assert_eq!(response["token_type"], "DPoP");
     let token = response["access_token"].as_str().unwrap();
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let (_, claims) = decode(token);
     assert_eq!(claims["cnf"]["jkt"], client.jkt());
 
     for _ in 0..2 {
@@ -237,16 +207,13 @@ async fn server_issues_bound_tokens_and_the_api_accepts_them_with_proofs() {
 async fn token_endpoint_without_proof_issues_bearer_and_refuses_bad_proofs() {
     let server = TestServer::start().await;
     let client = DpopClient::new();
-    let plain: Value = reqwest::Client::new()
-        .post(server.token_endpoint())
-        .basic_auth("demo-client", Some("demo-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plain: Value = json(
+        reqwest::Client::new()
+            .post(server.token_endpoint())
+            .basic_auth("demo-client", Some("demo-secret"))
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
     assert_eq!(plain["token_type"], "Bearer");
 
     let wrong_htu = client.proof("POST", &format!("{}/other", server.issuer()), None);
@@ -346,12 +313,7 @@ async fn replayed_jti() {
         &[&token, &proof],
     );
     // A new proof reusing the jti is a replay too.
-    let first: Value = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(proof.split('.').nth(1).unwrap())
-            .unwrap(),
-    )
-    .unwrap();
+    let (_, first) = decode(&proof);
     let mut claims = s.client.claims("GET", &s.url, Some(&token));
     claims["jti"] = first["jti"].clone();
     let again = s.client.sign(&s.client.header(), &claims);
@@ -435,9 +397,7 @@ async fn none_and_hmac_proofs() {
     header["alg"] = json!("HS256");
     let claims = s.client.claims("GET", &s.url, Some(&token));
     let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, b"shared");
-    let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
-    let hs = format!("{input}.{}", b64(tag.as_ref()));
+    let hs = hs256_input(b"shared", &input);
     bad_proof(
         call(&s.url, dpop(&token), &[&hs]).await,
         "the DPoP proof algorithm is not allowed",
@@ -462,9 +422,7 @@ async fn wrong_typ_and_bad_signature() {
     // Claims swapped after signing.
     let good = s.client.proof("GET", &s.url, Some(&token));
     let other = s.client.claims("GET", &s.url, Some(&token));
-    let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
-    parts[1] = b64(other.to_string());
-    let forged = parts.join(".");
+    let forged = with_payload(&good, &other);
     bad_proof(
         call(&s.url, dpop(&token), &[&forged]).await,
         "the DPoP proof signature is invalid",

@@ -8,6 +8,9 @@
 #![cfg(feature = "fuzzing")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "test-server")]
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use bearer_guard::fuzzing;
@@ -133,22 +136,15 @@ fn jwt_claims_seeds_named_valid_are_accepted() {
 #[tokio::test]
 #[ignore = "rewrites checked-in files"]
 async fn regenerate_jwt_seeds() {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
     use bearer_guard::server::{KeyAlg, TestServer};
-    use serde_json::{json, Value};
+    use serde_json::json;
+    use support::jwt::{b64, hs256_input};
 
     let server = TestServer::start().await;
     let rsa = server.active_kid();
     let ec = server.add_key(KeyAlg::Es256);
     let ed = server.add_key(KeyAlg::EdDsa);
-    let jwks: Value = reqwest::get(server.jwks_uri())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwks = serde_json::to_string_pretty(&jwks).unwrap() + "\n";
+    let jwks = serde_json::to_string_pretty(&support::jwks(&server).await).unwrap() + "\n";
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::write(root.join("src/fuzzing/jwks.json"), &jwks).unwrap();
     std::fs::write(root.join("fuzz/corpus/jwks/issuer-jwks.json"), &jwks).unwrap();
@@ -170,12 +166,10 @@ async fn regenerate_jwt_seeds() {
         "scope": "read write", "iat": IAT, "exp": EXP});
     let hs_input = format!(
         "{}.{}",
-        URL_SAFE_NO_PAD.encode(json!({"alg": "HS256", "typ": "at+jwt"}).to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
+        b64(json!({"alg": "HS256", "typ": "at+jwt"}).to_string()),
+        b64(claims.to_string())
     );
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, fuzzing::HMAC_SECRET);
-    let tag = aws_lc_rs::hmac::sign(&key, hs_input.as_bytes());
-    let hs256 = format!("{hs_input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+    let hs256 = hs256_input(fuzzing::HMAC_SECRET, &hs_input);
     let dup_claims = claims
         .to_string()
         .replacen('{', r#"{"iss":"https://evil.example","#, 1);
@@ -206,8 +200,8 @@ async fn regenerate_jwt_seeds() {
             "invalid-alg-none",
             format!(
                 "{}.{}.",
-                URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#),
-                URL_SAFE_NO_PAD.encode(claims.to_string())
+                b64(r#"{"alg":"none","typ":"at+jwt"}"#),
+                b64(claims.to_string())
             ),
         ),
     ];

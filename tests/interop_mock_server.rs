@@ -20,11 +20,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use bearer_guard::{AuthError, JwtValidator, TokenError, Validator};
 use serde_json::Value;
-use support::{assert_invalid, call, protected};
+use support::jwt::{b64, b64json, segments, unb64, with_payload};
+use support::{assert_invalid, call, json, me_url};
 
 const AUDIENCE: &str = "interop-api";
 const CLIENT_ID: &str = "interop-client";
@@ -178,14 +177,8 @@ impl MockServer {
     /// A client-credentials grant at the server's token endpoint (found by discovery).
     async fn token(&self, audience: &str) -> String {
         let http = reqwest::Client::new();
-        let metadata: Value = http
-            .get(format!("{}/.well-known/openid-configuration", self.issuer))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let metadata: Value =
+            json(http.get(format!("{}/.well-known/openid-configuration", self.issuer))).await;
         let endpoint = metadata["token_endpoint"].as_str().unwrap();
         let res = http
             .post(endpoint)
@@ -216,26 +209,16 @@ impl MockServer {
     }
 }
 
-fn segments(token: &str) -> [String; 3] {
-    let parts: Vec<&str> = token.split('.').collect();
-    assert_eq!(parts.len(), 3, "compact JWS expected");
-    [parts[0].into(), parts[1].into(), parts[2].into()]
-}
-
-fn decode_json(segment: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn its_tokens_are_accepted() {
     let Some(server) = MockServer::start() else {
         return;
     };
-    let url = format!("{}/me", protected(server.validator().await).await);
+    let url = me_url(server.validator().await).await;
     let token = server.token(AUDIENCE).await;
 
     let [header, _, _] = segments(&token);
-    let header = decode_json(&header);
+    let header = b64json(&header);
     assert_eq!(header["alg"], "RS256");
     assert_eq!(header["typ"], "JWT");
 
@@ -267,34 +250,28 @@ async fn tampered_tokens_are_refused() {
     let Some(server) = MockServer::start() else {
         return;
     };
-    let url = format!("{}/me", protected(server.validator().await).await);
+    let url = me_url(server.validator().await).await;
     let token = server.token(AUDIENCE).await;
     assert_eq!(call(&url, &token).await.0, 200);
     let [header, payload, signature] = segments(&token);
 
     // One bit of the signature flipped.
-    let mut sig = URL_SAFE_NO_PAD.decode(&signature).unwrap();
+    let mut sig = unb64(&signature);
     sig[10] ^= 0x01;
-    let flipped = format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(&sig));
+    let flipped = format!("{header}.{payload}.{}", b64(&sig));
     assert_invalid(&url, &flipped, "the signature is invalid").await;
 
     // The payload altered (more scope, another subject), signature kept.
-    let mut claims = decode_json(&payload);
+    let mut claims = b64json(&payload);
     claims["scope"] = "read write admin".into();
     claims["sub"] = "admin".into();
-    let altered = format!(
-        "{header}.{}.{signature}",
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
+    let altered = with_payload(&token, &claims);
     assert_invalid(&url, &altered, "the signature is invalid").await;
 
     // The header switched to HMAC (the classic key-confusion attack), signature kept.
-    let mut hs = decode_json(&header);
+    let mut hs = b64json(&header);
     hs["alg"] = "HS256".into();
-    let confused = format!(
-        "{}.{payload}.{signature}",
-        URL_SAFE_NO_PAD.encode(hs.to_string())
-    );
+    let confused = format!("{}.{payload}.{signature}", b64(hs.to_string()));
     assert_invalid(&url, &confused, "the signing algorithm is not allowed").await;
 
     // A genuine token of this server, for another audience.

@@ -3,10 +3,11 @@
 #![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::future::Future;
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -15,10 +16,11 @@ use axum::{Extension, Json, Router};
 use bearer_guard::server::{Endpoint, Fault, TestServer};
 use bearer_guard::{
     AuthLayer, Claims, ClientAuth, HybridValidator, IntrospectionValidator,
-    IntrospectionValidatorBuilder, JwtValidator, Validator,
+    IntrospectionValidatorBuilder, Validator,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
+use support::{challenge, concurrent_ok};
 
 /// Serves `GET /me` (answers the claims as JSON) behind `AuthLayer::new(validator)`.
 async fn app(validator: impl Validator) -> String {
@@ -28,10 +30,7 @@ async fn app(validator: impl Validator) -> String {
             get(|Extension(c): Extension<Claims>| async move { Json(c) }),
         )
         .layer(AuthLayer::new(validator));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/me")
+    format!("{}/me", support::serve(app).await)
 }
 
 fn builder(server: &TestServer) -> IntrospectionValidatorBuilder {
@@ -60,13 +59,6 @@ async fn status(url: &str, token: &str) -> StatusCode {
 
 fn count(server: &TestServer) -> u64 {
     server.count(Endpoint::Introspection)
-}
-
-fn challenge(res: &reqwest::Response) -> String {
-    res.headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -211,32 +203,11 @@ async fn cache_off_asks_every_time() {
     assert_eq!(status(&url, &token).await, 401);
 }
 
-async fn concurrent(server: &TestServer, url: &str, n: usize) {
-    let token = server.mint().opaque();
-    let client = reqwest::Client::new();
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..n {
-        let (client, url, token) = (client.clone(), url.to_owned(), token.clone());
-        set.spawn(async move {
-            client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        });
-    }
-    while let Some(s) = set.join_next().await {
-        assert_eq!(s.unwrap(), 200);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_are_coalesced() {
     let server = TestServer::start().await;
     let url = serve(builder(&server)).await;
-    concurrent(&server, &url, 500).await;
+    concurrent_ok(&url, &server.mint().opaque(), 500).await;
     assert_eq!(count(&server), 1);
 }
 
@@ -356,11 +327,7 @@ async fn endpoint_down_is_503() {
 #[tokio::test]
 async fn hybrid_routes_jwts_locally_and_opaque_remotely() {
     let server = TestServer::start().await;
-    let jwt = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
+    let jwt = support::validator(&server).await;
     let remote = builder(&server).build().await.unwrap();
     let url = app(HybridValidator::new(jwt, remote)).await;
 
@@ -378,30 +345,9 @@ async fn hybrid_routes_jwts_locally_and_opaque_remotely() {
     assert_eq!(count(&server), 1);
 }
 
-/// A `Write` into a shared buffer, for capturing log output.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn token_and_secret_never_appear_in_logs() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("trace")
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = support::logs::capture();
 
     let secret = "s3cr3t-Zq9";
     let server = TestServer::builder()
@@ -423,7 +369,7 @@ async fn token_and_secret_never_appear_in_logs() {
     }
     server.clear_faults();
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("refused our client credentials"),
         "no warn line for the rejected credentials:\n{logs}"

@@ -7,26 +7,16 @@ mod support;
 
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use bearer_guard::server::{Endpoint, Fault, KeyAlg, TestServer};
-use bearer_guard::{JwksConfig, JwtValidator};
+use bearer_guard::JwksConfig;
 use serde_json::{json, Value};
-use support::{assert_invalid, call, protected};
+use support::jwt::{b64, decode, hs256_input, segments, unb64, with_payload};
+use support::{assert_invalid, call, jwt_api, me_url, now};
 
 async fn setup() -> (TestServer, String) {
     let server = TestServer::start().await;
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let api = protected(validator).await;
-    (server, format!("{api}/me"))
-}
-
-fn b64(v: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(v.to_string())
+    let url = me_url(support::validator(&server).await).await;
+    (server, url)
 }
 
 #[tokio::test]
@@ -70,10 +60,7 @@ async fn time_rules_with_leeway() {
         "the token is not valid yet",
     )
     .await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = now();
     assert_invalid(
         &url,
         &server.mint().issued_at(now + 600).sign(),
@@ -158,13 +145,7 @@ async fn typ_must_be_at_jwt_unless_disabled() {
     let media = server.mint().typ(Some("application/AT+JWT")).sign();
     assert_eq!(call(&url, &media).await.0, 200);
 
-    let relaxed = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .require_typ(false)
-        .build()
-        .await
-        .unwrap();
-    let relaxed_url = format!("{}/me", protected(relaxed).await);
+    let relaxed_url = jwt_api(server.issuer(), |b| b.require_typ(false)).await;
     assert_eq!(call(&relaxed_url, &id_token).await.0, 200);
 }
 
@@ -173,16 +154,14 @@ async fn signature_must_verify() {
     let (server, url) = setup().await;
     let token = server.mint().sign();
     let (head, sig) = token.rsplit_once('.').unwrap();
-    let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    let mut bytes = unb64(sig);
     bytes[10] ^= 1;
-    let tampered = format!("{head}.{}", URL_SAFE_NO_PAD.encode(&bytes));
+    let tampered = format!("{head}.{}", b64(&bytes));
     assert_invalid(&url, &tampered, "the signature is invalid").await;
     // Claims changed after signing.
-    let parts: Vec<&str> = token.split('.').collect();
-    let mut claims: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let (_, mut claims) = decode(&token);
     claims["scope"] = json!("admin");
-    let forged = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    let forged = with_payload(&token, &claims);
     assert_invalid(&url, &forged, "the signature is invalid").await;
     // Signature stripped.
     assert_invalid(&url, &format!("{head}."), "the token is malformed").await;
@@ -198,20 +177,16 @@ async fn unknown_kid_is_refused() {
 #[tokio::test]
 async fn alg_none_in_every_spelling_is_refused() {
     let (server, url) = setup().await;
-    let claims: Value = {
-        let t = server.mint().sign();
-        serde_json::from_slice(
-            &URL_SAFE_NO_PAD
-                .decode(t.split('.').nth(1).unwrap())
-                .unwrap(),
-        )
-        .unwrap()
-    };
+    let (_, claims) = decode(&server.mint().sign());
     for alg in ["none", "None", "NONE", "nOnE"] {
         let header = json!({"alg": alg, "typ": "at+jwt", "kid": server.active_kid()});
-        let token = format!("{}.{}.AAAA", b64(&header), b64(&claims));
+        let token = format!(
+            "{}.{}.AAAA",
+            b64(header.to_string()),
+            b64(claims.to_string())
+        );
         assert_invalid(&url, &token, "the signing algorithm is not allowed").await;
-        let unsigned = format!("{}.{}.", b64(&header), b64(&claims));
+        let unsigned = format!("{}.{}.", b64(header.to_string()), b64(claims.to_string()));
         assert_eq!(call(&url, &unsigned).await.0, 401);
     }
 }
@@ -220,22 +195,14 @@ async fn alg_none_in_every_spelling_is_refused() {
 async fn hs256_signed_with_the_public_key_is_refused() {
     let (server, url) = setup().await;
     // CVE-2015-9235: the attacker uses the published RSA key as an HMAC secret.
-    let jwks = reqwest::get(server.jwks_uri())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let jwks: Value = serde_json::from_str(&jwks).unwrap();
+    let jwks = support::jwks(&server).await;
     let n = jwks["keys"][0]["n"].as_str().unwrap().to_owned();
     let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": server.active_kid()});
     let t = server.mint().sign();
     let payload = t.split('.').nth(1).unwrap();
-    let input = format!("{}.{payload}", b64(&header));
+    let input = format!("{}.{payload}", b64(header.to_string()));
     for secret in [n.as_bytes().to_vec(), jwks.to_string().into_bytes()] {
-        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
-        let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
-        let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+        let token = hs256_input(&secret, &input);
         assert_invalid(&url, &token, "the signing algorithm is not allowed").await;
     }
 }
@@ -272,15 +239,8 @@ async fn jku_and_x5u_are_never_fetched() {
     let attacker = TestServer::start().await;
     let kid = attacker.active_kid();
     // Signed by the attacker's key, pointing at the attacker's JWKS.
-    let claims = {
-        let t = server.mint().sign();
-        String::from_utf8(
-            URL_SAFE_NO_PAD
-                .decode(t.split('.').nth(1).unwrap())
-                .unwrap(),
-        )
-        .unwrap()
-    };
+    let [_, payload, _] = segments(&server.mint().sign());
+    let claims = String::from_utf8(unb64(&payload)).unwrap();
     for param in ["jku", "x5u"] {
         let header =
             json!({"alg": "RS256", "typ": "at+jwt", "kid": kid, param: attacker.jwks_uri()});
@@ -323,18 +283,15 @@ async fn issuer_down_after_first_fetch_keeps_known_keys_serving() {
     let server = TestServer::start().await;
     // Keys go stale at once, so every request wants a refresh.
     server.set_jwks_max_age(Some(0));
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .jwks_config(
+    let url = jwt_api(server.issuer(), |b| {
+        b.jwks_config(
             JwksConfig::default()
                 .min_refresh(Duration::ZERO)
                 .cooldown(Duration::from_millis(100))
                 .timeout(Duration::from_millis(300)),
         )
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    })
+    .await;
     assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
     for fault in [
         Fault::Unavailable,
@@ -367,12 +324,7 @@ async fn issuer_down_after_first_fetch_keeps_known_keys_serving() {
 async fn issuer_down_from_the_start_is_503_not_401() {
     let server = TestServer::start().await;
     server.set_fault(Endpoint::Jwks, Fault::Unavailable);
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(support::validator(&server).await).await;
     let (status, _, _) = call(&url, &server.mint().sign()).await;
     assert_eq!(status, 503);
     // Within the cooldown, no new fetch is made.
@@ -384,32 +336,9 @@ async fn issuer_down_from_the_start_is_503_not_401() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_cold_requests_cause_one_jwks_fetch() {
     let server = TestServer::start().await;
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .jwks_uri(server.jwks_uri())
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = jwt_api(server.issuer(), |b| b.jwks_uri(server.jwks_uri())).await;
     let token = server.mint().sign();
-    let client = reqwest::Client::new();
-    let mut tasks = Vec::new();
-    for _ in 0..1000 {
-        let (client, url, token) = (client.clone(), url.clone(), token.clone());
-        tasks.push(tokio::spawn(async move {
-            client
-                .get(&url)
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    for t in tasks {
-        assert_eq!(t.await.unwrap(), 200);
-    }
+    support::concurrent_ok(&url, &token, 1000).await;
     assert_eq!(server.count(Endpoint::Jwks), 1);
 }
 
@@ -424,12 +353,7 @@ async fn malformed_authorization_headers_get_the_right_status() {
         }
         async move {
             let res = req.send().await.unwrap();
-            let challenge = res
-                .headers()
-                .get("www-authenticate")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
-            (res.status().as_u16(), challenge)
+            (res.status().as_u16(), support::challenge(&res))
         }
     };
     assert_eq!(
@@ -462,22 +386,14 @@ async fn malformed_authorization_headers_get_the_right_status() {
 #[tokio::test]
 async fn cached_tokens_still_expire_and_cannot_be_forged() {
     let server = TestServer::start().await;
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .leeway(Duration::ZERO)
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = jwt_api(server.issuer(), |b| b.leeway(Duration::ZERO)).await;
     let token = server.mint().lifetime(Duration::from_secs(2)).sign();
     assert_eq!(call(&url, &token).await.0, 200);
     assert_eq!(call(&url, &token).await.0, 200); // served from the verified-token cache
                                                  // Same signature, other claims: not a cache hit.
-    let parts: Vec<&str> = token.split('.').collect();
-    let mut claims: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let (_, mut claims) = decode(&token);
     claims["sub"] = json!("mallory");
-    let forged = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    let forged = with_payload(&token, &claims);
     assert_invalid(&url, &forged, "the signature is invalid").await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_invalid(&url, &token, "the token has expired").await;

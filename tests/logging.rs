@@ -6,44 +6,12 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use bearer_guard::server::{Endpoint, Fault, TestServer};
-use bearer_guard::JwtValidator;
-use support::{call, protected};
-use tracing_subscriber::fmt::MakeWriter;
-
-/// A log sink shared between the subscriber and the test.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Sink {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Sink {
-    type Writer = Sink;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
+use support::jwt::b64;
+use support::logs::capture;
+use support::{call, me_url};
 
 /// Asserts that `logs` contain neither `token`, nor any of its segments, nor its `jti`.
 fn assert_not_logged(logs: &str, token: &str, what: &str) {
@@ -72,21 +40,10 @@ fn assert_not_logged(logs: &str, token: &str, what: &str) {
 // on this thread, so the thread-local subscriber sees every event.
 #[tokio::test(flavor = "current_thread")]
 async fn tokens_never_reach_the_logs() {
-    let sink = Sink::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (sink, _guard) = capture();
 
     let server = TestServer::start().await;
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let url = format!("{}/me", protected(validator).await);
+    let url = me_url(support::validator(&server).await).await;
 
     // Accepted.
     let good = server.mint().jti("jti-accepted-0b1c2d3e4f").sign();
@@ -95,7 +52,7 @@ async fn tokens_never_reach_the_logs() {
     // Rejected for several reasons.
     let expired = server.mint().jti("jti-expired-5a6b7c8d9e").expired().sign();
     let (head, _) = good.rsplit_once('.').unwrap();
-    let forged = format!("{head}.{}", URL_SAFE_NO_PAD.encode([7u8; 256]));
+    let forged = format!("{head}.{}", b64([7u8; 256]));
     let unknown = server
         .mint()
         .jti("jti-unknown-kid-1f2e3d4c")
@@ -109,12 +66,7 @@ async fn tokens_never_reach_the_logs() {
     // JWKS unavailable from the start: 503.
     let down = TestServer::start().await;
     down.set_fault(Endpoint::Jwks, Fault::Unavailable);
-    let validator = JwtValidator::builder(down.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
-    let down_url = format!("{}/me", protected(validator).await);
+    let down_url = me_url(support::validator(&down).await).await;
     let stranded = down.mint().jti("jti-jwks-down-9f8e7d6c").sign();
     assert_eq!(call(&down_url, &stranded).await.0, 503);
 

@@ -9,7 +9,7 @@ mod support;
 use bearer_guard::server::{Endpoint, TestServer};
 use bearer_guard::{IntrospectionValidator, JwtValidator, MultiIssuer};
 use serde_json::Value;
-use support::{assert_invalid, call, protected};
+use support::{assert_invalid, call, client_credentials, me_url, now};
 
 struct Setup {
     a: TestServer,
@@ -42,15 +42,8 @@ async fn setup() -> Setup {
         .issuer(validator(&b).await)
         .build()
         .unwrap();
-    let url = format!("{}/me", protected(multi).await);
+    let url = me_url(multi).await;
     Setup { a, b, url }
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 async fn accepted(url: &str, token: &str) -> Value {
@@ -70,24 +63,16 @@ async fn each_issuers_tokens_are_accepted() {
     assert_eq!(claims["sub"], "bob");
     // Tokens actually obtained from each token endpoint, too.
     for server in [&s.a, &s.b] {
-        let token = client_credentials(server).await;
+        let token = client_credentials(
+            &server.token_endpoint(),
+            "demo-client",
+            "demo-secret",
+            "read",
+        )
+        .await;
         let claims = accepted(&s.url, &token).await;
         assert_eq!(claims["iss"], server.issuer());
     }
-}
-
-async fn client_credentials(server: &TestServer) -> String {
-    let res: Value = reqwest::Client::new()
-        .post(server.token_endpoint())
-        .basic_auth("demo-client", Some("demo-secret"))
-        .form(&[("grant_type", "client_credentials"), ("scope", "read")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    res["access_token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -195,7 +180,7 @@ async fn an_issuer_can_be_served_by_introspection() {
         .validator(b.issuer(), introspect_b)
         .build()
         .unwrap();
-    let url = format!("{}/me", protected(multi).await);
+    let url = me_url(multi).await;
     accepted(&url, &a.mint().sign()).await;
     accepted(&url, &b.mint().sub("bob").sign()).await;
     assert_eq!(b.count(Endpoint::Introspection), 1);

@@ -3,52 +3,18 @@
 #![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod support;
 
 use bearer_guard::server::TestServer;
-use bearer_guard::{IntrospectionValidator, JwtValidator, Validator};
+use bearer_guard::{IntrospectionValidator, Validator};
 use serde_json::json;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
-fn capture() -> (Buffer, tracing::subscriber::DefaultGuard) {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    (buffer, tracing::subscriber::set_default(subscriber))
-}
+use support::logs::capture;
 
 #[tokio::test]
 async fn jwt_validation_is_traced_and_counted_without_the_token() {
     let (logs, _guard) = capture();
     let server = TestServer::start().await;
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
+    let validator = support::validator(&server).await;
     let good = server.mint().sign();
     let expired = server.mint().expired().sign();
     let forged_kid = server.mint().header("kid", json!("k".repeat(500))).sign();

@@ -7,8 +7,8 @@ mod support;
 
 use axum::{routing::get, Extension, Json, Router};
 use bearer_guard::server::TestServer;
-use bearer_guard::{AuthLayer, Claims, JwtValidator, ResourceMetadata};
-use support::call;
+use bearer_guard::{AuthLayer, Claims, ResourceMetadata};
+use support::{bind, call, serve_on};
 
 struct Setup {
     server: TestServer,
@@ -21,8 +21,7 @@ struct Setup {
 /// document merged outside the layer.
 async fn setup() -> Setup {
     let server = TestServer::start().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, base) = bind().await;
     let metadata = ResourceMetadata::builder(format!("{base}/mcp"))
         .authorization_server(server.issuer())
         .scopes_supported(["read", "write"])
@@ -30,11 +29,7 @@ async fn setup() -> Setup {
         .resource_documentation("https://docs.example/mcp")
         .build()
         .unwrap();
-    let validator = JwtValidator::builder(server.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
+    let validator = support::validator(&server).await;
     let app = Router::new()
         .route(
             "/mcp",
@@ -42,7 +37,7 @@ async fn setup() -> Setup {
         )
         .layer(AuthLayer::new(validator).challenge(metadata.challenge().realm("test")))
         .merge(metadata.router());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    serve_on(listener, app);
     Setup {
         metadata_url: format!("{base}/.well-known/oauth-protected-resource/mcp"),
         server,

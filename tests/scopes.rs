@@ -7,7 +7,7 @@ mod support;
 
 use axum::{routing::get, Router};
 use bearer_guard::server::TestServer;
-use bearer_guard::{AuthLayer, Challenge, Claims, JwtValidator, RequireScope};
+use bearer_guard::{AuthLayer, Challenge, Claims, RequireScope};
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt};
 
@@ -31,11 +31,7 @@ struct Env {
 
 async fn setup() -> Env {
     let issuer = TestServer::start().await;
-    let validator = JwtValidator::builder(issuer.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
+    let validator = support::validator(&issuer).await;
     let challenge = Challenge::new().realm("api").resource_metadata(RM);
     let required = Router::new()
         .route(
@@ -81,17 +77,9 @@ async fn setup() -> Env {
 impl Env {
     /// GET `path`, with `token` if given: (status, www-authenticate or "").
     async fn get(&self, path: &str, token: Option<&str>) -> (u16, String) {
-        let mut req = reqwest::Client::new().get(format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let res = req.send().await.unwrap();
-        let challenge = res
-            .headers()
-            .get("www-authenticate")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        (res.status().as_u16(), challenge)
+        let (status, challenge, _) =
+            support::get_with(&format!("{}{path}", self.base), token).await;
+        (status, challenge)
     }
 
     fn scoped(&self, scope: &str) -> String {
@@ -275,11 +263,7 @@ async fn scope_check_without_auth_layer_fails_closed() {
 #[tokio::test]
 async fn plain_tower_service_builder() {
     let issuer = TestServer::start().await;
-    let validator = JwtValidator::builder(issuer.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap();
+    let validator = support::validator(&issuer).await;
     let svc = ServiceBuilder::new()
         .layer(AuthLayer::new(validator).realm("tower"))
         .layer(RequireScope::any(["a", "b"]))

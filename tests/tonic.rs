@@ -5,6 +5,7 @@
 
 #[path = "../examples/proto/greeter.rs"]
 mod greeter;
+mod support;
 
 use bearer_guard::server::TestServer;
 use bearer_guard::tonic::GrpcErrors;
@@ -57,8 +58,7 @@ fn full_map() -> ScopeMap {
 
 /// Serves the greeter behind the given layers; returns its URL.
 async fn serve<V: Validator>(auth: Option<AuthLayer<V, GrpcErrors>>, map: ScopeMap) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, url) = support::bind().await;
     let router = Server::builder()
         .layer(tower::util::option_layer(auth))
         .layer(RequireScope::map(map).error_handler(GrpcErrors))
@@ -69,20 +69,12 @@ async fn serve<V: Validator>(auth: Option<AuthLayer<V, GrpcErrors>>, map: ScopeM
             .await
             .unwrap();
     });
-    format!("http://{addr}")
-}
-
-async fn validator(issuer: &TestServer) -> JwtValidator {
-    JwtValidator::builder(issuer.issuer())
-        .audience("api")
-        .build()
-        .await
-        .unwrap()
+    url
 }
 
 async fn setup() -> (TestServer, String) {
     let issuer = TestServer::start().await;
-    let auth = AuthLayer::new(validator(&issuer).await)
+    let auth = AuthLayer::new(support::validator(&issuer).await)
         .realm("grpc")
         .error_handler(GrpcErrors);
     let url = serve(Some(auth), full_map()).await;
@@ -226,7 +218,7 @@ async fn errors_are_http_200_with_grpc_status() {
 #[tokio::test]
 async fn unlisted_method_fails_closed_as_internal() {
     let issuer = TestServer::start().await;
-    let auth = AuthLayer::new(validator(&issuer).await)
+    let auth = AuthLayer::new(support::validator(&issuer).await)
         .realm("grpc")
         .error_handler(GrpcErrors);
     let map = ScopeMap::new().route(
@@ -244,7 +236,7 @@ async fn unlisted_method_fails_closed_as_internal() {
 #[tokio::test]
 async fn service_prefix_and_fallback() {
     let issuer = TestServer::start().await;
-    let auth = AuthLayer::new(validator(&issuer).await).error_handler(GrpcErrors);
+    let auth = AuthLayer::new(support::validator(&issuer).await).error_handler(GrpcErrors);
     let map = ScopeMap::new()
         .service("/greeter.Greeter", Requirement::all(["greet"]))
         .fallback(Requirement::authenticated());
@@ -269,7 +261,7 @@ async fn no_auth_layer_fails_closed_as_internal() {
 #[tokio::test]
 async fn optional_auth_anonymous_is_unauthenticated_at_scope_check() {
     let issuer = TestServer::start().await;
-    let auth = AuthLayer::new(validator(&issuer).await)
+    let auth = AuthLayer::new(support::validator(&issuer).await)
         .realm("grpc")
         .optional()
         .error_handler(GrpcErrors);
