@@ -23,8 +23,14 @@
 //! 5. `iat` lies within the [window](DpopConfig::iat_window) (default 60 s either side);
 //! 6. `ath` is the base64url SHA-256 of the access token;
 //! 7. the RFC 7638 SHA-256 thumbprint of `jwk` equals the token's `cnf.jkt`;
-//! 8. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`, entries kept
-//!    for the whole `iat` window so a proof cannot come back once it is forgotten).
+//! 8. only with [`nonces`](DpopConfig::nonces) turned on: `nonce` is a string that this server
+//!    (or another sharing its [secret](DpopConfig::nonce_secret)) issued at most the nonce
+//!    lifetime ago (RFC 9449 §9). Otherwise the request is refused with
+//!    `DPoP error="use_dpop_nonce"` and a fresh nonce in the `DPoP-Nonce` response header
+//!    ([`DpopError::UseNonce`]); the client retries with a new proof carrying it;
+//! 9. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`, entries kept
+//!    for the whole `iat` window so a proof cannot come back once it is forgotten). A proof
+//!    refused by an earlier step does not use up its `jti`.
 //!
 //! A token with `cnf.jkt` presented with the `Bearer` scheme is refused
 //! ([`DpopError::BoundToken`], RFC 9449 §7.2), and so is a token without `cnf.jkt` presented
@@ -34,7 +40,15 @@
 //! tokens with `cnf.jkt` (fail closed): such a token says it may only be used with a proof of
 //! possession, which that layer cannot check.
 //!
-//! Server-provided nonces (`use_dpop_nonce`, RFC 9449 §8, §9) are not supported.
+//! # Server-provided nonces
+//!
+//! Nonces (RFC 9449 §9) are off by default. With [`DpopConfig::nonces`], proofs must carry a
+//! recent `nonce` issued by this server, which limits how far ahead of time a client (or an
+//! attacker holding its key for a while) can make proofs. Nonces are stateless: the issue time
+//! and an HMAC-SHA256 of it under a secret, so every instance that shares the
+//! [secret](DpopConfig::nonce_secret) accepts the nonces of the others. When an accepted
+//! proof's nonce is older than half its lifetime, the successful response carries a fresh one
+//! in `DPoP-Nonce` so that clients can move on before theirs expires.
 //!
 //! ```
 //! use std::time::Duration;
@@ -52,10 +66,13 @@
 use std::fmt;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use http::header::HOST;
-use http::{HeaderMap, Method, Request};
+use http::{HeaderMap, HeaderValue, Method, Request};
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -70,6 +87,20 @@ use crate::{AuthError, Claims, DpopError, TokenError};
 
 /// The `DPoP` request header.
 pub const DPOP_HEADER: &str = "dpop";
+
+/// The `DPoP-Nonce` response header that carries a server-provided nonce (RFC 9449 §8, §9).
+///
+/// ```
+/// assert_eq!(bearer_guard::dpop::NONCE_HEADER, "dpop-nonce");
+/// ```
+pub const NONCE_HEADER: &str = "dpop-nonce";
+
+/// Bytes of a nonce before encoding: the issue time (8) and the truncated MAC (16).
+const NONCE_RAW: usize = 24;
+/// Bytes of the MAC kept in a nonce.
+const NONCE_TAG: usize = 16;
+/// Characters of an encoded nonce (base64url of `NONCE_RAW` bytes, no padding).
+const NONCE_LEN: usize = 32;
 
 /// Members of a JWK that hold private key material (RFC 7518 §6).
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
@@ -86,6 +117,18 @@ pub struct DpopConfig {
     replay_capacity: u64,
     max_proof_bytes: usize,
     backend: Backend,
+    nonce_lifetime: Option<Duration>,
+    nonce_secret: Option<Secret>,
+}
+
+/// Key material that never shows in `Debug` output.
+#[derive(Clone)]
+struct Secret(Arc<[u8]>);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 impl Default for DpopConfig {
@@ -99,6 +142,8 @@ impl Default for DpopConfig {
             replay_capacity: 100_000,
             max_proof_bytes: 8 * 1024,
             backend: Backend::default(),
+            nonce_lifetime: None,
+            nonce_secret: None,
         }
     }
 }
@@ -171,6 +216,199 @@ impl DpopConfig {
         self.backend = backend;
         self
     }
+
+    /// Requires a server-provided nonce in every proof (RFC 9449 §9; off by default), each
+    /// accepted for `lifetime` after it was issued (whole seconds, at least 1 s).
+    ///
+    /// A proof without a valid, unexpired `nonce` is refused with 401,
+    /// `WWW-Authenticate: DPoP error="use_dpop_nonce"` and a fresh nonce in the `DPoP-Nonce`
+    /// header ([`NONCE_HEADER`]); the client signs a new proof with it and retries. Nonces are
+    /// made with the [`nonce_secret`](Self::nonce_secret), or a random secret per layer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use bearer_guard::DpopConfig;
+    ///
+    /// let dpop = DpopConfig::new().nonces(Duration::from_secs(300));
+    /// // AuthLayer::new(validator).dpop(dpop)
+    /// # let _ = dpop;
+    /// ```
+    pub fn nonces(mut self, lifetime: Duration) -> Self {
+        self.nonce_lifetime = Some(lifetime.max(Duration::from_secs(1)));
+        self
+    }
+
+    /// The secret nonces are made and checked with (HMAC-SHA256 key; use at least 32 random
+    /// bytes). Give every instance behind a load balancer the same secret so that they accept
+    /// each other's nonces. Without it, a random 32-byte secret is made when the layer is
+    /// built. Takes effect only with [`nonces`](Self::nonces); never shown in `Debug` output.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use bearer_guard::DpopConfig;
+    ///
+    /// # let secret_from_your_vault = [7u8; 32];
+    /// let dpop = DpopConfig::new()
+    ///     .nonces(Duration::from_secs(300))
+    ///     .nonce_secret(secret_from_your_vault);
+    /// assert!(!format!("{dpop:?}").contains("7, 7"));
+    /// ```
+    pub fn nonce_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.nonce_secret = Some(Secret(Arc::from(secret.as_ref())));
+        self
+    }
+}
+
+/// A server-provided DPoP nonce (RFC 9449 §9), as sent in the `DPoP-Nonce` header: 32
+/// base64url characters.
+///
+/// It is carried by [`DpopError::UseNonce`]; [`AuthError::to_response`] and the gRPC mapping
+/// send it, and a custom [`ErrorHandler`](crate::ErrorHandler) that builds its own response
+/// must send it too.
+///
+/// ```
+/// use bearer_guard::{AuthError, DpopError};
+/// use bearer_guard::dpop::NONCE_HEADER;
+///
+/// fn nonce_header(error: &AuthError) -> Option<(&'static str, &str)> {
+///     match error {
+///         AuthError::Dpop(DpopError::UseNonce(nonce)) => Some((NONCE_HEADER, nonce.as_str())),
+///         _ => None,
+///     }
+/// }
+/// # assert!(nonce_header(&DpopError::Replayed.into()).is_none());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Nonce([u8; NONCE_LEN]);
+
+impl Nonce {
+    /// The nonce as text (base64url).
+    ///
+    /// ```
+    /// # fn demo(nonce: bearer_guard::dpop::Nonce) {
+    /// let header = ("DPoP-Nonce", nonce.as_str());
+    /// # let _ = header; }
+    /// ```
+    pub fn as_str(&self) -> &str {
+        // Always base64url characters (see `Nonces::mint`).
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The nonce as a header value.
+    pub(crate) fn header_value(&self) -> Option<HeaderValue> {
+        HeaderValue::from_bytes(&self.0).ok()
+    }
+}
+
+#[cfg(test)]
+impl Nonce {
+    /// A nonce with the given text (unit tests of the error mapping).
+    pub(crate) fn test(text: &[u8]) -> Nonce {
+        let mut nonce = [b'A'; NONCE_LEN];
+        for (to, from) in nonce.iter_mut().zip(text) {
+            *to = *from;
+        }
+        Nonce(nonce)
+    }
+}
+
+impl fmt::Debug for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Nonce").field(&self.as_str()).finish()
+    }
+}
+
+impl fmt::Display for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Makes and checks nonces: `base64url(issue time (u64 seconds, big-endian) ||
+/// HMAC-SHA256(secret, issue time)[..16])`.
+struct Nonces {
+    /// `None` when no random secret could be made: every nonce is then refused.
+    mac: Option<Hmac<Sha256>>,
+    /// Seconds a nonce is accepted after it was issued.
+    lifetime: u64,
+}
+
+impl Nonces {
+    fn new(lifetime: Duration, secret: Option<&Secret>) -> Self {
+        let mac = match secret {
+            Some(secret) => Hmac::<Sha256>::new_from_slice(&secret.0).ok(),
+            None => {
+                let mut random = [0u8; 32];
+                match getrandom::fill(&mut random) {
+                    Ok(()) => Hmac::<Sha256>::new_from_slice(&random).ok(),
+                    Err(e) => {
+                        tracing::error!(
+                            error = %e,
+                            "no random DPoP nonce secret: every DPoP nonce will be refused"
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        Nonces {
+            mac,
+            lifetime: lifetime.as_secs().max(1),
+        }
+    }
+
+    /// A nonce issued at `time` (seconds since the Unix epoch).
+    fn mint(&self, time: u64) -> Nonce {
+        let time = time.to_be_bytes();
+        let tag = match &self.mac {
+            Some(mac) => mac
+                .clone()
+                .chain_update(time)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            None => Vec::new(),
+        };
+        let mut raw = [0u8; NONCE_RAW];
+        for (to, from) in raw
+            .iter_mut()
+            .zip(time.iter().chain(tag.iter().take(NONCE_TAG)))
+        {
+            *to = *from;
+        }
+        let mut nonce = [b'A'; NONCE_LEN];
+        for (to, from) in nonce.iter_mut().zip(URL_SAFE_NO_PAD.encode(raw).bytes()) {
+            *to = from;
+        }
+        Nonce(nonce)
+    }
+
+    /// The age in seconds of `nonce` at `now`, if this server issued it (its MAC verifies),
+    /// not after `now` and at most `lifetime` ago. `nonce` is untrusted input.
+    fn age(&self, nonce: &str, now: u64) -> Option<u64> {
+        let mac = self.mac.as_ref()?;
+        if nonce.len() != NONCE_LEN {
+            return None;
+        }
+        let raw = URL_SAFE_NO_PAD.decode(nonce).ok()?;
+        let raw: [u8; NONCE_RAW] = raw.as_slice().try_into().ok()?;
+        let (time, tag) = raw.split_first_chunk::<8>()?;
+        mac.clone()
+            .chain_update(time)
+            .verify_truncated_left(tag)
+            .ok()?;
+        let age = now.checked_sub(u64::from_be_bytes(*time))?;
+        (age <= self.lifetime).then_some(age)
+    }
+}
+
+/// What a verified proof yields.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    /// The RFC 7638 thumbprint of the proof key.
+    pub(crate) jkt: String,
+    /// A fresh nonce to send with the response: the proof's nonce is past half its lifetime.
+    pub(crate) nonce: Option<Nonce>,
 }
 
 /// Checks DPoP proofs; holds the replay cache. Shared by all services of a layer.
@@ -178,6 +416,7 @@ pub(crate) struct DpopVerifier {
     config: DpopConfig,
     algs: String,
     seen: moka::sync::Cache<[u8; 32], ()>,
+    nonces: Option<Nonces>,
 }
 
 impl fmt::Debug for DpopVerifier {
@@ -201,7 +440,15 @@ impl DpopVerifier {
             .max_capacity(config.replay_capacity)
             .time_to_live(ttl)
             .build();
-        DpopVerifier { config, algs, seen }
+        let nonces = config
+            .nonce_lifetime
+            .map(|lifetime| Nonces::new(lifetime, config.nonce_secret.as_ref()));
+        DpopVerifier {
+            config,
+            algs,
+            seen,
+            nonces,
+        }
     }
 
     /// The accepted algorithms, space-separated (the `algs` challenge parameter).
@@ -210,25 +457,25 @@ impl DpopVerifier {
     }
 
     /// Checks the DPoP binding of a request whose token, presented with `scheme`, was
-    /// validated into `claims`.
+    /// validated into `claims`. Returns the fresh nonce to send with the response, if any.
     pub(crate) fn check_request<B>(
         &self,
         req: &Request<B>,
         scheme: Scheme,
         token: &str,
         claims: &Claims,
-    ) -> Result<(), AuthError> {
+    ) -> Result<Option<Nonce>, AuthError> {
         let jkt = bound_key(claims)?;
         match (scheme, jkt) {
-            (Scheme::Bearer, None) => Ok(()),
+            (Scheme::Bearer, None) => Ok(None),
             (Scheme::Bearer, Some(_)) => Err(DpopError::BoundToken.into()),
             (Scheme::DPoP, jkt) => {
                 let uri = self.request_uri(req).ok_or(DpopError::WrongUri)?;
-                self.verify(req.headers(), req.method(), &uri, Some(token), jkt)?;
+                let accepted = self.verify(req.headers(), req.method(), &uri, Some(token), jkt)?;
                 if jkt.is_none() {
                     return Err(DpopError::NotBound.into());
                 }
-                Ok(())
+                Ok(accepted.nonce)
             }
         }
     }
@@ -257,7 +504,8 @@ impl DpopVerifier {
 
     /// Verifies the one `DPoP` proof in `headers` for a request `method` to `uri`; with
     /// `token`, `ath` must be its hash; with `jkt`, the proof key must have that thumbprint.
-    /// Records the proof's `jti` once everything else holds. Returns the key's thumbprint.
+    /// With nonces on, the proof must carry a valid `nonce`. Records the proof's `jti` once
+    /// everything else holds.
     pub(crate) fn verify(
         &self,
         headers: &HeaderMap,
@@ -265,7 +513,7 @@ impl DpopVerifier {
         uri: &Url,
         token: Option<&str>,
         jkt: Option<&str>,
-    ) -> Result<String, DpopError> {
+    ) -> Result<Accepted, DpopError> {
         let mut proofs = headers.get_all(DPOP_HEADER).iter();
         let proof = proofs.next().ok_or(DpopError::Missing)?;
         if proofs.next().is_some() {
@@ -306,11 +554,30 @@ impl DpopVerifier {
         if jkt.is_some_and(|jkt| jkt != thumbprint) {
             return Err(DpopError::KeyMismatch);
         }
+        let mut fresh = None;
+        if let Some(nonces) = &self.nonces {
+            // Whole seconds; `as` saturates (and the clock is after 1970).
+            let now = now as u64;
+            let age = match claims.get("nonce") {
+                Some(Value::String(nonce)) => nonces.age(nonce, now),
+                _ => None,
+            };
+            match age {
+                None => return Err(DpopError::UseNonce(nonces.mint(now))),
+                Some(age) if age.saturating_mul(2) > nonces.lifetime => {
+                    fresh = Some(nonces.mint(now));
+                }
+                Some(_) => {}
+            }
+        }
         let key: [u8; 32] = Sha256::digest(jti.as_bytes()).into();
         if !self.seen.entry(key).or_insert_with(|| ()).is_fresh() {
             return Err(DpopError::Replayed);
         }
-        Ok(thumbprint)
+        Ok(Accepted {
+            jkt: thumbprint,
+            nonce: fresh,
+        })
     }
 
     /// Checks the proof's shape, header, key and signature; returns the key's thumbprint and
@@ -503,6 +770,81 @@ mod tests {
         assert_eq!(config.max_age, Duration::from_secs(3600));
         assert_eq!(config.max_future, Duration::from_secs(3600));
         let _ = DpopVerifier::new(config);
+    }
+
+    fn nonces(secret: &[u8]) -> Nonces {
+        Nonces::new(Duration::from_secs(60), Some(&Secret(Arc::from(secret))))
+    }
+
+    #[test]
+    fn nonces_round_trip_and_expire() {
+        let n = nonces(b"secret");
+        let nonce = n.mint(1_000);
+        assert_eq!(nonce.as_str().len(), NONCE_LEN);
+        assert_eq!(n.age(nonce.as_str(), 1_000), Some(0));
+        assert_eq!(n.age(nonce.as_str(), 1_060), Some(60));
+        assert_eq!(n.age(nonce.as_str(), 1_061), None, "expired");
+        assert_eq!(n.age(nonce.as_str(), 999), None, "issued in the future");
+        assert_eq!(nonces(b"other").age(nonce.as_str(), 1_000), None);
+        // The layout: big-endian issue time, then the first 16 bytes of the HMAC.
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").unwrap();
+        mac.update(&1_000u64.to_be_bytes());
+        let mut raw = 1_000u64.to_be_bytes().to_vec();
+        raw.extend_from_slice(&mac.finalize().into_bytes()[..16]);
+        assert_eq!(nonce.as_str(), URL_SAFE_NO_PAD.encode(raw));
+    }
+
+    #[test]
+    fn forged_and_garbage_nonces_are_refused() {
+        let n = nonces(b"secret");
+        let nonce = n.mint(1_000).as_str().to_owned();
+        for i in 0..nonce.len() {
+            let mut bytes = nonce.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            let forged = String::from_utf8(bytes).unwrap();
+            assert_eq!(n.age(&forged, 1_000), None, "{forged}");
+        }
+        // A later issue time with the old MAC.
+        let mut raw = URL_SAFE_NO_PAD.decode(&nonce).unwrap();
+        raw[7] += 1;
+        assert_eq!(n.age(&URL_SAFE_NO_PAD.encode(&raw), 1_001), None);
+        for garbage in [
+            "",
+            "!",
+            &"A".repeat(NONCE_LEN),
+            &"!".repeat(NONCE_LEN),
+            &"é".repeat(NONCE_LEN / 2),
+            &format!("{nonce}="),
+            &format!("{nonce}{nonce}"),
+            &nonce[..NONCE_LEN - 1],
+            &"A".repeat(1 << 20),
+        ] {
+            assert_eq!(n.age(garbage, 1_000), None, "{garbage}");
+        }
+    }
+
+    #[test]
+    fn random_secrets_differ_and_secrets_stay_out_of_debug() {
+        let a = Nonces::new(Duration::from_secs(60), None);
+        let b = Nonces::new(Duration::from_secs(60), None);
+        let nonce = a.mint(1_000);
+        assert_eq!(a.age(nonce.as_str(), 1_000), Some(0));
+        assert_eq!(b.age(nonce.as_str(), 1_000), None);
+        let config = DpopConfig::new()
+            .nonces(Duration::from_secs(60))
+            .nonce_secret("hunter2-hunter2");
+        let verifier = DpopVerifier::new(config.clone());
+        for debug in [format!("{config:?}"), format!("{verifier:?}")] {
+            assert!(!debug.contains("hunter2"), "{debug}");
+            assert!(!debug.contains("104, 117"), "{debug}");
+        }
+    }
+
+    #[test]
+    fn nonce_lifetime_is_at_least_a_second() {
+        let config = DpopConfig::new().nonces(Duration::ZERO);
+        assert_eq!(config.nonce_lifetime, Some(Duration::from_secs(1)));
+        assert!(DpopConfig::new().nonce_lifetime.is_none());
     }
 
     #[test]

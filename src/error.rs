@@ -9,6 +9,7 @@
 //! | [`AuthError::InsufficientScope`] | 403 | `error="insufficient_scope", scope="…"` |
 //! | [`AuthError::Dpop`] bad or missing proof | 401 | `DPoP error="invalid_dpop_proof", algs="…"` (RFC 9449 §7.1) |
 //! | [`AuthError::Dpop`] key binding wrong | 401 | `DPoP error="invalid_token", algs="…"` |
+//! | [`DpopError::UseNonce`] (nonces on, proof without a valid nonce) | 401 | `DPoP error="use_dpop_nonce", algs="…"` and a `DPoP-Nonce` header (RFC 9449 §9) |
 //! | [`AuthError::Unavailable`] | 503 | none |
 //! | [`AuthError::Misconfigured`] | 500 | none |
 //!
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use http::{header, HeaderValue, Response, StatusCode};
 
 use crate::bearer::{BearerError, Scheme};
+use crate::dpop::{Nonce, NONCE_HEADER};
 
 /// Why a request was not let through.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,8 +119,8 @@ pub enum TokenError {
 }
 
 /// Why a DPoP-bound request (RFC 9449) was refused. Each variant maps to 401; the code is
-/// `invalid_dpop_proof` for a bad or missing proof and `invalid_token` when the token's key
-/// binding fails ([`DpopError::code`]).
+/// `invalid_dpop_proof` for a bad or missing proof, `invalid_token` when the token's key
+/// binding fails and `use_dpop_nonce` when a server nonce is required ([`DpopError::code`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DpopError {
@@ -176,11 +178,28 @@ pub enum DpopError {
     /// A token presented with the `DPoP` scheme is not bound to a key (no string `cnf.jkt`).
     #[error("the token is not bound to a DPoP key")]
     NotBound,
+    /// Nonces are [required](crate::DpopConfig::nonces) and the proof's `nonce` is missing,
+    /// not one this server issued, or expired (RFC 9449 §9). Carries the fresh nonce to send in
+    /// the `DPoP-Nonce` header, which [`AuthError::to_response`] does; the client retries with
+    /// a new proof that carries it.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthError, DpopError};
+    /// fn fresh_nonce(error: &AuthError) -> Option<&str> {
+    ///     match error {
+    ///         AuthError::Dpop(DpopError::UseNonce(nonce)) => Some(nonce.as_str()),
+    ///         _ => None,
+    ///     }
+    /// }
+    /// # assert_eq!(fresh_nonce(&DpopError::Missing.into()), None);
+    /// ```
+    #[error("the DPoP proof lacks a valid server nonce")]
+    UseNonce(Nonce),
 }
 
 impl DpopError {
     /// The RFC 9449 / RFC 6750 error code: `invalid_token` for a failed key binding,
-    /// `invalid_dpop_proof` otherwise.
+    /// `use_dpop_nonce` for [`DpopError::UseNonce`], `invalid_dpop_proof` otherwise.
     ///
     /// ```
     /// use bearer_guard::DpopError;
@@ -190,6 +209,7 @@ impl DpopError {
     pub fn code(&self) -> &'static str {
         match self {
             DpopError::KeyMismatch | DpopError::BoundToken | DpopError::NotBound => "invalid_token",
+            DpopError::UseNonce(_) => "use_dpop_nonce",
             _ => "invalid_dpop_proof",
         }
     }
@@ -214,6 +234,7 @@ impl DpopError {
             DpopError::KeyMismatch => "the DPoP proof key does not match the token binding",
             DpopError::BoundToken => "the token is bound to a DPoP key",
             DpopError::NotBound => "the token is not bound to a DPoP key",
+            DpopError::UseNonce(_) => "the DPoP proof lacks a valid server nonce",
         }
     }
 }
@@ -268,7 +289,8 @@ impl AuthError {
     }
 
     /// Builds the complete HTTP answer for this error: status, `WWW-Authenticate` challenge
-    /// (where RFC 6750 asks for one) and an empty body.
+    /// (where RFC 6750 asks for one), `DPoP-Nonce` for [`DpopError::UseNonce`], `Retry-After`
+    /// for [`AuthError::Unavailable`], and an empty body.
     ///
     /// ```
     /// use bearer_guard::{AuthError, Challenge, TokenError};
@@ -293,7 +315,18 @@ impl AuthError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
+        if let Some(nonce) = self.dpop_nonce().and_then(|n| n.header_value()) {
+            response.headers_mut().insert(NONCE_HEADER, nonce);
+        }
         response
+    }
+
+    /// The fresh nonce to send in `DPoP-Nonce`, for [`DpopError::UseNonce`].
+    pub(crate) fn dpop_nonce(&self) -> Option<&Nonce> {
+        match self {
+            AuthError::Dpop(DpopError::UseNonce(nonce)) => Some(nonce),
+            _ => None,
+        }
     }
 
     /// Logs the error at a level that fits it; never logs the token.
@@ -594,6 +627,26 @@ mod tests {
             r#"DPoP realm="api", error="invalid_token", error_description="the token has expired", algs="ES256 EdDSA""#
         );
         assert_eq!(AuthError::from(DpopError::Missing).status(), 401);
+    }
+
+    #[test]
+    fn use_nonce_challenge_and_header() {
+        let nonce = Nonce::test("n".repeat(32).as_bytes());
+        let err = AuthError::from(DpopError::UseNonce(nonce));
+        assert_eq!(err.code(), Some("use_dpop_nonce"));
+        let c = Challenge::new()
+            .realm("api")
+            .resource_metadata("https://api.example/meta")
+            .with_dpop_algs("ES256".into());
+        let res: Response<()> = err.to_response(&c);
+        assert_eq!(res.status(), 401);
+        assert_eq!(
+            res.headers()[header::WWW_AUTHENTICATE],
+            r#"DPoP realm="api", error="use_dpop_nonce", error_description="the DPoP proof lacks a valid server nonce", resource_metadata="https://api.example/meta", algs="ES256""#
+        );
+        assert_eq!(res.headers()["dpop-nonce"], "n".repeat(32));
+        let res: Response<()> = AuthError::from(DpopError::Replayed).to_response(&c);
+        assert!(res.headers().get("dpop-nonce").is_none());
     }
 
     #[test]

@@ -22,7 +22,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use http::{Request, Response};
 use pin_project::pin_project;
@@ -30,7 +30,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::bearer::{self, BearerError, Scheme};
-use crate::dpop::{DpopConfig, DpopVerifier};
+use crate::dpop::{DpopConfig, DpopVerifier, Nonce, NONCE_HEADER};
 use crate::error::{Challenge, DefaultErrorHandler, ErrorHandler};
 use crate::validator::{Validation, Validator};
 use crate::AuthError;
@@ -219,19 +219,20 @@ where
             Err(BearerError::Missing) if self.optional => {
                 req.extensions_mut().insert(Anonymous);
                 req.extensions_mut().insert(self.challenge.clone());
-                return ResponseFuture::inner(self.inner.call(req));
+                return ResponseFuture::inner(self.inner.call(req), None);
             }
             Err(e) => return self.reject(e.into(), Scheme::Bearer),
         };
         match validation.into_ready() {
             Ok(Ok(claims)) => {
-                if let Err(error) = check_binding(self.dpop.as_deref(), &req, scheme, &claims) {
-                    return self.reject(error, scheme);
-                }
+                let nonce = match check_binding(self.dpop.as_deref(), &req, scheme, &claims) {
+                    Ok(nonce) => nonce,
+                    Err(error) => return self.reject(error, scheme),
+                };
                 req.extensions_mut().insert(claims);
                 req.extensions_mut()
                     .insert(self.challenge_for(scheme).clone());
-                ResponseFuture::inner(self.inner.call(req))
+                ResponseFuture::inner(self.inner.call(req), nonce)
             }
             Ok(Err(error)) => self.reject(error, scheme),
             Err(pending) => {
@@ -268,15 +269,16 @@ fn extract(headers: &http::HeaderMap, dpop: bool) -> Result<(Scheme, &str), Bear
 }
 
 /// After the validator accepted the token: checks its DPoP binding against the request, or,
-/// without DPoP support, refuses tokens bound to a key (fail closed).
+/// without DPoP support, refuses tokens bound to a key (fail closed). Returns the fresh DPoP
+/// nonce to send with the response, if any.
 fn check_binding<B>(
     dpop: Option<&DpopVerifier>,
     req: &Request<B>,
     scheme: Scheme,
     claims: &crate::Claims,
-) -> Result<(), AuthError> {
+) -> Result<Option<Nonce>, AuthError> {
     match dpop {
-        None => crate::dpop::refuse_bound(claims),
+        None => crate::dpop::refuse_bound(claims).map(|()| None),
         Some(dpop) => {
             // The token was extracted from these very headers before.
             let (_, token) = extract(req.headers(), true)?;
@@ -339,6 +341,8 @@ where
     Calling {
         #[pin]
         future: S::Future,
+        /// A fresh DPoP nonce for the `DPoP-Nonce` header of the response.
+        nonce: Option<Nonce>,
     },
     Rejected {
         response: Option<S::Response>,
@@ -349,9 +353,9 @@ impl<S, ReqB, H> ResponseFuture<S, ReqB, H>
 where
     S: Service<Request<ReqB>>,
 {
-    fn inner(future: S::Future) -> Self {
+    fn inner(future: S::Future, nonce: Option<Nonce>) -> Self {
         ResponseFuture {
-            state: State::Calling { future },
+            state: State::Calling { future, nonce },
         }
     }
 }
@@ -367,7 +371,17 @@ where
         let mut this = self.project();
         loop {
             let next = match this.state.as_mut().project() {
-                StateProj::Calling { future } => return future.poll(cx),
+                StateProj::Calling { future, nonce } => {
+                    let mut result = ready!(future.poll(cx));
+                    if let (Ok(response), Some(nonce)) = (&mut result, nonce.take()) {
+                        // RFC 9449 §9: a new nonce may come with any response; one the
+                        // service set itself is kept.
+                        if let Some(value) = nonce.header_value() {
+                            response.headers_mut().entry(NONCE_HEADER).or_insert(value);
+                        }
+                    }
+                    return Poll::Ready(result);
+                }
                 StateProj::Rejected { response } => {
                     return match response.take() {
                         Some(r) => Poll::Ready(Ok(r)),
@@ -391,14 +405,16 @@ where
                         dpop,
                     } = *pending;
                     let result = result.and_then(|claims| {
-                        check_binding(dpop.as_deref(), &req, scheme, &claims).map(|()| claims)
+                        check_binding(dpop.as_deref(), &req, scheme, &claims)
+                            .map(|nonce| (claims, nonce))
                     });
                     match result {
-                        Ok(claims) => {
+                        Ok((claims, nonce)) => {
                             req.extensions_mut().insert(claims);
                             req.extensions_mut().insert(challenge);
                             State::Calling {
                                 future: inner.call(req),
+                                nonce,
                             }
                         }
                         Err(error) => {

@@ -12,7 +12,8 @@
 //! | [`AuthError::Misconfigured`] | 13 `INTERNAL` |
 //!
 //! `grpc-message` is the error's fixed [description](AuthError::description); the RFC 6750
-//! `www-authenticate` challenge travels as a header (gRPC metadata) where HTTP would send one.
+//! `www-authenticate` challenge travels as a header (gRPC metadata) where HTTP would send one,
+//! and so does the fresh `dpop-nonce` of [`DpopError::UseNonce`](crate::DpopError::UseNonce).
 //!
 //! ```no_run
 //! # async fn demo(validator: bearer_guard::JwtValidator) {
@@ -59,7 +60,8 @@ impl AuthError {
     }
 
     /// The gRPC status for this error: code, fixed description as message, and the
-    /// `www-authenticate` challenge as metadata where RFC 6750 asks for one.
+    /// `www-authenticate` challenge as metadata where RFC 6750 asks for one (plus `dpop-nonce`
+    /// for [`DpopError::UseNonce`](crate::DpopError::UseNonce)).
     ///
     /// ```
     /// use bearer_guard::{AuthError, Challenge};
@@ -80,6 +82,11 @@ impl AuthError {
         if matches!(self, AuthError::Unavailable(_)) {
             metadata.insert("retry-after", MetadataValue::from_static("5"));
         }
+        if let Some(nonce) = self.dpop_nonce() {
+            if let Ok(value) = MetadataValue::try_from(nonce.as_str()) {
+                metadata.insert(crate::dpop::NONCE_HEADER, value);
+            }
+        }
         Status::with_metadata(self.grpc_code(), self.description(), metadata)
     }
 }
@@ -88,5 +95,42 @@ impl AuthError {
 impl From<AuthError> for Status {
     fn from(error: AuthError) -> Status {
         error.to_status(&Challenge::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dpop::Nonce;
+    use crate::DpopError;
+
+    #[test]
+    fn use_nonce_is_unauthenticated_with_challenge_and_nonce_metadata() {
+        let nonce = Nonce::test(b"0123456789abcdef0123456789ABCDEF");
+        let err = AuthError::from(DpopError::UseNonce(nonce));
+        let challenge = Challenge::new().realm("api").with_dpop_algs("ES256".into());
+        let status = err.to_status(&challenge);
+        assert_eq!(status.code(), Code::Unauthenticated);
+        assert_eq!(
+            status.message(),
+            "the DPoP proof lacks a valid server nonce"
+        );
+        assert_eq!(
+            status.metadata().get("www-authenticate").unwrap(),
+            r#"DPoP realm="api", error="use_dpop_nonce", error_description="the DPoP proof lacks a valid server nonce", algs="ES256""#
+        );
+        assert_eq!(
+            status.metadata().get("dpop-nonce").unwrap(),
+            "0123456789abcdef0123456789ABCDEF"
+        );
+        // Through the handler, as the layer sends it.
+        let res: Response<()> = GrpcErrors.respond(&err, &challenge);
+        assert_eq!(
+            res.headers()["dpop-nonce"],
+            "0123456789abcdef0123456789ABCDEF"
+        );
+        assert_eq!(res.headers()["grpc-status"], "16");
+        let other = AuthError::from(DpopError::Replayed).to_status(&challenge);
+        assert!(other.metadata().get("dpop-nonce").is_none());
     }
 }

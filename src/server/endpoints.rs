@@ -372,7 +372,7 @@ fn dpop_key(inner: &Inner, headers: &HeaderMap) -> Result<Option<String>, OAuthE
     inner
         .dpop
         .verify(headers, &axum::http::Method::POST, &endpoint, None, None)
-        .map(Some)
+        .map(|accepted| Some(accepted.jkt))
         .map_err(bad)
 }
 
