@@ -239,9 +239,9 @@ impl DpopConfig {
     }
 
     /// The secret nonces are made and checked with (HMAC-SHA256 key; use at least 32 random
-    /// bytes). Give every instance behind a load balancer the same secret so that they accept
-    /// each other's nonces. Without it, a random 32-byte secret is made when the layer is
-    /// built. Takes effect only with [`nonces`](Self::nonces); never shown in `Debug` output.
+    /// bytes; a shorter one is logged as a warning). Give every instance behind a load
+    /// balancer the same secret so that they accept each other's nonces. Without it, a random
+    /// 32-byte secret is made when the layer is built. Takes effect only with [`nonces`](Self::nonces); never shown in `Debug` output.
     ///
     /// ```
     /// use std::time::Duration;
@@ -336,7 +336,15 @@ struct Nonces {
 impl Nonces {
     fn new(lifetime: Duration, secret: Option<&Secret>) -> Self {
         let mac = match secret {
-            Some(secret) => Hmac::<Sha256>::new_from_slice(&secret.0).ok(),
+            Some(secret) => {
+                if secret.0.len() < 32 {
+                    tracing::warn!(
+                        bytes = secret.0.len(),
+                        "the DPoP nonce secret is shorter than 32 bytes: nonces may be forged"
+                    );
+                }
+                Hmac::<Sha256>::new_from_slice(&secret.0).ok()
+            }
             None => {
                 let mut random = [0u8; 32];
                 match getrandom::fill(&mut random) {
@@ -820,6 +828,40 @@ mod tests {
             &"A".repeat(1 << 20),
         ] {
             assert_eq!(n.age(garbage, 1_000), None, "{garbage}");
+        }
+    }
+
+    #[test]
+    fn a_short_nonce_secret_is_warned_about() {
+        use std::sync::Mutex;
+        let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let sink = logs.clone();
+        let dispatch = tracing::Dispatch::new(
+            tracing_subscriber::fmt()
+                .with_ansi(false)
+                .with_writer(move || SharedSink(sink.clone()))
+                .finish(),
+        );
+        let warned = |secret: &[u8]| {
+            logs.lock().unwrap().clear();
+            tracing::dispatcher::with_default(&dispatch, || {
+                Nonces::new(Duration::from_secs(60), Some(&Secret(Arc::from(secret))));
+            });
+            String::from_utf8_lossy(&logs.lock().unwrap()).contains("shorter than 32 bytes")
+        };
+        assert!(warned(b"short"));
+        assert!(warned(b""));
+        assert!(!warned(&[7; 32]));
+
+        struct SharedSink(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for SharedSink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
         }
     }
 
