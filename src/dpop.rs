@@ -522,6 +522,20 @@ impl DpopVerifier {
         token: Option<&str>,
         jkt: Option<&str>,
     ) -> Result<Accepted, DpopError> {
+        self.verify_at(headers, method, uri, token, jkt, unix_now())
+    }
+
+    /// [`verify`](Self::verify) with the clock read as `now` (seconds since the Unix epoch),
+    /// for the `iat` window and nonce ages; the fuzz target fixes it to stay deterministic.
+    pub(crate) fn verify_at(
+        &self,
+        headers: &HeaderMap,
+        method: &Method,
+        uri: &Url,
+        token: Option<&str>,
+        jkt: Option<&str>,
+        now: f64,
+    ) -> Result<Accepted, DpopError> {
         let mut proofs = headers.get_all(DPOP_HEADER).iter();
         let proof = proofs.next().ok_or(DpopError::Missing)?;
         if proofs.next().is_some() {
@@ -547,7 +561,6 @@ impl DpopVerifier {
         if !same_target(htu, uri) {
             return Err(DpopError::WrongUri);
         }
-        let now = unix_now();
         if iat < now - self.config.max_age.as_secs_f64()
             || iat > now + self.config.max_future.as_secs_f64()
         {
