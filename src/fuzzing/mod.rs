@@ -217,3 +217,256 @@ fn check_scopes(scopes: &Scopes) {
         assert!(scopes.contains(scope), "a listed scope is not contained");
     }
 }
+
+/// The clock of the [`dpop`] target, in seconds since the Unix epoch (2027-01-15T08:00:00Z):
+/// proofs are checked as if it were this time, so that the seeds stay inside the `iat` window
+/// and every run decides the same.
+pub const DPOP_NOW: u64 = 1_800_000_000;
+/// The request method the [`dpop`] target's proofs are checked against.
+pub const DPOP_METHOD: &str = "GET";
+/// The request URI the [`dpop`] target's proofs are checked against.
+pub const DPOP_URI: &str = "https://api.example/resource";
+/// The access token whose hash `ath` must be for the [`dpop`] target's verifier without
+/// nonces (the one with nonces is given no token, so it does not check `ath`).
+pub const DPOP_TOKEN: &str = "bearer-guard-fuzzing-access-token";
+/// The nonce secret of the [`dpop`] target's verifier with nonces.
+pub const DPOP_NONCE_SECRET: &[u8] = b"bearer-guard-fuzzing-nonce-secret";
+/// The nonce lifetime of the [`dpop`] target's verifier with nonces, in seconds.
+pub const DPOP_NONCE_LIFETIME: u64 = 300;
+/// The public JWK of the fixed EC P-256 test key of the [`dpop`] target.
+pub const DPOP_ES256_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"hpwEh-8lZu7DSoppTxu1XtFtj-rhxfSWUzSB-5oHQm0","y":"DlXJq2NBM5sPfQyIUngVAaMniXHHI3MfW9C9NSRJz1E"}"#;
+/// The public JWK of the fixed Ed25519 test key of the [`dpop`] target.
+pub const DPOP_EDDSA_JWK: &str =
+    r#"{"kty":"OKP","crv":"Ed25519","x":"e9Y-3AYgtVHYiQYuKPqVWwpKI_bSBbeN3Sxy0GvI0Mc"}"#;
+/// The private halves of the two keys (PKCS#8 DER, base64url). Published test keys: they sign
+/// the seed proofs and, in [`dpop`], proofs whose claims are the input; never trust them.
+const DPOP_ES256_PKCS8: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgINBHbo2moNk1u-nDmSDUTmObywRM6gG7jwO6bGrsmeehRANCAASGnASH7yVm7sNKimlPG7Ve0W2P6uHF9JZTNIH7mgdCbQ5VyatjQTObD30MiFJ4FQGjJ4lxxyNzH1vQvTUkSc9R";
+const DPOP_EDDSA_PKCS8: &str = "MC4CAQAwBQYDK2VwBCIEIM8Rt3IMosd9bKSeFP98BT3V8tTkUU0QLkIAK35I8BXv";
+
+/// The header of the proofs whose claims are the input in [`dpop`].
+const DPOP_SIGNED_HEADER: &str = concat!(
+    r#"{"typ":"dpop+jwt","alg":"EdDSA","jwk":"#,
+    r#"{"kty":"OKP","crv":"Ed25519","x":"e9Y-3AYgtVHYiQYuKPqVWwpKI_bSBbeN3Sxy0GvI0Mc"}}"#
+);
+
+/// A compact JWS of exactly `header` and `claims` (JSON text, not checked), signed with the
+/// [`dpop`] target's ES256 key (`es256`) or its Ed25519 key.
+pub fn dpop_sign(es256: bool, header: &[u8], claims: &[u8]) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+
+    let (alg, der) = if es256 {
+        (jsonwebtoken::Algorithm::ES256, DPOP_ES256_PKCS8)
+    } else {
+        (jsonwebtoken::Algorithm::EdDSA, DPOP_EDDSA_PKCS8)
+    };
+    let Ok(der) = URL_SAFE_NO_PAD.decode(der) else {
+        panic!("the fuzzing DPoP key is not base64url");
+    };
+    let key = if es256 {
+        jsonwebtoken::EncodingKey::from_ec_der(&der)
+    } else {
+        jsonwebtoken::EncodingKey::from_ed_der(&der)
+    };
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let provider = crate::crypto::Backend::default().provider();
+    let Ok(signer) = (provider.signer_factory)(&alg, &key) else {
+        panic!("no {alg:?} signer for the fuzzing DPoP key");
+    };
+    let Ok(signature) = signer.try_sign(input.as_bytes()) else {
+        panic!("{alg:?} signing failed");
+    };
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// A proof with header `{"typ":"dpop+jwt","alg":"EdDSA","jwk":`[`DPOP_EDDSA_JWK`]`}` and
+/// exactly `claims` as its claims, signed with the [`dpop`] target's Ed25519 key.
+pub fn dpop_signed_proof(claims: &[u8]) -> String {
+    dpop_sign(false, DPOP_SIGNED_HEADER.as_bytes(), claims)
+}
+
+/// The request the [`dpop`] target checks proofs for.
+struct DpopRequest {
+    method: http::Method,
+    uri: url::Url,
+    plain: crate::DpopConfig,
+    nonces: crate::DpopConfig,
+}
+
+fn dpop_request() -> Option<&'static DpopRequest> {
+    static REQUEST: OnceLock<Option<DpopRequest>> = OnceLock::new();
+    REQUEST
+        .get_or_init(|| {
+            let plain = crate::DpopConfig::new();
+            Some(DpopRequest {
+                method: http::Method::from_bytes(DPOP_METHOD.as_bytes()).ok()?,
+                uri: url::Url::parse(DPOP_URI).ok()?,
+                nonces: plain
+                    .clone()
+                    .nonces(std::time::Duration::from_secs(DPOP_NONCE_LIFETIME))
+                    .nonce_secret(DPOP_NONCE_SECRET),
+                plain,
+            })
+        })
+        .as_ref()
+}
+
+/// What the [`dpop`] target's two verifiers decide about `proof` as the `DPoP` header value
+/// (`None` if it is not a valid header value): the thumbprint of an accepted proof's key, or
+/// the refusal. The first verifier has the default configuration and checks `ath` against
+/// [`DPOP_TOKEN`]; the second requires nonces (made with [`DPOP_NONCE_SECRET`]) and is given
+/// no token. Both are made afresh for each call, so the outcome depends on nothing but
+/// `proof` (the `jti` replay cache starts empty).
+pub fn dpop_outcomes(
+    proof: &[u8],
+) -> Option<(
+    Result<String, crate::DpopError>,
+    Result<String, crate::DpopError>,
+)> {
+    let value = http::HeaderValue::from_bytes(proof).ok()?;
+    let Some(request) = dpop_request() else {
+        panic!("the fuzzing DPoP request could not be built");
+    };
+    let mut headers = http::HeaderMap::new();
+    headers.insert(crate::dpop::DPOP_HEADER, value);
+    let check = |config: &crate::DpopConfig, token: Option<&str>| {
+        let verifier = crate::dpop::DpopVerifier::new(config.clone());
+        let verify = || {
+            verifier.verify_at(
+                &headers,
+                &request.method,
+                &request.uri,
+                token,
+                None,
+                DPOP_NOW as f64,
+            )
+        };
+        let outcome = verify();
+        if outcome.is_ok() {
+            assert_eq!(
+                verify().map(|a| a.jkt),
+                Err(crate::DpopError::Replayed),
+                "an accepted proof was accepted again"
+            );
+        }
+        outcome.map(|accepted| {
+            if let Some(nonce) = accepted.nonce {
+                check_nonce(nonce);
+            }
+            accepted.jkt
+        })
+    };
+    let plain = check(&request.plain, Some(DPOP_TOKEN));
+    let nonces = check(&request.nonces, None);
+    Some((plain, nonces))
+}
+
+/// A nonce the verifier made: 32 base64url characters.
+fn check_nonce(nonce: crate::dpop::Nonce) {
+    let text = nonce.as_str();
+    assert_eq!(text.len(), 32, "nonce {text:?}");
+    assert!(
+        text.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "nonce {text:?}"
+    );
+}
+
+/// `dpop`: the `DPoP` proof check (RFC 9449), in two ways. First `data` is the `DPoP` header
+/// value of a `GET` [`DPOP_URI`] request (see [`dpop_outcomes`]): shape, header, key and
+/// signature. Since the fuzzer cannot forge signatures, `data` is then also the claims of a
+/// proof signed with the fixed Ed25519 key, which takes every input to claim parsing and
+/// checking (`jti`, `htm`, `htu`, `iat`, `ath`, `nonce`, replay).
+///
+/// The clock is fixed at [`DPOP_NOW`] and each verifier is made afresh per input, so that the
+/// outcome depends on the input alone. Checked: a refusal is an error of the step that can
+/// fail; an accepted proof's key has a 43-character thumbprint equal to
+/// [`jwk_thumbprint`](crate::dpop::jwk_thumbprint) of its `jwk`, is refused as replayed when
+/// presented again, and, with nonces, carried a nonce; a signed proof is accepted only if a
+/// plain JSON parse of its claims gives the checked values.
+pub fn dpop(data: &[u8]) {
+    use crate::DpopError as E;
+
+    if let Some((plain, nonces)) = dpop_outcomes(data) {
+        for (outcome, with_nonces) in [(plain, false), (nonces, true)] {
+            match outcome {
+                Ok(jkt) => check_accepted_header(data, &jkt),
+                Err(E::Missing | E::Multiple | E::BoundToken | E::NotBound | E::KeyMismatch) => {
+                    panic!("a refusal that cannot happen here: {outcome:?}")
+                }
+                Err(E::UseNonce(nonce)) if with_nonces => check_nonce(nonce),
+                Err(E::UseNonce(_)) => panic!("a nonce asked for without nonces"),
+                Err(_) => {}
+            }
+        }
+    }
+
+    let proof = dpop_signed_proof(data);
+    let Some((plain, nonces)) = dpop_outcomes(proof.as_bytes()) else {
+        panic!("a signed proof is not a header value");
+    };
+    let claims: Option<Map<String, Value>> = serde_json::from_slice(data).ok();
+    for (outcome, with_nonces) in [(plain, false), (nonces, true)] {
+        match outcome {
+            Ok(jkt) => {
+                check_accepted_header(proof.as_bytes(), &jkt);
+                let Some(claims) = &claims else {
+                    panic!("claims that are not a JSON object accepted");
+                };
+                let text = |name: &str| claims.get(name).and_then(Value::as_str);
+                assert_eq!(text("htm"), Some(DPOP_METHOD), "wrong htm accepted");
+                assert!(text("jti").is_some_and(|j| !j.is_empty()), "no jti");
+                assert!(text("htu").is_some(), "no htu");
+                let Some(iat) = claims.get("iat").and_then(Value::as_f64) else {
+                    panic!("no numeric iat accepted");
+                };
+                assert!((iat - DPOP_NOW as f64).abs() <= 60.0, "iat {iat} accepted");
+                if with_nonces {
+                    assert!(text("nonce").is_some(), "no nonce accepted");
+                } else {
+                    assert!(text("ath").is_some(), "no ath accepted");
+                }
+            }
+            Err(E::Malformed) => {
+                // Only the claims can be at fault: not a JSON object without duplicate
+                // members, or the proof too large.
+                assert!(
+                    proof.len() > 8 * 1024 || crate::jwt::parse_object(data).is_err(),
+                    "signed claims refused as malformed"
+                );
+            }
+            Err(E::UseNonce(nonce)) if with_nonces => check_nonce(nonce),
+            Err(
+                E::MissingClaim
+                | E::WrongMethod
+                | E::WrongUri
+                | E::OutsideWindow
+                | E::WrongTokenHash,
+            ) => {}
+            Err(other) => panic!("a signed proof refused with {other:?}"),
+        }
+    }
+}
+
+/// An accepted proof's thumbprint: 43 base64url characters (a SHA-256), that of its `jwk`.
+fn check_accepted_header(proof: &[u8], jkt: &str) {
+    assert_eq!(jkt.len(), 43, "thumbprint {jkt:?}");
+    let header = proof
+        .split(|b| *b == b'.')
+        .next()
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .and_then(|h| crate::jwt::decode_object(h).ok());
+    let jwk = header
+        .as_ref()
+        .and_then(|h| h.get("jwk"))
+        .and_then(Value::as_object);
+    assert_eq!(
+        jwk.and_then(crate::dpop::jwk_thumbprint).as_deref(),
+        Some(jkt),
+        "the thumbprint is not that of the header's jwk"
+    );
+}
