@@ -96,7 +96,7 @@ pub const DPOP_HEADER: &str = "dpop";
 pub const NONCE_HEADER: &str = "dpop-nonce";
 
 /// Bytes of a nonce before encoding: the issue time (8) and the truncated MAC (16).
-const NONCE_RAW: usize = 24;
+const NONCE_RAW: usize = 8 + NONCE_TAG;
 /// Bytes of the MAC kept in a nonce.
 const NONCE_TAG: usize = 16;
 /// Characters of an encoded nonce (base64url of `NONCE_RAW` bytes, no padding).
@@ -241,7 +241,8 @@ impl DpopConfig {
     /// The secret nonces are made and checked with (HMAC-SHA256 key; use at least 32 random
     /// bytes; a shorter one is logged as a warning). Give every instance behind a load
     /// balancer the same secret so that they accept each other's nonces. Without it, a random
-    /// 32-byte secret is made when the layer is built. Takes effect only with [`nonces`](Self::nonces); never shown in `Debug` output.
+    /// 32-byte secret is made when the layer is built. Takes effect only with
+    /// [`nonces`](Self::nonces); never shown in `Debug` output.
     ///
     /// ```
     /// use std::time::Duration;
@@ -367,27 +368,20 @@ impl Nonces {
 
     /// A nonce issued at `time` (seconds since the Unix epoch).
     fn mint(&self, time: u64) -> Nonce {
-        let time = time.to_be_bytes();
-        let tag = match &self.mac {
-            Some(mac) => mac
-                .clone()
-                .chain_update(time)
-                .finalize()
-                .into_bytes()
-                .to_vec(),
-            None => Vec::new(),
-        };
         let mut raw = [0u8; NONCE_RAW];
-        for (to, from) in raw
-            .iter_mut()
-            .zip(time.iter().chain(tag.iter().take(NONCE_TAG)))
-        {
-            *to = *from;
+        if let Some((issued, tag)) = raw.split_first_chunk_mut::<8>() {
+            *issued = time.to_be_bytes();
+            if let Some(mac) = &self.mac {
+                let full = mac.clone().chain_update(*issued).finalize().into_bytes();
+                // `tag` is NONCE_TAG bytes long: the MAC is truncated to its first ones.
+                for (to, from) in tag.iter_mut().zip(full) {
+                    *to = from;
+                }
+            }
         }
+        // NONCE_RAW bytes encode to exactly NONCE_LEN characters, so this always fills it.
         let mut nonce = [b'A'; NONCE_LEN];
-        for (to, from) in nonce.iter_mut().zip(URL_SAFE_NO_PAD.encode(raw).bytes()) {
-            *to = from;
-        }
+        let _ = URL_SAFE_NO_PAD.encode_slice(raw, &mut nonce);
         Nonce(nonce)
     }
 
@@ -858,7 +852,7 @@ mod tests {
         let warned = |secret: &[u8]| {
             logs.lock().unwrap().clear();
             tracing::dispatcher::with_default(&dispatch, || {
-                Nonces::new(Duration::from_secs(60), Some(&Secret(Arc::from(secret))));
+                nonces(secret);
             });
             String::from_utf8_lossy(&logs.lock().unwrap()).contains("shorter than 32 bytes")
         };

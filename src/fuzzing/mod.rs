@@ -243,12 +243,6 @@ pub const DPOP_EDDSA_JWK: &str =
 const DPOP_ES256_PKCS8: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgINBHbo2moNk1u-nDmSDUTmObywRM6gG7jwO6bGrsmeehRANCAASGnASH7yVm7sNKimlPG7Ve0W2P6uHF9JZTNIH7mgdCbQ5VyatjQTObD30MiFJ4FQGjJ4lxxyNzH1vQvTUkSc9R";
 const DPOP_EDDSA_PKCS8: &str = "MC4CAQAwBQYDK2VwBCIEIM8Rt3IMosd9bKSeFP98BT3V8tTkUU0QLkIAK35I8BXv";
 
-/// The header of the proofs whose claims are the input in [`dpop`].
-const DPOP_SIGNED_HEADER: &str = concat!(
-    r#"{"typ":"dpop+jwt","alg":"EdDSA","jwk":"#,
-    r#"{"kty":"OKP","crv":"Ed25519","x":"e9Y-3AYgtVHYiQYuKPqVWwpKI_bSBbeN3Sxy0GvI0Mc"}}"#
-);
-
 /// A compact JWS of exactly `header` and `claims` (JSON text, not checked), signed with the
 /// [`dpop`] target's ES256 key (`es256`) or its Ed25519 key.
 pub fn dpop_sign(es256: bool, header: &[u8], claims: &[u8]) -> String {
@@ -286,7 +280,8 @@ pub fn dpop_sign(es256: bool, header: &[u8], claims: &[u8]) -> String {
 /// A proof with header `{"typ":"dpop+jwt","alg":"EdDSA","jwk":`[`DPOP_EDDSA_JWK`]`}` and
 /// exactly `claims` as its claims, signed with the [`dpop`] target's Ed25519 key.
 pub fn dpop_signed_proof(claims: &[u8]) -> String {
-    dpop_sign(false, DPOP_SIGNED_HEADER.as_bytes(), claims)
+    let header = format!(r#"{{"typ":"dpop+jwt","alg":"EdDSA","jwk":{DPOP_EDDSA_JWK}}}"#);
+    dpop_sign(false, header.as_bytes(), claims)
 }
 
 /// The request the [`dpop`] target checks proofs for.
