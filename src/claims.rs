@@ -26,6 +26,8 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::TokenError;
+
 /// The verified claims of an access token: standard claims by accessor, every claim by name,
 /// and the whole set as any `serde::Deserialize` type.
 #[derive(Debug, Clone)]
@@ -132,6 +134,42 @@ impl Claims {
         &self.0.map
     }
 
+    /// The JWK thumbprint the token is bound to (`cnf.jkt`, RFC 9449 §6), if it has a `cnf`
+    /// claim at all. Fails closed: a `cnf` that is not a JSON object, or that holds any
+    /// confirmation method besides `jkt` (RFC 7800 §3: `x5t#S256` of RFC 8705, `jwk`, `jku`,
+    /// `kid`...), is [`TokenError::UnsupportedConfirmation`], since such a token may only be
+    /// used by a client that proves possession of something this layer cannot check; a `jkt`
+    /// that is not a string is [`TokenError::InvalidClaim`].
+    ///
+    /// ```
+    /// use bearer_guard::{Claims, TokenError};
+    /// use serde_json::json;
+    /// let bound = |cnf| Claims::from_value(json!({ "cnf": cnf })).unwrap();
+    /// assert_eq!(bound(json!({"jkt": "0ZcOCORZNYy"})).bound_jkt(), Ok(Some("0ZcOCORZNYy")));
+    /// assert_eq!(
+    ///     bound(json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"})).bound_jkt(),
+    ///     Err(TokenError::UnsupportedConfirmation)
+    /// );
+    /// assert_eq!(Claims::from_value(json!({"sub": "a"})).unwrap().bound_jkt(), Ok(None));
+    /// ```
+    pub fn bound_jkt(&self) -> Result<Option<&str>, TokenError> {
+        let Some(cnf) = self.0.map.get("cnf") else {
+            return Ok(None);
+        };
+        let Value::Object(methods) = cnf else {
+            return Err(TokenError::UnsupportedConfirmation);
+        };
+        let mut jkt = None;
+        for (method, value) in methods {
+            match (method.as_str(), value) {
+                ("jkt", Value::String(thumbprint)) => jkt = Some(thumbprint.as_str()),
+                ("jkt", _) => return Err(TokenError::InvalidClaim),
+                _ => return Err(TokenError::UnsupportedConfirmation),
+            }
+        }
+        Ok(jkt)
+    }
+
     /// The claim set as your own type.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         T::deserialize(&self.0.map)
@@ -162,10 +200,14 @@ impl Scopes {
         Self::from_strings(std::iter::once(s))
     }
 
-    /// Scopes from space-delimited strings: split, empty parts skipped, sorted, deduplicated.
+    /// Scopes from space-delimited strings: split, then as [`Scopes::from_values`].
     fn from_strings<'a>(strings: impl Iterator<Item = &'a str>) -> Self {
-        let mut v: Vec<String> = strings
-            .flat_map(|s| s.split(' '))
+        Self::from_values(strings.flat_map(|s| s.split(' ')))
+    }
+
+    /// Scopes from single values, each kept whole: empty ones skipped, sorted, deduplicated.
+    fn from_values<'a>(values: impl Iterator<Item = &'a str>) -> Self {
+        let mut v: Vec<String> = values
             .filter(|p| !p.is_empty())
             .map(str::to_owned)
             .collect();
@@ -175,7 +217,20 @@ impl Scopes {
     }
 
     /// Reads scopes from a claim set: the claim `name` if given, else `scope` and then `scp`.
-    /// A string claim is space-delimited; an array claim holds one scope per string element.
+    /// A string claim is space-delimited; an array claim holds one value per string element,
+    /// kept whole: an element with a space in it (a group named `"not admin"`) is that one
+    /// value, never split into `not` and `admin`.
+    ///
+    /// ```
+    /// use bearer_guard::Scopes;
+    /// use serde_json::json;
+    /// let claims = json!({"groups": ["not admin", "staff"], "scope": "read write"});
+    /// let groups = Scopes::from_claims(claims.as_object().unwrap(), Some("groups"));
+    /// assert!(groups.contains("not admin") && groups.contains("staff"));
+    /// assert!(!groups.contains("admin"));
+    /// let scopes = Scopes::from_claims(claims.as_object().unwrap(), None);
+    /// assert!(scopes.contains_all(["read", "write"]));
+    /// ```
     pub fn from_claims(claims: &Map<String, Value>, name: Option<&str>) -> Self {
         let value = match name {
             Some(n) => claims.get(n),
@@ -183,7 +238,7 @@ impl Scopes {
         };
         match value {
             Some(Value::String(s)) => Self::parse(s),
-            Some(Value::Array(items)) => Self::from_strings(items.iter().filter_map(Value::as_str)),
+            Some(Value::Array(items)) => Self::from_values(items.iter().filter_map(Value::as_str)),
             _ => Scopes::default(),
         }
     }

@@ -83,7 +83,7 @@ use crate::crypto::Backend;
 use crate::jwt::{
     decode_object, numeric_date, parse_alg, split_compact, unix_now, DEFAULT_ALGORITHMS,
 };
-use crate::{AuthError, Claims, DpopError, TokenError};
+use crate::{AuthError, Claims, DpopError};
 
 /// The `DPoP` request header.
 pub const DPOP_HEADER: &str = "dpop";
@@ -645,13 +645,9 @@ impl DpopVerifier {
     }
 }
 
-/// The token's `cnf.jkt`, if it has one; a `cnf.jkt` that is not a string is invalid.
+/// The token's `cnf.jkt`, if it has one; see [`Claims::bound_jkt`] for what is refused.
 fn bound_key(claims: &Claims) -> Result<Option<&str>, AuthError> {
-    match claims.get("cnf").and_then(|cnf| cnf.get("jkt")) {
-        None => Ok(None),
-        Some(Value::String(jkt)) => Ok(Some(jkt)),
-        Some(_) => Err(TokenError::InvalidClaim.into()),
-    }
+    Ok(claims.bound_jkt()?)
 }
 
 /// The check of a layer without DPoP support: tokens bound with `cnf.jkt` are refused.

@@ -116,6 +116,10 @@ pub enum TokenError {
     /// The authorization server says the token is not active (introspection).
     #[error("the token is not active")]
     Inactive,
+    /// The token is bound (`cnf`, RFC 7800) by a confirmation method this layer does not check,
+    /// such as a client certificate (`x5t#S256`, RFC 8705), or `cnf` is not a JSON object.
+    #[error("the token is bound to a key this server cannot check")]
+    UnsupportedConfirmation,
 }
 
 /// Why a DPoP-bound request (RFC 9449) was refused. Each variant maps to 401; the code is
@@ -365,6 +369,9 @@ impl TokenError {
             TokenError::MissingClaim => "the token lacks a required claim",
             TokenError::InvalidClaim => "the token has an invalid claim",
             TokenError::Inactive => "the token is not active",
+            TokenError::UnsupportedConfirmation => {
+                "the token is bound to a key this server cannot check"
+            }
         }
     }
 }

@@ -1,9 +1,18 @@
 //! Bounded HTTP fetches of documents from the authorization server: every response is read
-//! with a size cap, and every request has the client's timeout.
+//! with a size cap, every request has the client's timeout, and no redirect is ever followed.
+//!
+//! Redirects are refused, not followed: a redirect to another host would hand the resource
+//! server another host's keys (JWKS) or another host's verdict on a token (introspection), and
+//! on 307/308 re-send the token and client credentials there. A 3xx answer is a
+//! [`FetchError::Redirect`] naming the `Location`, and fails like any unreachable endpoint
+//! (503 for requests that need the answer). The default client follows no redirect; with a
+//! client of your own ([`http_client`](crate::JwtValidatorBuilder::http_client)), disable
+//! redirects too (`reqwest::redirect::Policy::none()`): an answer that comes from any other URL
+//! than the one requested is refused all the same, but by then the request has been sent there.
 
 use std::time::Duration;
 
-use reqwest::{Client, RequestBuilder, Response};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
 
 /// Why a document could not be fetched. Texts carry URLs and statuses, never tokens or secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,6 +25,16 @@ pub enum FetchError {
         url: String,
         /// What went wrong.
         reason: String,
+    },
+    /// The server answered with a redirect (3xx), which is never followed, or a client of
+    /// your own followed one (the answer came from another URL than the one requested).
+    #[error("{url} redirected to {location:?}; redirects are not followed")]
+    Redirect {
+        /// The URL requested.
+        url: String,
+        /// Where the answer sent us (the `Location` header or the URL the answer came from;
+        /// empty when there was none), shortened to 200 characters.
+        location: String,
     },
     /// The server answered with a status other than 200.
     #[error("{url} answered with status {status}")]
@@ -56,16 +75,48 @@ pub(crate) async fn send(
     url: &str,
     limits: Limits,
 ) -> Result<(Response, Vec<u8>), FetchError> {
+    let (status, response, body) = exchange(request, url, limits, |s| s == StatusCode::OK).await?;
+    if status != StatusCode::OK {
+        return Err(FetchError::Status {
+            url: url.to_owned(),
+            status: status.as_u16(),
+        });
+    }
+    Ok((response, body))
+}
+
+/// Sends `request`, refuses redirects, and reads the body (up to `limits.max_bytes`) of an
+/// answer whose status `read_body` accepts; other answers are a [`FetchError::Status`].
+pub(crate) async fn exchange(
+    request: RequestBuilder,
+    url: &str,
+    limits: Limits,
+    read_body: impl Fn(StatusCode) -> bool,
+) -> Result<(StatusCode, Response, Vec<u8>), FetchError> {
     let fail = |e: reqwest::Error| FetchError::Request {
         url: url.to_owned(),
         reason: describe(e),
     };
     let work = async {
         let mut response = request.send().await.map_err(fail)?;
-        if response.status() != reqwest::StatusCode::OK {
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned())
+                .unwrap_or_default();
+            return Err(redirect(url, &location));
+        }
+        // A client of the user's own may have followed a redirect already: never take an
+        // answer from anywhere but the URL asked.
+        if !same_resource(url, response.url()) {
+            return Err(redirect(url, response.url().as_str()));
+        }
+        if !read_body(status) {
             return Err(FetchError::Status {
                 url: url.to_owned(),
-                status: response.status().as_u16(),
+                status: status.as_u16(),
             });
         }
         let too_large = || FetchError::TooLarge {
@@ -85,7 +136,7 @@ pub(crate) async fn send(
             }
             body.extend_from_slice(&chunk);
         }
-        Ok((response, body))
+        Ok((status, response, body))
     };
     // The client may have no timeout of its own (a user-supplied client); bound the whole
     // exchange, body included, here.
@@ -95,6 +146,25 @@ pub(crate) async fn send(
             url: url.to_owned(),
             reason: format!("timed out after {:?}", limits.timeout),
         }),
+    }
+}
+
+/// Whether the answer came from the URL asked (fragments aside: they are never sent).
+fn same_resource(asked: &str, answered: &url::Url) -> bool {
+    let Ok(mut asked) = url::Url::parse(asked) else {
+        return false;
+    };
+    let mut answered = answered.clone();
+    asked.set_fragment(None);
+    answered.set_fragment(None);
+    asked == answered
+}
+
+/// The error for a redirect from `url` to `location` (shortened: it is the server's text).
+fn redirect(url: &str, location: &str) -> FetchError {
+    FetchError::Redirect {
+        url: url.to_owned(),
+        location: location.chars().take(200).collect(),
     }
 }
 
@@ -126,11 +196,11 @@ fn describe(e: reqwest::Error) -> String {
     }
 }
 
-/// The default HTTP client: rustls, timeouts, no redirects to other schemes.
+/// The default HTTP client: rustls, timeouts, no redirects (see the [module docs](self)).
 pub(crate) fn default_client(timeout: Duration) -> Result<Client, reqwest::Error> {
     Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
 }

@@ -8,15 +8,35 @@
 //!   failure, never "active". `active: false` is refused with `401 invalid_token`
 //!   ([`TokenError::Inactive`]);
 //! - when active, `exp`, `nbf`, `iss` and `aud` are still checked locally if present (with
-//!   leeway): `iss` must equal the configured issuer, and with a configured audience `aud` is
-//!   required and must name it;
+//!   leeway): `iss` must equal the configured issuer, and `aud` is required and must name a
+//!   configured audience (unless [`any_audience`](IntrospectionValidatorBuilder::any_audience)
+//!   was chosen explicitly);
+//! - an active answer must be about an access token: a `token_type` other than `Bearer` or
+//!   `DPoP` (compared without case), or a `token_use` other than `access_token`, is refused
+//!   with `401 invalid_token`, so that an authorization server that also answers `active: true`
+//!   for refresh tokens does not make them access tokens here;
 //! - the response's members (`scope`, `client_id`, `sub`, `username`, `token_type`, extensions)
 //!   become the request's [`Claims`], so scope checks and extractors work as with JWTs.
 //!
-//! The endpoint being down, slow, answering anything but 200, sending something that is not a
-//! JSON object, sending too much, or refusing our own client credentials makes the request fail
-//! closed with `503` ([`AuthError::Unavailable`]) and a `warn` log line naming the URL and the
-//! status. The token and the client secret never appear in logs or errors.
+//! An answer about the token rather than the server, `400` with `"error":
+//! "unsupported_token_type"` or `"invalid_token"` (as certified providers answer for a token
+//! kind they do not introspect, such as a JWT), is a `401 invalid_token`, cached like an
+//! inactive token: a client cannot turn its own bad token into a 503 or into load on the
+//! authorization server.
+//!
+//! The endpoint being down, slow, redirecting, answering anything else than 200 (or the `400`s
+//! above), sending something that is not a JSON object, sending too much, or refusing our own
+//! client credentials makes the request fail closed with `503` ([`AuthError::Unavailable`])
+//! and a `warn` log line naming the URL and the status. The token and the client secret never
+//! appear in logs or errors.
+//!
+//! # Bounded load on the authorization server
+//!
+//! Every distinct uncached token costs one call. At most
+//! [`max_concurrent_calls`](IntrospectionValidatorBuilder::max_concurrent_calls) (default 64)
+//! calls are under way at once per validator; a request that would need one more fails fast
+//! with `503` instead of queueing, so a flood of junk tokens can neither pile up waiting
+//! requests nor multiply the calls to the authorization server.
 //!
 //! # Cache and revocation
 //!
@@ -55,9 +75,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use reqwest::StatusCode;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 use url::form_urlencoded;
 
 use crate::discovery::{self, DiscoveryError, Metadata};
@@ -149,6 +170,8 @@ pub struct IntrospectionValidatorBuilder {
     ttl: Duration,
     negative_ttl: Duration,
     capacity: u64,
+    any_audience: bool,
+    max_calls: usize,
 }
 
 impl IntrospectionValidatorBuilder {
@@ -173,13 +196,29 @@ impl IntrospectionValidatorBuilder {
     }
 
     /// Requires `aud` in the response to name this audience (may be called several times;
-    /// any one matches). Without an audience, `aud` is not checked.
+    /// any one matches). An audience, or [`any_audience`](Self::any_audience), is required.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
         self
     }
 
-    /// Clock skew allowed on `exp` and `nbf` (default 60 s).
+    /// Accepts answers for any audience (`aud` unchecked), as
+    /// [`JwtValidatorBuilder::any_audience`](crate::JwtValidatorBuilder::any_audience) does.
+    /// Only for authorization servers that issue tokens for this resource server alone.
+    pub fn any_audience(mut self) -> Self {
+        self.any_audience = true;
+        self
+    }
+
+    /// Most introspection calls under way at once (default 64). A request whose token would
+    /// need one more call fails at once with `503`; see the [module docs](self).
+    pub fn max_concurrent_calls(mut self, n: usize) -> Self {
+        self.max_calls = n;
+        self
+    }
+
+    /// Clock skew allowed on `exp` and `nbf` (default 60 s, at most
+    /// [`MAX_LEEWAY`](crate::jwt::MAX_LEEWAY)).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -223,13 +262,15 @@ impl IntrospectionValidatorBuilder {
         self
     }
 
-    /// Longest time an active result is cached (default 60 s); never beyond the token's `exp`.
+    /// Longest time an active result is cached (default 60 s, at most
+    /// [`MAX_CACHE_TTL`]); never beyond the token's `exp`.
     pub fn cache_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self
     }
 
-    /// How long an inactive or refused result is cached (default 10 s).
+    /// How long an inactive or refused result is cached (default 10 s, at most
+    /// [`MAX_CACHE_TTL`]).
     pub fn negative_ttl(mut self, ttl: Duration) -> Self {
         self.negative_ttl = ttl;
         self
@@ -249,6 +290,25 @@ impl IntrospectionValidatorBuilder {
                 "no client credentials for introspection",
             ));
         };
+        if self.audiences.is_empty() && !self.any_audience {
+            return Err(BuildError::NoAudience);
+        }
+        crate::jwt::check_leeway(self.leeway)?;
+        if self.ttl > MAX_CACHE_TTL {
+            return Err(BuildError::Invalid(
+                "the introspection cache_ttl is over 24 hours",
+            ));
+        }
+        if self.negative_ttl > MAX_CACHE_TTL {
+            return Err(BuildError::Invalid(
+                "the introspection negative_ttl is over 24 hours",
+            ));
+        }
+        if self.max_calls == 0 {
+            return Err(BuildError::Invalid(
+                "max_concurrent_calls must be at least 1",
+            ));
+        }
         let limits = Limits {
             timeout: self.timeout,
             max_bytes: self.max_bytes,
@@ -284,7 +344,11 @@ impl IntrospectionValidatorBuilder {
                 client_id,
                 secret: self.secret,
                 auth: self.auth,
-                audiences: self.audiences,
+                audiences: if self.any_audience {
+                    Vec::new()
+                } else {
+                    self.audiences
+                },
                 leeway: self.leeway.as_secs_f64(),
                 scope_claim: self.scope_claim,
                 limits,
@@ -294,6 +358,7 @@ impl IntrospectionValidatorBuilder {
                 negative_ttl: self.negative_ttl,
                 cache,
                 flights: Mutex::default(),
+                calls: Semaphore::new(self.max_calls.min(Semaphore::MAX_PERMITS)),
                 counters: Counters::default(),
             }),
         })
@@ -328,6 +393,8 @@ struct Inner {
     cache: Option<moka::sync::Cache<Key, Entry>>,
     /// In-flight calls, so that identical concurrent calls share one.
     flights: Mutex<HashMap<Key, Flight>>,
+    /// One permit per call under way (`max_concurrent_calls`).
+    calls: Semaphore,
     counters: Counters,
 }
 
@@ -381,6 +448,8 @@ impl IntrospectionValidator {
             ttl: Duration::from_secs(60),
             negative_ttl: Duration::from_secs(10),
             capacity: 10_000,
+            any_audience: false,
+            max_calls: 64,
         }
     }
 
@@ -397,8 +466,12 @@ impl IntrospectionValidator {
     /// Calls the endpoint once and turns the answer into a cacheable entry.
     async fn introspect(&self, token: &str) -> Result<Entry, AuthError> {
         let inner = &*self.inner;
-        inner.counters.fetched();
         let url = inner.endpoint.as_str();
+        let Ok(_permit) = inner.calls.try_acquire() else {
+            tracing::warn!(url = %url, "too many introspection calls under way; request refused");
+            return Err(AuthError::Unavailable(format!("{url}: {TOO_MANY_CALLS}")));
+        };
+        inner.counters.fetched();
         let mut request = inner
             .client
             .post(url)
@@ -414,8 +487,23 @@ impl IntrospectionValidator {
             );
         }
         let request = request.body(self.form(token));
-        let body = match fetch::send(request, url, inner.limits).await {
-            Ok((_, body)) => body,
+        let body = match fetch::exchange(request, url, inner.limits, readable).await {
+            Ok((StatusCode::OK, _, body)) => body,
+            Ok((status, _, body)) => {
+                return match token_refusal(&body) {
+                    Some(code) => {
+                        tracing::debug!(url = %url, error = code, "the authorization server refused to introspect the token");
+                        Ok(self.negative(TokenError::Inactive))
+                    }
+                    None => Err(failure(
+                        url,
+                        &FetchError::Status {
+                            url: url.to_owned(),
+                            status: status.as_u16(),
+                        },
+                    )),
+                };
+            }
             Err(e) => return Err(failure(url, &e)),
         };
         match parse_response(&body) {
@@ -483,6 +571,7 @@ impl IntrospectionValidator {
             Some(_) => return Err(TokenError::WrongIssuer),
         }
         check_audience(members, &inner.audiences)?;
+        check_token_kind(members)?;
         let now = unix_now();
         let exp = numeric_date(members, "exp")?;
         if exp.is_some_and(|exp| now >= exp + inner.leeway) {
@@ -587,6 +676,44 @@ impl Validator for IntrospectionValidator {
             obs.finish(&this.inner.counters, Source::Checked, &result);
             result
         })
+    }
+}
+
+/// The longest [`cache_ttl`](IntrospectionValidatorBuilder::cache_ttl) and
+/// [`negative_ttl`](IntrospectionValidatorBuilder::negative_ttl) accepted: 24 hours.
+pub const MAX_CACHE_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+const TOO_MANY_CALLS: &str = "too many introspection calls under way";
+
+/// Statuses whose body is read: 200, and 400 for the refusals of [`token_refusal`].
+fn readable(status: StatusCode) -> bool {
+    status == StatusCode::OK || status == StatusCode::BAD_REQUEST
+}
+
+/// The error code of a `400` answer that is about the token, not about the server or our
+/// request (RFC 7009 §2.2.1 `unsupported_token_type`, RFC 6750 §3.1 `invalid_token`).
+fn token_refusal(body: &[u8]) -> Option<&'static str> {
+    let map = parse_object(body).ok()?;
+    match map.get("error")?.as_str()? {
+        "unsupported_token_type" => Some("unsupported_token_type"),
+        "invalid_token" => Some("invalid_token"),
+        _ => None,
+    }
+}
+
+/// An active answer must be about an access token: `token_type` (RFC 7662 §2.2) `Bearer` or
+/// `DPoP` when present, and `token_use` (as some servers add) `access_token` when present.
+fn check_token_kind(members: &Map<String, Value>) -> Result<(), TokenError> {
+    match members.get("token_type") {
+        None => {}
+        Some(Value::String(t))
+            if t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("dpop") => {}
+        Some(_) => return Err(TokenError::WrongType),
+    }
+    match members.get("token_use") {
+        None => Ok(()),
+        Some(Value::String(u)) if u == "access_token" => Ok(()),
+        Some(_) => Err(TokenError::WrongType),
     }
 }
 
@@ -724,6 +851,7 @@ mod tests {
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let v = IntrospectionValidator::builder("https://as.example")
             .client("api", "secret")
+            .audience("api")
             .endpoint(format!(
                 "http://{}/introspect",
                 silent.local_addr().unwrap()
@@ -762,7 +890,8 @@ mod tests {
 
     #[tokio::test]
     async fn no_audience_configured_means_aud_unchecked() {
-        let v = validator(IntrospectionValidator::builder("https://as.example")).await;
+        let v =
+            validator(IntrospectionValidator::builder("https://as.example").any_audience()).await;
         assert!(v
             .check_members(&members(json!({"active": true, "aud": "other"})))
             .is_ok());
@@ -772,6 +901,7 @@ mod tests {
     async fn cache_lifetime_is_bounded_by_exp_and_ttl() {
         let v = validator(
             IntrospectionValidator::builder("https://as.example")
+                .any_audience()
                 .cache_ttl(Duration::from_secs(60)),
         )
         .await;
@@ -795,7 +925,9 @@ mod tests {
 
     #[tokio::test]
     async fn secret_is_redacted_in_debug() {
-        let b = IntrospectionValidator::builder("https://as.example").client("api", "hunter2");
+        let b = IntrospectionValidator::builder("https://as.example")
+            .client("api", "hunter2")
+            .audience("api");
         assert!(!format!("{b:?}").contains("hunter2"));
         let v = b
             .endpoint("http://127.0.0.1:1/introspect")
@@ -808,6 +940,7 @@ mod tests {
     #[tokio::test]
     async fn credentials_are_required_and_urls_checked() {
         let b = IntrospectionValidator::builder("https://as.example")
+            .audience("api")
             .endpoint("http://127.0.0.1:1/introspect");
         assert!(matches!(
             b.clone().build().await,

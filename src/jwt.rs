@@ -137,7 +137,8 @@ impl JwtValidatorBuilder {
         self
     }
 
-    /// Clock skew allowed on `exp`, `nbf` and `iat` (default 60 s).
+    /// Clock skew allowed on `exp`, `nbf` and `iat` (default 60 s, at most [`MAX_LEEWAY`]:
+    /// a larger one is a [`BuildError`], since it would all but switch these checks off).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -168,15 +169,19 @@ impl JwtValidatorBuilder {
         self
     }
 
-    /// Verifies HS256/384/512 tokens with this shared secret, and adds those algorithms to the
-    /// allow-list. The secret is never logged.
+    /// Verifies HS256/384/512 tokens with this shared secret, and adds to the allow-list each
+    /// of those algorithms the secret is long enough for. RFC 7518 §3.2 wants a key at least as
+    /// long as the hash: 32 bytes for HS256, 48 for HS384, 64 for HS512. A shorter secret, or
+    /// an HMAC algorithm on the allow-list that the secret is too short for, is a
+    /// [`BuildError`]. The secret is never logged.
     pub fn hmac_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
-        self.hmac_secret = Some(secret.into());
+        let secret = secret.into();
         for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
-            if !self.algorithms.contains(&alg) {
+            if secret.len() >= hmac_min_len(alg) && !self.algorithms.contains(&alg) {
                 self.algorithms.push(alg);
             }
         }
+        self.hmac_secret = Some(secret);
         self
     }
 
@@ -240,6 +245,24 @@ impl JwtValidatorBuilder {
         if self.audiences.is_empty() && !self.any_audience {
             return Err(BuildError::NoAudience);
         }
+        check_leeway(self.leeway)?;
+        if let Some(secret) = &self.hmac_secret {
+            if secret.len() < hmac_min_len(Algorithm::HS256) {
+                return Err(BuildError::Invalid(
+                    "the HMAC secret is shorter than 32 bytes (RFC 7518 §3.2)",
+                ));
+            }
+            if self
+                .algorithms
+                .iter()
+                .any(|a| is_hmac(*a) && secret.len() < hmac_min_len(*a))
+            {
+                return Err(BuildError::Invalid(
+                    "the HMAC secret is shorter than an allowed algorithm's hash \
+                     (HS384 needs 48 bytes, HS512 64; RFC 7518 §3.2)",
+                ));
+            }
+        }
         if self.algorithms.is_empty() {
             return Err(BuildError::Invalid("the algorithm allow-list is empty"));
         }
@@ -293,6 +316,27 @@ impl JwtValidatorBuilder {
                 }),
             }),
         })
+    }
+}
+
+/// The largest clock skew a validator accepts: 5 minutes. More would all but switch the time
+/// checks off (`leeway(Duration::MAX)` would never let a token expire).
+pub const MAX_LEEWAY: Duration = Duration::from_secs(5 * 60);
+
+/// Refuses a leeway over [`MAX_LEEWAY`]; shared by every validator builder.
+pub(crate) fn check_leeway(leeway: Duration) -> Result<(), BuildError> {
+    if leeway > MAX_LEEWAY {
+        return Err(BuildError::Invalid("the leeway is over 5 minutes"));
+    }
+    Ok(())
+}
+
+/// The shortest HMAC secret for `alg`: the size of its hash (RFC 7518 §3.2).
+fn hmac_min_len(alg: Algorithm) -> usize {
+    match alg {
+        Algorithm::HS384 => 48,
+        Algorithm::HS512 => 64,
+        _ => 32,
     }
 }
 

@@ -65,6 +65,7 @@ async fn introspection_is_counted() {
     let server = TestServer::start().await;
     let validator = IntrospectionValidator::builder(server.issuer())
         .client("api", "api-secret")
+        .audience("api")
         .build()
         .await
         .unwrap();

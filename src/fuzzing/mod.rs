@@ -195,23 +195,35 @@ pub fn introspection(data: &[u8]) {
 /// JSON object.
 pub fn scopes(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        check_scopes(&Scopes::parse(text));
+        check_scopes(&Scopes::parse(text), false);
     }
     if let Ok(map) = serde_json::from_slice::<Map<String, Value>>(data) {
-        check_scopes(&Scopes::from_claims(&map, None));
+        let from_array = |name: Option<&str>| {
+            let value = match name {
+                Some(n) => map.get(n),
+                None => map.get("scope").or_else(|| map.get("scp")),
+            };
+            matches!(value, Some(Value::Array(_)))
+        };
+        check_scopes(&Scopes::from_claims(&map, None), from_array(None));
         for name in map.keys() {
-            check_scopes(&Scopes::from_claims(&map, Some(name)));
+            check_scopes(
+                &Scopes::from_claims(&map, Some(name)),
+                from_array(Some(name)),
+            );
         }
     }
 }
 
-fn check_scopes(scopes: &Scopes) {
+/// Sorted, unique, non-empty values; a space only where an array element held one (array
+/// elements are kept whole, strings are split on spaces).
+fn check_scopes(scopes: &Scopes, spaces_allowed: bool) {
     let all: Vec<&str> = scopes.iter().collect();
     assert_eq!(all.len(), scopes.len());
     assert!(all.windows(2).all(|w| w.first() < w.get(1)), "not sorted");
     for scope in all {
         assert!(
-            !scope.is_empty() && !scope.contains(' '),
+            !scope.is_empty() && (spaces_allowed || !scope.contains(' ')),
             "bad scope {scope:?}"
         );
         assert!(scopes.contains(scope), "a listed scope is not contained");
