@@ -28,9 +28,11 @@
 //!    lifetime ago (RFC 9449 §9). Otherwise the request is refused with
 //!    `DPoP error="use_dpop_nonce"` and a fresh nonce in the `DPoP-Nonce` response header
 //!    ([`DpopError::UseNonce`]); the client retries with a new proof carrying it;
-//! 9. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`, entries kept
-//!    for the whole `iat` window so a proof cannot come back once it is forgotten). A proof
-//!    refused by an earlier step does not use up its `jti`.
+//! 9. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`). An accepted
+//!    `jti` is kept until its proof's `iat` is too old to pass the window again, and never
+//!    dropped earlier: when the [cache](DpopConfig::replay_cache) is full of such entries, new
+//!    proofs are refused with 503 ([`AuthError::Unavailable`], fail closed) rather than
+//!    accepted and forgotten. A proof refused by an earlier step does not use up its `jti`.
 //!
 //! A token with `cnf.jkt` presented with the `Bearer` scheme is refused
 //! ([`DpopError::BoundToken`], RFC 9449 §7.2), and so is a token without `cnf.jkt` presented
@@ -63,10 +65,10 @@
 //! # let _ = dpop;
 //! ```
 
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-
-use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -170,7 +172,8 @@ impl DpopConfig {
 
     /// Accepts proofs whose `iat` is at most `past` old and at most `future` ahead of this
     /// server's clock (default 60 s each, each capped at 1 hour: a proof is meant to be
-    /// fresh). Seen `jti`s are kept for `past + future`.
+    /// fresh). An accepted proof's `jti` is kept until its `iat` is more than `past` old: at
+    /// most `past + future`.
     pub fn iat_window(mut self, past: Duration, future: Duration) -> Self {
         const MAX: Duration = Duration::from_secs(3600);
         self.max_age = past.min(MAX);
@@ -198,8 +201,13 @@ impl DpopConfig {
     }
 
     /// How many proof `jti`s the replay cache keeps (default 100,000). Size it above the number
-    /// of DPoP requests expected within the `iat` window: a `jti` evicted early could be
-    /// replayed.
+    /// of DPoP requests expected within the `iat` [window](Self::iat_window).
+    ///
+    /// An accepted `jti` is never evicted before its proof has left the `iat` window. When the
+    /// cache holds `capacity` such entries, every new proof is refused with 503 and
+    /// `Retry-After` ([`AuthError::Unavailable`], logged as a warning) until entries expire:
+    /// fail closed, since accepting a proof without remembering it would let it be replayed. A
+    /// capacity of 0 refuses every proof.
     pub fn replay_cache(mut self, capacity: u64) -> Self {
         self.replay_capacity = capacity;
         self
@@ -413,11 +421,93 @@ pub(crate) struct Accepted {
     pub(crate) nonce: Option<Nonce>,
 }
 
+/// What [`ReplayCache::insert`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// Not seen before (or only expired): now remembered.
+    Fresh,
+    /// Seen before and not yet expired.
+    Replayed,
+    /// Not seen before, but the cache is full of unexpired entries: not remembered.
+    Full,
+}
+
+/// The SHA-256 hashes of accepted `jti`s, each kept until an expiry time. Unlike a cache with
+/// an admission policy, it never drops an entry before it expires: at capacity it refuses new
+/// ones ([`Seen::Full`]). O(log n) per insertion; the lock is held for a few map operations.
+struct ReplayCache {
+    capacity: usize,
+    entries: Mutex<ReplayEntries>,
+}
+
+#[derive(Default)]
+struct ReplayEntries {
+    /// `jti` hash → expiry (whole seconds since the Unix epoch; kept while the clock, rounded
+    /// down, is at most this).
+    expiry: HashMap<[u8; 32], u64>,
+    /// The same entries ordered by expiry, to drop the expired ones first.
+    by_expiry: BTreeSet<(u64, [u8; 32])>,
+}
+
+/// How many expired entries one insertion drops at most (bounds the time the lock is held;
+/// at least one, so a full cache with an expired entry always makes room).
+const PURGE_BATCH: usize = 64;
+
+impl ReplayCache {
+    fn new(capacity: u64) -> Self {
+        ReplayCache {
+            capacity: usize::try_from(capacity).unwrap_or(usize::MAX),
+            entries: Mutex::default(),
+        }
+    }
+
+    /// Remembers `key` until `expiry` unless it is remembered already, as of `now` (whole
+    /// seconds since the Unix epoch).
+    fn insert(&self, key: [u8; 32], expiry: u64, now: u64) -> Seen {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = &mut *entries;
+        for _ in 0..PURGE_BATCH {
+            match entries.by_expiry.first() {
+                Some(&(old, old_key)) if old < now => {
+                    entries.by_expiry.pop_first();
+                    entries.expiry.remove(&old_key);
+                }
+                _ => break,
+            }
+        }
+        if let Some(&old) = entries.expiry.get(&key) {
+            if old >= now {
+                return Seen::Replayed;
+            }
+            entries.by_expiry.remove(&(old, key));
+            entries.expiry.remove(&key);
+        }
+        // Everything left is unexpired: either the purge stopped at an unexpired entry, or it
+        // dropped at least one and there is room again.
+        if entries.expiry.len() >= self.capacity {
+            return Seen::Full;
+        }
+        entries.expiry.insert(key, expiry);
+        entries.by_expiry.insert((expiry, key));
+        Seen::Fresh
+    }
+
+    /// How many entries are remembered (tests).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .expiry
+            .len()
+    }
+}
+
 /// Checks DPoP proofs; holds the replay cache. Shared by all services of a layer.
 pub(crate) struct DpopVerifier {
     config: DpopConfig,
     algs: String,
-    seen: moka::sync::Cache<[u8; 32], ()>,
+    seen: ReplayCache,
     nonces: Option<Nonces>,
 }
 
@@ -437,11 +527,7 @@ impl DpopVerifier {
             .filter_map(|a| alg_name(*a))
             .collect::<Vec<_>>()
             .join(" ");
-        let ttl = (config.max_age + config.max_future).max(Duration::from_secs(1));
-        let seen = moka::sync::Cache::builder()
-            .max_capacity(config.replay_capacity)
-            .time_to_live(ttl)
-            .build();
+        let seen = ReplayCache::new(config.replay_capacity);
         let nonces = config
             .nonce_lifetime
             .map(|lifetime| Nonces::new(lifetime, config.nonce_secret.as_ref()));
@@ -507,7 +593,8 @@ impl DpopVerifier {
     /// Verifies the one `DPoP` proof in `headers` for a request `method` to `uri`; with
     /// `token`, `ath` must be its hash; with `jkt`, the proof key must have that thumbprint.
     /// With nonces on, the proof must carry a valid `nonce`. Records the proof's `jti` once
-    /// everything else holds.
+    /// everything else holds; a refusal is an [`AuthError::Dpop`], or
+    /// [`AuthError::Unavailable`] when the replay cache is full.
     pub(crate) fn verify(
         &self,
         headers: &HeaderMap,
@@ -515,12 +602,13 @@ impl DpopVerifier {
         uri: &Url,
         token: Option<&str>,
         jkt: Option<&str>,
-    ) -> Result<Accepted, DpopError> {
+    ) -> Result<Accepted, AuthError> {
         self.verify_at(headers, method, uri, token, jkt, unix_now())
     }
 
     /// [`verify`](Self::verify) with the clock read as `now` (seconds since the Unix epoch),
-    /// for the `iat` window and nonce ages; the fuzz target fixes it to stay deterministic.
+    /// for the `iat` window, nonce ages and replay-cache expiry; the fuzz target fixes it to
+    /// stay deterministic.
     pub(crate) fn verify_at(
         &self,
         headers: &HeaderMap,
@@ -529,7 +617,33 @@ impl DpopVerifier {
         token: Option<&str>,
         jkt: Option<&str>,
         now: f64,
-    ) -> Result<Accepted, DpopError> {
+    ) -> Result<Accepted, AuthError> {
+        let (accepted, key, iat) = self.check_proof(headers, method, uri, token, jkt, now)?;
+        // The proof passes the window while `iat >= now - max_age`: keep its jti until then
+        // (rounded up; `as` saturates, and `iat` is a finite date before the year 10000).
+        let expiry = (iat + self.config.max_age.as_secs_f64()).ceil() as u64;
+        match self.seen.insert(key, expiry, now as u64) {
+            Seen::Fresh => Ok(accepted),
+            Seen::Replayed => Err(DpopError::Replayed.into()),
+            Seen::Full => Err(AuthError::Unavailable(format!(
+                "the DPoP replay cache is full ({} proofs within the iat window): \
+                 proof refused; raise DpopConfig::replay_cache",
+                self.seen.capacity
+            ))),
+        }
+    }
+
+    /// Every check of [`verify_at`](Self::verify_at) but the replay cache; returns what an
+    /// accepted proof yields, the SHA-256 of its `jti` and its `iat`.
+    fn check_proof(
+        &self,
+        headers: &HeaderMap,
+        method: &Method,
+        uri: &Url,
+        token: Option<&str>,
+        jkt: Option<&str>,
+        now: f64,
+    ) -> Result<(Accepted, [u8; 32], f64), DpopError> {
         let mut proofs = headers.get_all(DPOP_HEADER).iter();
         let proof = proofs.next().ok_or(DpopError::Missing)?;
         if proofs.next().is_some() {
@@ -585,14 +699,11 @@ impl DpopVerifier {
                 Some(_) => {}
             }
         }
-        let key: [u8; 32] = Sha256::digest(jti.as_bytes()).into();
-        if !self.seen.entry(key).or_insert_with(|| ()).is_fresh() {
-            return Err(DpopError::Replayed);
-        }
-        Ok(Accepted {
+        let accepted = Accepted {
             jkt: thumbprint,
             nonce: fresh,
-        })
+        };
+        Ok((accepted, Sha256::digest(jti.as_bytes()).into(), iat))
     }
 
     /// Checks the proof's shape, header, key and signature; returns the key's thumbprint and
@@ -894,6 +1005,103 @@ mod tests {
         let config = DpopConfig::new().nonces(Duration::ZERO);
         assert_eq!(config.nonce_lifetime, Some(Duration::from_secs(1)));
         assert!(DpopConfig::new().nonce_lifetime.is_none());
+    }
+
+    #[test]
+    fn the_replay_cache_refuses_when_full_and_forgets_only_expired_entries() {
+        let cache = ReplayCache::new(2);
+        let (a, b, c) = ([1; 32], [2; 32], [3; 32]);
+        assert_eq!(cache.insert(a, 1_060, 1_000), Seen::Fresh);
+        assert_eq!(cache.insert(b, 1_070, 1_000), Seen::Fresh);
+        assert_eq!(cache.insert(a, 1_060, 1_000), Seen::Replayed);
+        // Full of unexpired entries: refused, not remembered, and nothing forgotten.
+        assert_eq!(cache.insert(c, 1_060, 1_000), Seen::Full);
+        assert_eq!(cache.insert(c, 1_060, 1_060), Seen::Full);
+        assert_eq!(
+            cache.insert(a, 1_060, 1_060),
+            Seen::Replayed,
+            "kept up to its expiry"
+        );
+        assert_eq!(cache.insert(b, 1_070, 1_060), Seen::Replayed);
+        assert_eq!(cache.len(), 2);
+        // Once `a` has expired there is room again; `b` is still known.
+        assert_eq!(cache.insert(c, 1_120, 1_061), Seen::Fresh);
+        assert_eq!(cache.insert(b, 1_070, 1_061), Seen::Replayed);
+        assert_eq!(cache.insert(c, 1_120, 1_061), Seen::Replayed);
+        assert_eq!(cache.len(), 2);
+        // An expired entry still stored is not a replay.
+        let cache = ReplayCache::new(2);
+        assert_eq!(cache.insert(a, 1_000, 1_000), Seen::Fresh);
+        assert_eq!(cache.insert(a, 1_100, 1_001), Seen::Fresh);
+        assert_eq!(cache.insert(a, 1_100, 1_100), Seen::Replayed);
+        assert_eq!(cache.len(), 1);
+        // Capacity 0 refuses everything.
+        assert_eq!(ReplayCache::new(0).insert(a, 1_060, 1_000), Seen::Full);
+    }
+
+    #[test]
+    fn the_replay_cache_purges_in_bounded_batches_and_stays_exact() {
+        let n = 3 * PURGE_BATCH as u8;
+        let cache = ReplayCache::new(u64::from(n));
+        for i in 0..n {
+            assert_eq!(cache.insert([i; 32], 100, 0), Seen::Fresh);
+        }
+        assert_eq!(cache.insert([n; 32], 200, 100), Seen::Full);
+        // All expired: one insertion drops at most a batch, and that makes room.
+        assert_eq!(cache.insert([n; 32], 200, 101), Seen::Fresh);
+        assert_eq!(cache.len(), usize::from(n) - PURGE_BATCH + 1);
+        // Expired entries left over are not replays, and are not counted as such.
+        assert_eq!(cache.insert([n - 1; 32], 200, 101), Seen::Fresh);
+        assert_eq!(cache.insert([n; 32], 200, 101), Seen::Replayed);
+    }
+
+    /// Through the verifier, with its clock: `jti`s are kept for the `iat` window, a full cache
+    /// refuses with 503, and room comes back when proofs leave the window.
+    #[cfg(feature = "fuzzing")]
+    #[test]
+    fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
+        use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
+        let verifier = DpopVerifier::new(
+            DpopConfig::new()
+                .iat_window(Duration::from_secs(60), Duration::from_secs(5))
+                .replay_cache(2),
+        );
+        let uri = Url::parse("https://api.example/r").unwrap();
+        let proof = |jti: &str, iat: u64| {
+            let claims = json!({"jti": jti, "htm": "GET", "htu": uri.as_str(), "iat": iat});
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                DPOP_HEADER,
+                HeaderValue::from_str(&dpop_signed_proof(claims.to_string().as_bytes())).unwrap(),
+            );
+            headers
+        };
+        let verify = |headers: &HeaderMap, now: u64| {
+            verifier
+                .verify_at(headers, &Method::GET, &uri, None, None, now as f64)
+                .map(|_| ())
+        };
+        let now = DPOP_NOW;
+        let (a, b, c) = (proof("a", now), proof("b", now + 5), proof("c", now));
+        assert_eq!(verify(&a, now), Ok(()));
+        assert_eq!(verify(&b, now), Ok(()));
+        let full = verify(&c, now).unwrap_err();
+        assert_eq!(full.status(), 503);
+        assert!(full.to_string().contains("replay cache is full"), "{full}");
+        assert_eq!(verify(&a, now), Err(DpopError::Replayed.into()));
+        assert_eq!(verify(&b, now), Err(DpopError::Replayed.into()));
+        // `a` can pass the window up to iat + 60 s, and is kept that long.
+        assert_eq!(verify(&a, now + 60), Err(DpopError::Replayed.into()));
+        assert_eq!(
+            verify(&c, now + 60).map_err(|e| e.status().as_u16()),
+            Err(503)
+        );
+        // Then it is out of the window (and of the cache): `c`, made now, takes its place.
+        assert_eq!(verify(&a, now + 61), Err(DpopError::OutsideWindow.into()));
+        let c = proof("c", now + 61);
+        assert_eq!(verify(&c, now + 61), Ok(()));
+        assert_eq!(verify(&c, now + 61), Err(DpopError::Replayed.into()));
+        assert_eq!(verify(&b, now + 61), Err(DpopError::Replayed.into()));
     }
 
     #[test]
