@@ -19,7 +19,12 @@
 //!    signature verifies with it;
 //! 4. `htm` equals the request method; `htu` equals the request URI without query and fragment
 //!    (scheme, host, port and path compared after URL normalisation; see
-//!    [`base_url`](DpopConfig::base_url) for how the request URI is known);
+//!    [`base_url`](DpopConfig::base_url) for how the request URI is known). Without
+//!    `base_url`, the request's authority (`Host` header, or the authority of an absolute
+//!    request URI) must be a plain `host[:port]`, else the proof is refused
+//!    ([`DpopError::WrongUri`]): a value such as `api.example\admin` would otherwise be
+//!    normalised into another path. Behind a proxy, [`base_url`](DpopConfig::base_url) is the
+//!    safe setting: the request URI then does not depend on what the client sent;
 //! 5. `iat` lies within the [window](DpopConfig::iat_window) (default 60 s either side);
 //! 6. `ath` is the base64url SHA-256 of the access token;
 //! 7. the RFC 7638 SHA-256 thumbprint of `jwk` equals the token's `cnf.jkt`;
@@ -187,7 +192,15 @@ impl DpopConfig {
     ///
     /// When not set, the URI is taken from the request: its absolute URI if it has one
     /// (HTTP/2, proxies), else the [default scheme](Self::default_scheme) with the `Host`
-    /// header and the request path.
+    /// header and the request path. That authority is chosen by the client, so it is accepted
+    /// only as a plain `host[:port]`: a host of ASCII letters, digits, `-`, `.` and `_`, or an
+    /// IPv6 address in brackets, and a port of at most 5 digits up to 65535; no userinfo, no
+    /// `\`, `/`, `%`, spaces or control characters. Otherwise the proof is refused
+    /// ([`DpopError::WrongUri`]).
+    ///
+    /// Behind a proxy or load balancer, set `base_url`: it is the safe setting, since the
+    /// request URI then depends on configuration only, not on a `Host` header that the client
+    /// chose and the proxy may pass on or rewrite.
     pub fn base_url(mut self, url: Url) -> Self {
         self.base_url = Some(url);
         self
@@ -578,11 +591,14 @@ impl DpopVerifier {
             format!("{}{}", base.as_str().trim_end_matches('/'), path)
         } else if let (Some(scheme), Some(authority)) = (req.uri().scheme(), req.uri().authority())
         {
+            if !plain_authority(authority.as_str()) {
+                return None;
+            }
             format!("{scheme}://{authority}{path}")
         } else {
             let mut hosts = req.headers().get_all(HOST).iter();
             let host = hosts.next()?.to_str().ok()?;
-            if hosts.next().is_some() || host.contains(['/', '?', '#', '@']) {
+            if hosts.next().is_some() || !plain_authority(host) {
                 return None;
             }
             format!("{}://{host}{path}", self.config.default_scheme)
@@ -771,6 +787,45 @@ pub(crate) fn refuse_bound(claims: &Claims) -> Result<(), AuthError> {
         None => Ok(()),
         Some(_) => Err(DpopError::BoundToken.into()),
     }
+}
+
+/// Whether `authority` (untrusted: a `Host` header or a request URI's authority) is a plain
+/// `host[:port]` that URL parsing takes as it is (RFC 3986 §3.2.2, §3.2.3, without userinfo):
+/// a host of ASCII letters, digits, `-`, `.` and `_` (DNS names, IPv4 addresses) or an IPv6
+/// address in brackets, and an optional port of 1 to 5 digits, at most 65535. Everything else is
+/// refused: `\` (a `/` to URL parsing), `/`, `?`, `#`, `@`, `%`, spaces and control characters
+/// (dropped by URL parsing), an empty host or port.
+fn plain_authority(authority: &str) -> bool {
+    /// Longest DNS name (253) with room for a trailing dot and some slack.
+    const MAX_HOST: usize = 255;
+    let (host_ok, port) = match authority.strip_prefix('[') {
+        Some(literal) => match literal.split_once(']') {
+            Some((ip, rest)) => (ip.parse::<std::net::Ipv6Addr>().is_ok(), rest),
+            None => return false,
+        },
+        None => {
+            let end = authority.find(':').unwrap_or(authority.len());
+            let (host, port) = (
+                authority.get(..end).unwrap_or_default(),
+                authority.get(end..).unwrap_or_default(),
+            );
+            let ok = !host.is_empty()
+                && host.len() <= MAX_HOST
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+            (ok, port)
+        }
+    };
+    let port_ok = match port.strip_prefix(':') {
+        None => port.is_empty(),
+        Some(digits) => {
+            (1..=5).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && digits.parse::<u16>().is_ok()
+        }
+    };
+    host_ok && port_ok
 }
 
 /// Whether `htu` names `uri` (RFC 9449 §4.3 point 9): both parsed and normalised as URLs, then
@@ -1127,5 +1182,96 @@ mod tests {
         let v = DpopVerifier::new(DpopConfig::new());
         let req = Request::get("/p").header(HOST, "evil/x").body(()).unwrap();
         assert!(v.request_uri(&req).is_none());
+        for host in [
+            r"api.example\admin",
+            "",
+            "api.example:99999",
+            "u@api.example",
+        ] {
+            let req = Request::get("/p").header(HOST, host).body(()).unwrap();
+            assert!(v.request_uri(&req).is_none(), "{host:?}");
+        }
+        // The authority of an absolute request URI is held to the same rule.
+        for uri in [
+            "https://u@api.example/p",
+            "https://api.example:x/p",
+            "https://h:/p",
+        ] {
+            let req = Request::get(uri).body(()).unwrap();
+            assert!(req.uri().authority().is_some(), "{uri}");
+            assert!(v.request_uri(&req).is_none(), "{uri}");
+        }
+        let req = Request::get("https://[::1]:8443/p").body(()).unwrap();
+        assert_eq!(
+            v.request_uri(&req).unwrap().as_str(),
+            "https://[::1]:8443/p"
+        );
+    }
+
+    #[test]
+    fn only_plain_authorities_make_a_request_uri() {
+        for good in [
+            "api.example",
+            "API.Example:443",
+            "api.example.",
+            "my_service:8080",
+            "127.0.0.1",
+            "10.0.0.1:65535",
+            "localhost:1",
+            "[::1]",
+            "[2001:db8::1]:8443",
+            "a:00080",
+        ] {
+            assert!(plain_authority(good), "{good:?}");
+        }
+        for bad in [
+            "",
+            ":443",
+            r"api.example\admin",
+            r"api.example:443\admin",
+            "api.example/admin",
+            "api.example?x",
+            "api.example#x",
+            "user@api.example",
+            "user:pw@api.example",
+            "api.example%2Fadmin",
+            "api%2eexample",
+            "api example",
+            " api.example",
+            "api.example\t",
+            "api.example\0",
+            "api.example\r\nX-Evil: 1",
+            "api.example\u{7f}",
+            "api.exämple",
+            "api.example:",
+            "api.example:65536",
+            "api.example:99999",
+            "api.example:123456",
+            "api.example:-1",
+            "api.example:+80",
+            "api.example:8a",
+            "api.example: 80",
+            "api.example:80:80",
+            "[::1",
+            "[::1]x",
+            "[::1]:",
+            "[::1]:99999",
+            "[v1.x]",
+            "[fe80::1%25eth0]",
+            "[127.0.0.1]",
+            "::1",
+            &"a".repeat(256),
+        ] {
+            assert!(!plain_authority(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_http_crate_authority_parser_is_not_strict_enough() {
+        // Why `plain_authority` exists: `http::uri::Authority` takes these.
+        for lax in ["u@h", "h:99999", "h:abc", "h:", "[v1.x]"] {
+            assert!(lax.parse::<http::uri::Authority>().is_ok(), "{lax}");
+            assert!(!plain_authority(lax), "{lax}");
+        }
     }
 }

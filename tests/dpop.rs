@@ -879,3 +879,39 @@ async fn a_full_replay_cache_refuses_new_proofs_and_still_knows_the_old_ones() {
     }
     assert!(!text.contains(TOKEN), "{text}");
 }
+
+#[tokio::test]
+async fn without_base_url_only_a_plain_host_header_makes_the_request_uri() {
+    let client = DpopClient::new();
+    let app = in_process(&client, DpopConfig::new());
+    for (host, htu) in [
+        ("api.example", "https://api.example/delete"),
+        ("API.example:8443", "https://api.example:8443/delete"),
+        ("127.0.0.1:8080", "https://127.0.0.1:8080/delete"),
+        ("[::1]", "https://[::1]/delete"),
+    ] {
+        let proof = client.proof("GET", htu, Some(TOKEN));
+        let res = send(&app, "/delete", host, &proof).await;
+        assert_eq!(res.status(), 200, "{host}: {}", challenge_of(&res));
+    }
+    // Each hostile Host with a proof for the URI it would be normalised into.
+    for (host, htu) in [
+        // `\` is `/` to URL parsing: GET /delete would pass as GET /admin/delete.
+        (r"api.example\admin", "https://api.example/admin/delete"),
+        (r"api.example:443\admin", "https://api.example/admin/delete"),
+        // Dropped by URL parsing.
+        ("api.example\t", "https://api.example/delete"),
+        // The path becomes the host.
+        ("", "https://delete/"),
+        ("api.example:", "https://api.example/delete"),
+    ] {
+        let proof = client.proof("GET", htu, Some(TOKEN));
+        let res = send(&app, "/delete", host, &proof).await;
+        assert_eq!(res.status(), 401, "{host:?}");
+        assert!(
+            challenge_of(&res).contains("the DPoP proof is for another URI"),
+            "{host:?}: {}",
+            challenge_of(&res)
+        );
+    }
+}
