@@ -19,7 +19,12 @@
 //!    signature verifies with it;
 //! 4. `htm` equals the request method; `htu` equals the request URI without query and fragment
 //!    (scheme, host, port and path compared after URL normalisation; see
-//!    [`base_url`](DpopConfig::base_url) for how the request URI is known);
+//!    [`base_url`](DpopConfig::base_url) for how the request URI is known). Without
+//!    `base_url`, the request's authority (`Host` header, or the authority of an absolute
+//!    request URI) must be a plain `host[:port]`, else the proof is refused
+//!    ([`DpopError::WrongUri`]): a value such as `api.example\admin` would otherwise be
+//!    normalised into another path. Behind a proxy, [`base_url`](DpopConfig::base_url) is the
+//!    safe setting: the request URI then does not depend on what the client sent;
 //! 5. `iat` lies within the [window](DpopConfig::iat_window) (default 60 s either side);
 //! 6. `ath` is the base64url SHA-256 of the access token;
 //! 7. the RFC 7638 SHA-256 thumbprint of `jwk` equals the token's `cnf.jkt`;
@@ -28,9 +33,11 @@
 //!    lifetime ago (RFC 9449 §9). Otherwise the request is refused with
 //!    `DPoP error="use_dpop_nonce"` and a fresh nonce in the `DPoP-Nonce` response header
 //!    ([`DpopError::UseNonce`]); the client retries with a new proof carrying it;
-//! 9. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`, entries kept
-//!    for the whole `iat` window so a proof cannot come back once it is forgotten). A proof
-//!    refused by an earlier step does not use up its `jti`.
+//! 9. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`). An accepted
+//!    `jti` is kept until its proof's `iat` is too old to pass the window again, and never
+//!    dropped earlier: when the [cache](DpopConfig::replay_cache) is full of such entries, new
+//!    proofs are refused with 503 ([`AuthError::Unavailable`], fail closed) rather than
+//!    accepted and forgotten. A proof refused by an earlier step does not use up its `jti`.
 //!
 //! A token with `cnf.jkt` presented with the `Bearer` scheme is refused
 //! ([`DpopError::BoundToken`], RFC 9449 §7.2), and so is a token without `cnf.jkt` presented
@@ -63,10 +70,10 @@
 //! # let _ = dpop;
 //! ```
 
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-
-use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -170,7 +177,8 @@ impl DpopConfig {
 
     /// Accepts proofs whose `iat` is at most `past` old and at most `future` ahead of this
     /// server's clock (default 60 s each, each capped at 1 hour: a proof is meant to be
-    /// fresh). Seen `jti`s are kept for `past + future`.
+    /// fresh). An accepted proof's `jti` is kept until its `iat` is more than `past` old: at
+    /// most `past + future`.
     pub fn iat_window(mut self, past: Duration, future: Duration) -> Self {
         const MAX: Duration = Duration::from_secs(3600);
         self.max_age = past.min(MAX);
@@ -184,7 +192,15 @@ impl DpopConfig {
     ///
     /// When not set, the URI is taken from the request: its absolute URI if it has one
     /// (HTTP/2, proxies), else the [default scheme](Self::default_scheme) with the `Host`
-    /// header and the request path.
+    /// header and the request path. That authority is chosen by the client, so it is accepted
+    /// only as a plain `host[:port]`: a host of ASCII letters, digits, `-`, `.` and `_`, or an
+    /// IPv6 address in brackets, and a port of at most 5 digits up to 65535; no userinfo, no
+    /// `\`, `/`, `%`, spaces or control characters. Otherwise the proof is refused
+    /// ([`DpopError::WrongUri`]).
+    ///
+    /// Behind a proxy or load balancer, set `base_url`: it is the safe setting, since the
+    /// request URI then depends on configuration only, not on a `Host` header that the client
+    /// chose and the proxy may pass on or rewrite.
     pub fn base_url(mut self, url: Url) -> Self {
         self.base_url = Some(url);
         self
@@ -198,8 +214,13 @@ impl DpopConfig {
     }
 
     /// How many proof `jti`s the replay cache keeps (default 100,000). Size it above the number
-    /// of DPoP requests expected within the `iat` window: a `jti` evicted early could be
-    /// replayed.
+    /// of DPoP requests expected within the `iat` [window](Self::iat_window).
+    ///
+    /// An accepted `jti` is never evicted before its proof has left the `iat` window. When the
+    /// cache holds `capacity` such entries, every new proof is refused with 503 and
+    /// `Retry-After` ([`AuthError::Unavailable`], logged as a warning) until entries expire:
+    /// fail closed, since accepting a proof without remembering it would let it be replayed. A
+    /// capacity of 0 refuses every proof.
     pub fn replay_cache(mut self, capacity: u64) -> Self {
         self.replay_capacity = capacity;
         self
@@ -413,11 +434,93 @@ pub(crate) struct Accepted {
     pub(crate) nonce: Option<Nonce>,
 }
 
+/// What [`ReplayCache::insert`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// Not seen before (or only expired): now remembered.
+    Fresh,
+    /// Seen before and not yet expired.
+    Replayed,
+    /// Not seen before, but the cache is full of unexpired entries: not remembered.
+    Full,
+}
+
+/// The SHA-256 hashes of accepted `jti`s, each kept until an expiry time. Unlike a cache with
+/// an admission policy, it never drops an entry before it expires: at capacity it refuses new
+/// ones ([`Seen::Full`]). O(log n) per insertion; the lock is held for a few map operations.
+struct ReplayCache {
+    capacity: usize,
+    entries: Mutex<ReplayEntries>,
+}
+
+#[derive(Default)]
+struct ReplayEntries {
+    /// `jti` hash → expiry (whole seconds since the Unix epoch; kept while the clock, rounded
+    /// down, is at most this).
+    expiry: HashMap<[u8; 32], u64>,
+    /// The same entries ordered by expiry, to drop the expired ones first.
+    by_expiry: BTreeSet<(u64, [u8; 32])>,
+}
+
+/// How many expired entries one insertion drops at most (bounds the time the lock is held;
+/// at least one, so a full cache with an expired entry always makes room).
+const PURGE_BATCH: usize = 64;
+
+impl ReplayCache {
+    fn new(capacity: u64) -> Self {
+        ReplayCache {
+            capacity: usize::try_from(capacity).unwrap_or(usize::MAX),
+            entries: Mutex::default(),
+        }
+    }
+
+    /// Remembers `key` until `expiry` unless it is remembered already, as of `now` (whole
+    /// seconds since the Unix epoch).
+    fn insert(&self, key: [u8; 32], expiry: u64, now: u64) -> Seen {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = &mut *entries;
+        for _ in 0..PURGE_BATCH {
+            match entries.by_expiry.first() {
+                Some(&(old, old_key)) if old < now => {
+                    entries.by_expiry.pop_first();
+                    entries.expiry.remove(&old_key);
+                }
+                _ => break,
+            }
+        }
+        if let Some(&old) = entries.expiry.get(&key) {
+            if old >= now {
+                return Seen::Replayed;
+            }
+            entries.by_expiry.remove(&(old, key));
+            entries.expiry.remove(&key);
+        }
+        // Everything left is unexpired: either the purge stopped at an unexpired entry, or it
+        // dropped at least one and there is room again.
+        if entries.expiry.len() >= self.capacity {
+            return Seen::Full;
+        }
+        entries.expiry.insert(key, expiry);
+        entries.by_expiry.insert((expiry, key));
+        Seen::Fresh
+    }
+
+    /// How many entries are remembered (tests).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .expiry
+            .len()
+    }
+}
+
 /// Checks DPoP proofs; holds the replay cache. Shared by all services of a layer.
 pub(crate) struct DpopVerifier {
     config: DpopConfig,
     algs: String,
-    seen: moka::sync::Cache<[u8; 32], ()>,
+    seen: ReplayCache,
     nonces: Option<Nonces>,
 }
 
@@ -437,11 +540,7 @@ impl DpopVerifier {
             .filter_map(|a| alg_name(*a))
             .collect::<Vec<_>>()
             .join(" ");
-        let ttl = (config.max_age + config.max_future).max(Duration::from_secs(1));
-        let seen = moka::sync::Cache::builder()
-            .max_capacity(config.replay_capacity)
-            .time_to_live(ttl)
-            .build();
+        let seen = ReplayCache::new(config.replay_capacity);
         let nonces = config
             .nonce_lifetime
             .map(|lifetime| Nonces::new(lifetime, config.nonce_secret.as_ref()));
@@ -492,11 +591,14 @@ impl DpopVerifier {
             format!("{}{}", base.as_str().trim_end_matches('/'), path)
         } else if let (Some(scheme), Some(authority)) = (req.uri().scheme(), req.uri().authority())
         {
+            if !plain_authority(authority.as_str()) {
+                return None;
+            }
             format!("{scheme}://{authority}{path}")
         } else {
             let mut hosts = req.headers().get_all(HOST).iter();
             let host = hosts.next()?.to_str().ok()?;
-            if hosts.next().is_some() || host.contains(['/', '?', '#', '@']) {
+            if hosts.next().is_some() || !plain_authority(host) {
                 return None;
             }
             format!("{}://{host}{path}", self.config.default_scheme)
@@ -507,7 +609,8 @@ impl DpopVerifier {
     /// Verifies the one `DPoP` proof in `headers` for a request `method` to `uri`; with
     /// `token`, `ath` must be its hash; with `jkt`, the proof key must have that thumbprint.
     /// With nonces on, the proof must carry a valid `nonce`. Records the proof's `jti` once
-    /// everything else holds.
+    /// everything else holds; a refusal is an [`AuthError::Dpop`], or
+    /// [`AuthError::Unavailable`] when the replay cache is full.
     pub(crate) fn verify(
         &self,
         headers: &HeaderMap,
@@ -515,12 +618,13 @@ impl DpopVerifier {
         uri: &Url,
         token: Option<&str>,
         jkt: Option<&str>,
-    ) -> Result<Accepted, DpopError> {
+    ) -> Result<Accepted, AuthError> {
         self.verify_at(headers, method, uri, token, jkt, unix_now())
     }
 
     /// [`verify`](Self::verify) with the clock read as `now` (seconds since the Unix epoch),
-    /// for the `iat` window and nonce ages; the fuzz target fixes it to stay deterministic.
+    /// for the `iat` window, nonce ages and replay-cache expiry; the fuzz target fixes it to
+    /// stay deterministic.
     pub(crate) fn verify_at(
         &self,
         headers: &HeaderMap,
@@ -529,7 +633,33 @@ impl DpopVerifier {
         token: Option<&str>,
         jkt: Option<&str>,
         now: f64,
-    ) -> Result<Accepted, DpopError> {
+    ) -> Result<Accepted, AuthError> {
+        let (accepted, key, iat) = self.check_proof(headers, method, uri, token, jkt, now)?;
+        // The proof passes the window while `iat >= now - max_age`: keep its jti until then
+        // (rounded up; `as` saturates, and `iat` is a finite date before the year 10000).
+        let expiry = (iat + self.config.max_age.as_secs_f64()).ceil() as u64;
+        match self.seen.insert(key, expiry, now as u64) {
+            Seen::Fresh => Ok(accepted),
+            Seen::Replayed => Err(DpopError::Replayed.into()),
+            Seen::Full => Err(AuthError::Unavailable(format!(
+                "the DPoP replay cache is full ({} proofs within the iat window): \
+                 proof refused; raise DpopConfig::replay_cache",
+                self.seen.capacity
+            ))),
+        }
+    }
+
+    /// Every check of [`verify_at`](Self::verify_at) but the replay cache; returns what an
+    /// accepted proof yields, the SHA-256 of its `jti` and its `iat`.
+    fn check_proof(
+        &self,
+        headers: &HeaderMap,
+        method: &Method,
+        uri: &Url,
+        token: Option<&str>,
+        jkt: Option<&str>,
+        now: f64,
+    ) -> Result<(Accepted, [u8; 32], f64), DpopError> {
         let mut proofs = headers.get_all(DPOP_HEADER).iter();
         let proof = proofs.next().ok_or(DpopError::Missing)?;
         if proofs.next().is_some() {
@@ -585,14 +715,11 @@ impl DpopVerifier {
                 Some(_) => {}
             }
         }
-        let key: [u8; 32] = Sha256::digest(jti.as_bytes()).into();
-        if !self.seen.entry(key).or_insert_with(|| ()).is_fresh() {
-            return Err(DpopError::Replayed);
-        }
-        Ok(Accepted {
+        let accepted = Accepted {
             jkt: thumbprint,
             nonce: fresh,
-        })
+        };
+        Ok((accepted, Sha256::digest(jti.as_bytes()).into(), iat))
     }
 
     /// Checks the proof's shape, header, key and signature; returns the key's thumbprint and
@@ -656,6 +783,45 @@ pub(crate) fn refuse_bound(claims: &Claims) -> Result<(), AuthError> {
         None => Ok(()),
         Some(_) => Err(DpopError::BoundToken.into()),
     }
+}
+
+/// Whether `authority` (untrusted: a `Host` header or a request URI's authority) is a plain
+/// `host[:port]` that URL parsing takes as it is (RFC 3986 §3.2.2, §3.2.3, without userinfo):
+/// a host of ASCII letters, digits, `-`, `.` and `_` (DNS names, IPv4 addresses) or an IPv6
+/// address in brackets, and an optional port of 1 to 5 digits, at most 65535. Everything else is
+/// refused: `\` (a `/` to URL parsing), `/`, `?`, `#`, `@`, `%`, spaces and control characters
+/// (dropped by URL parsing), an empty host or port.
+fn plain_authority(authority: &str) -> bool {
+    /// Longest DNS name (253) with room for a trailing dot and some slack.
+    const MAX_HOST: usize = 255;
+    let (host_ok, port) = match authority.strip_prefix('[') {
+        Some(literal) => match literal.split_once(']') {
+            Some((ip, rest)) => (ip.parse::<std::net::Ipv6Addr>().is_ok(), rest),
+            None => return false,
+        },
+        None => {
+            let end = authority.find(':').unwrap_or(authority.len());
+            let (host, port) = (
+                authority.get(..end).unwrap_or_default(),
+                authority.get(end..).unwrap_or_default(),
+            );
+            let ok = !host.is_empty()
+                && host.len() <= MAX_HOST
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+            (ok, port)
+        }
+    };
+    let port_ok = match port.strip_prefix(':') {
+        None => port.is_empty(),
+        Some(digits) => {
+            (1..=5).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && digits.parse::<u16>().is_ok()
+        }
+    };
+    host_ok && port_ok
 }
 
 /// Whether `htu` names `uri` (RFC 9449 §4.3 point 9): both parsed and normalised as URLs, then
@@ -893,6 +1059,103 @@ mod tests {
     }
 
     #[test]
+    fn the_replay_cache_refuses_when_full_and_forgets_only_expired_entries() {
+        let cache = ReplayCache::new(2);
+        let (a, b, c) = ([1; 32], [2; 32], [3; 32]);
+        assert_eq!(cache.insert(a, 1_060, 1_000), Seen::Fresh);
+        assert_eq!(cache.insert(b, 1_070, 1_000), Seen::Fresh);
+        assert_eq!(cache.insert(a, 1_060, 1_000), Seen::Replayed);
+        // Full of unexpired entries: refused, not remembered, and nothing forgotten.
+        assert_eq!(cache.insert(c, 1_060, 1_000), Seen::Full);
+        assert_eq!(cache.insert(c, 1_060, 1_060), Seen::Full);
+        assert_eq!(
+            cache.insert(a, 1_060, 1_060),
+            Seen::Replayed,
+            "kept up to its expiry"
+        );
+        assert_eq!(cache.insert(b, 1_070, 1_060), Seen::Replayed);
+        assert_eq!(cache.len(), 2);
+        // Once `a` has expired there is room again; `b` is still known.
+        assert_eq!(cache.insert(c, 1_120, 1_061), Seen::Fresh);
+        assert_eq!(cache.insert(b, 1_070, 1_061), Seen::Replayed);
+        assert_eq!(cache.insert(c, 1_120, 1_061), Seen::Replayed);
+        assert_eq!(cache.len(), 2);
+        // An expired entry still stored is not a replay.
+        let cache = ReplayCache::new(2);
+        assert_eq!(cache.insert(a, 1_000, 1_000), Seen::Fresh);
+        assert_eq!(cache.insert(a, 1_100, 1_001), Seen::Fresh);
+        assert_eq!(cache.insert(a, 1_100, 1_100), Seen::Replayed);
+        assert_eq!(cache.len(), 1);
+        // Capacity 0 refuses everything.
+        assert_eq!(ReplayCache::new(0).insert(a, 1_060, 1_000), Seen::Full);
+    }
+
+    #[test]
+    fn the_replay_cache_purges_in_bounded_batches_and_stays_exact() {
+        let n = 3 * PURGE_BATCH as u8;
+        let cache = ReplayCache::new(u64::from(n));
+        for i in 0..n {
+            assert_eq!(cache.insert([i; 32], 100, 0), Seen::Fresh);
+        }
+        assert_eq!(cache.insert([n; 32], 200, 100), Seen::Full);
+        // All expired: one insertion drops at most a batch, and that makes room.
+        assert_eq!(cache.insert([n; 32], 200, 101), Seen::Fresh);
+        assert_eq!(cache.len(), usize::from(n) - PURGE_BATCH + 1);
+        // Expired entries left over are not replays, and are not counted as such.
+        assert_eq!(cache.insert([n - 1; 32], 200, 101), Seen::Fresh);
+        assert_eq!(cache.insert([n; 32], 200, 101), Seen::Replayed);
+    }
+
+    /// Through the verifier, with its clock: `jti`s are kept for the `iat` window, a full cache
+    /// refuses with 503, and room comes back when proofs leave the window.
+    #[cfg(feature = "fuzzing")]
+    #[test]
+    fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
+        use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
+        let verifier = DpopVerifier::new(
+            DpopConfig::new()
+                .iat_window(Duration::from_secs(60), Duration::from_secs(5))
+                .replay_cache(2),
+        );
+        let uri = Url::parse("https://api.example/r").unwrap();
+        let proof = |jti: &str, iat: u64| {
+            let claims = json!({"jti": jti, "htm": "GET", "htu": uri.as_str(), "iat": iat});
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                DPOP_HEADER,
+                HeaderValue::from_str(&dpop_signed_proof(claims.to_string().as_bytes())).unwrap(),
+            );
+            headers
+        };
+        let verify = |headers: &HeaderMap, now: u64| {
+            verifier
+                .verify_at(headers, &Method::GET, &uri, None, None, now as f64)
+                .map(|_| ())
+        };
+        let now = DPOP_NOW;
+        let (a, b, c) = (proof("a", now), proof("b", now + 5), proof("c", now));
+        assert_eq!(verify(&a, now), Ok(()));
+        assert_eq!(verify(&b, now), Ok(()));
+        let full = verify(&c, now).unwrap_err();
+        assert_eq!(full.status(), 503);
+        assert!(full.to_string().contains("replay cache is full"), "{full}");
+        assert_eq!(verify(&a, now), Err(DpopError::Replayed.into()));
+        assert_eq!(verify(&b, now), Err(DpopError::Replayed.into()));
+        // `a` can pass the window up to iat + 60 s, and is kept that long.
+        assert_eq!(verify(&a, now + 60), Err(DpopError::Replayed.into()));
+        assert_eq!(
+            verify(&c, now + 60).map_err(|e| e.status().as_u16()),
+            Err(503)
+        );
+        // Then it is out of the window (and of the cache): `c`, made now, takes its place.
+        assert_eq!(verify(&a, now + 61), Err(DpopError::OutsideWindow.into()));
+        let c = proof("c", now + 61);
+        assert_eq!(verify(&c, now + 61), Ok(()));
+        assert_eq!(verify(&c, now + 61), Err(DpopError::Replayed.into()));
+        assert_eq!(verify(&b, now + 61), Err(DpopError::Replayed.into()));
+    }
+
+    #[test]
     fn request_uri_sources() {
         let v = DpopVerifier::new(DpopConfig::new());
         let req = Request::get("/p?q=1")
@@ -915,5 +1178,96 @@ mod tests {
         let v = DpopVerifier::new(DpopConfig::new());
         let req = Request::get("/p").header(HOST, "evil/x").body(()).unwrap();
         assert!(v.request_uri(&req).is_none());
+        for host in [
+            r"api.example\admin",
+            "",
+            "api.example:99999",
+            "u@api.example",
+        ] {
+            let req = Request::get("/p").header(HOST, host).body(()).unwrap();
+            assert!(v.request_uri(&req).is_none(), "{host:?}");
+        }
+        // The authority of an absolute request URI is held to the same rule.
+        for uri in [
+            "https://u@api.example/p",
+            "https://api.example:x/p",
+            "https://h:/p",
+        ] {
+            let req = Request::get(uri).body(()).unwrap();
+            assert!(req.uri().authority().is_some(), "{uri}");
+            assert!(v.request_uri(&req).is_none(), "{uri}");
+        }
+        let req = Request::get("https://[::1]:8443/p").body(()).unwrap();
+        assert_eq!(
+            v.request_uri(&req).unwrap().as_str(),
+            "https://[::1]:8443/p"
+        );
+    }
+
+    #[test]
+    fn only_plain_authorities_make_a_request_uri() {
+        for good in [
+            "api.example",
+            "API.Example:443",
+            "api.example.",
+            "my_service:8080",
+            "127.0.0.1",
+            "10.0.0.1:65535",
+            "localhost:1",
+            "[::1]",
+            "[2001:db8::1]:8443",
+            "a:00080",
+        ] {
+            assert!(plain_authority(good), "{good:?}");
+        }
+        for bad in [
+            "",
+            ":443",
+            r"api.example\admin",
+            r"api.example:443\admin",
+            "api.example/admin",
+            "api.example?x",
+            "api.example#x",
+            "user@api.example",
+            "user:pw@api.example",
+            "api.example%2Fadmin",
+            "api%2eexample",
+            "api example",
+            " api.example",
+            "api.example\t",
+            "api.example\0",
+            "api.example\r\nX-Evil: 1",
+            "api.example\u{7f}",
+            "api.exämple",
+            "api.example:",
+            "api.example:65536",
+            "api.example:99999",
+            "api.example:123456",
+            "api.example:-1",
+            "api.example:+80",
+            "api.example:8a",
+            "api.example: 80",
+            "api.example:80:80",
+            "[::1",
+            "[::1]x",
+            "[::1]:",
+            "[::1]:99999",
+            "[v1.x]",
+            "[fe80::1%25eth0]",
+            "[127.0.0.1]",
+            "::1",
+            &"a".repeat(256),
+        ] {
+            assert!(!plain_authority(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_http_crate_authority_parser_is_not_strict_enough() {
+        // Why `plain_authority` exists: `http::uri::Authority` takes these.
+        for lax in ["u@h", "h:99999", "h:abc", "h:", "[v1.x]"] {
+            assert!(lax.parse::<http::uri::Authority>().is_ok(), "{lax}");
+            assert!(!plain_authority(lax), "{lax}");
+        }
     }
 }

@@ -10,7 +10,7 @@
 //! | [`AuthError::Dpop`] bad or missing proof | 401 | `DPoP error="invalid_dpop_proof", algs="…"` (RFC 9449 §7.1) |
 //! | [`AuthError::Dpop`] key binding wrong | 401 | `DPoP error="invalid_token", algs="…"` |
 //! | [`DpopError::UseNonce`] (nonces on, proof without a valid nonce) | 401 | `DPoP error="use_dpop_nonce", algs="…"` and a `DPoP-Nonce` header (RFC 9449 §9) |
-//! | [`AuthError::Unavailable`] | 503 | none |
+//! | [`AuthError::Unavailable`] (also a full DPoP replay cache) | 503 | none |
 //! | [`AuthError::Misconfigured`] | 500 | none |
 //!
 //! The challenge uses the `DPoP` scheme (RFC 9449 §7.1) when the request presented its token
@@ -48,7 +48,9 @@ pub enum AuthError {
     #[error(transparent)]
     Dpop(#[from] DpopError),
     /// The token could not be checked now (issuer, JWKS or introspection endpoint unreachable
-    /// or misbehaving). The request is refused (fail closed) with 503.
+    /// or misbehaving), or a DPoP proof could not be remembered because the
+    /// [replay cache](crate::DpopConfig::replay_cache) is full. The request is refused (fail
+    /// closed) with 503.
     #[error("token validation unavailable: {0}")]
     Unavailable(String),
     /// The server is set up wrongly (e.g. a scope check without an authentication layer in

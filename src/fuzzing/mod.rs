@@ -352,10 +352,15 @@ pub fn dpop_outcomes(
                 DPOP_NOW as f64,
             )
         };
-        let outcome = verify();
+        // A fresh verifier's replay cache is never full: every refusal is a `DpopError`.
+        let dpop_error = |e: crate::AuthError| match e {
+            crate::AuthError::Dpop(e) => e,
+            other => panic!("a refusal that cannot happen here: {other:?}"),
+        };
+        let outcome = verify().map_err(dpop_error);
         if outcome.is_ok() {
             assert_eq!(
-                verify().map(|a| a.jkt),
+                verify().map(|a| a.jkt).map_err(dpop_error),
                 Err(crate::DpopError::Replayed),
                 "an accepted proof was accepted again"
             );

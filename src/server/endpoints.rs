@@ -366,7 +366,16 @@ fn dpop_key(inner: &Inner, headers: &HeaderMap) -> Result<Option<String>, OAuthE
     if !headers.contains_key(crate::dpop::DPOP_HEADER) {
         return Ok(None);
     }
-    let bad = |e: crate::DpopError| OAuthError::new("invalid_dpop_proof", e.description());
+    let bad = |e: crate::AuthError| match e {
+        crate::AuthError::Dpop(e) => OAuthError::new("invalid_dpop_proof", e.description()),
+        // The replay cache is full.
+        other => OAuthError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: "temporarily_unavailable",
+            description: other.description().into(),
+            basic_challenge: false,
+        },
+    };
     let endpoint =
         url::Url::parse(&format!("{}/token", inner.issuer)).map_err(|_| server_error())?;
     inner
