@@ -12,7 +12,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use bearer_guard::axum::Auth;
 use bearer_guard::server::TestServer;
-use bearer_guard::{AuthLayer, Claims, JwtValidator, RequireScope};
+use bearer_guard::{AuthLayer, Claims, JwtValidator, RequireScopeLayer};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -71,15 +71,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let protected = Router::new()
         .route(
             "/items",
-            get(list).route_layer(RequireScope::any(["items:read", "items:admin"])),
+            get(list).route_layer(RequireScopeLayer::any(["items:read", "items:admin"])),
         )
         .route(
             "/items",
-            post(create).route_layer(RequireScope::all(["items:read", "items:write"])),
+            post(create).route_layer(RequireScopeLayer::all(["items:read", "items:write"])),
         )
         .route(
             "/items/all",
-            delete(purge).route_layer(RequireScope::predicate(is_admin, "role:admin")),
+            delete(purge).route_layer(RequireScopeLayer::predicate(is_admin, "role:admin")),
         )
         .layer(AuthLayer::new(validator.clone()).realm("items"));
     let public = Router::new()

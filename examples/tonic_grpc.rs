@@ -1,4 +1,4 @@
-//! A gRPC service protected with bearer-guard: `AuthLayer` and per-method `RequireScope`
+//! A gRPC service protected with bearer-guard: `AuthLayer` and per-method `RequireScopeLayer`
 //! answering with gRPC statuses (`GrpcErrors`), against the bundled authorization server.
 //! Starts the issuer and the gRPC server on loopback, then calls it with a tonic client and
 //! prints each outcome: OK, UNAUTHENTICATED, PERMISSION_DENIED.
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use bearer_guard::server::TestServer;
 use bearer_guard::tonic::GrpcErrors;
-use bearer_guard::{AuthLayer, Claims, JwtValidator, RequireScope, Requirement, ScopeMap};
+use bearer_guard::{AuthLayer, Claims, JwtValidator, RequireScopeLayer, Requirement, ScopeMap};
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic::{Request, Response, Status};
@@ -85,7 +85,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .realm("greeter")
                 .error_handler(GrpcErrors),
         )
-        .layer(RequireScope::map(scopes).error_handler(GrpcErrors))
+        .layer(RequireScopeLayer::map(scopes).error_handler(GrpcErrors))
         .add_service(GreeterServer::new(Hello));
     tokio::spawn(server.serve_with_incoming(TcpIncoming::from(listener)));
     println!("issuer {}   grpc {url}\n", issuer.issuer());

@@ -559,6 +559,27 @@ pub trait ErrorHandler<B>: Clone + Send + Sync + 'static {
     fn respond(&self, error: &AuthError, challenge: &Challenge) -> Response<B>;
 }
 
+/// A closure is an error handler too:
+///
+/// ```
+/// use bearer_guard::{AuthError, AuthLayer, Challenge, JwtValidator};
+/// # async fn demo(validator: JwtValidator) {
+/// let layer = AuthLayer::new(validator).error_handler(|error: &AuthError, challenge: &Challenge| {
+///     let mut res = error.to_response::<String>(challenge);
+///     *res.body_mut() = format!(r#"{{"error":"{}"}}"#, error.code().unwrap_or("unavailable"));
+///     res
+/// });
+/// # let _ = layer; }
+/// ```
+impl<B, F> ErrorHandler<B> for F
+where
+    F: Fn(&AuthError, &Challenge) -> Response<B> + Clone + Send + Sync + 'static,
+{
+    fn respond(&self, error: &AuthError, challenge: &Challenge) -> Response<B> {
+        self(error, challenge)
+    }
+}
+
 /// Answers with status and `WWW-Authenticate` challenge, and an empty body.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultErrorHandler;

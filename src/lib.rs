@@ -3,6 +3,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
+pub mod auth;
 pub mod bearer;
 pub mod claims;
 pub mod crypto;
@@ -14,7 +15,6 @@ pub mod hybrid;
 pub mod introspection;
 pub mod jwks;
 pub mod jwt;
-pub mod layer;
 pub mod multi;
 pub mod resource_metadata;
 pub mod scope;
@@ -33,6 +33,9 @@ pub mod server;
 #[doc(hidden)]
 pub mod fuzzing;
 
+#[allow(deprecated)]
+pub use auth::AuthService;
+pub use auth::{Anonymous, Auth, AuthLayer};
 pub use bearer::{BearerError, Scheme};
 pub use claims::{Claims, Scopes};
 pub use crypto::Backend;
@@ -47,9 +50,10 @@ pub use introspection::{
 pub use jsonwebtoken::Algorithm;
 pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
 pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};
-pub use layer::{Anonymous, AuthLayer, AuthService, ResponseFuture};
 pub use multi::{MultiIssuer, MultiIssuerBuilder};
 pub use resource_metadata::{ResourceMetadata, ResourceMetadataBuilder, ResourceMetadataService};
-pub use scope::{RequireScope, Requirement, ScopeMap, ScopeService};
+#[allow(deprecated)]
+pub use scope::ScopeService;
+pub use scope::{RequireScope, RequireScopeLayer, Requirement, ScopeMap};
 pub use stats::Stats;
 pub use validator::{Validation, Validator};

@@ -2,7 +2,7 @@
 //!
 //! gRPC clients do not read HTTP status codes: a refused call must be an HTTP 200 answer
 //! with `grpc-status` and `grpc-message`. [`GrpcErrors`] is the [`ErrorHandler`] that builds
-//! it, for [`AuthLayer`](crate::AuthLayer) and [`RequireScope`](crate::RequireScope) alike:
+//! it, for [`AuthLayer`](crate::AuthLayer) and [`RequireScopeLayer`](crate::RequireScopeLayer) alike:
 //!
 //! | error | gRPC code |
 //! |---|---|
@@ -17,10 +17,10 @@
 //!
 //! ```no_run
 //! # async fn demo(validator: bearer_guard::JwtValidator) {
-//! use bearer_guard::{tonic::GrpcErrors, AuthLayer, RequireScope, Requirement, ScopeMap};
+//! use bearer_guard::{tonic::GrpcErrors, AuthLayer, RequireScopeLayer, Requirement, ScopeMap};
 //!
 //! let auth = AuthLayer::new(validator).error_handler(GrpcErrors);
-//! let scopes = RequireScope::map(
+//! let scopes = RequireScopeLayer::map(
 //!     ScopeMap::new().route("/greeter.Greeter/SayHello", Requirement::all(["greet:read"])),
 //! )
 //! .error_handler(GrpcErrors);

@@ -1,4 +1,4 @@
-//! `RequireScope` over real HTTP: axum on loopback, tokens from the bundled server.
+//! `RequireScopeLayer` over real HTTP: axum on loopback, tokens from the bundled server.
 //! Also a plain tower `ServiceBuilder` stack without axum routing.
 #![cfg(all(feature = "test-server", feature = "axum"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -7,7 +7,7 @@ mod support;
 
 use axum::{routing::get, Router};
 use bearer_guard::server::TestServer;
-use bearer_guard::{AuthLayer, Challenge, Claims, RequireScope};
+use bearer_guard::{AuthLayer, Challenge, Claims, RequireScopeLayer};
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt};
 
@@ -36,23 +36,23 @@ async fn setup() -> Env {
     let required = Router::new()
         .route(
             "/read",
-            get(ok).route_layer(RequireScope::all(["items:read"])),
+            get(ok).route_layer(RequireScopeLayer::all(["items:read"])),
         )
         .route(
             "/write",
-            get(ok).route_layer(RequireScope::all(["items:read", "items:write"])),
+            get(ok).route_layer(RequireScopeLayer::all(["items:read", "items:write"])),
         )
         .route(
             "/any",
-            get(ok).route_layer(RequireScope::any(["items:read", "items:admin"])),
+            get(ok).route_layer(RequireScopeLayer::any(["items:read", "items:admin"])),
         )
         .route(
             "/admin",
-            get(ok).route_layer(RequireScope::predicate(is_admin, "role:admin")),
+            get(ok).route_layer(RequireScopeLayer::predicate(is_admin, "role:admin")),
         )
         .route(
             "/acme",
-            get(ok).route_layer(RequireScope::predicate(
+            get(ok).route_layer(RequireScopeLayer::predicate(
                 |c: &Claims| c.get("tenant").is_some_and(|t| t == "acme"),
                 "tenant:acme",
             )),
@@ -62,13 +62,13 @@ async fn setup() -> Env {
         .route("/opt/open", get(ok))
         .route(
             "/opt/read",
-            get(ok).route_layer(RequireScope::all(["items:read"])),
+            get(ok).route_layer(RequireScopeLayer::all(["items:read"])),
         )
         .layer(AuthLayer::new(validator).challenge(challenge).optional());
     // Misconfigured: a scope check with no auth layer in front of it.
     let bare = Router::new().route(
         "/bare",
-        get(ok).route_layer(RequireScope::all(["items:read"])),
+        get(ok).route_layer(RequireScopeLayer::all(["items:read"])),
     );
     let base = support::serve(required.merge(optional).merge(bare)).await;
     Env { issuer, base }
@@ -266,7 +266,7 @@ async fn plain_tower_service_builder() {
     let validator = support::validator(&issuer).await;
     let svc = ServiceBuilder::new()
         .layer(AuthLayer::new(validator).realm("tower"))
-        .layer(RequireScope::any(["a", "b"]))
+        .layer(RequireScopeLayer::any(["a", "b"]))
         .service_fn(|req: http::Request<String>| async move {
             let sub = req.extensions().get::<Claims>().unwrap().subject().unwrap();
             Ok::<_, std::convert::Infallible>(http::Response::new(sub.to_owned()))
@@ -293,7 +293,7 @@ async fn plain_tower_service_builder() {
 
     // Without the auth layer: 500, even though the request carries a token.
     let bare = ServiceBuilder::new()
-        .layer(RequireScope::all(["a"]))
+        .layer(RequireScopeLayer::all(["a"]))
         .service_fn(|_req: http::Request<String>| async {
             Ok::<_, std::convert::Infallible>(http::Response::new(String::from("leak")))
         });

@@ -1,4 +1,4 @@
-//! gRPC: a tonic server protected by `AuthLayer` + `RequireScope` with `GrpcErrors`, called by
+//! gRPC: a tonic server protected by `AuthLayer` + `RequireScopeLayer` with `GrpcErrors`, called by
 //! a tonic client over loopback; tokens from the bundled server.
 #![cfg(all(feature = "test-server", feature = "tonic"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -10,8 +10,8 @@ mod support;
 use bearer_guard::server::TestServer;
 use bearer_guard::tonic::GrpcErrors;
 use bearer_guard::{
-    AuthError, AuthLayer, Challenge, Claims, JwtValidator, RequireScope, Requirement, ScopeMap,
-    Validation, Validator,
+    AuthError, AuthLayer, Challenge, Claims, JwtValidator, RequireScopeLayer, Requirement,
+    ScopeMap, Validation, Validator,
 };
 use greeter::greeter_client::GreeterClient;
 use greeter::greeter_server::{Greeter, GreeterServer};
@@ -61,7 +61,7 @@ async fn serve<V: Validator>(auth: Option<AuthLayer<V, GrpcErrors>>, map: ScopeM
     let (listener, url) = support::bind().await;
     let router = Server::builder()
         .layer(tower::util::option_layer(auth))
-        .layer(RequireScope::map(map).error_handler(GrpcErrors))
+        .layer(RequireScopeLayer::map(map).error_handler(GrpcErrors))
         .add_service(GreeterServer::new(Svc));
     tokio::spawn(async move {
         router

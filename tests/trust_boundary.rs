@@ -17,7 +17,8 @@ use axum::Router;
 use bearer_guard::server::{Endpoint, TestServer};
 use bearer_guard::{
     AuthError, AuthLayer, BuildError, ClientAuth, DiscoveryError, DpopConfig, FetchError,
-    IntrospectionValidator, IntrospectionValidatorBuilder, JwtValidator, RequireScope, Validator,
+    IntrospectionValidator, IntrospectionValidatorBuilder, JwtValidator, RequireScopeLayer,
+    Validator,
 };
 use serde_json::{json, Value};
 use tower::{Layer, ServiceExt};
@@ -506,7 +507,7 @@ async fn an_array_element_with_a_space_is_one_value_not_two() {
     let app = Router::new()
         .route(
             "/admin",
-            get(|| async { "admin" }).route_layer(RequireScope::all(["admin"])),
+            get(|| async { "admin" }).route_layer(RequireScopeLayer::all(["admin"])),
         )
         .layer(AuthLayer::new(v));
     let call = |groups: Value| {

@@ -2,7 +2,7 @@
 
 use axum::{routing::get, Json, Router};
 use bearer_guard::axum::Auth;
-use bearer_guard::{AuthLayer, Claims, RequireScope, Validator};
+use bearer_guard::{AuthLayer, Claims, RequireScopeLayer, Validator};
 
 /// `GET /health` (open), `GET /me` (any valid token), `GET /admin` (scope `admin`).
 pub fn app<V: Validator>(validator: V) -> Router {
@@ -10,7 +10,7 @@ pub fn app<V: Validator>(validator: V) -> Router {
         .route("/me", get(me))
         .route(
             "/admin",
-            get(admin).route_layer(RequireScope::all(["admin"])),
+            get(admin).route_layer(RequireScopeLayer::all(["admin"])),
         )
         .layer(AuthLayer::new(validator).realm("demo"));
     Router::new()

@@ -1,0 +1,138 @@
+//! The response future of [`Auth`](super::Auth).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use http::{Request, Response};
+use pin_project::pin_project;
+use tower_service::Service;
+
+use super::service::check_binding;
+use crate::bearer::Scheme;
+use crate::dpop::{DpopVerifier, Nonce, NONCE_HEADER};
+use crate::error::{Challenge, ErrorHandler};
+use crate::validator::Validation;
+
+/// What a request waiting for validation keeps until it can go on.
+pub(super) struct Pending<S, ReqB, H> {
+    pub(super) req: Request<ReqB>,
+    pub(super) inner: S,
+    pub(super) handler: H,
+    pub(super) challenge: Challenge,
+    pub(super) scheme: Scheme,
+    pub(super) dpop: Option<Arc<DpopVerifier>>,
+}
+
+/// Response future of [`Auth`](super::Auth).
+#[pin_project]
+pub struct ResponseFuture<S, ReqB, H>
+where
+    S: Service<Request<ReqB>>,
+{
+    #[pin]
+    pub(super) state: State<S, ReqB, H>,
+}
+
+#[pin_project(project = StateProj)]
+pub(super) enum State<S, ReqB, H>
+where
+    S: Service<Request<ReqB>>,
+{
+    Validating {
+        validation: Validation,
+        parts: Option<Box<Pending<S, ReqB, H>>>,
+    },
+    Calling {
+        #[pin]
+        future: S::Future,
+        /// A fresh DPoP nonce for the `DPoP-Nonce` header of the response.
+        nonce: Option<Nonce>,
+    },
+    Rejected {
+        response: Option<S::Response>,
+    },
+}
+
+impl<S, ReqB, H> ResponseFuture<S, ReqB, H>
+where
+    S: Service<Request<ReqB>>,
+{
+    pub(super) fn inner(future: S::Future, nonce: Option<Nonce>) -> Self {
+        ResponseFuture {
+            state: State::Calling { future, nonce },
+        }
+    }
+}
+
+impl<S, ReqB, H, ResB> Future for ResponseFuture<S, ReqB, H>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>>,
+    H: ErrorHandler<ResB>,
+{
+    type Output = Result<Response<ResB>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            let next = match this.state.as_mut().project() {
+                StateProj::Calling { future, nonce } => {
+                    let mut result = ready!(future.poll(cx));
+                    if let (Ok(response), Some(nonce)) = (&mut result, nonce.take()) {
+                        // RFC 9449 §9: a new nonce may come with any response; one the
+                        // service set itself is kept.
+                        if let Some(value) = nonce.header_value() {
+                            response.headers_mut().entry(NONCE_HEADER).or_insert(value);
+                        }
+                    }
+                    return Poll::Ready(result);
+                }
+                StateProj::Rejected { response } => {
+                    return match response.take() {
+                        Some(r) => Poll::Ready(Ok(r)),
+                        None => panic!("ResponseFuture polled after completion"),
+                    };
+                }
+                StateProj::Validating { validation, parts } => {
+                    let result = match Pin::new(validation).poll(cx) {
+                        Poll::Ready(r) => r,
+                        Poll::Pending => return Poll::Pending,
+                    };
+                    let Some(pending) = parts.take() else {
+                        panic!("ResponseFuture polled after completion");
+                    };
+                    let Pending {
+                        mut req,
+                        mut inner,
+                        handler,
+                        challenge,
+                        scheme,
+                        dpop,
+                    } = *pending;
+                    let result = result.and_then(|claims| {
+                        check_binding(dpop.as_deref(), &req, scheme, &claims)
+                            .map(|nonce| (claims, nonce))
+                    });
+                    match result {
+                        Ok((claims, nonce)) => {
+                            req.extensions_mut().insert(claims);
+                            req.extensions_mut().insert(challenge);
+                            State::Calling {
+                                future: inner.call(req),
+                                nonce,
+                            }
+                        }
+                        Err(error) => {
+                            error.log();
+                            State::Rejected {
+                                response: Some(handler.respond(&error, &challenge)),
+                            }
+                        }
+                    }
+                }
+            };
+            this.state.set(next);
+        }
+    }
+}

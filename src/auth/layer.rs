@@ -1,0 +1,138 @@
+//! [`AuthLayer`]: what every request of the wrapped service is checked with.
+
+use std::sync::Arc;
+
+use tower_layer::Layer;
+
+use super::service::Auth;
+use crate::bearer::Scheme;
+use crate::dpop::{DpopConfig, DpopVerifier};
+use crate::error::{Challenge, DefaultErrorHandler};
+use crate::validator::Validator;
+
+/// Requires a valid bearer token on every request of the wrapped service.
+///
+/// Tokens bound to a key with `cnf.jkt` (DPoP, RFC 9449) are refused unless DPoP is turned on
+/// with [`AuthLayer::dpop`].
+#[derive(Debug)]
+pub struct AuthLayer<V, H = DefaultErrorHandler> {
+    validator: Arc<V>,
+    handler: H,
+    challenge: Challenge,
+    optional: bool,
+    dpop: Option<Arc<DpopVerifier>>,
+}
+
+impl<V, H: Clone> Clone for AuthLayer<V, H> {
+    fn clone(&self) -> Self {
+        AuthLayer {
+            validator: self.validator.clone(),
+            handler: self.handler.clone(),
+            challenge: self.challenge.clone(),
+            optional: self.optional,
+            dpop: self.dpop.clone(),
+        }
+    }
+}
+
+impl<V: Validator> AuthLayer<V> {
+    /// A layer that validates tokens with `validator` and answers failures with
+    /// [`DefaultErrorHandler`].
+    pub fn new(validator: V) -> Self {
+        Self::from_arc(Arc::new(validator))
+    }
+
+    /// Like [`AuthLayer::new`], sharing a validator that is already in an `Arc`.
+    pub fn from_arc(validator: Arc<V>) -> Self {
+        AuthLayer {
+            validator,
+            handler: DefaultErrorHandler,
+            challenge: Challenge::new(),
+            optional: false,
+            dpop: None,
+        }
+    }
+}
+
+impl<V: Validator, H> AuthLayer<V, H> {
+    /// Lets requests without an `Authorization` header through anonymously (no [`Claims`](crate::Claims) in
+    /// their extensions, an [`Anonymous`](super::Anonymous) marker instead). A request that does carry a token
+    /// must still carry a valid one.
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    /// Sets the `realm` of the `WWW-Authenticate` challenge.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.challenge = self.challenge.realm(realm);
+        self
+    }
+
+    /// Sets the challenge parameters (realm, RFC 9728 `resource_metadata`).
+    pub fn challenge(mut self, challenge: Challenge) -> Self {
+        self.challenge = challenge;
+        self
+    }
+
+    /// Accepts DPoP-bound tokens (RFC 9449): the `DPoP` authorization scheme next to `Bearer`,
+    /// and a `DPoP` proof required and checked for every token bound with `cnf.jkt` or
+    /// presented with the `DPoP` scheme. See the [`dpop`](crate::dpop) module for the rules.
+    ///
+    /// The validator checks the token as before; the layer checks the proof afterwards, against
+    /// the request's method, URI and headers. Challenges then name the accepted proof
+    /// algorithms (`algs`), and requests without credentials are offered both schemes.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthLayer, DpopConfig, Validator, Validation, TokenError};
+    /// # struct Never;
+    /// # impl Validator for Never {
+    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// # }
+    /// let layer = AuthLayer::new(Never).dpop(DpopConfig::new());
+    /// # let _ = layer;
+    /// ```
+    pub fn dpop(mut self, config: DpopConfig) -> Self {
+        self.dpop = Some(Arc::new(DpopVerifier::new(config)));
+        self
+    }
+
+    /// Answers rejected requests with `handler` instead of [`DefaultErrorHandler`].
+    pub fn error_handler<H2>(self, handler: H2) -> AuthLayer<V, H2> {
+        AuthLayer {
+            validator: self.validator,
+            handler,
+            challenge: self.challenge,
+            optional: self.optional,
+            dpop: self.dpop,
+        }
+    }
+
+    /// The validator this layer uses.
+    pub fn validator(&self) -> &Arc<V> {
+        &self.validator
+    }
+}
+
+impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
+    type Service = Auth<S, V, H>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        let challenge = match &self.dpop {
+            Some(dpop) => self
+                .challenge
+                .clone()
+                .with_dpop_algs(dpop.algs().to_owned()),
+            None => self.challenge.clone(),
+        };
+        Auth {
+            inner,
+            validator: self.validator.clone(),
+            handler: self.handler.clone(),
+            dpop_challenge: challenge.clone().with_scheme(Scheme::DPoP),
+            challenge,
+            optional: self.optional,
+            dpop: self.dpop.clone(),
+        }
+    }
+}

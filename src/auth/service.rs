@@ -1,0 +1,183 @@
+//! [`Auth`]: the service an [`AuthLayer`](super::AuthLayer) makes.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use tower_service::Service;
+
+use super::future::{Pending, ResponseFuture, State};
+use crate::bearer::{self, BearerError, Scheme};
+use crate::dpop::{DpopVerifier, Nonce};
+use crate::error::{Challenge, DefaultErrorHandler, ErrorHandler};
+use crate::validator::Validator;
+use crate::AuthError;
+
+/// Marker put into the extensions of a request that an [optional](super::AuthLayer::optional) layer
+/// let through without a token (together with the layer's [`Challenge`]).
+///
+/// It tells later checks ([`RequireScopeLayer`](crate::RequireScopeLayer), the axum extractor) that the
+/// request was anonymous — answered with 401 and a challenge — rather than never authenticated
+/// at all because no auth layer is in front of them (a server misconfiguration, answered 500).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Anonymous;
+
+/// The service made by [`AuthLayer`](super::AuthLayer): lets a request through to the inner
+/// service only with a valid token, and puts the verified [`Claims`](crate::Claims) into its
+/// extensions.
+#[derive(Debug)]
+pub struct Auth<S, V, H = DefaultErrorHandler> {
+    pub(super) inner: S,
+    pub(super) validator: Arc<V>,
+    pub(super) handler: H,
+    /// For `Bearer` requests (and those without credentials).
+    pub(super) challenge: Challenge,
+    /// For requests that used the `DPoP` scheme.
+    pub(super) dpop_challenge: Challenge,
+    pub(super) optional: bool,
+    pub(super) dpop: Option<Arc<DpopVerifier>>,
+}
+
+impl<S: Clone, V, H: Clone> Clone for Auth<S, V, H> {
+    fn clone(&self) -> Self {
+        Auth {
+            inner: self.inner.clone(),
+            validator: self.validator.clone(),
+            handler: self.handler.clone(),
+            challenge: self.challenge.clone(),
+            dpop_challenge: self.dpop_challenge.clone(),
+            optional: self.optional,
+            dpop: self.dpop.clone(),
+        }
+    }
+}
+
+impl<S, V, H, ReqB, ResB> Service<Request<ReqB>> for Auth<S, V, H>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>> + Clone,
+    V: Validator,
+    H: ErrorHandler<ResB>,
+{
+    type Response = Response<ResB>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S, ReqB, H>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
+        let (scheme, validation) = match extract(req.headers(), self.dpop.is_some()) {
+            Ok((scheme, token)) => (scheme, self.validator.validate(token)),
+            Err(BearerError::Missing) if self.optional => {
+                req.extensions_mut().insert(Anonymous);
+                req.extensions_mut().insert(self.challenge.clone());
+                return ResponseFuture::inner(self.inner.call(req), None);
+            }
+            Err(e) => return self.reject(e.into(), Scheme::Bearer),
+        };
+        match validation.into_ready() {
+            Ok(Ok(claims)) => {
+                let nonce = match check_binding(self.dpop.as_deref(), &req, scheme, &claims) {
+                    Ok(nonce) => nonce,
+                    Err(error) => return self.reject(error, scheme),
+                };
+                req.extensions_mut().insert(claims);
+                req.extensions_mut()
+                    .insert(self.challenge_for(scheme).clone());
+                ResponseFuture::inner(self.inner.call(req), nonce)
+            }
+            Ok(Err(error)) => self.reject(error, scheme),
+            Err(pending) => {
+                // The inner service was driven to readiness; take that instance and leave a
+                // clone in its place (the usual Tower pattern for calling later).
+                let clone = self.inner.clone();
+                let inner = std::mem::replace(&mut self.inner, clone);
+                ResponseFuture {
+                    state: State::Validating {
+                        validation: pending,
+                        // Boxed: only the slow path (keys being fetched) pays for it.
+                        parts: Some(Box::new(Pending {
+                            req,
+                            inner,
+                            handler: self.handler.clone(),
+                            challenge: self.challenge_for(scheme).clone(),
+                            scheme,
+                            dpop: self.dpop.clone(),
+                        })),
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// Takes the token and its scheme; `DPoP` is accepted only when the layer checks proofs.
+fn extract(headers: &http::HeaderMap, dpop: bool) -> Result<(Scheme, &str), BearerError> {
+    if dpop {
+        bearer::extract_any(headers)
+    } else {
+        bearer::extract(headers).map(|token| (Scheme::Bearer, token))
+    }
+}
+
+/// After the validator accepted the token: checks its DPoP binding against the request, or,
+/// without DPoP support, refuses tokens bound to a key (fail closed). Returns the fresh DPoP
+/// nonce to send with the response, if any.
+pub(super) fn check_binding<B>(
+    dpop: Option<&DpopVerifier>,
+    req: &Request<B>,
+    scheme: Scheme,
+    claims: &crate::Claims,
+) -> Result<Option<Nonce>, AuthError> {
+    match dpop {
+        None => crate::dpop::refuse_bound(claims).map(|()| None),
+        Some(dpop) => {
+            // The token was extracted from these very headers before.
+            let (_, token) = extract(req.headers(), true)?;
+            dpop.check_request(req, scheme, token, claims)
+        }
+    }
+}
+
+impl<S, V, H> Auth<S, V, H> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Consumes the service, returning the inner one.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+    /// The validator every request is checked with.
+    pub fn validator(&self) -> &Arc<V> {
+        &self.validator
+    }
+
+    fn challenge_for(&self, scheme: Scheme) -> &Challenge {
+        match scheme {
+            Scheme::Bearer => &self.challenge,
+            Scheme::DPoP => &self.dpop_challenge,
+        }
+    }
+
+    fn reject<ReqB, ResB>(&self, error: AuthError, scheme: Scheme) -> ResponseFuture<S, ReqB, H>
+    where
+        S: Service<Request<ReqB>, Response = Response<ResB>>,
+        H: ErrorHandler<ResB>,
+    {
+        error.log();
+        ResponseFuture {
+            state: State::Rejected {
+                response: Some(self.handler.respond(&error, self.challenge_for(scheme))),
+            },
+        }
+    }
+}
