@@ -70,3 +70,52 @@ impl Backend {
         Ok(verifier.verify(message, signature).is_ok())
     }
 }
+
+/// The signature algorithm a JOSE `alg` name stands for, compared exactly (case-sensitive,
+/// RFC 7515 §4.1.1): the one table of names, for token headers, JWK `alg` members and DPoP
+/// proofs alike.
+///
+/// `Ed25519` (the fully-specified name of RFC 9864) and `EdDSA` (the polymorphic name it
+/// deprecates) both mean EdDSA over Ed25519, the only EdDSA curve supported, so both map to
+/// [`Algorithm::EdDSA`]: allowing that algorithm allows both names. `Ed448`, `none` and every
+/// other name are `None`.
+pub(crate) fn alg_from_name(name: &str) -> Option<Algorithm> {
+    Some(match name {
+        "HS256" => Algorithm::HS256,
+        "HS384" => Algorithm::HS384,
+        "HS512" => Algorithm::HS512,
+        "RS256" => Algorithm::RS256,
+        "RS384" => Algorithm::RS384,
+        "RS512" => Algorithm::RS512,
+        "PS256" => Algorithm::PS256,
+        "PS384" => Algorithm::PS384,
+        "PS512" => Algorithm::PS512,
+        "ES256" => Algorithm::ES256,
+        "ES384" => Algorithm::ES384,
+        "EdDSA" | "Ed25519" => Algorithm::EdDSA,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn algorithm_names_are_exact() {
+        assert_eq!(alg_from_name("RS256"), Some(Algorithm::RS256));
+        for bad in [
+            "none", "None", "NONE", "nOnE", "rs256", "EDDSA", "ed25519", "",
+        ] {
+            assert_eq!(alg_from_name(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ed25519_is_eddsa_and_ed448_is_unsupported() {
+        // RFC 9864: `Ed25519` is the fully-specified name of EdDSA with Ed25519.
+        assert_eq!(alg_from_name("Ed25519"), Some(Algorithm::EdDSA));
+        assert_eq!(alg_from_name("EdDSA"), Some(Algorithm::EdDSA));
+        assert_eq!(alg_from_name("Ed448"), None);
+    }
+}

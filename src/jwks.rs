@@ -28,6 +28,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::crypto::alg_from_name;
 use crate::fetch::{self, FetchError, Limits};
 
 /// The kind of a public key, as far as signature verification is concerned.
@@ -230,18 +231,8 @@ fn b64_len(s: &str) -> Option<usize> {
 
 pub(crate) fn parse_jwk(member: Value) -> Option<(Option<String>, Key)> {
     let raw: RawJwk = serde_json::from_value(member).ok()?;
-    let alg = raw.alg.as_deref().map(|a| match a {
-        "RS256" => Ok(Algorithm::RS256),
-        "RS384" => Ok(Algorithm::RS384),
-        "RS512" => Ok(Algorithm::RS512),
-        "PS256" => Ok(Algorithm::PS256),
-        "PS384" => Ok(Algorithm::PS384),
-        "PS512" => Ok(Algorithm::PS512),
-        "ES256" => Ok(Algorithm::ES256),
-        "ES384" => Ok(Algorithm::ES384),
-        "EdDSA" => Ok(Algorithm::EdDSA),
-        _ => Err(()),
-    });
+    // A JWK `alg` of `Ed25519` (RFC 9864) or `EdDSA` both fit EdDSA tokens.
+    let alg = raw.alg.as_deref().map(|a| alg_from_name(a).ok_or(()));
     let for_verify = raw.use_.as_deref().is_none_or(|u| u == "sig")
         && raw
             .key_ops
@@ -686,5 +677,29 @@ mod tests {
             Lookup::Unknown
         ));
         assert!(KeySet::from_json(b"[]").is_err());
+    }
+
+    #[test]
+    fn a_jwk_alg_of_ed25519_fits_eddsa_tokens() {
+        // RFC 9864 names EdDSA with Ed25519 `Ed25519`; both names are one algorithm here.
+        let x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        let doc = format!(
+            r#"{{"keys":[
+            {{"kty":"OKP","crv":"Ed25519","kid":"new","alg":"Ed25519","x":"{x}"}},
+            {{"kty":"OKP","crv":"Ed25519","kid":"old","alg":"EdDSA","x":"{x}"}},
+            {{"kty":"OKP","crv":"Ed25519","kid":"448","alg":"Ed448","x":"{x}"}}
+        ]}}"#
+        );
+        let set = KeySet::from_json(doc.as_bytes()).unwrap();
+        for kid in ["new", "old"] {
+            assert!(matches!(
+                set.lookup(Some(kid), Algorithm::EdDSA),
+                Lookup::Found(_)
+            ));
+        }
+        assert!(matches!(
+            set.lookup(Some("448"), Algorithm::EdDSA),
+            Lookup::Mismatch
+        ));
     }
 }
