@@ -4,7 +4,8 @@
 //! Readers take an `Arc` snapshot of the current key set without locking; a refresh swaps in a
 //! new one. Refreshes are single-flight (one fetch however many requests need it), an unknown
 //! `kid` causes at most one re-fetch per cooldown, and when the issuer is down or sends garbage
-//! the last good key set keeps serving.
+//! the last good key set keeps serving, for at most [`JwksConfig::max_stale`] past its refresh
+//! time.
 //!
 //! ```
 //! use bearer_guard::KeySet;
@@ -362,6 +363,7 @@ pub struct JwksConfig {
     cooldown: Duration,
     timeout: Duration,
     max_bytes: usize,
+    max_stale: Duration,
 }
 
 impl Default for JwksConfig {
@@ -372,6 +374,7 @@ impl Default for JwksConfig {
             cooldown: Duration::from_secs(30),
             timeout: Duration::from_secs(10),
             max_bytes: 256 * 1024,
+            max_stale: Duration::from_secs(24 * 60 * 60),
         }
     }
 }
@@ -411,6 +414,18 @@ impl JwksConfig {
         self
     }
 
+    /// How long past their refresh time the last good keys keep verifying tokens while every
+    /// refresh fails (default 24 hours; capped at 1 year). After that, tokens that need those
+    /// keys (tokens in the verified-token cache included) are answered with
+    /// [`AuthError::Unavailable`](crate::AuthError::Unavailable) (503) until a refresh
+    /// succeeds: otherwise a key the issuer removed, say because it leaked, would keep
+    /// verifying for as long as an attacker can keep the JWKS endpoint failing. The default
+    /// rides out a day-long outage of the issuer; lower it if a removed key must stop sooner.
+    pub fn max_stale(mut self, d: Duration) -> Self {
+        self.max_stale = d;
+        self
+    }
+
     /// How long to keep keys fetched with this `Cache-Control: max-age` (or none).
     fn lifetime(&self, max_age: Option<Duration>) -> Duration {
         max_age
@@ -434,10 +449,22 @@ pub(crate) struct Snapshot {
     pub generation: u64,
     /// When the keys should be refreshed; after a failure, when to try again.
     pub fresh_until: Option<Instant>,
+    /// Until when the keys may verify tokens: their refresh time plus `max_stale`. Set by a
+    /// good fetch, kept by failed ones.
+    pub usable_until: Option<Instant>,
     /// When an unknown `kid` last caused a fetch.
     pub last_kid_fetch: Option<Instant>,
     /// Why the last fetch failed, if it did.
     pub last_error: Option<String>,
+}
+
+impl Snapshot {
+    /// The keys, if there are any and they are not past `max_stale` at `now`.
+    pub(crate) fn usable_keys(&self, now: Instant) -> Option<&Arc<KeySet>> {
+        self.keys
+            .as_ref()
+            .filter(|_| self.usable_until.is_some_and(|t| now < t))
+    }
 }
 
 /// Why a refresh is wanted.
@@ -494,7 +521,8 @@ impl JwksCache {
         &self.inner.uri
     }
 
-    /// The current key set, if one was fetched.
+    /// The last key set fetched, if any (even past [`JwksConfig::max_stale`], when it verifies
+    /// nothing).
     pub fn keys(&self) -> Option<Arc<KeySet>> {
         self.inner.state.load().keys.clone()
     }
@@ -517,6 +545,12 @@ impl JwksCache {
 
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
         self.inner.state.load_full()
+    }
+
+    /// Whether the cache holds keys that are past `max_stale` at `now` (and so verify nothing).
+    pub(crate) fn keys_expired(&self, now: Instant) -> bool {
+        let snap = self.inner.state.load();
+        snap.keys.is_some() && snap.usable_keys(now).is_none()
     }
 
     /// Whether a refresh for `reason` may happen now, judging by `snap`.
@@ -578,10 +612,13 @@ impl JwksCache {
         let next = match self.fetch().await {
             Ok((keys, max_age)) => {
                 tracing::debug!(uri = %self.inner.uri, keys = keys.len(), skipped = keys.skipped(), "fetched JWKS");
+                let config = &self.inner.config;
+                let fresh_until = later(now, config.lifetime(max_age));
                 Snapshot {
                     keys: Some(Arc::new(keys)),
                     generation: current.generation + 1,
-                    fresh_until: Some(later(now, self.inner.config.lifetime(max_age))),
+                    fresh_until: Some(fresh_until),
+                    usable_until: Some(later(fresh_until, config.max_stale)),
                     last_kid_fetch: if reason == Some(Reason::UnknownKid) {
                         Some(now)
                     } else {
@@ -596,6 +633,7 @@ impl JwksCache {
                     keys: current.keys.clone(),
                     generation: current.generation + 1,
                     fresh_until: Some(later(now, self.inner.config.cooldown)),
+                    usable_until: current.usable_until,
                     last_kid_fetch: if reason == Some(Reason::UnknownKid) {
                         Some(now)
                     } else {
@@ -636,6 +674,7 @@ const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// `now + d`, with `d` capped at [`MAX_LIFETIME`]: a configured `Duration::MAX` together with a
 /// huge `Cache-Control: max-age` from the issuer must not overflow `Instant` (which panics).
+/// The same cap applies to `max_stale`, added to such a refresh time.
 fn later(now: Instant, d: Duration) -> Instant {
     now.checked_add(d.min(MAX_LIFETIME)).unwrap_or(now)
 }
@@ -698,6 +737,13 @@ mod tests {
         let c = JwksConfig::default().max_refresh(Duration::MAX);
         let huge = max_age("max-age=18446744073709551615");
         assert_eq!(later(now, c.lifetime(huge)), now + MAX_LIFETIME);
+        // max_stale is added to such a refresh time, capped the same way.
+        let c = c.max_stale(Duration::MAX);
+        let fresh_until = later(now, c.lifetime(huge));
+        assert_eq!(
+            later(fresh_until, c.max_stale),
+            now + MAX_LIFETIME + MAX_LIFETIME
+        );
     }
 
     #[test]

@@ -224,7 +224,8 @@ impl JwtValidatorBuilder {
     /// so a token seen before skips signature verification and claim parsing. Entries are keyed
     /// by the SHA-256 of the whole token; `exp` and `nbf` are still checked on every hit. A key
     /// removed from the issuer's JWKS stops verifying new tokens at once, but tokens already
-    /// cached stay accepted until their entry ends (at most `ttl`, itself capped at 24 hours).
+    /// cached stay accepted until their entry ends (at most `ttl`, itself capped at 24 hours),
+    /// unless the keys go past [`JwksConfig::max_stale`] first.
     pub fn token_cache(mut self, capacity: u64, ttl: Duration) -> Self {
         self.cache = Some((capacity, ttl.min(Duration::from_secs(24 * 3600))));
         self
@@ -429,12 +430,13 @@ impl JwtValidator {
             });
         }
         let kid = parsed.kid.as_deref();
+        let now = Instant::now();
         let (keys, snapshot) = match (&inner.keys, snapshot) {
             (Keys::Fixed(set), _) => (Some(set), None),
-            (Keys::Remote(_), Some(snap)) => (snap.keys.as_ref(), Some(snap)),
+            // Keys past `max_stale` are as good as none: refresh, or answer 503.
+            (Keys::Remote(_), Some(snap)) => (snap.usable_keys(now), Some(snap)),
             (Keys::Remote(_), None) => return Step::Done(Err(unavailable(None))),
         };
-        let now = Instant::now();
         let lookup = keys.map(|k| k.lookup(kid, parsed.alg));
         match (lookup, &inner.keys, snapshot) {
             (Some(Lookup::Found(key)), Keys::Remote(cache), Some(snap)) => {
@@ -446,7 +448,7 @@ impl JwtValidator {
             (Some(Lookup::Found(key)), _, _) => Step::Done(self.finish(&parsed, &key)),
             (Some(Lookup::Mismatch), _, _) => Step::Done(Err(TokenError::KeyMismatch.into())),
             (_, Keys::Remote(cache), Some(snap)) => {
-                let reason = if snap.keys.is_some() {
+                let reason = if keys.is_some() {
                     Reason::UnknownKid
                 } else {
                     Reason::Stale
@@ -456,7 +458,7 @@ impl JwtValidator {
                         generation: snap.generation,
                         reason,
                     }
-                } else if snap.keys.is_none() || snap.last_error.is_some() {
+                } else if keys.is_none() || snap.last_error.is_some() {
                     // The issuer could not be asked: we cannot tell a new key from a forged one.
                     Step::Done(Err(unavailable(snap.last_error.as_deref())))
                 } else {
@@ -538,7 +540,9 @@ impl Validator for JwtValidator {
         let cache_key = match &self.inner.cache {
             Some(cache) if token.len() <= self.inner.max_token_bytes => {
                 let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-                if let Some(hit) = cache.get(&key) {
+                // With the issuer's keys past `max_stale`, cached tokens are not served
+                // either: full validation answers (503, or a refresh that succeeds).
+                if let Some(hit) = cache.get(&key).filter(|_| !self.keys_expired()) {
                     let result = self.check_cached(&hit).map_err(AuthError::from);
                     obs.finish(counters, Source::Cache, &result);
                     return Validation::ready(result);
@@ -580,6 +584,14 @@ fn peek_kid(token: &str) -> Option<String> {
 }
 
 impl JwtValidator {
+    /// Whether the keys fetched from the issuer are past `max_stale`.
+    fn keys_expired(&self) -> bool {
+        match &self.inner.keys {
+            Keys::Remote(cache) => cache.keys_expired(Instant::now()),
+            Keys::Fixed(_) => false,
+        }
+    }
+
     fn check_cached(&self, hit: &Verified) -> Result<Claims, TokenError> {
         let now = unix_now();
         if now >= hit.exp + self.inner.leeway {

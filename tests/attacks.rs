@@ -766,7 +766,8 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
     let forever = bearer_guard::JwksConfig::default()
         .min_refresh(Duration::MAX)
         .max_refresh(Duration::MAX)
-        .cooldown(Duration::MAX);
+        .cooldown(Duration::MAX)
+        .max_stale(Duration::MAX);
     let url = jwt_api(server.issuer(), |b| b.jwks_config(forever)).await;
     assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
 
