@@ -4,7 +4,8 @@
 //! Readers take an `Arc` snapshot of the current key set without locking; a refresh swaps in a
 //! new one. Refreshes are single-flight (one fetch however many requests need it), an unknown
 //! `kid` causes at most one re-fetch per cooldown, and when the issuer is down or sends garbage
-//! the last good key set keeps serving.
+//! the last good key set keeps serving, for at most [`JwksConfig::max_stale`] past its refresh
+//! time.
 //!
 //! ```
 //! use bearer_guard::KeySet;
@@ -28,6 +29,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::crypto::{self, alg_from_name};
 use crate::fetch::{self, FetchError, Limits};
 
 /// The kind of a public key, as far as signature verification is concerned.
@@ -140,7 +142,10 @@ struct RawJwk {
 impl KeySet {
     /// Parses a JWK Set document. Keys of unsupported types, private or symmetric keys, and
     /// malformed members are skipped (see [`KeySet::skipped`]); only a document that is not a
-    /// key set at all is an error.
+    /// key set at all is an error. Weak or invalid public keys are skipped too, and named by
+    /// `kid` in one warning per parse: RSA keys under 2048 bits, with an even modulus, with the
+    /// ROCA fingerprint (CVE-2017-15361), or with an exponent that is even, under 3 or over 33
+    /// bits; EC keys whose point is not on the curve.
     pub fn from_json(bytes: &[u8]) -> Result<Self, JwksError> {
         #[derive(Deserialize)]
         struct Doc {
@@ -149,11 +154,41 @@ impl KeySet {
         let doc: Doc =
             serde_json::from_slice(bytes).map_err(|e| JwksError::NotAKeySet(e.to_string()))?;
         let mut set = KeySet::default();
+        let mut weak = Vec::new();
         for member in doc.keys {
-            match parse_jwk(member) {
-                Some((kid, key)) => set.insert(kid, Arc::new(key)),
-                None => set.skipped += 1,
+            let Ok(mut raw) = serde_json::from_value::<RawJwk>(member) else {
+                set.skipped += 1;
+                continue;
+            };
+            let kid = raw.kid.take();
+            match key_from(raw) {
+                Ok(key) => set.insert(kid, Arc::new(key)),
+                Err(refused) => {
+                    set.skipped += 1;
+                    if let Refused::Weak(why) = refused {
+                        weak.push((kid, why));
+                    }
+                }
             }
+        }
+        if !weak.is_empty() {
+            // Only the kid and the reason: no key material.
+            let named: Vec<String> = weak
+                .iter()
+                .take(WEAK_KEYS_LOGGED)
+                .map(|(kid, why)| match kid {
+                    Some(kid) => {
+                        let kid: String = kid.chars().take(KID_CHARS_LOGGED).collect();
+                        format!("{kid:?}: {why}")
+                    }
+                    None => format!("(no kid): {why}"),
+                })
+                .collect();
+            tracing::warn!(
+                count = weak.len(),
+                keys = %named.join(", "),
+                "JWK Set: weak or invalid keys skipped"
+            );
         }
         Ok(set)
     }
@@ -183,7 +218,8 @@ impl KeySet {
         self.len() == 0
     }
 
-    /// How many members of the document were skipped (unsupported, malformed, duplicate kid).
+    /// How many members of the document were skipped (unsupported, malformed, weak or invalid,
+    /// duplicate kid).
     pub fn skipped(&self) -> usize {
         self.skipped
     }
@@ -224,24 +260,34 @@ impl KeySet {
     }
 }
 
-fn b64_len(s: &str) -> Option<usize> {
-    URL_SAFE_NO_PAD.decode(s).ok().map(|v| v.len())
+/// Why a JWK was not taken.
+enum Refused {
+    /// Not a usable public signature key (unsupported type or curve, malformed member, private
+    /// or symmetric key): skipped quietly.
+    Unusable,
+    /// A well-formed public key with weak or invalid parameters: skipped, and named (by `kid`
+    /// only) in a warning.
+    Weak(&'static str),
 }
 
+/// The bytes of a base64url member, which must be present.
+fn member_bytes(member: Option<&str>) -> Result<Vec<u8>, Refused> {
+    member
+        .and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
+        .ok_or(Refused::Unusable)
+}
+
+/// One JWK as a verification key and its `kid`, or `None` if it is unusable or weak (a JWK
+/// Set, a DPoP proof's `jwk`).
 pub(crate) fn parse_jwk(member: Value) -> Option<(Option<String>, Key)> {
-    let raw: RawJwk = serde_json::from_value(member).ok()?;
-    let alg = raw.alg.as_deref().map(|a| match a {
-        "RS256" => Ok(Algorithm::RS256),
-        "RS384" => Ok(Algorithm::RS384),
-        "RS512" => Ok(Algorithm::RS512),
-        "PS256" => Ok(Algorithm::PS256),
-        "PS384" => Ok(Algorithm::PS384),
-        "PS512" => Ok(Algorithm::PS512),
-        "ES256" => Ok(Algorithm::ES256),
-        "ES384" => Ok(Algorithm::ES384),
-        "EdDSA" => Ok(Algorithm::EdDSA),
-        _ => Err(()),
-    });
+    let mut raw: RawJwk = serde_json::from_value(member).ok()?;
+    let kid = raw.kid.take();
+    key_from(raw).ok().map(|key| (kid, key))
+}
+
+fn key_from(raw: RawJwk) -> Result<Key, Refused> {
+    // A JWK `alg` of `Ed25519` (RFC 9864) or `EdDSA` both fit EdDSA tokens.
+    let alg = raw.alg.as_deref().map(|a| alg_from_name(a).ok_or(()));
     let for_verify = raw.use_.as_deref().is_none_or(|u| u == "sig")
         && raw
             .key_ops
@@ -249,45 +295,59 @@ pub(crate) fn parse_jwk(member: Value) -> Option<(Option<String>, Key)> {
             .is_none_or(|ops| ops.iter().any(|op| op == "verify"));
     let (kind, decoding) = match raw.kty.as_str() {
         "RSA" => {
-            let (n, e) = (raw.n?, raw.e?);
-            // Refuse toy moduli (RFC 7518 §3.3: at least 2048 bits).
-            if b64_len(&n)? < 256 || b64_len(&e)? == 0 {
-                return None;
+            let (n, e) = (raw.n.as_deref(), raw.e.as_deref());
+            // Toy moduli (RFC 7518 §3.3: at least 2048 bits), even moduli, ROCA moduli, and
+            // exponents that are even, under 3 or over 33 bits.
+            if let Some(why) = crypto::rsa_key_weakness(&member_bytes(n)?, &member_bytes(e)?) {
+                return Err(Refused::Weak(why));
             }
-            (KeyKind::Rsa, DecodingKey::from_rsa_components(&n, &e).ok()?)
+            let (n, e) = (n.unwrap_or_default(), e.unwrap_or_default());
+            let key = DecodingKey::from_rsa_components(n, e).map_err(|_| Refused::Unusable)?;
+            (KeyKind::Rsa, key)
         }
         "EC" => {
-            let (x, y) = (raw.x?, raw.y?);
-            let (kind, size) = match raw.crv.as_deref()? {
-                "P-256" => (KeyKind::P256, 32),
-                "P-384" => (KeyKind::P384, 48),
-                _ => return None,
+            let (kind, curve_alg, size) = match raw.crv.as_deref() {
+                Some("P-256") => (KeyKind::P256, Algorithm::ES256, 32),
+                Some("P-384") => (KeyKind::P384, Algorithm::ES384, 48),
+                _ => return Err(Refused::Unusable),
             };
-            if b64_len(&x)? != size || b64_len(&y)? != size {
-                return None;
+            let (x, y) = (raw.x.as_deref(), raw.y.as_deref());
+            let (x_bytes, y_bytes) = (member_bytes(x)?, member_bytes(y)?);
+            if x_bytes.len() != size || y_bytes.len() != size {
+                return Err(Refused::Unusable);
             }
-            (kind, DecodingKey::from_ec_components(&x, &y).ok()?)
+            if !crypto::ec_point_is_valid(curve_alg, &x_bytes, &y_bytes) {
+                return Err(Refused::Weak("EC point not on its curve"));
+            }
+            let (x, y) = (x.unwrap_or_default(), y.unwrap_or_default());
+            let key = DecodingKey::from_ec_components(x, y).map_err(|_| Refused::Unusable)?;
+            (kind, key)
         }
         "OKP" => {
-            let x = raw.x?;
-            if raw.crv.as_deref()? != "Ed25519" || b64_len(&x)? != 32 {
-                return None;
+            let x = raw.x.as_deref();
+            if raw.crv.as_deref() != Some("Ed25519") || member_bytes(x)?.len() != 32 {
+                return Err(Refused::Unusable);
             }
-            (KeyKind::Ed25519, DecodingKey::from_ed_components(&x).ok()?)
+            let key = DecodingKey::from_ed_components(x.unwrap_or_default())
+                .map_err(|_| Refused::Unusable)?;
+            (KeyKind::Ed25519, key)
         }
         // "oct" (symmetric) keys are never taken from a published key set.
-        _ => return None,
+        _ => return Err(Refused::Unusable),
     };
-    Some((
-        raw.kid,
-        Key {
-            kind,
-            alg,
-            for_verify,
-            decoding,
-        },
-    ))
+    Ok(Key {
+        kind,
+        alg,
+        for_verify,
+        decoding,
+    })
 }
+
+/// How many weak keys one warning names at most (a key set holds a few keys; a hostile or
+/// broken one must not make a huge log line).
+const WEAK_KEYS_LOGGED: usize = 16;
+/// How many characters of a `kid` a warning shows at most.
+const KID_CHARS_LOGGED: usize = 64;
 
 /// Timing and size settings of a [`JwksCache`].
 ///
@@ -303,6 +363,7 @@ pub struct JwksConfig {
     cooldown: Duration,
     timeout: Duration,
     max_bytes: usize,
+    max_stale: Duration,
 }
 
 impl Default for JwksConfig {
@@ -313,6 +374,7 @@ impl Default for JwksConfig {
             cooldown: Duration::from_secs(30),
             timeout: Duration::from_secs(10),
             max_bytes: 256 * 1024,
+            max_stale: Duration::from_secs(24 * 60 * 60),
         }
     }
 }
@@ -352,6 +414,18 @@ impl JwksConfig {
         self
     }
 
+    /// How long past their refresh time the last good keys keep verifying tokens while every
+    /// refresh fails (default 24 hours; capped at 1 year). After that, tokens that need those
+    /// keys (tokens in the verified-token cache included) are answered with
+    /// [`AuthError::Unavailable`](crate::AuthError::Unavailable) (503) until a refresh
+    /// succeeds: otherwise a key the issuer removed, say because it leaked, would keep
+    /// verifying for as long as an attacker can keep the JWKS endpoint failing. The default
+    /// rides out a day-long outage of the issuer; lower it if a removed key must stop sooner.
+    pub fn max_stale(mut self, d: Duration) -> Self {
+        self.max_stale = d;
+        self
+    }
+
     /// How long to keep keys fetched with this `Cache-Control: max-age` (or none).
     fn lifetime(&self, max_age: Option<Duration>) -> Duration {
         max_age
@@ -375,10 +449,22 @@ pub(crate) struct Snapshot {
     pub generation: u64,
     /// When the keys should be refreshed; after a failure, when to try again.
     pub fresh_until: Option<Instant>,
+    /// Until when the keys may verify tokens: their refresh time plus `max_stale`. Set by a
+    /// good fetch, kept by failed ones.
+    pub usable_until: Option<Instant>,
     /// When an unknown `kid` last caused a fetch.
     pub last_kid_fetch: Option<Instant>,
     /// Why the last fetch failed, if it did.
     pub last_error: Option<String>,
+}
+
+impl Snapshot {
+    /// The keys, if there are any and they are not past `max_stale` at `now`.
+    pub(crate) fn usable_keys(&self, now: Instant) -> Option<&Arc<KeySet>> {
+        self.keys
+            .as_ref()
+            .filter(|_| self.usable_until.is_some_and(|t| now < t))
+    }
 }
 
 /// Why a refresh is wanted.
@@ -435,7 +521,8 @@ impl JwksCache {
         &self.inner.uri
     }
 
-    /// The current key set, if one was fetched.
+    /// The last key set fetched, if any (even past [`JwksConfig::max_stale`], when it verifies
+    /// nothing).
     pub fn keys(&self) -> Option<Arc<KeySet>> {
         self.inner.state.load().keys.clone()
     }
@@ -458,6 +545,12 @@ impl JwksCache {
 
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
         self.inner.state.load_full()
+    }
+
+    /// Whether the cache holds keys that are past `max_stale` at `now` (and so verify nothing).
+    pub(crate) fn keys_expired(&self, now: Instant) -> bool {
+        let snap = self.inner.state.load();
+        snap.keys.is_some() && snap.usable_keys(now).is_none()
     }
 
     /// Whether a refresh for `reason` may happen now, judging by `snap`.
@@ -519,10 +612,13 @@ impl JwksCache {
         let next = match self.fetch().await {
             Ok((keys, max_age)) => {
                 tracing::debug!(uri = %self.inner.uri, keys = keys.len(), skipped = keys.skipped(), "fetched JWKS");
+                let config = &self.inner.config;
+                let fresh_until = later(now, config.lifetime(max_age));
                 Snapshot {
                     keys: Some(Arc::new(keys)),
                     generation: current.generation + 1,
-                    fresh_until: Some(later(now, self.inner.config.lifetime(max_age))),
+                    fresh_until: Some(fresh_until),
+                    usable_until: Some(later(fresh_until, config.max_stale)),
                     last_kid_fetch: if reason == Some(Reason::UnknownKid) {
                         Some(now)
                     } else {
@@ -537,6 +633,7 @@ impl JwksCache {
                     keys: current.keys.clone(),
                     generation: current.generation + 1,
                     fresh_until: Some(later(now, self.inner.config.cooldown)),
+                    usable_until: current.usable_until,
                     last_kid_fetch: if reason == Some(Reason::UnknownKid) {
                         Some(now)
                     } else {
@@ -577,6 +674,7 @@ const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// `now + d`, with `d` capped at [`MAX_LIFETIME`]: a configured `Duration::MAX` together with a
 /// huge `Cache-Control: max-age` from the issuer must not overflow `Instant` (which panics).
+/// The same cap applies to `max_stale`, added to such a refresh time.
 fn later(now: Instant, d: Duration) -> Instant {
     now.checked_add(d.min(MAX_LIFETIME)).unwrap_or(now)
 }
@@ -639,6 +737,13 @@ mod tests {
         let c = JwksConfig::default().max_refresh(Duration::MAX);
         let huge = max_age("max-age=18446744073709551615");
         assert_eq!(later(now, c.lifetime(huge)), now + MAX_LIFETIME);
+        // max_stale is added to such a refresh time, capped the same way.
+        let c = c.max_stale(Duration::MAX);
+        let fresh_until = later(now, c.lifetime(huge));
+        assert_eq!(
+            later(fresh_until, c.max_stale),
+            now + MAX_LIFETIME + MAX_LIFETIME
+        );
     }
 
     #[test]
@@ -686,5 +791,192 @@ mod tests {
             Lookup::Unknown
         ));
         assert!(KeySet::from_json(b"[]").is_err());
+    }
+
+    /// The RSA key of RFC 7517 Appendix A.1 (2048 bits, e = 65537).
+    const RFC7517_N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn rsa_jwk(kid: &str, n: &[u8], e: &[u8]) -> String {
+        format!(
+            r#"{{"kty":"RSA","kid":"{kid}","alg":"RS256","n":"{}","e":"{}"}}"#,
+            b64(n),
+            b64(e)
+        )
+    }
+
+    fn ec_jwk(kid: &str, crv: &str, x: &[u8], y: &[u8]) -> String {
+        format!(
+            r#"{{"kty":"EC","kid":"{kid}","crv":"{crv}","x":"{}","y":"{}"}}"#,
+            b64(x),
+            b64(y)
+        )
+    }
+
+    /// Parses a key set of the one `jwk`; whether it was kept (else it must count as skipped).
+    fn kept(jwk: &str) -> bool {
+        let set = KeySet::from_json(format!(r#"{{"keys":[{jwk}]}}"#).as_bytes()).unwrap();
+        assert_eq!(set.len() + set.skipped(), 1);
+        set.len() == 1
+    }
+
+    #[test]
+    fn weak_rsa_keys_are_skipped() {
+        let n = URL_SAFE_NO_PAD.decode(RFC7517_N).unwrap();
+        let mut even = n.clone();
+        *even.last_mut().unwrap() &= 0xfe;
+        let mut bits_2047 = n.clone();
+        bits_2047[0] = 0x7f;
+        let bits_2040 = [&[0u8][..], &n[1..]].concat();
+        let bits_2040_long = [&[0u8, 0, 0][..], &n[1..]].concat();
+        let zero_prefixed = [&[0u8][..], &n[..]].concat();
+        let roca = crate::crypto::tests::hex(crate::crypto::tests::ROCA_MOD03);
+        let near_roca = crate::crypto::tests::hex(crate::crypto::tests::NOT_ROCA_MOD04);
+        let f4: &[u8] = &[1, 0, 1];
+        let cases: [(&str, &[u8], &[u8], bool); 17] = [
+            ("valid", &n, f4, true),
+            ("e=3", &n, &[3], true),
+            ("e=2^33-1", &n, &[1, 255, 255, 255, 255], true),
+            ("e=65537 with leading zeros", &n, &[0, 0, 1, 0, 1], true),
+            ("n with a leading zero octet", &zero_prefixed, f4, true),
+            ("n on 30 of the 38 ROCA primes", &near_roca, f4, true),
+            ("e=1", &n, &[1], false),
+            ("e=0", &n, &[0], false),
+            ("e=2", &n, &[2], false),
+            ("e=65536", &n, &[1, 0, 0], false),
+            ("e=2^33+1", &n, &[2, 0, 0, 0, 1], false),
+            ("e of 9 octets", &n, &[1, 0, 0, 0, 0, 0, 0, 0, 1], false),
+            ("even n", &even, f4, false),
+            ("2047-bit n", &bits_2047, f4, false),
+            ("2040-bit n in 256 octets", &bits_2040, f4, false),
+            ("2040-bit n in 258 octets", &bits_2040_long, f4, false),
+            ("ROCA n", &roca, f4, false),
+        ];
+        for (what, n, e, keep) in cases {
+            assert_eq!(kept(&rsa_jwk("k", n, e)), keep, "{what}");
+        }
+    }
+
+    #[test]
+    fn ec_points_off_their_curve_are_skipped() {
+        use aws_lc_rs::signature::{
+            EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING,
+            ECDSA_P384_SHA384_FIXED_SIGNING,
+        };
+        // The P-256 key of RFC 7517 Appendix A.1, and fresh P-256 and P-384 keys.
+        let rfc_x = URL_SAFE_NO_PAD
+            .decode("MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4")
+            .unwrap();
+        let rfc_y = URL_SAFE_NO_PAD
+            .decode("4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM")
+            .unwrap();
+        let mut points = vec![("P-256", rfc_x, rfc_y)];
+        for (crv, alg, size) in [
+            ("P-256", &ECDSA_P256_SHA256_FIXED_SIGNING, 32),
+            ("P-384", &ECDSA_P384_SHA384_FIXED_SIGNING, 48),
+        ] {
+            let pair = EcdsaKeyPair::generate(alg).unwrap();
+            let point = pair.public_key().as_ref();
+            assert_eq!((point.len(), point[0]), (1 + 2 * size, 4));
+            let (x, y) = point[1..].split_at(size);
+            points.push((crv, x.to_vec(), y.to_vec()));
+        }
+        for (crv, x, y) in points {
+            assert!(kept(&ec_jwk("k", crv, &x, &y)), "{crv}: valid point");
+            let mut bad_y = y.clone();
+            *bad_y.last_mut().unwrap() ^= 1;
+            assert!(!kept(&ec_jwk("k", crv, &x, &bad_y)), "{crv}: y changed");
+            let mut bad_x = x.clone();
+            bad_x[0] ^= 0x80;
+            assert!(!kept(&ec_jwk("k", crv, &bad_x, &y)), "{crv}: x changed");
+            let ones = vec![0xff; x.len()];
+            assert!(!kept(&ec_jwk("k", crv, &ones, &y)), "{crv}: x >= p");
+            let zero = vec![0; x.len()];
+            assert!(!kept(&ec_jwk("k", crv, &zero, &zero)), "{crv}: (0, 0)");
+        }
+    }
+
+    #[test]
+    fn weak_keys_are_named_by_kid_in_one_warning() {
+        use std::io::Write;
+        use std::sync::Mutex;
+
+        #[derive(Clone, Default)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        let n = URL_SAFE_NO_PAD.decode(RFC7517_N).unwrap();
+        let roca = crate::crypto::tests::hex(crate::crypto::tests::ROCA_MOD03);
+        let doc = format!(
+            r#"{{"keys":[{},{},{},{{"kty":"XYZ","kid":"future"}}]}}"#,
+            rsa_jwk("good", &n, &[1, 0, 1]),
+            rsa_jwk("exponent-one", &n, &[1]),
+            rsa_jwk("roca-key", &roca, &[1, 0, 1]),
+        );
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let set = tracing::subscriber::with_default(subscriber, || {
+            KeySet::from_json(doc.as_bytes()).unwrap()
+        });
+        assert_eq!((set.len(), set.skipped()), (1, 3));
+        let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = logs.lines().collect();
+        assert_eq!(lines.len(), 1, "{logs}");
+        let line = lines[0];
+        assert!(line.contains("WARN"), "{line}");
+        assert!(line.contains("weak or invalid keys skipped"), "{line}");
+        assert!(line.contains("count=2"), "{line}");
+        assert!(
+            line.contains(r#""exponent-one": RSA exponent under 3"#),
+            "{line}"
+        );
+        assert!(
+            line.contains(r#""roca-key": RSA modulus with the ROCA"#),
+            "{line}"
+        );
+        assert!(!line.contains("good") && !line.contains("future"), "{line}");
+        // No key material: neither modulus appears, in base64url or hex.
+        for material in [b64(&n), b64(&roca), crate::crypto::tests::ROCA_MOD03.into()] {
+            assert!(!line.contains(&material[..16]), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_jwk_alg_of_ed25519_fits_eddsa_tokens() {
+        // RFC 9864 names EdDSA with Ed25519 `Ed25519`; both names are one algorithm here.
+        let x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        let doc = format!(
+            r#"{{"keys":[
+            {{"kty":"OKP","crv":"Ed25519","kid":"new","alg":"Ed25519","x":"{x}"}},
+            {{"kty":"OKP","crv":"Ed25519","kid":"old","alg":"EdDSA","x":"{x}"}},
+            {{"kty":"OKP","crv":"Ed25519","kid":"448","alg":"Ed448","x":"{x}"}}
+        ]}}"#
+        );
+        let set = KeySet::from_json(doc.as_bytes()).unwrap();
+        for kid in ["new", "old"] {
+            assert!(matches!(
+                set.lookup(Some(kid), Algorithm::EdDSA),
+                Lookup::Found(_)
+            ));
+        }
+        assert!(matches!(
+            set.lookup(Some("448"), Algorithm::EdDSA),
+            Lookup::Mismatch
+        ));
     }
 }

@@ -45,6 +45,8 @@ use crate::stats::{Counters, Observation, Source, Stats};
 use crate::{AuthError, Claims, TokenError, Validation, Validator};
 
 /// The algorithms accepted by default: every asymmetric algorithm jsonwebtoken supports.
+/// [`Algorithm::EdDSA`] stands for both header names of EdDSA with Ed25519: `EdDSA` and `Ed25519`
+/// (RFC 9864). Ed448 is not supported.
 pub const DEFAULT_ALGORITHMS: [Algorithm; 9] = [
     Algorithm::RS256,
     Algorithm::RS384,
@@ -131,7 +133,9 @@ impl JwtValidatorBuilder {
     }
 
     /// Replaces the algorithm allow-list (default [`DEFAULT_ALGORITHMS`]). HS256/384/512 are
-    /// only honoured together with [`JwtValidatorBuilder::hmac_secret`].
+    /// only honoured together with [`JwtValidatorBuilder::hmac_secret`]. [`Algorithm::EdDSA`]
+    /// allows both `alg: EdDSA` and `alg: Ed25519` (RFC 9864's name for the same algorithm);
+    /// leaving it out refuses both.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
         self.algorithms = algorithms.into_iter().collect();
         self
@@ -225,7 +229,8 @@ impl JwtValidatorBuilder {
     /// so a token seen before skips signature verification and claim parsing. Entries are keyed
     /// by the SHA-256 of the whole token; `exp` and `nbf` are still checked on every hit. A key
     /// removed from the issuer's JWKS stops verifying new tokens at once, but tokens already
-    /// cached stay accepted until their entry ends (at most `ttl`, itself capped at 24 hours).
+    /// cached stay accepted until their entry ends (at most `ttl`, itself capped at 24 hours),
+    /// unless the keys go past [`JwksConfig::max_stale`] first.
     pub fn token_cache(mut self, capacity: u64, ttl: Duration) -> Self {
         self.cache = Some((capacity, ttl.min(Duration::from_secs(24 * 3600))));
         self
@@ -469,12 +474,13 @@ impl JwtValidator {
             });
         }
         let kid = parsed.kid.as_deref();
+        let now = Instant::now();
         let (keys, snapshot) = match (&inner.keys, snapshot) {
             (Keys::Fixed(set), _) => (Some(set), None),
-            (Keys::Remote(_), Some(snap)) => (snap.keys.as_ref(), Some(snap)),
+            // Keys past `max_stale` are as good as none: refresh, or answer 503.
+            (Keys::Remote(_), Some(snap)) => (snap.usable_keys(now), Some(snap)),
             (Keys::Remote(_), None) => return Step::Done(Err(unavailable(None))),
         };
-        let now = Instant::now();
         let lookup = keys.map(|k| k.lookup(kid, parsed.alg));
         match (lookup, &inner.keys, snapshot) {
             (Some(Lookup::Found(key)), Keys::Remote(cache), Some(snap)) => {
@@ -486,7 +492,7 @@ impl JwtValidator {
             (Some(Lookup::Found(key)), _, _) => Step::Done(self.finish(&parsed, &key)),
             (Some(Lookup::Mismatch), _, _) => Step::Done(Err(TokenError::KeyMismatch.into())),
             (_, Keys::Remote(cache), Some(snap)) => {
-                let reason = if snap.keys.is_some() {
+                let reason = if keys.is_some() {
                     Reason::UnknownKid
                 } else {
                     Reason::Stale
@@ -496,7 +502,7 @@ impl JwtValidator {
                         generation: snap.generation,
                         reason,
                     }
-                } else if snap.keys.is_none() || snap.last_error.is_some() {
+                } else if keys.is_none() || snap.last_error.is_some() {
                     // The issuer could not be asked: we cannot tell a new key from a forged one.
                     Step::Done(Err(unavailable(snap.last_error.as_deref())))
                 } else {
@@ -578,7 +584,9 @@ impl Validator for JwtValidator {
         let cache_key = match &self.inner.cache {
             Some(cache) if token.len() <= self.inner.max_token_bytes => {
                 let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-                if let Some(hit) = cache.get(&key) {
+                // With the issuer's keys past `max_stale`, cached tokens are not served
+                // either: full validation answers (503, or a refresh that succeeds).
+                if let Some(hit) = cache.get(&key).filter(|_| !self.keys_expired()) {
                     let result = self.check_cached(&hit).map_err(AuthError::from);
                     obs.finish(counters, Source::Cache, &result);
                     return Validation::ready(result);
@@ -620,6 +628,14 @@ fn peek_kid(token: &str) -> Option<String> {
 }
 
 impl JwtValidator {
+    /// Whether the keys fetched from the issuer are past `max_stale`.
+    fn keys_expired(&self) -> bool {
+        match &self.inner.keys {
+            Keys::Remote(cache) => cache.keys_expired(Instant::now()),
+            Keys::Fixed(_) => false,
+        }
+    }
+
     fn check_cached(&self, hit: &Verified) -> Result<Claims, TokenError> {
         let now = unix_now();
         if now >= hit.exp + self.inner.leeway {
@@ -822,24 +838,9 @@ impl<'a> Parsed<'a> {
     }
 }
 
-/// The algorithm named exactly `name` (case-sensitive, RFC 7515 §4.1.1).
-pub(crate) fn parse_alg(name: &str) -> Option<Algorithm> {
-    Some(match name {
-        "HS256" => Algorithm::HS256,
-        "HS384" => Algorithm::HS384,
-        "HS512" => Algorithm::HS512,
-        "RS256" => Algorithm::RS256,
-        "RS384" => Algorithm::RS384,
-        "RS512" => Algorithm::RS512,
-        "PS256" => Algorithm::PS256,
-        "PS384" => Algorithm::PS384,
-        "PS512" => Algorithm::PS512,
-        "ES256" => Algorithm::ES256,
-        "ES384" => Algorithm::ES384,
-        "EdDSA" => Algorithm::EdDSA,
-        _ => return None,
-    })
-}
+/// The algorithm named exactly `name`; `Ed25519` (RFC 9864) is [`Algorithm::EdDSA`]. See
+/// [`alg_from_name`](crate::crypto::alg_from_name), the one table of names.
+pub(crate) use crate::crypto::alg_from_name as parse_alg;
 
 /// Decodes a base64url segment holding a JSON object whose members are all distinct.
 pub(crate) fn decode_object(segment: &str) -> Result<Map<String, Value>, TokenError> {
@@ -934,14 +935,6 @@ mod tests {
                 Err(TokenError::InvalidClaim),
                 "{bad}"
             );
-        }
-    }
-
-    #[test]
-    fn algorithm_names_are_exact() {
-        assert_eq!(parse_alg("RS256"), Some(Algorithm::RS256));
-        for bad in ["none", "None", "NONE", "nOnE", "rs256", "EDDSA", ""] {
-            assert_eq!(parse_alg(bad), None, "{bad}");
         }
     }
 }

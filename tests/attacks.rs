@@ -17,7 +17,9 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
 use bearer_guard::server::{KeyAlg, TestServer};
+use bearer_guard::{Backend, KeySet};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use support::jwt::{b64, hs256_input, segments, unb64};
 use support::{assert_invalid, call, jwks, jwt_api, me_url, now};
 
@@ -764,7 +766,8 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
     let forever = bearer_guard::JwksConfig::default()
         .min_refresh(Duration::MAX)
         .max_refresh(Duration::MAX)
-        .cooldown(Duration::MAX);
+        .cooldown(Duration::MAX)
+        .max_stale(Duration::MAX);
     let url = jwt_api(server.issuer(), |b| b.jwks_config(forever)).await;
     assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
 
@@ -775,4 +778,44 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
     );
     let url = jwt_api(down.issuer(), |b| b.jwks_config(forever)).await;
     assert_eq!(call(&url, &down.mint().sign()).await.0, 503);
+}
+
+#[tokio::test]
+async fn rsa_exponent_one_forgeries_meet_no_key() {
+    // With e = 1, RSA "verification" computes s^1 mod n = s: the EMSA-PKCS1-v1_5 encoding of a
+    // token's hash is a valid RS256 signature that anyone can compute, without any private
+    // key. A JWKS publishing such a key (a broken issuer, or an attacker who can add a member)
+    // must not make tokens forgeable: the key is skipped when the set is parsed, whatever
+    // the backend would say.
+    let env = setup().await;
+    let n = env.jwk(&env.rsa).await["n"].as_str().unwrap().to_owned();
+    let doc = json!({"keys": [{"kty": "RSA", "kid": "e1", "alg": "RS256", "n": n, "e": "AQ"}]})
+        .to_string();
+    let input = format!(
+        "{}.{}",
+        b64(header("RS256", "e1").to_string()),
+        b64(env.claims().to_string())
+    );
+    let digest_info = hex("3031300d060960864801650304020105000420");
+    let digest = Sha256::digest(input.as_bytes());
+    let k = unb64(&n).len();
+    let mut em = vec![0x00, 0x01];
+    em.resize(k - 1 - digest_info.len() - digest.len(), 0xff);
+    em.push(0x00);
+    em.extend_from_slice(&digest_info);
+    em.extend_from_slice(&digest);
+    assert_eq!(em.len(), k);
+    let forged = format!("{input}.{}", b64(&em));
+
+    let mut backends = Vec::new();
+    #[cfg(feature = "aws_lc_rs")]
+    backends.push(Backend::AwsLc);
+    #[cfg(feature = "rust_crypto")]
+    backends.push(Backend::RustCrypto);
+    for backend in backends {
+        let set = KeySet::from_json(doc.as_bytes()).unwrap();
+        assert_eq!((set.len(), set.skipped()), (0, 1));
+        let url = jwt_api(env.server.issuer(), |b| b.key_set(set).backend(backend)).await;
+        assert_invalid(&url, &forged, UNKNOWN_KEY).await;
+    }
 }

@@ -321,6 +321,43 @@ async fn issuer_down_after_first_fetch_keeps_known_keys_serving() {
 }
 
 #[tokio::test]
+async fn stale_keys_stop_verifying_after_max_stale_until_a_refresh_succeeds() {
+    // An attacker who keeps the JWKS endpoint failing must not keep a key the issuer removed
+    // verifying forever.
+    let server = TestServer::start().await;
+    server.set_jwks_max_age(Some(0)); // keys are due for refresh as soon as fetched
+    let url = jwt_api(server.issuer(), |b| {
+        b.jwks_config(
+            JwksConfig::default()
+                .min_refresh(Duration::ZERO)
+                .cooldown(Duration::from_millis(100))
+                .max_stale(Duration::from_millis(1500)),
+        )
+    })
+    .await;
+    let cached = server.mint().sign();
+    assert_eq!(call(&url, &cached).await.0, 200);
+    server.set_fault(Endpoint::Jwks, Fault::Status(500));
+    // Within max_stale the last good keys still verify, new tokens and cached ones alike.
+    assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
+    assert_eq!(call(&url, &cached).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    // Past it: 503 (cannot decide), also for the token in the verified-token cache.
+    for (what, token) in [("new", server.mint().sign()), ("cached", cached.clone())] {
+        let (status, challenge, _) = call(&url, &token).await;
+        assert_eq!(status, 503, "{what} token");
+        assert!(challenge.is_empty());
+    }
+    let failed = server.count(Endpoint::Jwks);
+    // The endpoint recovers: after the cooldown a request refreshes and is accepted.
+    server.clear_faults();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
+    assert_eq!(call(&url, &cached).await.0, 200);
+    assert!(server.count(Endpoint::Jwks) > failed);
+}
+
+#[tokio::test]
 async fn issuer_down_from_the_start_is_503_not_401() {
     let server = TestServer::start().await;
     server.set_fault(Endpoint::Jwks, Fault::Unavailable);
