@@ -15,25 +15,22 @@
 
 use http::header::{HeaderMap, AUTHORIZATION};
 
+crate::error::fixed_texts! {
 /// Why no bearer token could be taken from a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BearerError {
     /// The request has no `Authorization` header.
-    #[error("no Authorization header")]
-    Missing,
+    Missing => "no Authorization header",
     /// The `Authorization` header uses another scheme (e.g. `Basic`).
-    #[error("the Authorization header does not use the Bearer scheme")]
-    OtherScheme,
+    OtherScheme => "the Authorization header does not use the Bearer scheme",
     /// The scheme is `Bearer` but no token follows it.
-    #[error("the Bearer token is empty")]
-    Empty,
+    Empty => "the Bearer token is empty",
     /// The token is not a single RFC 6750 `b64token`, or the header is not visible ASCII.
-    #[error("the Bearer token is malformed")]
-    Malformed,
+    Malformed => "the Bearer token is malformed",
     /// The request carries more than one `Authorization` header.
-    #[error("more than one Authorization header")]
-    Multiple,
+    Multiple => "more than one Authorization header",
+}
 }
 
 /// The authorization scheme an access token was presented with.

@@ -138,7 +138,7 @@ async fn missing_or_invalid_token_is_unauthenticated() {
     let (issuer, url) = setup().await;
     let s = call(&url, Method::Hello, None).await.unwrap_err();
     assert_eq!(s.code(), Code::Unauthenticated);
-    assert_eq!(s.message(), "authentication required");
+    assert_eq!(s.message(), "no Authorization header");
     assert_eq!(challenge(&s), Some(r#"Bearer realm="grpc""#));
 
     let expired = issuer.mint().scope("greet:read").expired().sign();

@@ -1,0 +1,165 @@
+//! [`Challenge`]: the parameters and the text of the `WWW-Authenticate` header.
+
+use std::sync::Arc;
+
+use http::HeaderValue;
+
+use super::AuthError;
+use crate::bearer::{BearerError, Scheme};
+
+/// The parameters of the `WWW-Authenticate` challenge: realm, scheme and RFC 9728
+/// `resource_metadata`. Cheap to clone.
+///
+/// ```
+/// use bearer_guard::{AuthError, BearerError, Challenge};
+/// let c = Challenge::new()
+///     .realm("example")
+///     .resource_metadata("https://api.example/.well-known/oauth-protected-resource");
+/// let v = c.header_for(&AuthError::Bearer(BearerError::Missing)).unwrap();
+/// assert_eq!(v, r#"Bearer realm="example", resource_metadata="https://api.example/.well-known/oauth-protected-resource""#);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Challenge(Arc<ChallengeParams>);
+
+#[derive(Debug, Clone, Default)]
+struct ChallengeParams {
+    realm: Option<String>,
+    resource_metadata: Option<String>,
+    scheme: Scheme,
+    /// The `algs` of DPoP challenges; `Some` when the layer accepts DPoP.
+    dpop_algs: Option<String>,
+}
+
+impl Challenge {
+    /// A challenge without realm.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the `realm` parameter (RFC 6750 §3).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.0).realm = Some(realm.into());
+        self
+    }
+
+    /// Sets the RFC 9728 `resource_metadata` parameter: the URL of this resource's
+    /// protected-resource metadata document.
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.0).resource_metadata = Some(url.into());
+        self
+    }
+
+    /// The scheme the token of this request was presented with; the challenge uses it.
+    pub fn scheme(&self) -> Scheme {
+        self.0.scheme
+    }
+
+    /// The space-separated DPoP proof algorithms sent as `algs`, when DPoP is accepted.
+    pub fn dpop_algs(&self) -> Option<&str> {
+        self.0.dpop_algs.as_deref()
+    }
+
+    /// The same challenge for a server that accepts DPoP proofs signed with `algs`.
+    pub(crate) fn with_dpop_algs(mut self, algs: String) -> Self {
+        Arc::make_mut(&mut self.0).dpop_algs = Some(algs);
+        self
+    }
+
+    /// The same challenge for a request that used `scheme`.
+    pub(crate) fn with_scheme(mut self, scheme: Scheme) -> Self {
+        Arc::make_mut(&mut self.0).scheme = scheme;
+        self
+    }
+
+    /// The `WWW-Authenticate` value for an error, or `None` where no challenge is sent
+    /// (503 and 500).
+    ///
+    /// ```
+    /// use bearer_guard::{AuthError, Challenge, DpopError};
+    /// // Without DPoP support, even DPoP errors are answered with a Bearer challenge.
+    /// let v = Challenge::new().header_for(&AuthError::Dpop(DpopError::BoundToken)).unwrap();
+    /// assert_eq!(v, r#"Bearer error="invalid_token", error_description="the token is bound to a DPoP key""#);
+    /// ```
+    pub fn header_for(&self, error: &AuthError) -> Option<HeaderValue> {
+        if matches!(
+            error,
+            AuthError::Unavailable(_) | AuthError::Misconfigured(_)
+        ) {
+            return None;
+        }
+        let dpop = match &self.0.dpop_algs {
+            Some(algs) if self.0.scheme == Scheme::DPoP || matches!(error, AuthError::Dpop(_)) => {
+                Some(algs.as_str())
+            }
+            _ => None,
+        };
+        let mut value = self.challenge(
+            if dpop.is_some() {
+                Scheme::DPoP
+            } else {
+                Scheme::Bearer
+            },
+            error,
+            dpop,
+        );
+        if let (
+            None,
+            Some(algs),
+            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme),
+        ) = (dpop, &self.0.dpop_algs, error)
+        {
+            // Both schemes are accepted: offer both (RFC 9449 §7.1).
+            value.push_str(", ");
+            value.push_str(&self.challenge(Scheme::DPoP, error, Some(algs)));
+        }
+        // Every part is either a fixed text or configuration passed through `push_quoted`,
+        // which keeps only visible ASCII and spaces, so this cannot fail; fall back to the
+        // bare scheme all the same.
+        Some(HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer")))
+    }
+
+    /// One challenge: `scheme` followed by its parameters.
+    fn challenge(&self, scheme: Scheme, error: &AuthError, algs: Option<&str>) -> String {
+        let mut params: Vec<(&str, &str)> = Vec::with_capacity(6);
+        if let Some(realm) = &self.0.realm {
+            params.push(("realm", realm));
+        }
+        if let Some(code) = error.code() {
+            params.push(("error", code));
+            params.push(("error_description", error.description()));
+        }
+        if let AuthError::InsufficientScope { required } = error {
+            params.push(("scope", required));
+        }
+        if let Some(url) = &self.0.resource_metadata {
+            params.push(("resource_metadata", url));
+        }
+        if let Some(algs) = algs {
+            params.push(("algs", algs));
+        }
+        let mut value = String::from(scheme.as_str());
+        for (i, (name, val)) in params.iter().enumerate() {
+            value.push_str(if i == 0 { " " } else { ", " });
+            value.push_str(name);
+            value.push_str("=\"");
+            push_quoted(&mut value, val);
+            value.push('"');
+        }
+        value
+    }
+}
+
+/// Appends `text` as the content of an RFC 7230 quoted-string: `"` and `\` are escaped and
+/// characters that may not appear in a header are dropped.
+fn push_quoted(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! [`DpopError`]: why a DPoP-bound request was refused, one fixed text per reason.
+
+use crate::dpop::Nonce;
+
+super::fixed_texts! {
+/// Why a DPoP-bound request (RFC 9449) was refused. Each variant maps to 401; the code is
+/// `invalid_dpop_proof` for a bad or missing proof, `invalid_token` when the token's key
+/// binding fails and `use_dpop_nonce` when a server nonce is required ([`DpopError::code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DpopError {
+    /// The request has no `DPoP` header although the token needs a proof.
+    Missing => "a DPoP proof is required",
+    /// The request has more than one `DPoP` header.
+    Multiple => "more than one DPoP proof",
+    /// The proof is not a well-formed compact JWS with JSON header and claims (or it is too
+    /// large, has duplicate members, or a `crit` header).
+    Malformed => "the DPoP proof is malformed",
+    /// The `typ` header is not `dpop+jwt`.
+    WrongType => "the DPoP proof type is not dpop+jwt",
+    /// The `alg` header is not on the allow-list of asymmetric algorithms (this includes `none`
+    /// and HMAC).
+    AlgorithmNotAllowed => "the DPoP proof algorithm is not allowed",
+    /// The `jwk` header is missing, not a usable public key, or does not fit `alg`.
+    InvalidKey => "the DPoP proof key is not usable",
+    /// The `jwk` header contains private key material.
+    PrivateKey => "the DPoP proof key contains private key material",
+    /// The signature does not verify with the `jwk` of the header.
+    InvalidSignature => "the DPoP proof signature is invalid",
+    /// A required claim (`jti`, `htm`, `htu`, `iat`, `ath`) is absent or of the wrong type.
+    MissingClaim => "the DPoP proof lacks a required claim",
+    /// `htm` is not the method of the request.
+    WrongMethod => "the DPoP proof is for another HTTP method",
+    /// `htu` is not the URI of the request.
+    WrongUri => "the DPoP proof is for another URI",
+    /// `iat` is outside the accepted window.
+    OutsideWindow => "the DPoP proof is too old or too far in the future",
+    /// A proof with this `jti` was seen before.
+    Replayed => "the DPoP proof was already used",
+    /// `ath` is not the hash of the presented access token.
+    WrongTokenHash => "the DPoP proof is for another access token",
+    /// The proof's key is not the key the token is bound to (`cnf.jkt`).
+    KeyMismatch => "the DPoP proof key does not match the token binding",
+    /// A DPoP-bound token (with `cnf.jkt`) was presented with the `Bearer` scheme, or DPoP is
+    /// not accepted by this server (RFC 9449 §7.2).
+    BoundToken => "the token is bound to a DPoP key",
+    /// A token presented with the `DPoP` scheme is not bound to a key (no string `cnf.jkt`).
+    NotBound => "the token is not bound to a DPoP key",
+    /// Nonces are [required](crate::DpopConfig::nonces) and the proof's `nonce` is missing,
+    /// not one this server issued, or expired (RFC 9449 §9). Carries the fresh nonce to send in
+    /// the `DPoP-Nonce` header, which [`AuthError::to_response`](crate::AuthError::to_response) does; the client retries with
+    /// a new proof that carries it.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthError, DpopError};
+    /// fn fresh_nonce(error: &AuthError) -> Option<&str> {
+    ///     match error {
+    ///         AuthError::Dpop(DpopError::UseNonce(nonce)) => Some(nonce.as_str()),
+    ///         _ => None,
+    ///     }
+    /// }
+    /// # assert_eq!(fresh_nonce(&DpopError::Missing.into()), None);
+    /// ```
+    UseNonce(Nonce) => "the DPoP proof lacks a valid server nonce",
+}
+}
+
+impl DpopError {
+    /// The RFC 9449 / RFC 6750 error code: `invalid_token` for a failed key binding,
+    /// `use_dpop_nonce` for [`DpopError::UseNonce`], `invalid_dpop_proof` otherwise.
+    ///
+    /// ```
+    /// use bearer_guard::DpopError;
+    /// assert_eq!(DpopError::Replayed.code(), "invalid_dpop_proof");
+    /// assert_eq!(DpopError::KeyMismatch.code(), "invalid_token");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            DpopError::KeyMismatch | DpopError::BoundToken | DpopError::NotBound => "invalid_token",
+            DpopError::UseNonce(_) => "use_dpop_nonce",
+            _ => "invalid_dpop_proof",
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The one error type of a rejected request, and the one place that turns it into an HTTP answer
+//! with an RFC 6750 `WWW-Authenticate` challenge.
+//!
+//! | error | status | challenge |
+//! |---|---|---|
+//! | [`AuthError::Bearer`] missing header / other scheme | 401 | `Bearer realm="…"` (no error code, RFC 6750 §3.1) |
+//! | [`AuthError::Bearer`] empty, malformed or repeated | 400 | `error="invalid_request"` |
+//! | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
+//! | [`AuthError::InsufficientScope`] | 403 | `error="insufficient_scope", scope="…"` |
+//! | [`AuthError::Dpop`] bad or missing proof | 401 | `DPoP error="invalid_dpop_proof", algs="…"` (RFC 9449 §7.1) |
+//! | [`AuthError::Dpop`] key binding wrong | 401 | `DPoP error="invalid_token", algs="…"` |
+//! | [`DpopError::UseNonce`] (nonces on, proof without a valid nonce) | 401 | `DPoP error="use_dpop_nonce", algs="…"` and a `DPoP-Nonce` header (RFC 9449 §9) |
+//! | [`AuthError::Unavailable`] (also a full DPoP replay cache) | 503 | none |
+//! | [`AuthError::Misconfigured`] | 500 | none |
+//!
+//! The challenge uses the `DPoP` scheme (RFC 9449 §7.1) when the request presented its token
+//! with that scheme, and for every [`DpopError`] when the layer accepts DPoP; it then carries
+//! the `algs` the server accepts for proofs. When the layer accepts DPoP, a request without
+//! credentials is answered with both challenges: `Bearer realm="…", DPoP algs="…"`.
+//!
+//! Descriptions are fixed texts chosen by this crate: they never carry the token, a secret, a
+//! key or any other value taken from the request.
+//!
+//! Every error text is written once: the enums of fixed reasons ([`TokenError`],
+//! [`DpopError`], [`BearerError`]) are declared with one literal per variant, which is both
+//! their `Display` and the `error_description` of the challenge.
+//!
+//! | file | what |
+//! |---|---|
+//! | `mod.rs` | [`AuthError`]: status, error code, description, the whole HTTP answer |
+//! | `fixed.rs` | the `fixed_texts!` macro: one literal per variant for `Display` and `description()` |
+//! | `token.rs` | [`TokenError`] |
+//! | `dpop.rs` | [`DpopError`] |
+//! | `challenge.rs` | [`Challenge`]: the `WWW-Authenticate` header value |
+//! | `handler.rs` | [`ErrorHandler`], [`DefaultErrorHandler`] (and closures) |
+
+use http::{header, HeaderValue, Response, StatusCode};
+
+use crate::bearer::BearerError;
+use crate::dpop::{Nonce, NONCE_HEADER};
+
+mod challenge;
+mod dpop;
+mod fixed;
+mod handler;
+mod token;
+
+pub use challenge::Challenge;
+pub use dpop::DpopError;
+pub(crate) use fixed::fixed_texts;
+pub use handler::{DefaultErrorHandler, ErrorHandler};
+pub use token::TokenError;
+
+/// Why a request was not let through.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No usable `Authorization: Bearer` header.
+    #[error(transparent)]
+    Bearer(#[from] BearerError),
+    /// The token was read but is not acceptable.
+    #[error(transparent)]
+    InvalidToken(#[from] TokenError),
+    /// The token is valid but lacks the scope (or other grant) the route requires.
+    #[error("insufficient scope: {required}")]
+    InsufficientScope {
+        /// The scope(s) the route requires, space-separated, as sent in the challenge.
+        required: String,
+    },
+    /// The DPoP proof (RFC 9449) is missing or wrong, or the token's key binding does not hold.
+    #[error(transparent)]
+    Dpop(#[from] DpopError),
+    /// The token could not be checked now (issuer, JWKS or introspection endpoint unreachable
+    /// or misbehaving), or a DPoP proof could not be remembered because the
+    /// [replay cache](crate::DpopConfig::replay_cache) is full. The request is refused (fail
+    /// closed) with 503.
+    #[error("token validation unavailable: {0}")]
+    Unavailable(String),
+    /// The server is set up wrongly (e.g. a scope check without an authentication layer in
+    /// front of it). Refused with 500.
+    #[error("server misconfiguration: {0}")]
+    Misconfigured(&'static str),
+}
+
+impl AuthError {
+    /// The HTTP status this error is answered with.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthError, TokenError};
+    /// assert_eq!(AuthError::from(TokenError::Expired).status(), 401);
+    /// ```
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme) => {
+                StatusCode::UNAUTHORIZED
+            }
+            AuthError::Bearer(_) => StatusCode::BAD_REQUEST,
+            AuthError::InvalidToken(_) | AuthError::Dpop(_) => StatusCode::UNAUTHORIZED,
+            AuthError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            AuthError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AuthError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The RFC 6750 §3.1 error code, if the answer carries one.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme) => None,
+            AuthError::Bearer(_) => Some("invalid_request"),
+            AuthError::InvalidToken(_) => Some("invalid_token"),
+            AuthError::Dpop(e) => Some(e.code()),
+            AuthError::InsufficientScope { .. } => Some("insufficient_scope"),
+            AuthError::Unavailable(_) | AuthError::Misconfigured(_) => None,
+        }
+    }
+
+    /// A human-readable description safe to send to the client: a fixed text that never
+    /// contains the token or anything else taken from the request.
+    pub fn description(&self) -> &'static str {
+        match self {
+            AuthError::Bearer(e) => e.description(),
+            AuthError::InvalidToken(e) => e.description(),
+            AuthError::Dpop(e) => e.description(),
+            AuthError::InsufficientScope { .. } => "the token lacks the required scope",
+            AuthError::Unavailable(_) => "the token cannot be validated right now",
+            AuthError::Misconfigured(_) => "server misconfiguration",
+        }
+    }
+
+    /// Builds the complete HTTP answer for this error: status, `WWW-Authenticate` challenge
+    /// (where RFC 6750 asks for one), `DPoP-Nonce` for [`DpopError::UseNonce`], `Retry-After`
+    /// for [`AuthError::Unavailable`], and an empty body.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthError, Challenge, TokenError};
+    /// let res: http::Response<String> =
+    ///     AuthError::from(TokenError::Expired).to_response(&Challenge::new().realm("api"));
+    /// assert_eq!(res.status(), 401);
+    /// assert_eq!(
+    ///     res.headers()["www-authenticate"],
+    ///     r#"Bearer realm="api", error="invalid_token", error_description="the token has expired""#
+    /// );
+    /// ```
+    pub fn to_response<B: Default>(&self, challenge: &Challenge) -> Response<B> {
+        let mut response = Response::new(B::default());
+        *response.status_mut() = self.status();
+        if let Some(value) = challenge.header_for(self) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        if matches!(self, AuthError::Unavailable(_)) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if let Some(nonce) = self.dpop_nonce().and_then(|n| n.header_value()) {
+            response.headers_mut().insert(NONCE_HEADER, nonce);
+        }
+        response
+    }
+
+    /// The fresh nonce to send in `DPoP-Nonce`, for [`DpopError::UseNonce`].
+    pub(crate) fn dpop_nonce(&self) -> Option<&Nonce> {
+        match self {
+            AuthError::Dpop(DpopError::UseNonce(nonce)) => Some(nonce),
+            _ => None,
+        }
+    }
+
+    /// Logs the error at a level that fits it; never logs the token.
+    pub(crate) fn log(&self) {
+        match self {
+            AuthError::Unavailable(reason) => {
+                tracing::warn!(reason = %reason, "token validation unavailable")
+            }
+            AuthError::Misconfigured(reason) => {
+                tracing::error!(reason = %reason, "bearer-guard misconfiguration")
+            }
+            other => tracing::debug!(error = %other, "request rejected"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

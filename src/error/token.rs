@@ -1,0 +1,49 @@
+//! [`TokenError`]: why a token was refused, one fixed text per reason.
+
+super::fixed_texts! {
+/// Why a token was refused. Each variant maps to `401 invalid_token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The token is longer than the configured limit.
+    TooLarge => "the token is too large",
+    /// The token is not a well-formed compact JWS (segments, base64url, JSON).
+    Malformed => "the token is malformed",
+    /// The token is an encrypted JWT (JWE), which is not accepted.
+    Encrypted => "encrypted tokens are not accepted",
+    /// A JSON object in the token has the same member twice.
+    DuplicateMember => "the token has duplicate members",
+    /// The `alg` header is not on the allow-list (this includes `none`).
+    AlgorithmNotAllowed => "the signing algorithm is not allowed",
+    /// The `typ` header is not the required access-token type (RFC 9068).
+    WrongType => "the token type is not an access token",
+    /// The `crit` header names an extension this validator does not understand.
+    UnsupportedCritical => "the token uses an unsupported critical extension",
+    /// No key of the issuer matches the token's `kid`.
+    UnknownKey => "the signing key is unknown",
+    /// The key exists but may not verify this token (its `alg`, `kty`, `crv`, `use` or
+    /// `key_ops` disagree with the token).
+    KeyMismatch => "the signing key does not fit the token",
+    /// The signature does not verify.
+    InvalidSignature => "the signature is invalid",
+    /// `exp` is in the past (beyond the leeway).
+    Expired => "the token has expired",
+    /// `nbf` is in the future (beyond the leeway).
+    NotYetValid => "the token is not valid yet",
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture => "the token was issued in the future",
+    /// `iss` is not the configured issuer.
+    WrongIssuer => "the token issuer is not accepted",
+    /// `aud` does not name this resource server.
+    WrongAudience => "the token audience is not accepted",
+    /// A required claim is absent.
+    MissingClaim => "the token lacks a required claim",
+    /// A claim has the wrong type or an impossible value.
+    InvalidClaim => "the token has an invalid claim",
+    /// The authorization server says the token is not active (introspection).
+    Inactive => "the token is not active",
+    /// The token is bound (`cnf`, RFC 7800) by a confirmation method this layer does not check,
+    /// such as a client certificate (`x5t#S256`, RFC 8705), or `cnf` is not a JSON object.
+    UnsupportedConfirmation => "the token is bound to a key this server cannot check",
+}
+}
