@@ -109,6 +109,18 @@ impl Claims {
         self.time_claim("nbf")
     }
 
+    /// `acr`: the authentication context class the user authenticated with (OpenID Connect,
+    /// RFC 9470), e.g. `"urn:example:mfa"`.
+    pub fn authentication_context(&self) -> Option<&str> {
+        self.str_claim("acr")
+    }
+
+    /// `auth_time`: when the user last authenticated, in seconds since the Unix epoch
+    /// (OpenID Connect, RFC 9470).
+    pub fn auth_time(&self) -> Option<i64> {
+        self.time_claim("auth_time")
+    }
+
     /// `jti`: the token's unique identifier.
     pub fn jwt_id(&self) -> Option<&str> {
         self.str_claim("jti")

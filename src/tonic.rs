@@ -6,7 +6,7 @@
 //!
 //! | error | gRPC code |
 //! |---|---|
-//! | [`AuthError::Bearer`], [`AuthError::InvalidToken`], [`AuthError::Dpop`] | 16 `UNAUTHENTICATED` |
+//! | [`AuthError::Bearer`], [`AuthError::InvalidToken`], [`AuthError::Dpop`], [`AuthError::InsufficientUserAuthentication`] | 16 `UNAUTHENTICATED` |
 //! | [`AuthError::InsufficientScope`] | 7 `PERMISSION_DENIED` |
 //! | [`AuthError::Unavailable`] | 14 `UNAVAILABLE` |
 //! | [`AuthError::Misconfigured`] | 13 `INTERNAL` |
@@ -50,9 +50,10 @@ impl AuthError {
     /// The gRPC code for this error (see the [`tonic`](crate::tonic) module).
     pub fn grpc_code(&self) -> Code {
         match self {
-            AuthError::Bearer(_) | AuthError::InvalidToken(_) | AuthError::Dpop(_) => {
-                Code::Unauthenticated
-            }
+            AuthError::Bearer(_)
+            | AuthError::InvalidToken(_)
+            | AuthError::Dpop(_)
+            | AuthError::InsufficientUserAuthentication { .. } => Code::Unauthenticated,
             AuthError::InsufficientScope { .. } => Code::PermissionDenied,
             AuthError::Unavailable(_) => Code::Unavailable,
             AuthError::Misconfigured(_) => Code::Internal,

@@ -128,8 +128,22 @@ impl Challenge {
             params.push(("error", code));
             params.push(("error_description", error.description()));
         }
-        if let AuthError::InsufficientScope { required } = error {
-            params.push(("scope", required));
+        let max_age;
+        match error {
+            AuthError::InsufficientScope { required } => params.push(("scope", required)),
+            AuthError::InsufficientUserAuthentication {
+                acr_values,
+                max_age: age,
+            } => {
+                if let Some(acr) = acr_values {
+                    params.push(("acr_values", acr));
+                }
+                if let Some(age) = age {
+                    max_age = age.to_string();
+                    params.push(("max_age", &max_age));
+                }
+            }
+            _ => {}
         }
         if let Some(url) = &self.0.resource_metadata {
             params.push(("resource_metadata", url));

@@ -7,6 +7,7 @@
 //! | [`AuthError::Bearer`] empty, malformed or repeated | 400 | `error="invalid_request"` |
 //! | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
 //! | [`AuthError::InsufficientScope`] | 403 | `error="insufficient_scope", scope="…"` |
+//! | [`AuthError::InsufficientUserAuthentication`] | 401 | `error="insufficient_user_authentication", acr_values="…", max_age="…"` (RFC 9470 §3) |
 //! | [`AuthError::Dpop`] bad or missing proof | 401 | `DPoP error="invalid_dpop_proof", algs="…"` (RFC 9449 §7.1) |
 //! | [`AuthError::Dpop`] key binding wrong | 401 | `DPoP error="invalid_token", algs="…"` |
 //! | [`DpopError::UseNonce`] (nonces on, proof without a valid nonce) | 401 | `DPoP error="use_dpop_nonce", algs="…"` and a `DPoP-Nonce` header (RFC 9449 §9) |
@@ -67,6 +68,17 @@ pub enum AuthError {
         /// The scope(s) the route requires, space-separated, as sent in the challenge.
         required: String,
     },
+    /// The token is valid, but the user's authentication behind it is not strong enough (its
+    /// `acr`) or too old (its `auth_time`) for the route (RFC 9470 step-up). Answered 401 with
+    /// `error="insufficient_user_authentication"` and the `acr_values` and/or `max_age` the
+    /// client should ask the authorization server for.
+    #[error("insufficient user authentication")]
+    InsufficientUserAuthentication {
+        /// The acceptable `acr` values, space-separated, sent as `acr_values`.
+        acr_values: Option<String>,
+        /// The longest time since the user authenticated, in seconds, sent as `max_age`.
+        max_age: Option<u64>,
+    },
     /// The DPoP proof (RFC 9449) is missing or wrong, or the token's key binding does not hold.
     #[error(transparent)]
     Dpop(#[from] DpopError),
@@ -95,7 +107,9 @@ impl AuthError {
                 StatusCode::UNAUTHORIZED
             }
             AuthError::Bearer(_) => StatusCode::BAD_REQUEST,
-            AuthError::InvalidToken(_) | AuthError::Dpop(_) => StatusCode::UNAUTHORIZED,
+            AuthError::InvalidToken(_)
+            | AuthError::Dpop(_)
+            | AuthError::InsufficientUserAuthentication { .. } => StatusCode::UNAUTHORIZED,
             AuthError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             AuthError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -110,6 +124,9 @@ impl AuthError {
             AuthError::InvalidToken(_) => Some("invalid_token"),
             AuthError::Dpop(e) => Some(e.code()),
             AuthError::InsufficientScope { .. } => Some("insufficient_scope"),
+            AuthError::InsufficientUserAuthentication { .. } => {
+                Some("insufficient_user_authentication")
+            }
             AuthError::Unavailable(_) | AuthError::Misconfigured(_) => None,
         }
     }
@@ -122,6 +139,9 @@ impl AuthError {
             AuthError::InvalidToken(e) => e.description(),
             AuthError::Dpop(e) => e.description(),
             AuthError::InsufficientScope { .. } => "the token lacks the required scope",
+            AuthError::InsufficientUserAuthentication { .. } => {
+                "a stronger or more recent user authentication is required"
+            }
             AuthError::Unavailable(_) => "the token cannot be validated right now",
             AuthError::Misconfigured(_) => "server misconfiguration",
         }

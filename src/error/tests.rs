@@ -99,9 +99,18 @@ fn unavailable_is_503_without_challenge() {
 #[test]
 fn display_and_description_are_the_same_literal() {
     use crate::bearer::BearerError;
-    assert_eq!(TokenError::Expired.to_string(), TokenError::Expired.description());
-    assert_eq!(DpopError::Replayed.to_string(), DpopError::Replayed.description());
-    assert_eq!(BearerError::Multiple.to_string(), BearerError::Multiple.description());
+    assert_eq!(
+        TokenError::Expired.to_string(),
+        TokenError::Expired.description()
+    );
+    assert_eq!(
+        DpopError::Replayed.to_string(),
+        DpopError::Replayed.description()
+    );
+    assert_eq!(
+        BearerError::Multiple.to_string(),
+        BearerError::Multiple.description()
+    );
     let e = AuthError::from(TokenError::WrongAudience);
     assert_eq!(e.to_string(), e.description());
     assert_eq!(

@@ -2,27 +2,45 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::{AuthError, Claims};
 
 type Predicate = dyn Fn(&Claims) -> bool + Send + Sync;
 
-/// What the claims of a request must satisfy. Cheap to clone.
+/// What the claims of a request must satisfy: scopes (or your own rule), and optionally how
+/// the user authenticated (RFC 9470 step-up: [`acr`](Requirement::acr),
+/// [`max_age`](Requirement::max_age)). Cheap to clone.
 #[derive(Clone)]
 pub struct Requirement(Arc<Inner>);
 
+#[derive(Clone)]
 struct Inner {
     rule: Rule,
     /// Space-separated text sent as the challenge's `scope` parameter.
     required: String,
+    step_up: StepUp,
 }
 
+#[derive(Clone)]
 enum Rule {
     All(Vec<String>),
     Any(Vec<String>),
-    Predicate(Box<Predicate>),
+    Predicate(Arc<Predicate>),
     Authenticated,
 }
+
+/// RFC 9470: the authentication behind the token must be strong and recent enough.
+#[derive(Clone, Default)]
+struct StepUp {
+    /// Acceptable `acr` values; empty: any.
+    acr: Vec<String>,
+    /// Longest time since `auth_time`.
+    max_age: Option<Duration>,
+}
+
+/// How far `auth_time` may lie in the future (clock skew) before it counts as unknown.
+const AUTH_TIME_SKEW: u64 = 60;
 
 impl Requirement {
     /// Every one of `scopes` must be granted (an empty list asks only for a valid token,
@@ -75,7 +93,7 @@ impl Requirement {
     where
         F: Fn(&Claims) -> bool + Send + Sync + 'static,
     {
-        Self::new(Rule::Predicate(Box::new(f)), required.into())
+        Self::new(Rule::Predicate(Arc::new(f)), required.into())
     }
 
     /// Any verified claims will do (a valid token is enough).
@@ -84,7 +102,52 @@ impl Requirement {
     }
 
     fn new(rule: Rule, required: String) -> Self {
-        Requirement(Arc::new(Inner { rule, required }))
+        Requirement(Arc::new(Inner {
+            rule,
+            required,
+            step_up: StepUp::default(),
+        }))
+    }
+
+    /// Also requires the user's authentication to have been one of these `acr` values (RFC 9470
+    /// step-up). A token whose `acr` claim is missing or another value is answered 401
+    /// `insufficient_user_authentication` with `acr_values="…"` naming them, so the client can
+    /// ask the authorization server for a stronger authentication.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthError, Claims, Requirement};
+    /// let mfa = Requirement::authenticated().acr(["urn:example:mfa"]);
+    /// let c = |v| Claims::from_value(v).unwrap();
+    /// assert!(mfa.check(&c(serde_json::json!({"acr": "urn:example:mfa"}))).is_ok());
+    /// let err = mfa.check(&c(serde_json::json!({"acr": "urn:example:pwd"}))).unwrap_err();
+    /// assert_eq!(err.code(), Some("insufficient_user_authentication"));
+    /// ```
+    pub fn acr<I, S>(mut self, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Arc::make_mut(&mut self.0).step_up.acr = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Also requires the user to have authenticated at most `max_age` ago (RFC 9470 step-up):
+    /// the token's `auth_time` must be present and recent. Otherwise the answer is 401
+    /// `insufficient_user_authentication` with `max_age="…"` (in seconds).
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    /// use bearer_guard::{Claims, Requirement};
+    /// let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    /// let recent = Requirement::authenticated().max_age(Duration::from_secs(300));
+    /// let c = |v| Claims::from_value(v).unwrap();
+    /// assert!(recent.check(&c(serde_json::json!({"auth_time": now - 10}))).is_ok());
+    /// assert!(recent.check(&c(serde_json::json!({"auth_time": now - 3600}))).is_err());
+    /// assert!(recent.check(&c(serde_json::json!({}))).is_err());
+    /// ```
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        Arc::make_mut(&mut self.0).step_up.max_age = Some(max_age);
+        self
     }
 
     /// The text sent as the challenge's `scope` parameter.
@@ -92,8 +155,9 @@ impl Requirement {
         &self.0.required
     }
 
-    /// Whether `claims` meet the requirement; if not, the
-    /// [`AuthError::InsufficientScope`] to answer with.
+    /// Whether `claims` meet the requirement; if not, the error to answer with:
+    /// [`AuthError::InsufficientScope`] (checked first: a stronger authentication would not
+    /// add the scope), then [`AuthError::InsufficientUserAuthentication`].
     pub fn check(&self, claims: &Claims) -> Result<(), AuthError> {
         let ok = match &self.0.rule {
             Rule::All(scopes) => claims.scopes().contains_all(scopes),
@@ -101,13 +165,39 @@ impl Requirement {
             Rule::Predicate(f) => f(claims),
             Rule::Authenticated => true,
         };
-        if ok {
-            Ok(())
-        } else {
-            Err(AuthError::InsufficientScope {
+        if !ok {
+            return Err(AuthError::InsufficientScope {
                 required: self.0.required.clone(),
-            })
+            });
         }
+        self.0.step_up.check(claims)
+    }
+}
+
+impl StepUp {
+    fn check(&self, claims: &Claims) -> Result<(), AuthError> {
+        let acr_ok = self.acr.is_empty()
+            || claims
+                .authentication_context()
+                .is_some_and(|acr| self.acr.iter().any(|a| a == acr));
+        let age_ok = self.max_age.is_none_or(|max_age| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            claims.auth_time().is_some_and(|t| {
+                u64::try_from(t).is_ok_and(|t| {
+                    t <= now.saturating_add(AUTH_TIME_SKEW)
+                        && now.saturating_sub(t) <= max_age.as_secs()
+                })
+            })
+        });
+        if acr_ok && age_ok {
+            return Ok(());
+        }
+        Err(AuthError::InsufficientUserAuthentication {
+            acr_values: (!self.acr.is_empty()).then(|| self.acr.join(" ")),
+            max_age: self.max_age.map(|d| d.as_secs()),
+        })
     }
 }
 
@@ -122,6 +212,8 @@ impl fmt::Debug for Requirement {
         f.debug_struct("Requirement")
             .field("kind", &kind)
             .field("required", &self.0.required)
+            .field("acr", &self.0.step_up.acr)
+            .field("max_age", &self.0.step_up.max_age)
             .finish()
     }
 }

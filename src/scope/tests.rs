@@ -135,3 +135,109 @@ fn anonymous_is_401_no_layer_is_500() {
     ext.insert(Anonymous);
     assert_eq!(claims(&ext).unwrap_err().status(), 401);
 }
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn claims_ext(v: serde_json::Value) -> Extensions {
+    let mut ext = Extensions::new();
+    ext.insert(c(v));
+    ext.insert(Challenge::new().realm("r"));
+    ext
+}
+
+fn www(res: &Response<String>) -> &str {
+    res.headers()[header::WWW_AUTHENTICATE].to_str().unwrap()
+}
+
+#[tokio::test]
+async fn step_up_acr_is_a_401_naming_the_acceptable_values() {
+    let layer = RequireScopeLayer::new(Requirement::all(["pay"]).acr(["urn:x:mfa", "urn:x:hw"]));
+    for acr in [
+        json!(null),
+        json!("urn:x:pwd"),
+        json!(["urn:x:mfa"]),
+        json!(5),
+    ] {
+        let res = call(&layer, "/", claims_ext(json!({"scope": "pay", "acr": acr}))).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{acr}");
+        assert_eq!(
+            www(&res),
+            r#"Bearer realm="r", error="insufficient_user_authentication", error_description="a stronger or more recent user authentication is required", acr_values="urn:x:mfa urn:x:hw""#
+        );
+        assert_eq!(res.body(), "");
+    }
+    let ok = claims_ext(json!({"scope": "pay", "acr": "urn:x:hw"}));
+    assert_eq!(call(&layer, "/", ok).await.status(), StatusCode::OK);
+    // Scope first: stepping up would not add the scope.
+    let res = call(
+        &layer,
+        "/",
+        claims_ext(json!({"scope": "read", "acr": "urn:x:pwd"})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn step_up_max_age_needs_a_recent_auth_time() {
+    let layer = RequireScopeLayer::new(
+        Requirement::authenticated()
+            .acr(["urn:x:mfa"])
+            .max_age(std::time::Duration::from_secs(300)),
+    );
+    let t = now();
+    for auth_time in [
+        json!(null),
+        json!(t - 301),
+        json!(t + 3600),
+        json!("recent"),
+        json!(-5),
+    ] {
+        let res = call(
+            &layer,
+            "/",
+            claims_ext(json!({"acr": "urn:x:mfa", "auth_time": auth_time})),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{auth_time}");
+        assert!(
+            www(&res).ends_with(r#"acr_values="urn:x:mfa", max_age="300""#),
+            "{}",
+            www(&res)
+        );
+    }
+    for auth_time in [
+        json!(t - 299),
+        json!(t),
+        json!(t + 30),
+        json!((t - 10) as f64 + 0.5),
+    ] {
+        let res = call(
+            &layer,
+            "/",
+            claims_ext(json!({"acr": "urn:x:mfa", "auth_time": auth_time})),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{auth_time}");
+    }
+    let only_age = RequireScopeLayer::new(
+        Requirement::authenticated().max_age(std::time::Duration::from_secs(60)),
+    );
+    let res = call(&only_age, "/", claims_ext(json!({"auth_time": t - 61}))).await;
+    assert!(www(&res).ends_with(r#"error_description="a stronger or more recent user authentication is required", max_age="60""#), "{}", www(&res));
+}
+
+#[cfg(feature = "tonic")]
+#[test]
+fn step_up_is_unauthenticated_in_grpc() {
+    let e = Requirement::authenticated()
+        .acr(["a"])
+        .check(&c(json!({})))
+        .unwrap_err();
+    assert_eq!(e.grpc_code(), tonic::Code::Unauthenticated);
+}
