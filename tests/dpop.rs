@@ -3,7 +3,6 @@
 //! `Authorization: DPoP` and a proof. Every rule of the proof check is then broken in turn, each
 //! time changing only that one thing in an otherwise valid request, and must be refused with its
 //! own description.
-#![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -14,8 +13,8 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_S
 use std::time::Duration;
 
 use axum::{routing::get, Extension, Json, Router};
-use bearer_guard::server::TestServer;
 use bearer_guard::{AuthLayer, Claims, DpopConfig};
+use bearer_guard_testkit::TestServer;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
