@@ -843,6 +843,8 @@ fn proof_verifier_with_nonces() {
     assert_eq!(proof.fresh_nonce(), None);
 
     let proof = verify(json!(nonce_at(SECRET, now() - 40))).unwrap();
-    let fresh = proof.fresh_nonce().expect("a fresh nonce past half the lifetime");
+    let fresh = proof
+        .fresh_nonce()
+        .expect("a fresh nonce past half the lifetime");
     assert!(verify(json!(fresh.as_str())).is_ok());
 }
