@@ -10,8 +10,8 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use bearer_guard::server::{KeyAlg, TestServer};
 use bearer_guard::{AuthLayer, Backend, JwtValidator, KeySet, Scopes, Validator};
+use bearer_guard_testkit::{KeyAlg, TestServer};
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::{header::AUTHORIZATION, HeaderValue, Request, Response};
 use jsonwebtoken::jwk::JwkSet;

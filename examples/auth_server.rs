@@ -1,7 +1,7 @@
 //! Runs the bundled test authorization server standalone. **For testing only.**
 //!
 //! ```text
-//! cargo run --example auth_server --features test-server -- --bind 127.0.0.1:9000 [--config path.json]
+//! cargo run --example auth_server -- --bind 127.0.0.1:9000 [--config path.json]
 //! ```
 //!
 //! Prints `issuer http://127.0.0.1:9000` once listening, then serves until
@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bearer_guard::server::{Client, KeyAlg, TestServer, User};
+use bearer_guard_testkit::{Client, KeyAlg, TestServer, User};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]

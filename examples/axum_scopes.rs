@@ -3,7 +3,7 @@
 //! several tokens and prints what each request gets.
 //!
 //! ```text
-//! cargo run --example axum_scopes --features axum,test-server
+//! cargo run --example axum_scopes --features axum
 //! ```
 
 use std::process::ExitCode;
@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use bearer_guard::axum::Auth;
-use bearer_guard::server::TestServer;
 use bearer_guard::{AuthLayer, Claims, JwtValidator, RequireScopeLayer};
+use bearer_guard_testkit::TestServer;
 use serde::Deserialize;
 use serde_json::json;
 

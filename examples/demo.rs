@@ -7,8 +7,8 @@
 
 use std::process::ExitCode;
 
-use bearer_guard::server::{Client, TestServer};
 use bearer_guard::{HybridValidator, IntrospectionValidator, JwtValidator};
+use bearer_guard_testkit::{Client, TestServer};
 use serde_json::Value;
 
 #[path = "shared/api.rs"]

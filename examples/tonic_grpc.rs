@@ -4,7 +4,7 @@
 //! prints each outcome: OK, UNAUTHENTICATED, PERMISSION_DENIED.
 //!
 //! ```text
-//! cargo run --example tonic_grpc --features tonic,test-server
+//! cargo run --example tonic_grpc --features tonic
 //! ```
 //!
 //! `proto/greeter.rs` is generated from `proto/greeter.proto` and checked in, so no `protoc`
@@ -12,9 +12,9 @@
 
 use std::process::ExitCode;
 
-use bearer_guard::server::TestServer;
 use bearer_guard::tonic::GrpcErrors;
 use bearer_guard::{AuthLayer, Claims, JwtValidator, RequireScopeLayer, Requirement, ScopeMap};
+use bearer_guard_testkit::TestServer;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic::{Request, Response, Status};

@@ -26,9 +26,6 @@ pub mod axum;
 #[cfg(feature = "tonic")]
 pub mod tonic;
 
-#[cfg(feature = "test-server")]
-pub mod server;
-
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -1,15 +1,14 @@
 //! RFC 9864 fully-specified algorithm names: `alg: Ed25519` is EdDSA with an Ed25519 key, the
 //! same algorithm as `alg: EdDSA`, in token headers, JWK `alg` members and DPoP proofs, and is
 //! allowed exactly when `Algorithm::EdDSA` is on the allow-list. `Ed448` is not supported.
-#![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use axum::{routing::get, Extension, Json, Router};
-use bearer_guard::server::{KeyAlg, TestServer};
 use bearer_guard::{Algorithm, AuthLayer, Claims, DpopConfig, JwtValidator, KeySet};
+use bearer_guard_testkit::{KeyAlg, TestServer};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use support::jwt::b64;

@@ -7,7 +7,6 @@
 //! tampered signature and claims, HS256 with the RSA key, `jku`/`x5u`, unknown `crit`, `iss`
 //! with a trailing slash or upper case, `aud` as a number, `typ: JWT` with `nonce`, oversized
 //! tokens) are not repeated here.
-#![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -16,8 +15,8 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
-use bearer_guard::server::{KeyAlg, TestServer};
 use bearer_guard::{Backend, KeySet};
+use bearer_guard_testkit::{KeyAlg, TestServer};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use support::jwt::{b64, hs256_input, segments, unb64};
@@ -773,8 +772,8 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
 
     let down = TestServer::start().await;
     down.set_fault(
-        bearer_guard::server::Endpoint::Jwks,
-        bearer_guard::server::Fault::Unavailable,
+        bearer_guard_testkit::Endpoint::Jwks,
+        bearer_guard_testkit::Fault::Unavailable,
     );
     let url = jwt_api(down.issuer(), |b| b.jwks_config(forever)).await;
     assert_eq!(call(&url, &down.mint().sign()).await.0, 503);

@@ -1,14 +1,13 @@
 //! The axum extractor `Auth<T>` over real HTTP: axum on loopback, tokens from the bundled
 //! server.
-#![cfg(all(feature = "test-server", feature = "axum"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod support;
 
 use axum::{routing::get, Router};
 use bearer_guard::axum::Auth;
-use bearer_guard::server::TestServer;
 use bearer_guard::{AuthError, AuthLayer};
+use bearer_guard_testkit::TestServer;
 use serde::Deserialize;
 use serde_json::json;
 

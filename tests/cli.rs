@@ -1,7 +1,6 @@
 //! The command-line contracts of `examples/auth_server.rs` and `examples/protected_api.rs`,
 //! which other tools rely on: both programs are built, started on loopback and called over
 //! real HTTP.
-#![cfg(all(feature = "axum", feature = "test-server"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;

@@ -3,7 +3,6 @@
 //! `Authorization: DPoP` and a proof. Every rule of the proof check is then broken in turn, each
 //! time changing only that one thing in an otherwise valid request, and must be refused with its
 //! own description.
-#![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -14,8 +13,8 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_S
 use std::time::Duration;
 
 use axum::{routing::get, Extension, Json, Router};
-use bearer_guard::server::TestServer;
 use bearer_guard::{AuthLayer, Claims, DpopConfig, Validation, Validator};
+use bearer_guard_testkit::TestServer;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -914,4 +913,78 @@ async fn without_base_url_only_a_plain_host_header_makes_the_request_uri() {
             challenge_of(&res)
         );
     }
+}
+
+/// `dpop::ProofVerifier` checks proofs outside the layer (as at a token endpoint): a valid proof
+/// yields its key's thumbprint, and its replay, another method or URL, or no proof are refused.
+#[test]
+fn proof_verifier_outside_the_layer() {
+    use bearer_guard::dpop::{ProofVerifier, DPOP_HEADER};
+    use bearer_guard::{AuthError, DpopError};
+    use http::{HeaderMap, Method};
+
+    fn with_proof(proof: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(DPOP_HEADER, proof.parse().unwrap());
+        headers
+    }
+    let verifier = ProofVerifier::new(DpopConfig::new());
+    let client = DpopClient::new();
+    let endpoint = url::Url::parse("https://as.example/token").unwrap();
+    let verify = |headers: &HeaderMap| verifier.verify_proof(headers, &Method::POST, &endpoint);
+
+    let valid = with_proof(&client.proof("POST", endpoint.as_str(), None));
+    let proof = verify(&valid).unwrap();
+    assert_eq!(proof.jkt(), client.jkt());
+    assert_eq!(proof.fresh_nonce(), None);
+    assert_eq!(verify(&valid), Err(AuthError::Dpop(DpopError::Replayed)));
+
+    let get = with_proof(&client.proof("GET", endpoint.as_str(), None));
+    assert_eq!(verify(&get), Err(AuthError::Dpop(DpopError::WrongMethod)));
+    let other = with_proof(&client.proof("POST", "https://as.example/other", None));
+    assert_eq!(verify(&other), Err(AuthError::Dpop(DpopError::WrongUri)));
+    assert_eq!(
+        verify(&HeaderMap::new()),
+        Err(AuthError::Dpop(DpopError::Missing))
+    );
+    // There is no token here: a proof that has an `ath` anyway is not refused for it.
+    let with_ath = with_proof(&client.proof("POST", endpoint.as_str(), Some("some-token")));
+    assert_eq!(verify(&with_ath).unwrap().jkt(), client.jkt());
+}
+
+/// With nonces on, `ProofVerifier` asks for one and accepts the proof that carries it; an old
+/// nonce is accepted with a fresh one to send back.
+#[test]
+fn proof_verifier_with_nonces() {
+    use bearer_guard::dpop::{ProofVerifier, DPOP_HEADER};
+    use bearer_guard::{AuthError, DpopError};
+    use http::{HeaderMap, Method};
+
+    let verifier = ProofVerifier::new(with_nonces(Some(SECRET)));
+    let client = DpopClient::new();
+    let endpoint = "http://127.0.0.1:1/token";
+    let uri = url::Url::parse(endpoint).unwrap();
+    let verify = |nonce: Value| {
+        let mut claims = client.claims("POST", endpoint, None);
+        if !nonce.is_null() {
+            claims["nonce"] = nonce;
+        }
+        let mut headers = HeaderMap::new();
+        let proof = client.sign(&client.header(), &claims);
+        headers.insert(DPOP_HEADER, proof.parse().unwrap());
+        verifier.verify_proof(&headers, &Method::POST, &uri)
+    };
+
+    let Err(AuthError::Dpop(DpopError::UseNonce(nonce))) = verify(Value::Null) else {
+        panic!("a proof without a nonce must be answered with one");
+    };
+    let proof = verify(json!(nonce.as_str())).unwrap();
+    assert_eq!(proof.jkt(), client.jkt());
+    assert_eq!(proof.fresh_nonce(), None);
+
+    let proof = verify(json!(nonce_at(SECRET, now() - 40))).unwrap();
+    let fresh = proof
+        .fresh_nonce()
+        .expect("a fresh nonce past half the lifetime");
+    assert!(verify(json!(fresh.as_str())).is_ok());
 }

@@ -3,12 +3,10 @@
 //! a plain `cargo test` keeps every input the fuzzers found interesting passing.
 //!
 //! The seed tokens of the `jwt` target are signed with keys whose public halves are in
-//! `src/fuzzing/jwks.json`; `regenerate_jwt_seeds` (ignored, needs `test-server`) makes new
-//! ones of both.
-#![cfg(feature = "fuzzing")]
+//! `src/fuzzing/jwks.json`; `regenerate_jwt_seeds` (ignored; signs with the test server of
+//! `bearer-guard-testkit`) makes new ones of both.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[cfg(feature = "test-server")]
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -133,11 +131,10 @@ fn jwt_claims_seeds_named_valid_are_accepted() {
 /// Writes a new key set to `src/fuzzing/jwks.json` (and `fuzz/corpus/jwks/`) and the `jwt`
 /// seed tokens signed with it. Run with
 /// `cargo test --all-features --test fuzz_corpus -- --ignored regenerate_jwt_seeds`.
-#[cfg(feature = "test-server")]
 #[tokio::test]
 #[ignore = "rewrites checked-in files"]
 async fn regenerate_jwt_seeds() {
-    use bearer_guard::server::{KeyAlg, TestServer};
+    use bearer_guard_testkit::{KeyAlg, TestServer};
     use serde_json::json;
     use support::jwt::{b64, hs256_input};
 

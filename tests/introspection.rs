@@ -1,6 +1,5 @@
 //! Token introspection (RFC 7662) end to end: a real axum app behind `AuthLayer`, the bundled
 //! authorization server, reqwest over loopback.
-#![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -13,11 +12,11 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use bearer_guard::server::{Endpoint, Fault, TestServer};
 use bearer_guard::{
     AuthLayer, Claims, ClientAuth, HybridValidator, IntrospectionValidator,
     IntrospectionValidatorBuilder, Validator,
 };
+use bearer_guard_testkit::{Endpoint, Fault, TestServer};
 use reqwest::StatusCode;
 use serde_json::Value;
 use support::{challenge, concurrent_ok};
@@ -351,7 +350,7 @@ async fn token_and_secret_never_appear_in_logs() {
 
     let secret = "s3cr3t-Zq9";
     let server = TestServer::builder()
-        .client(bearer_guard::server::Client::new("rs", secret))
+        .client(bearer_guard_testkit::Client::new("rs", secret))
         .start()
         .await
         .unwrap();

@@ -1,14 +1,13 @@
 //! Local JWT validation through a real protected API and the bundled authorization server:
 //! every rule of the validator is broken in turn and must be refused.
-#![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use std::time::Duration;
 
-use bearer_guard::server::{Endpoint, Fault, KeyAlg, TestServer};
 use bearer_guard::JwksConfig;
+use bearer_guard_testkit::{Endpoint, Fault, KeyAlg, TestServer};
 use serde_json::{json, Value};
 use support::jwt::{b64, decode, hs256_input, segments, unb64, with_payload};
 use support::{assert_invalid, call, jwt_api, me_url, now};

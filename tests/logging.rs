@@ -1,14 +1,13 @@
 //! Nothing this crate logs may carry a token: not on rejection, not on success, not when the
 //! JWKS cannot be fetched. Everything is captured at TRACE level and searched for the token,
 //! each of its segments and a claim value unique to it.
-#![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use bearer_guard::server::{Endpoint, Fault, TestServer};
+use bearer_guard_testkit::{Endpoint, Fault, TestServer};
 use support::jwt::b64;
 use support::logs::capture;
 use support::{call, me_url};

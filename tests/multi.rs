@@ -1,13 +1,12 @@
 //! Several issuers behind one protected API, over loopback HTTP with real authorization
 //! servers: each tenant's tokens pass, tokens crossing tenants do not, and an issuer the API
 //! was not configured with is never contacted.
-#![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
-use bearer_guard::server::{Endpoint, TestServer};
 use bearer_guard::{IntrospectionValidator, JwtValidator, MultiIssuer};
+use bearer_guard_testkit::{Endpoint, TestServer};
 use serde_json::Value;
 use support::{assert_invalid, call, client_credentials, me_url, now};
 

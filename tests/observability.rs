@@ -1,12 +1,11 @@
 //! Tracing spans and counters of the validators: outcome, issuer, kid, cache use and latency
 //! are recorded; the token never is.
-#![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
-use bearer_guard::server::TestServer;
 use bearer_guard::{IntrospectionValidator, Validator};
+use bearer_guard_testkit::TestServer;
 use serde_json::json;
 use support::logs::capture;
 

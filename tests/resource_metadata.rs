@@ -1,13 +1,12 @@
 //! RFC 9728 protected resource metadata served next to a protected API over loopback HTTP:
 //! the document is public, and every 401 of the API points at it.
-#![cfg(all(feature = "test-server", feature = "axum"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use axum::{routing::get, Extension, Json, Router};
-use bearer_guard::server::TestServer;
 use bearer_guard::{AuthLayer, Claims, ResourceMetadata};
+use bearer_guard_testkit::TestServer;
 use support::{bind, call, serve_on};
 
 struct Setup {

@@ -1,13 +1,12 @@
 //! `RequireScopeLayer` over real HTTP: axum on loopback, tokens from the bundled server.
 //! Also a plain tower `ServiceBuilder` stack without axum routing.
-#![cfg(all(feature = "test-server", feature = "axum"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod support;
 
 use axum::{routing::get, Router};
-use bearer_guard::server::TestServer;
 use bearer_guard::{AuthLayer, Challenge, Claims, RequireScopeLayer};
+use bearer_guard_testkit::TestServer;
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt};
 

@@ -1,18 +1,17 @@
 //! gRPC: a tonic server protected by `AuthLayer` + `RequireScopeLayer` with `GrpcErrors`, called by
 //! a tonic client over loopback; tokens from the bundled server.
-#![cfg(all(feature = "test-server", feature = "tonic"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 #[path = "../examples/proto/greeter.rs"]
 mod greeter;
 mod support;
 
-use bearer_guard::server::TestServer;
 use bearer_guard::tonic::GrpcErrors;
 use bearer_guard::{
     AuthError, AuthLayer, Challenge, Claims, JwtValidator, RequireScopeLayer, Requirement,
     ScopeMap, Validation, Validator,
 };
+use bearer_guard_testkit::TestServer;
 use greeter::greeter_client::GreeterClient;
 use greeter::greeter_server::{Greeter, GreeterServer};
 use greeter::{HelloReply, HelloRequest};

@@ -14,12 +14,12 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use bearer_guard::server::{Endpoint, TestServer};
 use bearer_guard::{
     AuthError, AuthLayer, BuildError, ClientAuth, DiscoveryError, DpopConfig, FetchError,
     IntrospectionValidator, IntrospectionValidatorBuilder, JwtValidator, RequireScopeLayer,
     Validator,
 };
+use bearer_guard_testkit::{Endpoint, TestServer};
 use serde_json::{json, Value};
 use tower::{Layer, ServiceExt};
 

@@ -39,13 +39,11 @@ pub fn with_payload(token: &str, claims: &Value) -> String {
 }
 
 /// Signs a signing input (`header.payload` segments, as they are) with HS256 under `secret`.
-#[cfg(feature = "test-server")]
 pub fn hs256_input(secret: &[u8], input: &str) -> String {
     hmac_input("HS256", secret, input)
 }
 
 /// Signs a signing input with HS256, HS384 or HS512 (`alg`) under `secret`.
-#[cfg(feature = "test-server")]
 pub fn hmac_input(alg: &str, secret: &[u8], input: &str) -> String {
     use aws_lc_rs::hmac;
     let algorithm = match alg {
@@ -59,7 +57,6 @@ pub fn hmac_input(alg: &str, secret: &[u8], input: &str) -> String {
 }
 
 /// A compact JWS of `header` and `claims`, HMAC-signed with `alg` under `secret`.
-#[cfg(feature = "test-server")]
 pub fn hmac(alg: &str, secret: &[u8], header: &Value, claims: &Value) -> String {
     let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
     hmac_input(alg, secret, &input)

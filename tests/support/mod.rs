@@ -1,5 +1,5 @@
 //! Shared test plumbing: serve an axum app on loopback and protect it, call it and read the
-//! answer; with `test-server`, validators and keys of the bundled server. Tokens taken apart
+//! answer; validators and keys of the test server (`bearer-guard-testkit`). Tokens taken apart
 //! and put together by hand are in [`jwt`], log capture in [`logs`].
 #![allow(dead_code)]
 
@@ -10,11 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::{routing::get, Extension, Json, Router};
 use bearer_guard::{AuthLayer, Claims, JwtValidator, JwtValidatorBuilder, Validator};
+use bearer_guard_testkit::TestServer;
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
-
-#[cfg(feature = "test-server")]
-use bearer_guard::server::TestServer;
 
 /// Binds 127.0.0.1:0; returns the listener and its base URL, for apps that must know their
 /// address before they are built.
@@ -160,7 +158,6 @@ pub fn now() -> u64 {
 }
 
 /// A `JwtValidator` for `server`'s tokens with audience "api", endpoints found by discovery.
-#[cfg(feature = "test-server")]
 pub async fn validator(server: &TestServer) -> JwtValidator {
     JwtValidator::builder(server.issuer())
         .audience("api")
@@ -170,7 +167,6 @@ pub async fn validator(server: &TestServer) -> JwtValidator {
 }
 
 /// The JWKS `server` publishes.
-#[cfg(feature = "test-server")]
 pub async fn jwks(server: &TestServer) -> serde_json::Value {
     json(reqwest::Client::new().get(server.jwks_uri())).await
 }

@@ -7,8 +7,8 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use bearer_guard::server::TestServer;
 use bearer_guard_load::arg;
+use bearer_guard_testkit::TestServer;
 
 #[tokio::main]
 async fn main() -> Result<(), String> {

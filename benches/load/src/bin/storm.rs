@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use axum::extract::Request;
 use axum::middleware::{self, Next};
-use bearer_guard::server::{Endpoint, Fault, KeyAlg, TestServer};
 use bearer_guard_load::{app, arg, Mode};
+use bearer_guard_testkit::{Endpoint, Fault, KeyAlg, TestServer};
 
 static ARRIVED: AtomicUsize = AtomicUsize::new(0);
 

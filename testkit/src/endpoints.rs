@@ -363,11 +363,11 @@ fn token_inner(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Result<Value,
 /// The thumbprint of the key of the request's DPoP proof, if it carries one (RFC 9449 §5):
 /// the proof must be signed by its `jwk`, for `POST` to this token endpoint, fresh and unused.
 fn dpop_key(inner: &Inner, headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
-    if !headers.contains_key(crate::dpop::DPOP_HEADER) {
+    if !headers.contains_key(bearer_guard::dpop::DPOP_HEADER) {
         return Ok(None);
     }
-    let bad = |e: crate::AuthError| match e {
-        crate::AuthError::Dpop(e) => OAuthError::new("invalid_dpop_proof", e.description()),
+    let bad = |e: bearer_guard::AuthError| match e {
+        bearer_guard::AuthError::Dpop(e) => OAuthError::new("invalid_dpop_proof", e.description()),
         // The replay cache is full.
         other => OAuthError {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -380,8 +380,8 @@ fn dpop_key(inner: &Inner, headers: &HeaderMap) -> Result<Option<String>, OAuthE
         url::Url::parse(&format!("{}/token", inner.issuer)).map_err(|_| server_error())?;
     inner
         .dpop
-        .verify(headers, &axum::http::Method::POST, &endpoint, None, None)
-        .map(|accepted| Some(accepted.jkt))
+        .verify_proof(headers, &axum::http::Method::POST, &endpoint)
+        .map(|proof| Some(proof.jkt().to_owned()))
         .map_err(bad)
 }
 

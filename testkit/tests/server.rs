@@ -1,12 +1,11 @@
 //! End-to-end tests of the bundled test authorization server over real HTTP.
-#![cfg(feature = "test-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod support;
 
 use std::time::Duration;
 
-use bearer_guard::server::{Client, Endpoint, Fault, KeyAlg, TestServer, User};
+use bearer_guard_testkit::{Client, Endpoint, Fault, KeyAlg, TestServer, User};
 use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey};
@@ -16,14 +15,9 @@ use sha2::{Digest, Sha256};
 use support::json;
 use support::jwt::{b64, decode, unb64};
 
-#[cfg(feature = "aws_lc_rs")]
+/// jsonwebtoken's aws-lc-rs backend, named explicitly (the testkit always has it).
 fn provider() -> &'static CryptoProvider {
     &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER
-}
-
-#[cfg(not(feature = "aws_lc_rs"))]
-fn provider() -> &'static CryptoProvider {
-    &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER
 }
 
 fn http() -> reqwest::Client {
@@ -1068,7 +1062,7 @@ async fn two_servers_at_once() {
 async fn builder_bind_and_types() {
     fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<TestServer>();
-    assert_send_sync::<bearer_guard::server::TokenBuilder>();
+    assert_send_sync::<bearer_guard_testkit::TokenBuilder>();
 
     let server = TestServer::builder()
         .bind("127.0.0.1:0".parse().unwrap())

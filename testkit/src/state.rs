@@ -124,7 +124,7 @@ pub(crate) struct Inner {
     pub(crate) shutting_down: AtomicBool,
     pub(crate) jwks_max_age: Mutex<Option<u64>>,
     /// Checks DPoP proofs sent to the token endpoint (RFC 9449 §5).
-    pub(crate) dpop: crate::dpop::DpopVerifier,
+    pub(crate) dpop: bearer_guard::dpop::ProofVerifier,
 }
 
 impl Inner {
@@ -156,7 +156,7 @@ impl Inner {
             fault_tx: watch::channel(0).0,
             shutting_down: AtomicBool::new(false),
             jwks_max_age: Mutex::new(Some(300)),
-            dpop: crate::dpop::DpopVerifier::new(crate::DpopConfig::new()),
+            dpop: bearer_guard::dpop::ProofVerifier::new(bearer_guard::DpopConfig::new()),
         }
     }
 

@@ -6,7 +6,8 @@
 //! real identity provider for anything else.
 //!
 //! It speaks plain HTTP on loopback like any authorization server (it knows
-//! nothing about the middleware in this crate):
+//! nothing about the [`bearer_guard`] middleware; it only borrows its DPoP proof
+//! check, [`bearer_guard::dpop::ProofVerifier`]):
 //!
 //! | endpoint | path |
 //! | --- | --- |
@@ -43,7 +44,7 @@
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use std::time::Duration;
-//! use bearer_guard::server::{Client, Endpoint, Fault, KeyAlg, TestServer, User};
+//! use bearer_guard_testkit::{Client, Endpoint, Fault, KeyAlg, TestServer, User};
 //!
 //! let server = TestServer::builder()
 //!     .audience("api")
@@ -77,6 +78,10 @@
 //! # Ok(())
 //! # }
 //! ```
+
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 mod config;
 mod endpoints;
@@ -135,7 +140,7 @@ impl TestServer {
         }
     }
 
-    /// A builder with the default configuration (see the [module docs](self)).
+    /// A builder with the default configuration (see the [crate docs](crate)).
     pub fn builder() -> TestServerBuilder {
         TestServerBuilder::default()
     }
@@ -325,7 +330,7 @@ impl Drop for TestServer {
 
 /// Configures and starts a [`TestServer`]. Created by [`TestServer::builder`].
 ///
-/// Starts from the defaults described in the [module docs](self);
+/// Starts from the defaults described in the [crate docs](crate);
 /// [`client`](Self::client) and [`user`](Self::user) add entries or replace
 /// the one with the same id / username.
 #[derive(Debug, Clone)]
