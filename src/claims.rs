@@ -141,6 +141,28 @@ impl Claims {
         self.0.map.get(name)
     }
 
+    /// One claim by name, or a value nested in the claims by RFC 6901 JSON Pointer when
+    /// `path` starts with `/` (e.g. Keycloak's `/realm_access/roles`; `~1` stands for `/` and
+    /// `~0` for `~` inside a member name).
+    ///
+    /// ```
+    /// use bearer_guard::Claims;
+    /// use serde_json::json;
+    /// let claims = Claims::from_value(json!({
+    ///     "realm_access": {"roles": ["admin"]},
+    ///     "resource_access": {"my-api": {"roles": ["reader"]}},
+    ///     "https://example.com/tenant": "acme",
+    /// })).unwrap();
+    /// assert_eq!(claims.pointer("/realm_access/roles"), Some(&json!(["admin"])));
+    /// assert_eq!(claims.pointer("/resource_access/my-api/roles/0"), Some(&json!("reader")));
+    /// assert_eq!(claims.pointer("/https:~1~1example.com~1tenant"), Some(&json!("acme")));
+    /// assert_eq!(claims.pointer("realm_access"), claims.get("realm_access"));
+    /// assert_eq!(claims.pointer("/nothing/here"), None);
+    /// ```
+    pub fn pointer(&self, path: &str) -> Option<&Value> {
+        lookup(&self.0.map, path)
+    }
+
     /// The whole claim set.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0.map
@@ -194,6 +216,19 @@ impl serde::Serialize for Claims {
     }
 }
 
+/// A claim by name, or by RFC 6901 JSON Pointer when `path` starts with `/`.
+pub(crate) fn lookup<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let Some(pointer) = path.strip_prefix('/') else {
+        return map.get(path);
+    };
+    let (first, rest) = match pointer.find('/') {
+        Some(i) => (pointer.get(..i)?, pointer.get(i..)?),
+        None => (pointer, ""),
+    };
+    let first = first.replace("~1", "/").replace("~0", "~");
+    map.get(&first)?.pointer(rest)
+}
+
 /// A set of OAuth scopes (RFC 6749 §3.3).
 ///
 /// ```
@@ -228,7 +263,9 @@ impl Scopes {
         Scopes(v)
     }
 
-    /// Reads scopes from a claim set: the claim `name` if given, else `scope` and then `scp`.
+    /// Reads scopes from a claim set: the claim `name` if given (a name, or an RFC 6901 JSON
+    /// Pointer such as `/realm_access/roles`, see [`Claims::pointer`]), else `scope` and then
+    /// `scp`.
     /// A string claim is space-delimited; an array claim holds one value per string element,
     /// kept whole: an element with a space in it (a group named `"not admin"`) is that one
     /// value, never split into `not` and `admin`.
@@ -245,7 +282,7 @@ impl Scopes {
     /// ```
     pub fn from_claims(claims: &Map<String, Value>, name: Option<&str>) -> Self {
         let value = match name {
-            Some(n) => claims.get(n),
+            Some(n) => lookup(claims, n),
             None => claims.get("scope").or_else(|| claims.get("scp")),
         };
         match value {

@@ -200,7 +200,7 @@ pub fn scopes(data: &[u8]) {
     if let Ok(map) = serde_json::from_slice::<Map<String, Value>>(data) {
         let from_array = |name: Option<&str>| {
             let value = match name {
-                Some(n) => map.get(n),
+                Some(n) => crate::claims::lookup(&map, n),
                 None => map.get("scope").or_else(|| map.get("scp")),
             };
             matches!(value, Some(Value::Array(_)))

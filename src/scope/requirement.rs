@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::{AuthError, Claims};
+use crate::{AuthError, Claims, Scopes};
 
 type Predicate = dyn Fn(&Claims) -> bool + Send + Sync;
 
@@ -28,6 +28,8 @@ enum Rule {
     Any(Vec<String>),
     Predicate(Arc<Predicate>),
     Authenticated,
+    /// Values of another claim (roles, groups, permissions): (claim, values, all?).
+    Claim(String, Vec<String>, bool),
 }
 
 /// RFC 9470: the authentication behind the token must be strong and recent enough.
@@ -94,6 +96,53 @@ impl Requirement {
         F: Fn(&Claims) -> bool + Send + Sync + 'static,
     {
         Self::new(Rule::Predicate(Arc::new(f)), required.into())
+    }
+
+    /// Every one of `values` must be in the claim `claim` (a name, or an RFC 6901 JSON Pointer
+    /// such as `/realm_access/roles`; see [`Claims::pointer`]), read like scopes: a
+    /// space-delimited string, or an array whose string elements are each one whole value.
+    /// For roles, groups or permissions that live beside the scopes. A missing claim fails.
+    /// The values are named in the 403 challenge's `scope` parameter.
+    ///
+    /// ```
+    /// use bearer_guard::{Claims, Requirement};
+    /// let keycloak = Claims::from_value(serde_json::json!({
+    ///     "scope": "openid",
+    ///     "realm_access": {"roles": ["admin", "user"]},
+    ///     "resource_access": {"my-api": {"roles": ["reader"]}},
+    /// })).unwrap();
+    /// assert!(Requirement::claim_all("/realm_access/roles", ["admin"]).check(&keycloak).is_ok());
+    /// assert!(Requirement::claim_all("/resource_access/my-api/roles", ["writer"])
+    ///     .check(&keycloak)
+    ///     .is_err());
+    /// ```
+    pub fn claim_all<I, S>(claim: impl Into<String>, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        let required = values.join(" ");
+        Self::new(Rule::Claim(claim.into(), values, true), required)
+    }
+
+    /// At least one of `values` must be in the claim `claim` (see [`Requirement::claim_all`]).
+    /// An empty list is never satisfied (fail closed).
+    ///
+    /// ```
+    /// use bearer_guard::{Claims, Requirement};
+    /// let entra = Claims::from_value(serde_json::json!({"roles": ["Reports.Read"]})).unwrap();
+    /// let readers = Requirement::claim_any("roles", ["Reports.Read", "Reports.Admin"]);
+    /// assert!(readers.check(&entra).is_ok());
+    /// ```
+    pub fn claim_any<I, S>(claim: impl Into<String>, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        let required = values.join(" ");
+        Self::new(Rule::Claim(claim.into(), values, false), required)
     }
 
     /// Any verified claims will do (a valid token is enough).
@@ -164,6 +213,14 @@ impl Requirement {
             Rule::Any(scopes) => claims.scopes().contains_any(scopes),
             Rule::Predicate(f) => f(claims),
             Rule::Authenticated => true,
+            Rule::Claim(claim, values, all) => {
+                let granted = Scopes::from_claims(claims.as_map(), Some(claim));
+                if *all {
+                    granted.contains_all(values)
+                } else {
+                    granted.contains_any(values)
+                }
+            }
         };
         if !ok {
             return Err(AuthError::InsufficientScope {
@@ -208,6 +265,8 @@ impl fmt::Debug for Requirement {
             Rule::Any(_) => "any",
             Rule::Predicate(_) => "predicate",
             Rule::Authenticated => "authenticated",
+            Rule::Claim(_, _, true) => "claim_all",
+            Rule::Claim(_, _, false) => "claim_any",
         };
         f.debug_struct("Requirement")
             .field("kind", &kind)
