@@ -179,22 +179,33 @@ fn in_subgroup_of_65537(r: u32, p: u32) -> bool {
 }
 
 /// Whether (`x`, `y`) (big-endian, fixed length) is a point of the curve of `alg` (ES256:
-/// P-256, ES384: P-384), as aws-lc finds when it parses the uncompressed point; jsonwebtoken
+/// P-256, ES384: P-384), as the backend's own EC code finds when it parses the uncompressed
+/// point (aws-lc, or the RustCrypto `p256`/`p384` crates without `aws_lc_rs`); jsonwebtoken
 /// builds EC keys without looking at them. Always `false` for other algorithms.
 pub(crate) fn ec_point_is_valid(alg: Algorithm, x: &[u8], y: &[u8]) -> bool {
-    use aws_lc_rs::signature::{
-        ParsedPublicKey, VerificationAlgorithm, ECDSA_P256_SHA256_FIXED, ECDSA_P384_SHA384_FIXED,
-    };
-    let curve: &'static dyn VerificationAlgorithm = match alg {
-        Algorithm::ES256 => &ECDSA_P256_SHA256_FIXED,
-        Algorithm::ES384 => &ECDSA_P384_SHA384_FIXED,
-        _ => return false,
-    };
     let mut point = Vec::with_capacity(1 + x.len() + y.len());
     point.push(4); // SEC 1 uncompressed point
     point.extend_from_slice(x);
     point.extend_from_slice(y);
-    ParsedPublicKey::new(curve, &point).is_ok()
+    #[cfg(feature = "aws_lc_rs")]
+    {
+        use aws_lc_rs::signature::{
+            ParsedPublicKey, VerificationAlgorithm, ECDSA_P256_SHA256_FIXED,
+            ECDSA_P384_SHA384_FIXED,
+        };
+        let curve: &'static dyn VerificationAlgorithm = match alg {
+            Algorithm::ES256 => &ECDSA_P256_SHA256_FIXED,
+            Algorithm::ES384 => &ECDSA_P384_SHA384_FIXED,
+            _ => return false,
+        };
+        ParsedPublicKey::new(curve, &point).is_ok()
+    }
+    #[cfg(not(feature = "aws_lc_rs"))]
+    match alg {
+        Algorithm::ES256 => p256::PublicKey::from_sec1_bytes(&point).is_ok(),
+        Algorithm::ES384 => p384::PublicKey::from_sec1_bytes(&point).is_ok(),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -196,11 +196,36 @@ fn describe(e: reqwest::Error) -> String {
     }
 }
 
-/// The default HTTP client: rustls, timeouts, no redirects (see the [module docs](self)).
+/// The default HTTP client: TLS as the `tls-*` feature chose, timeouts, no redirects (see the
+/// [module docs](self)).
+///
+/// With `tls-ring` alone, rustls has no process-wide crypto provider unless the application
+/// installed one; ring's is installed then (an application's own choice, made before, stays).
 pub(crate) fn default_client(timeout: Duration) -> Result<Client, reqwest::Error> {
+    #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err only when another thread installed one meanwhile: that one serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
     Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever the TLS feature, the default client builds (rustls without a provider would
+    /// panic here) and follows no redirect.
+    #[test]
+    fn the_default_client_builds_in_every_tls_configuration() {
+        assert!(default_client(Duration::from_secs(1)).is_ok());
+        // Tests share reqwest with dev-dependencies that bring aws-lc; without them, rustls
+        // would have no provider but the one installed here.
+        #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
+        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+    }
 }
