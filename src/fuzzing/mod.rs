@@ -447,7 +447,7 @@ pub fn dpop(data: &[u8]) {
                 // Only the claims can be at fault: not a JSON object without duplicate
                 // members, or the proof too large.
                 assert!(
-                    proof.len() > 8 * 1024 || crate::jwt::parse_object(data).is_err(),
+                    proof.len() > 8 * 1024 || crate::jose::parse_object(data).is_err(),
                     "signed claims refused as malformed"
                 );
             }
@@ -471,7 +471,7 @@ fn check_accepted_header(proof: &[u8], jkt: &str) {
         .split(|b| *b == b'.')
         .next()
         .and_then(|h| std::str::from_utf8(h).ok())
-        .and_then(|h| crate::jwt::decode_object(h).ok());
+        .and_then(|h| crate::jose::decode_object(h).ok());
     let jwk = header
         .as_ref()
         .and_then(|h| h.get("jwk"))
