@@ -11,7 +11,7 @@ use crate::crypto::Backend;
 use crate::jose::{is_hmac, DEFAULT_ALGORITHMS};
 
 /// How the layer checks DPoP proofs. Made by [`DpopConfig::new`] and passed to
-/// [`AuthLayer::dpop`](crate::AuthLayer::dpop). See the [module docs](self) for the rules.
+/// [`AuthLayer::dpop`](crate::AuthLayer::dpop). See the [module docs](crate::dpop) for the rules.
 #[derive(Debug, Clone)]
 pub struct DpopConfig {
     pub(super) algorithms: Vec<Algorithm>,

@@ -74,10 +74,20 @@ impl IntrospectionValidatorBuilder {
         self
     }
 
-    /// Uses this introspection endpoint instead of discovering it from the issuer.
-    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+    /// Uses this introspection endpoint instead of discovering it from the issuer (the
+    /// `introspection_endpoint` of RFC 8414 metadata).
+    pub fn introspection_endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoint = Some(url.into());
         self
+    }
+
+    /// Uses this introspection endpoint instead of discovering it from the issuer.
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed to `introspection_endpoint(url)`, the RFC 8414 metadata name (like `jwks_uri`)"
+    )]
+    pub fn endpoint(self, url: impl Into<String>) -> Self {
+        self.introspection_endpoint(url)
     }
 
     /// Requires `aud` in the response to name this audience (may be called several times;
@@ -96,7 +106,7 @@ impl IntrospectionValidatorBuilder {
     }
 
     /// Most introspection calls under way at once (default 64). A request whose token would
-    /// need one more call fails at once with `503`; see the [module docs](self).
+    /// need one more call fails at once with `503`; see the [module docs](crate::introspection).
     pub fn max_concurrent_calls(mut self, n: usize) -> Self {
         self.max_calls = n;
         self
@@ -140,8 +150,19 @@ impl IntrospectionValidatorBuilder {
         self
     }
 
-    /// Whether to cache results (default `true`). See the [module docs](self) for the
-    /// revocation trade-off.
+    /// Calls the endpoint for every request: no cache of results (it is on by default). See
+    /// the [module docs](crate::introspection) for the revocation trade-off. Concurrent
+    /// requests with the same token still share one call.
+    pub fn no_cache(mut self) -> Self {
+        self.cache = false;
+        self
+    }
+
+    /// Whether to cache results (default `true`).
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `no_cache()` to turn the cache off (it is on by default), the word of both builders"
+    )]
     pub fn cache(mut self, enabled: bool) -> Self {
         self.cache = enabled;
         self
@@ -167,7 +188,8 @@ impl IntrospectionValidatorBuilder {
         self
     }
 
-    /// Builds the validator. Without [`endpoint`](Self::endpoint), discovers the introspection
+    /// Builds the validator. Without
+    /// [`introspection_endpoint`](Self::introspection_endpoint), discovers the introspection
     /// endpoint from the issuer's metadata (the only network call made here).
     pub async fn build(self) -> Result<IntrospectionValidator, BuildError> {
         let Some(client_id) = self.client_id else {

@@ -48,7 +48,7 @@
 //!
 //! **Trade-off:** a token revoked at the authorization server keeps being accepted here until
 //! its cache entry ends, i.e. for up to the cache TTL. Lower the TTL where revocation must bite
-//! sooner, or turn the cache off with [`cache(false)`](IntrospectionValidatorBuilder::cache) (one
+//! sooner, or turn the cache off with [`no_cache()`](IntrospectionValidatorBuilder::no_cache) (one
 //! introspection call per request).
 //!
 //! Concurrent requests carrying the same uncached token cause a single introspection call, with

@@ -10,7 +10,7 @@ use crate::{BuildError, TokenError, Validation, Validator};
 
 async fn validator(b: IntrospectionValidatorBuilder) -> IntrospectionValidator {
     b.client("api", "secret")
-        .endpoint("http://127.0.0.1:1/introspect")
+        .introspection_endpoint("http://127.0.0.1:1/introspect")
         .build()
         .await
         .unwrap()
@@ -113,7 +113,7 @@ async fn cancelled_calls_leave_no_flight_behind() {
     let v = IntrospectionValidator::builder("https://as.example")
         .client("api", "secret")
         .audience("api")
-        .endpoint(format!(
+        .introspection_endpoint(format!(
             "http://{}/introspect",
             silent.local_addr().unwrap()
         ))
@@ -190,7 +190,7 @@ async fn secret_is_redacted_in_debug() {
         .audience("api");
     assert!(!format!("{b:?}").contains("hunter2"));
     let v = b
-        .endpoint("http://127.0.0.1:1/introspect")
+        .introspection_endpoint("http://127.0.0.1:1/introspect")
         .build()
         .await
         .unwrap();
@@ -201,16 +201,53 @@ async fn secret_is_redacted_in_debug() {
 async fn credentials_are_required_and_urls_checked() {
     let b = IntrospectionValidator::builder("https://as.example")
         .audience("api")
-        .endpoint("http://127.0.0.1:1/introspect");
+        .introspection_endpoint("http://127.0.0.1:1/introspect");
     assert!(matches!(
         b.clone().build().await,
         Err(BuildError::Invalid(_))
     ));
-    let b = b.client("a", "b").endpoint("http://as.example/introspect");
+    let b = b
+        .client("a", "b")
+        .introspection_endpoint("http://as.example/introspect");
     assert!(matches!(b.build().await, Err(BuildError::BadUrl(_))));
 }
 
 #[test]
 fn basic_credentials_are_form_encoded() {
     assert_eq!(form_encode("a b:c%/é"), "a+b%3Ac%25%2F%C3%A9");
+}
+
+#[tokio::test]
+#[allow(deprecated)]
+async fn the_former_builder_names_still_work() {
+    let b = || {
+        IntrospectionValidator::builder("https://as.example")
+            .client("api", "secret")
+            .audience("api")
+    };
+    let v = b()
+        .endpoint("http://127.0.0.1:1/introspect")
+        .cache(false)
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(v.endpoint(), "http://127.0.0.1:1/introspect");
+    assert!(v.inner.cache.is_none());
+    let v = b()
+        .introspection_endpoint("http://127.0.0.1:1/introspect")
+        .no_cache()
+        .cache(true)
+        .build()
+        .await
+        .unwrap();
+    assert!(v.inner.cache.is_some());
+    let v = validator(IntrospectionValidator::builder("https://as.example").any_audience()).await;
+    assert!(v.inner.cache.is_some(), "on by default");
+    let v = validator(
+        IntrospectionValidator::builder("https://as.example")
+            .any_audience()
+            .no_cache(),
+    )
+    .await;
+    assert!(v.inner.cache.is_none());
 }

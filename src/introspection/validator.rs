@@ -21,7 +21,7 @@ use crate::stats::{Counters, Observation, Source, Stats};
 use crate::{AuthError, TokenError, Validation, Validator};
 
 /// Validates tokens by asking the authorization server (RFC 7662), with a cache. Cheap to
-/// clone; clones share the cache. See the [module docs](self).
+/// clone; clones share the cache. See the [module docs](crate::introspection).
 #[derive(Clone)]
 pub struct IntrospectionValidator {
     pub(super) inner: Arc<Inner>,

@@ -11,6 +11,7 @@ use super::validator::{Inner, Keys};
 use super::{BuildError, JwtValidator, DEFAULT_ALGORITHMS};
 use crate::crypto::Backend;
 use crate::discovery::{self, DiscoveryError, Metadata};
+use crate::introspection::MAX_CACHE_TTL;
 use crate::jose::{check_leeway, hmac_min_len, is_hmac};
 use crate::jwks::{JwksCache, JwksConfig, Key, KeySet};
 use crate::stats::Counters;
@@ -33,7 +34,9 @@ pub struct JwtValidatorBuilder {
     client: Option<reqwest::Client>,
     scope_claim: Option<String>,
     backend: Backend,
-    cache: Option<(u64, Duration)>,
+    cache: bool,
+    cache_capacity: u64,
+    cache_ttl: Duration,
 }
 
 impl fmt::Debug for JwtValidatorBuilder {
@@ -160,21 +163,50 @@ impl JwtValidatorBuilder {
         self
     }
 
-    /// Keeps up to `capacity` verified tokens for up to `ttl` (default 10,000 for 5 minutes),
-    /// so a token seen before skips signature verification and claim parsing. Entries are keyed
-    /// by the SHA-256 of the whole token; `exp` and `nbf` are still checked on every hit. A key
-    /// removed from the issuer's JWKS stops verifying new tokens at once, but tokens already
-    /// cached stay accepted until their entry ends (at most `ttl`, itself capped at 24 hours),
-    /// unless the keys go past [`JwksConfig::max_stale`] first.
-    pub fn token_cache(mut self, capacity: u64, ttl: Duration) -> Self {
-        self.cache = Some((capacity, ttl.min(Duration::from_secs(24 * 3600))));
+    /// Most verified tokens kept in the cache (default 10,000).
+    ///
+    /// The verified-token cache (on by default) lets a token seen before skip signature
+    /// verification and claim parsing. Entries are keyed by the SHA-256 of the whole token;
+    /// `exp` and `nbf` are still checked on every hit.
+    pub fn cache_capacity(mut self, n: u64) -> Self {
+        self.cache_capacity = n;
+        self
+    }
+
+    /// Longest time a verified token is kept in the cache (default 5 minutes, at most
+    /// [`MAX_CACHE_TTL`](crate::introspection::MAX_CACHE_TTL): a longer one is a
+    /// [`BuildError`]). A key removed from the issuer's JWKS stops verifying new tokens at
+    /// once, but tokens already cached stay accepted until their entry ends (at most this
+    /// long), unless the keys go past [`JwksConfig::max_stale`] first.
+    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
         self
     }
 
     /// Verifies every token in full, every time (no verified-token cache).
-    pub fn no_token_cache(mut self) -> Self {
-        self.cache = None;
+    pub fn no_cache(mut self) -> Self {
+        self.cache = false;
         self
+    }
+
+    /// Keeps up to `capacity` verified tokens for up to `ttl` (capped at 24 hours).
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `cache_capacity(capacity)` and `cache_ttl(ttl)`, the words of both builders"
+    )]
+    pub fn token_cache(mut self, capacity: u64, ttl: Duration) -> Self {
+        self.cache = true;
+        self.cache_capacity(capacity)
+            .cache_ttl(ttl.min(MAX_CACHE_TTL))
+    }
+
+    /// Verifies every token in full, every time (no verified-token cache).
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed to `no_cache()`, the word of both builders"
+    )]
+    pub fn no_token_cache(self) -> Self {
+        self.no_cache()
     }
 
     /// Builds the validator. Without [`jwks_uri`](Self::jwks_uri),
@@ -186,6 +218,9 @@ impl JwtValidatorBuilder {
             return Err(BuildError::NoAudience);
         }
         check_leeway(self.leeway)?;
+        if self.cache_ttl > MAX_CACHE_TTL {
+            return Err(BuildError::Invalid("the token cache_ttl is over 24 hours"));
+        }
         if let Some(secret) = &self.hmac_secret {
             if secret.len() < hmac_min_len(Algorithm::HS256) {
                 return Err(BuildError::Invalid(
@@ -250,7 +285,7 @@ impl JwtValidatorBuilder {
                 counters: Counters::default(),
                 cache: self
                     .cache
-                    .map(|(capacity, ttl)| new_token_cache(capacity, ttl)),
+                    .then(|| new_token_cache(self.cache_capacity, self.cache_ttl)),
             }),
         })
     }
@@ -276,7 +311,9 @@ impl JwtValidator {
             client: None,
             scope_claim: None,
             backend: Backend::default(),
-            cache: Some((10_000, Duration::from_secs(300))),
+            cache: true,
+            cache_capacity: 10_000,
+            cache_ttl: Duration::from_secs(300),
         }
     }
 }
