@@ -96,6 +96,8 @@ impl DpopConfig {
     /// Behind a proxy or load balancer, set `base_url`: it is the safe setting, since the
     /// request URI then depends on configuration only, not on a `Host` header that the client
     /// chose and the proxy may pass on or rewrite.
+    ///
+    /// [`DpopError::WrongUri`]: crate::DpopError::WrongUri
     pub fn base_url(mut self, url: Url) -> Self {
         self.base_url = Some(url);
         self
@@ -116,6 +118,8 @@ impl DpopConfig {
     /// `Retry-After` ([`AuthError::Unavailable`], logged as a warning) until entries expire:
     /// fail closed, since accepting a proof without remembering it would let it be replayed. A
     /// capacity of 0 refuses every proof.
+    ///
+    /// [`AuthError::Unavailable`]: crate::AuthError::Unavailable
     pub fn replay_cache(mut self, capacity: u64) -> Self {
         self.replay_capacity = capacity;
         self
@@ -149,6 +153,8 @@ impl DpopConfig {
     /// // AuthLayer::new(validator).dpop(dpop)
     /// # let _ = dpop;
     /// ```
+    ///
+    /// [`NONCE_HEADER`]: crate::dpop::NONCE_HEADER
     pub fn nonces(mut self, lifetime: Duration) -> Self {
         self.nonce_lifetime = Some(lifetime.max(Duration::from_secs(1)));
         self

@@ -78,6 +78,12 @@
 //! | `thumbprint.rs` | RFC 7638 JWK thumbprints ([`jwk_thumbprint`]) |
 //! | `nonce.rs` | server-provided nonces ([`Nonce`]): stateless, HMAC-SHA256 |
 //! | `replay.rs` | the replay cache of accepted `jti`s, which refuses rather than forgets when full |
+//!
+//! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
+//! [`DpopError::BoundToken`]: crate::DpopError::BoundToken
+//! [`DpopError::NotBound`]: crate::DpopError::NotBound
+//! [`DpopError::UseNonce`]: crate::DpopError::UseNonce
+//! [`DpopError::WrongUri`]: crate::DpopError::WrongUri
 
 mod config;
 mod nonce;

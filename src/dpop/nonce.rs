@@ -38,6 +38,9 @@ pub(super) const NONCE_LEN: usize = 32;
 /// }
 /// # assert!(nonce_header(&DpopError::Replayed.into()).is_none());
 /// ```
+///
+/// [`AuthError::to_response`]: crate::AuthError::to_response
+/// [`DpopError::UseNonce`]: crate::DpopError::UseNonce
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Nonce([u8; NONCE_LEN]);
 

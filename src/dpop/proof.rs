@@ -31,7 +31,12 @@ const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
 /// What a verified proof yields.
 #[derive(Debug)]
 pub(crate) struct Accepted {
-    /// The RFC 7638 thumbprint of the proof key.
+    /// The RFC 7638 thumbprint of the proof key (read by the bundled server's token endpoint
+    /// and the fuzz targets; the layer compares it with `cnf.jkt` before accepting).
+    #[cfg_attr(
+        not(any(feature = "test-server", feature = "fuzzing")),
+        allow(dead_code)
+    )]
     pub(crate) jkt: String,
     /// A fresh nonce to send with the response: the proof's nonce is past half its lifetime.
     pub(crate) nonce: Option<Nonce>,

@@ -471,11 +471,8 @@ fn check_accepted_header(proof: &[u8], jkt: &str) {
         .split(|b| *b == b'.')
         .next()
         .and_then(|h| std::str::from_utf8(h).ok())
-        .and_then(|h| crate::jose::decode_object(h).ok());
-    let jwk = header
-        .as_ref()
-        .and_then(|h| h.get("jwk"))
-        .and_then(Value::as_object);
+        .and_then(|h| crate::jose::Header::decode(h).ok());
+    let jwk = header.as_ref().and_then(crate::jose::Header::jwk);
     assert_eq!(
         jwk.and_then(crate::dpop::jwk_thumbprint).as_deref(),
         Some(jkt),

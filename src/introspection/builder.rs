@@ -84,7 +84,7 @@ impl IntrospectionValidatorBuilder {
     /// Uses this introspection endpoint instead of discovering it from the issuer.
     #[deprecated(
         since = "0.2.0",
-        note = "renamed to `introspection_endpoint(url)`, the RFC 8414 metadata name (like `jwks_uri`)"
+        note = "renamed to `introspection_endpoint(url)`, its RFC 8414 metadata name"
     )]
     pub fn endpoint(self, url: impl Into<String>) -> Self {
         self.introspection_endpoint(url)
@@ -161,7 +161,7 @@ impl IntrospectionValidatorBuilder {
     /// Whether to cache results (default `true`).
     #[deprecated(
         since = "0.2.0",
-        note = "use `no_cache()` to turn the cache off (it is on by default), the word of both builders"
+        note = "use `no_cache()` to turn the cache off (it is on by default)"
     )]
     pub fn cache(mut self, enabled: bool) -> Self {
         self.cache = enabled;
@@ -222,9 +222,7 @@ impl IntrospectionValidatorBuilder {
         };
         let client = match self.client {
             Some(c) => c,
-            None => {
-                fetch::default_client(self.timeout).map_err(|e| BuildError::Http(e.to_string()))?
-            }
+            None => fetch::default_client(self.timeout).map_err(BuildError::Http)?,
         };
         let endpoint = match self.endpoint {
             Some(url) => url,

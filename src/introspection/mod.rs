@@ -77,6 +77,11 @@
 //! | `flight.rs` | coalescing: one call for all concurrent requests with the same token |
 //! | `cache.rs` | cached outcomes and their lifetimes ([`MAX_CACHE_TTL`]) |
 //! | `response.rs` | [`parse_response`] and the rules for an answer: `active`, token kind, and (through the JOSE core) `iss`, `aud`, `exp`, `nbf` |
+//!
+//! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
+//! [`Claims`]: crate::Claims
+//! [`TokenError::Inactive`]: crate::TokenError::Inactive
+//! [`Validation::ready`]: crate::Validation::ready
 
 mod builder;
 mod cache;

@@ -35,7 +35,7 @@ pub(crate) use alg::{alg_from_name, alg_name, hmac_min_len, is_hmac};
 pub(crate) use claims::{check_audience, check_issuer, Presence};
 pub(crate) use compact::{looks_like_jws, Compact};
 pub(crate) use header::{unverified_kid, AlgError, Header};
-pub(crate) use json::{decode_object, parse_object};
+pub(crate) use json::parse_object;
 pub(crate) use signature::{verify, SignatureError};
 pub(crate) use time::{
     check_exp_nbf, check_iat, check_leeway, check_window, numeric_date, unix_now,

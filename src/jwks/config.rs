@@ -11,6 +11,8 @@ use crate::fetch::Limits;
 /// use bearer_guard::JwksConfig;
 /// let config = JwksConfig::default().cooldown(Duration::from_secs(10));
 /// ```
+///
+/// [`JwksCache`]: crate::JwksCache
 #[derive(Debug, Clone, Copy)]
 pub struct JwksConfig {
     pub(super) min_refresh: Duration,

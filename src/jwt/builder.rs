@@ -79,8 +79,9 @@ impl JwtValidatorBuilder {
         self
     }
 
-    /// Clock skew allowed on `exp`, `nbf` and `iat` (default 60 s, at most [`MAX_LEEWAY`](super::MAX_LEEWAY):
-    /// a larger one is a [`BuildError`], since it would all but switch these checks off).
+    /// Clock skew allowed on `exp`, `nbf` and `iat` (default 60 s, at most
+    /// [`MAX_LEEWAY`](super::MAX_LEEWAY): a larger one is a [`BuildError`], since it would all
+    /// but switch these checks off).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -250,7 +251,7 @@ impl JwtValidatorBuilder {
             let client = match self.client.clone() {
                 Some(c) => c,
                 None => crate::fetch::default_client(self.jwks_config.limits().timeout)
-                    .map_err(|e| BuildError::Http(e.to_string()))?,
+                    .map_err(BuildError::Http)?,
             };
             let uri = match self.jwks_uri.clone() {
                 Some(uri) => uri,
