@@ -96,6 +96,9 @@ pub use config::DpopConfig;
 pub use nonce::Nonce;
 pub use thumbprint::jwk_thumbprint;
 
+/// The request a proof is checked against, for callers that fix the clock (tests, fuzzing).
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use proof::Target;
 pub(crate) use proof::{refuse_bound, DpopVerifier};
 
 /// The `DPoP` request header.

@@ -42,6 +42,17 @@ pub(crate) struct Accepted {
     pub(crate) nonce: Option<Nonce>,
 }
 
+/// The request a proof is checked against: its `DPoP` headers, method and URI, and for a bound
+/// token the token (`ath` must be its hash) and its `cnf.jkt` (the proof key's thumbprint).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Url,
+    pub(crate) token: Option<&'a str>,
+    pub(crate) jkt: Option<&'a str>,
+}
+
 /// Checks DPoP proofs; holds the replay cache. Shared by all services of a layer.
 pub(crate) struct DpopVerifier {
     pub(super) config: DpopConfig,
@@ -120,22 +131,21 @@ impl DpopVerifier {
         token: Option<&str>,
         jkt: Option<&str>,
     ) -> Result<Accepted, AuthError> {
-        self.verify_at(headers, method, uri, token, jkt, unix_now())
+        let target = Target {
+            headers,
+            method,
+            uri,
+            token,
+            jkt,
+        };
+        self.verify_at(&target, unix_now())
     }
 
     /// [`verify`](Self::verify) with the clock read as `now` (seconds since the Unix epoch),
     /// for the `iat` window, nonce ages and replay-cache expiry; the fuzz target fixes it to
     /// stay deterministic.
-    pub(crate) fn verify_at(
-        &self,
-        headers: &HeaderMap,
-        method: &Method,
-        uri: &Url,
-        token: Option<&str>,
-        jkt: Option<&str>,
-        now: f64,
-    ) -> Result<Accepted, AuthError> {
-        let (accepted, key, iat) = self.check_proof(headers, method, uri, token, jkt, now)?;
+    pub(crate) fn verify_at(&self, target: &Target<'_>, now: f64) -> Result<Accepted, AuthError> {
+        let (accepted, key, iat) = self.check_proof(target, now)?;
         // The proof passes the window while `iat >= now - max_age`: keep its jti until then
         // (rounded up; `as` saturates, and `iat` is a finite date before the year 10000).
         let expiry = (iat + self.config.max_age.as_secs_f64()).ceil() as u64;
@@ -154,13 +164,16 @@ impl DpopVerifier {
     /// accepted proof yields, the SHA-256 of its `jti` and its `iat`.
     fn check_proof(
         &self,
-        headers: &HeaderMap,
-        method: &Method,
-        uri: &Url,
-        token: Option<&str>,
-        jkt: Option<&str>,
+        target: &Target<'_>,
         now: f64,
     ) -> Result<(Accepted, [u8; 32], f64), DpopError> {
+        let Target {
+            headers,
+            method,
+            uri,
+            token,
+            jkt,
+        } = *target;
         let mut proofs = headers.get_all(DPOP_HEADER).iter();
         let proof = proofs.next().ok_or(DpopError::Missing)?;
         if proofs.next().is_some() {

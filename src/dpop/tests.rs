@@ -136,7 +136,7 @@ fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
     use serde_json::json;
     use url::Url;
 
-    use super::DPOP_HEADER;
+    use super::{Target, DPOP_HEADER};
     use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
     use crate::DpopError;
     let verifier = DpopVerifier::new(
@@ -155,9 +155,14 @@ fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
         headers
     };
     let verify = |headers: &HeaderMap, now: u64| {
-        verifier
-            .verify_at(headers, &Method::GET, &uri, None, None, now as f64)
-            .map(|_| ())
+        let target = Target {
+            headers,
+            method: &Method::GET,
+            uri: &uri,
+            token: None,
+            jkt: None,
+        };
+        verifier.verify_at(&target, now as f64).map(|_| ())
     };
     let now = DPOP_NOW;
     let (a, b, c) = (proof("a", now), proof("b", now + 5), proof("c", now));

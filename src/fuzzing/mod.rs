@@ -343,14 +343,14 @@ pub fn dpop_outcomes(
     let check = |config: &crate::DpopConfig, token: Option<&str>| {
         let verifier = crate::dpop::DpopVerifier::new(config.clone());
         let verify = || {
-            verifier.verify_at(
-                &headers,
-                &request.method,
-                &request.uri,
+            let target = crate::dpop::Target {
+                headers: &headers,
+                method: &request.method,
+                uri: &request.uri,
                 token,
-                None,
-                DPOP_NOW as f64,
-            )
+                jkt: None,
+            };
+            verifier.verify_at(&target, DPOP_NOW as f64)
         };
         // A fresh verifier's replay cache is never full: every refusal is a `DpopError`.
         let dpop_error = |e: crate::AuthError| match e {

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use super::cache::{EntryExpiry, MAX_CACHE_TTL};
+use super::cache::EntryExpiry;
 use super::validator::{Inner, IntrospectionValidator};
-use crate::discovery::{self, DiscoveryError, Metadata};
-use crate::fetch::{self, Limits};
+use crate::discovery::{DiscoveryError, Metadata};
+use crate::fetch::Limits;
 use crate::jose::check_leeway;
+use crate::jwt::{acceptable_url, audiences, check_cache_ttl, http_client};
 use crate::stats::Counters;
 use crate::BuildError;
 
@@ -169,14 +170,14 @@ impl IntrospectionValidatorBuilder {
     }
 
     /// Longest time an active result is cached (default 60 s, at most
-    /// [`MAX_CACHE_TTL`]); never beyond the token's `exp`.
+    /// [`MAX_CACHE_TTL`](super::MAX_CACHE_TTL)); never beyond the token's `exp`.
     pub fn cache_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self
     }
 
     /// How long an inactive or refused result is cached (default 10 s, at most
-    /// [`MAX_CACHE_TTL`]).
+    /// [`MAX_CACHE_TTL`](super::MAX_CACHE_TTL)).
     pub fn negative_ttl(mut self, ttl: Duration) -> Self {
         self.negative_ttl = ttl;
         self
@@ -197,20 +198,13 @@ impl IntrospectionValidatorBuilder {
                 "no client credentials for introspection",
             ));
         };
-        if self.audiences.is_empty() && !self.any_audience {
-            return Err(BuildError::NoAudience);
-        }
+        let audiences = audiences(self.audiences, self.any_audience)?;
         check_leeway(self.leeway)?;
-        if self.ttl > MAX_CACHE_TTL {
-            return Err(BuildError::Invalid(
-                "the introspection cache_ttl is over 24 hours",
-            ));
-        }
-        if self.negative_ttl > MAX_CACHE_TTL {
-            return Err(BuildError::Invalid(
-                "the introspection negative_ttl is over 24 hours",
-            ));
-        }
+        check_cache_ttl(self.ttl, "the introspection cache_ttl is over 24 hours")?;
+        check_cache_ttl(
+            self.negative_ttl,
+            "the introspection negative_ttl is over 24 hours",
+        )?;
         if self.max_calls == 0 {
             return Err(BuildError::Invalid(
                 "max_concurrent_calls must be at least 1",
@@ -220,10 +214,7 @@ impl IntrospectionValidatorBuilder {
             timeout: self.timeout,
             max_bytes: self.max_bytes,
         };
-        let client = match self.client {
-            Some(c) => c,
-            None => fetch::default_client(self.timeout).map_err(BuildError::Http)?,
-        };
+        let client = http_client(self.client, self.timeout)?;
         let endpoint = match self.endpoint {
             Some(url) => url,
             None => Metadata::discover_with(&client, &self.issuer, Limits::DISCOVERY)
@@ -231,11 +222,7 @@ impl IntrospectionValidatorBuilder {
                 .introspection_endpoint
                 .ok_or(DiscoveryError::Missing("introspection_endpoint"))?,
         };
-        let parsed =
-            url::Url::parse(&endpoint).map_err(|_| BuildError::BadUrl(endpoint.clone()))?;
-        if !discovery::is_acceptable_url(&parsed) {
-            return Err(BuildError::BadUrl(endpoint));
-        }
+        let endpoint = acceptable_url(endpoint)?;
         let cache = self.cache.then(|| {
             moka::sync::Cache::builder()
                 .max_capacity(self.capacity)
@@ -249,11 +236,7 @@ impl IntrospectionValidatorBuilder {
                 client_id,
                 secret: self.secret,
                 auth: self.auth,
-                audiences: if self.any_audience {
-                    Vec::new()
-                } else {
-                    self.audiences
-                },
+                audiences,
                 leeway: self.leeway.as_secs_f64(),
                 scope_claim: self.scope_claim,
                 limits,

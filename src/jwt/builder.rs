@@ -8,9 +8,12 @@ use jsonwebtoken::Algorithm;
 
 use super::cache::new_token_cache;
 use super::validator::{Inner, Keys};
-use super::{BuildError, JwtValidator, DEFAULT_ALGORITHMS};
+use super::{
+    acceptable_url, audiences, check_cache_ttl, http_client, BuildError, JwtValidator,
+    DEFAULT_ALGORITHMS,
+};
 use crate::crypto::Backend;
-use crate::discovery::{self, DiscoveryError, Metadata};
+use crate::discovery::{DiscoveryError, Metadata};
 use crate::introspection::MAX_CACHE_TTL;
 use crate::jose::{check_leeway, hmac_min_len, is_hmac};
 use crate::jwks::{JwksCache, JwksConfig, Key, KeySet};
@@ -215,13 +218,9 @@ impl JwtValidatorBuilder {
     /// issuer's metadata (this is the only network call made here; keys are fetched when
     /// first needed).
     pub async fn build(self) -> Result<JwtValidator, BuildError> {
-        if self.audiences.is_empty() && !self.any_audience {
-            return Err(BuildError::NoAudience);
-        }
+        let audiences = audiences(self.audiences, self.any_audience)?;
         check_leeway(self.leeway)?;
-        if self.cache_ttl > MAX_CACHE_TTL {
-            return Err(BuildError::Invalid("the token cache_ttl is over 24 hours"));
-        }
+        check_cache_ttl(self.cache_ttl, "the token cache_ttl is over 24 hours")?;
         if let Some(secret) = &self.hmac_secret {
             if secret.len() < hmac_min_len(Algorithm::HS256) {
                 return Err(BuildError::Invalid(
@@ -248,34 +247,26 @@ impl JwtValidatorBuilder {
         } else if hmac_only {
             Keys::Fixed(Arc::new(KeySet::default()))
         } else {
-            let client = match self.client.clone() {
-                Some(c) => c,
-                None => crate::fetch::default_client(self.jwks_config.limits().timeout)
-                    .map_err(BuildError::Http)?,
-            };
-            let uri = match self.jwks_uri.clone() {
+            let client = http_client(self.client, self.jwks_config.limits().timeout)?;
+            let uri = match self.jwks_uri {
                 Some(uri) => uri,
                 None => Metadata::discover_with(&client, &self.issuer, self.jwks_config.limits())
                     .await?
                     .jwks_uri
                     .ok_or(DiscoveryError::Missing("jwks_uri"))?,
             };
-            let parsed = url::Url::parse(&uri).map_err(|_| BuildError::BadUrl(uri.clone()))?;
-            if !discovery::is_acceptable_url(&parsed) {
-                return Err(BuildError::BadUrl(uri));
-            }
-            Keys::Remote(JwksCache::new(uri, client, self.jwks_config))
+            Keys::Remote(JwksCache::new(
+                acceptable_url(uri)?,
+                client,
+                self.jwks_config,
+            ))
         };
         Ok(JwtValidator {
             inner: Arc::new(Inner {
                 hmac: self.hmac_secret.as_deref().map(|s| Arc::new(Key::hmac(s))),
                 algorithms: self.algorithms.into_iter().collect(),
                 issuer: self.issuer,
-                audiences: if self.any_audience {
-                    Vec::new()
-                } else {
-                    self.audiences
-                },
+                audiences,
                 leeway: self.leeway.as_secs_f64(),
                 require_typ: self.require_typ,
                 required_claims: self.required_claims,

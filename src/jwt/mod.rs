@@ -32,7 +32,7 @@
 //! | `validator.rs` | [`JwtValidator`]: header profile (RFC 9068), signature, claims |
 //! | `refresh.rs` | finding the key: the key set at hand, or a JWKS refresh (single-flight), or 503 |
 //! | `cache.rs` | the verified-token cache (time bounds still checked on every hit) |
-//! | `error.rs` | [`BuildError`] |
+//! | `error.rs` | [`BuildError`], and the settings checks both validator builders share |
 //!
 //! The JOSE rules themselves (compact form, header refusals, algorithm names, signature,
 //! NumericDate, `iss`, `aud`, `exp`/`nbf`/`iat`) live in the crate's one JOSE core and are
@@ -47,6 +47,7 @@ mod validator;
 pub use crate::jose::{DEFAULT_ALGORITHMS, MAX_LEEWAY};
 pub use builder::JwtValidatorBuilder;
 pub use error::BuildError;
+pub(crate) use error::{acceptable_url, audiences, check_cache_ttl, http_client};
 pub use validator::JwtValidator;
 
 #[cfg(test)]
