@@ -56,11 +56,7 @@ fn validator(f: &Fixture, backend: Backend, cached: bool) -> JwtValidator {
         .key_set(KeySet::from_json(&f.jwks).unwrap())
         .hmac_secret(b"bench-secret-bench-secret-bench-secret".to_vec())
         .backend(backend);
-    let builder = if cached {
-        builder
-    } else {
-        builder.no_token_cache()
-    };
+    let builder = if cached { builder } else { builder.no_cache() };
     tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()

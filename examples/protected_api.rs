@@ -99,7 +99,7 @@ async fn introspection(args: &Args) -> Result<IntrospectionValidator, String> {
         .client(id, secret)
         .audience(&args.audience);
     if let Some(uri) = &args.introspection_uri {
-        builder = builder.endpoint(uri);
+        builder = builder.introspection_endpoint(uri);
     }
     builder.build().await.map_err(|e| e.to_string())
 }

@@ -14,9 +14,6 @@
 //! # let _ = layer; Ok(()) }
 //! ```
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-
 use crate::{IntrospectionValidator, JwtValidator, Validation, Validator};
 
 /// Sends tokens that look like JWTs to a local validator and all others to a remote one.
@@ -57,14 +54,5 @@ impl<L: Validator, R: Validator> Validator for HybridValidator<L, R> {
 /// assert!(!looks_like_jwt("a.b.c"));
 /// ```
 pub fn looks_like_jwt(token: &str) -> bool {
-    let mut parts = token.split('.');
-    let (Some(header), Some(_), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()
-        .is_some_and(|bytes| serde_json::from_slice::<serde_json::Map<_, _>>(&bytes).is_ok())
+    crate::jose::looks_like_jws(token)
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod fetch;
 pub mod hybrid;
 pub mod introspection;
+mod jose;
 pub mod jwks;
 pub mod jwt;
 pub mod multi;

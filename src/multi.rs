@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::jwt::{decode_object, split_compact};
+use crate::jose::Compact;
 use crate::{BuildError, JwtValidator, TokenError, Validation, Validator};
 
 /// Default for [`MultiIssuerBuilder::max_token_bytes`]: 8 KiB, as for [`JwtValidator`].
@@ -163,8 +163,7 @@ impl Validator for MultiIssuer {
 
 /// Reads `iss` from the payload of a compact JWS without verifying anything else.
 fn unverified_issuer(token: &str, max_token_bytes: usize) -> Result<String, TokenError> {
-    let [_, payload, _] = split_compact(token, max_token_bytes)?;
-    let mut claims = decode_object(payload)?;
+    let mut claims = Compact::split(token, max_token_bytes)?.payload_object()?;
     match claims.remove("iss") {
         Some(Value::String(iss)) => Ok(iss),
         None => Err(TokenError::MissingClaim),

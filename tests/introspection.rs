@@ -35,7 +35,7 @@ async fn app(validator: impl Validator) -> String {
 fn builder(server: &TestServer) -> IntrospectionValidatorBuilder {
     IntrospectionValidator::builder(server.issuer())
         .client("api", "api-secret")
-        .endpoint(server.introspection_endpoint())
+        .introspection_endpoint(server.introspection_endpoint())
         .audience("api")
 }
 
@@ -192,7 +192,7 @@ async fn cache_hit_is_decided_without_waiting() {
 #[tokio::test]
 async fn cache_off_asks_every_time() {
     let server = TestServer::start().await;
-    let url = serve(builder(&server).cache(false)).await;
+    let url = serve(builder(&server).no_cache()).await;
     let token = server.mint().opaque();
     for _ in 0..3 {
         assert_eq!(status(&url, &token).await, 200);
@@ -213,7 +213,7 @@ async fn concurrent_requests_are_coalesced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_are_coalesced_without_cache() {
     let server = TestServer::start().await;
-    let v = builder(&server).cache(false).build().await.unwrap();
+    let v = builder(&server).no_cache().build().await.unwrap();
     // Hold the endpoint until every call has joined (or started) the flight, then release it.
     server.set_fault(Endpoint::Introspection, Fault::Hang);
     let token = server.mint().opaque();

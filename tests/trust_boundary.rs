@@ -60,7 +60,7 @@ async fn redirector(status: u16, target: &str) -> String {
 fn introspection(issuer: &str, endpoint: &str) -> IntrospectionValidatorBuilder {
     IntrospectionValidator::builder(issuer)
         .client("api", "api-secret")
-        .endpoint(endpoint)
+        .introspection_endpoint(endpoint)
         .audience("api")
 }
 
@@ -318,7 +318,7 @@ async fn introspected_tokens_must_be_access_tokens() {
 async fn introspection_needs_an_audience_or_any_audience() {
     let b = IntrospectionValidator::builder("https://as.example")
         .client("api", "secret")
-        .endpoint("http://127.0.0.1:1/introspect");
+        .introspection_endpoint("http://127.0.0.1:1/introspect");
     assert!(matches!(
         b.clone().build().await,
         Err(BuildError::NoAudience)
@@ -328,7 +328,12 @@ async fn introspection_needs_an_audience_or_any_audience() {
         json!({"active": true, "aud": "someone-else", "iss": "https://as.example"}),
     )
     .await;
-    let any = b.endpoint(endpoint).any_audience().build().await.unwrap();
+    let any = b
+        .introspection_endpoint(endpoint)
+        .any_audience()
+        .build()
+        .await
+        .unwrap();
     outcome(&any, "t").await.unwrap();
 }
 

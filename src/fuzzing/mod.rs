@@ -343,14 +343,14 @@ pub fn dpop_outcomes(
     let check = |config: &crate::DpopConfig, token: Option<&str>| {
         let verifier = crate::dpop::DpopVerifier::new(config.clone());
         let verify = || {
-            verifier.verify_at(
-                &headers,
-                &request.method,
-                &request.uri,
+            let target = crate::dpop::Target {
+                headers: &headers,
+                method: &request.method,
+                uri: &request.uri,
                 token,
-                None,
-                DPOP_NOW as f64,
-            )
+                jkt: None,
+            };
+            verifier.verify_at(&target, DPOP_NOW as f64)
         };
         // A fresh verifier's replay cache is never full: every refusal is a `DpopError`.
         let dpop_error = |e: crate::AuthError| match e {
@@ -447,7 +447,7 @@ pub fn dpop(data: &[u8]) {
                 // Only the claims can be at fault: not a JSON object without duplicate
                 // members, or the proof too large.
                 assert!(
-                    proof.len() > 8 * 1024 || crate::jwt::parse_object(data).is_err(),
+                    proof.len() > 8 * 1024 || crate::jose::parse_object(data).is_err(),
                     "signed claims refused as malformed"
                 );
             }
@@ -471,11 +471,8 @@ fn check_accepted_header(proof: &[u8], jkt: &str) {
         .split(|b| *b == b'.')
         .next()
         .and_then(|h| std::str::from_utf8(h).ok())
-        .and_then(|h| crate::jwt::decode_object(h).ok());
-    let jwk = header
-        .as_ref()
-        .and_then(|h| h.get("jwk"))
-        .and_then(Value::as_object);
+        .and_then(|h| crate::jose::Header::decode(h).ok());
+    let jwk = header.as_ref().and_then(crate::jose::Header::jwk);
     assert_eq!(
         jwk.and_then(crate::dpop::jwk_thumbprint).as_deref(),
         Some(jkt),

@@ -17,7 +17,7 @@ pub enum Mode {
     Plain,
     /// bearer-guard `AuthLayer` + `JwtValidator` with its defaults (verified-token cache on).
     BearerGuard,
-    /// bearer-guard with `.no_token_cache()`: every request verifies the RS256 signature.
+    /// bearer-guard with `.no_cache()`: every request verifies the RS256 signature.
     BearerGuardNoCache,
     /// jwt-authorizer 0.15 layer (verifies every request; it has no verified-token cache).
     JwtAuthorizer,
@@ -53,7 +53,7 @@ pub async fn bearer_guard_validator(issuer: &str, cache: bool) -> Result<JwtVali
         .algorithms([bearer_guard::Algorithm::RS256])
         .jwks_uri(format!("{issuer}/jwks"));
     if !cache {
-        b = b.no_token_cache();
+        b = b.no_cache();
     }
     b.build().await.map_err(|e| e.to_string())
 }

@@ -1,0 +1,117 @@
+//! DPoP (RFC 9449) at the resource server: sender-constrained access tokens.
+//!
+//! A DPoP-bound access token carries the SHA-256 thumbprint of the client's public key in
+//! `cnf.jkt`. The client presents it as `Authorization: DPoP <token>` together with a `DPoP`
+//! header: a fresh JWS over the request's method and URI, signed with that key. A stolen token
+//! is then useless without the private key.
+//!
+//! DPoP is an opt-in of the layer, [`AuthLayer::dpop`](crate::AuthLayer::dpop): the
+//! [`Validator`](crate::Validator) checks the token alone, as before, and the layer then checks
+//! the binding against the request. With a [`DpopConfig`], for every request whose token has
+//! `cnf.jkt` or is presented with the `DPoP` scheme, the layer requires exactly one `DPoP`
+//! header and checks (RFC 9449 §4.3, §7.1):
+//!
+//! 1. the proof is a compact JWS of at most [`max_proof_bytes`](DpopConfig::max_proof_bytes),
+//!    header and claims JSON objects without duplicate members, no `crit`;
+//! 2. `typ` is `dpop+jwt`; `alg` is on the [allow-list](DpopConfig::algorithms) (asymmetric
+//!    only: never `none` or HMAC);
+//! 3. `jwk` is a public key (no private members such as `d`) that fits `alg`, and the
+//!    signature verifies with it;
+//! 4. `htm` equals the request method; `htu` equals the request URI without query and fragment
+//!    (scheme, host, port and path compared after URL normalisation; see
+//!    [`base_url`](DpopConfig::base_url) for how the request URI is known). Without
+//!    `base_url`, the request's authority (`Host` header, or the authority of an absolute
+//!    request URI) must be a plain `host[:port]`, else the proof is refused
+//!    ([`DpopError::WrongUri`]): a value such as `api.example\admin` would otherwise be
+//!    normalised into another path. Behind a proxy, [`base_url`](DpopConfig::base_url) is the
+//!    safe setting: the request URI then does not depend on what the client sent;
+//! 5. `iat` lies within the [window](DpopConfig::iat_window) (default 60 s either side);
+//! 6. `ath` is the base64url SHA-256 of the access token;
+//! 7. the RFC 7638 SHA-256 thumbprint of `jwk` equals the token's `cnf.jkt`;
+//! 8. only with [`nonces`](DpopConfig::nonces) turned on: `nonce` is a string that this server
+//!    (or another sharing its [secret](DpopConfig::nonce_secret)) issued at most the nonce
+//!    lifetime ago (RFC 9449 §9). Otherwise the request is refused with
+//!    `DPoP error="use_dpop_nonce"` and a fresh nonce in the `DPoP-Nonce` response header
+//!    ([`DpopError::UseNonce`]); the client retries with a new proof carrying it;
+//! 9. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`). An accepted
+//!    `jti` is kept until its proof's `iat` is too old to pass the window again, and never
+//!    dropped earlier: when the [cache](DpopConfig::replay_cache) is full of such entries, new
+//!    proofs are refused with 503 ([`AuthError::Unavailable`], fail closed) rather than
+//!    accepted and forgotten. A proof refused by an earlier step does not use up its `jti`.
+//!
+//! A token with `cnf.jkt` presented with the `Bearer` scheme is refused
+//! ([`DpopError::BoundToken`], RFC 9449 §7.2), and so is a token without `cnf.jkt` presented
+//! with the `DPoP` scheme ([`DpopError::NotBound`]).
+//!
+//! **Without** a `DpopConfig` the layer accepts only the `Bearer` scheme and still refuses
+//! tokens with `cnf.jkt` (fail closed): such a token says it may only be used with a proof of
+//! possession, which that layer cannot check.
+//!
+//! # Server-provided nonces
+//!
+//! Nonces (RFC 9449 §9) are off by default. With [`DpopConfig::nonces`], proofs must carry a
+//! recent `nonce` issued by this server, which limits how far ahead of time a client (or an
+//! attacker holding its key for a while) can make proofs. Nonces are stateless: the issue time
+//! and an HMAC-SHA256 of it under a secret, so every instance that shares the
+//! [secret](DpopConfig::nonce_secret) accepts the nonces of the others. When an accepted
+//! proof's nonce is older than half its lifetime, the successful response carries a fresh one
+//! in `DPoP-Nonce` so that clients can move on before theirs expires.
+//!
+//! ```
+//! use std::time::Duration;
+//! use bearer_guard::{Algorithm, DpopConfig};
+//!
+//! let dpop = DpopConfig::new()
+//!     .algorithms([Algorithm::ES256, Algorithm::EdDSA])
+//!     .iat_window(Duration::from_secs(30), Duration::from_secs(5))
+//!     // The URL clients use, as seen outside any proxy.
+//!     .base_url(url::Url::parse("https://api.example").unwrap());
+//! // AuthLayer::new(validator).dpop(dpop)
+//! # let _ = dpop;
+//! ```
+//!
+//! | file | what |
+//! |---|---|
+//! | `config.rs` | [`DpopConfig`]: algorithms, `iat` window, request URI source, replay cache size, nonces |
+//! | `proof.rs` | checking a request's proof: the JWS (through the JOSE core), its claims, the token binding |
+//! | `uri.rs` | the request URI a proof's `htu` must name, and which authorities are plain enough to build it |
+//! | `thumbprint.rs` | RFC 7638 JWK thumbprints ([`jwk_thumbprint`]) |
+//! | `nonce.rs` | server-provided nonces ([`Nonce`]): stateless, HMAC-SHA256 |
+//! | `replay.rs` | the replay cache of accepted `jti`s, which refuses rather than forgets when full |
+//!
+//! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
+//! [`DpopError::BoundToken`]: crate::DpopError::BoundToken
+//! [`DpopError::NotBound`]: crate::DpopError::NotBound
+//! [`DpopError::UseNonce`]: crate::DpopError::UseNonce
+//! [`DpopError::WrongUri`]: crate::DpopError::WrongUri
+
+mod config;
+mod nonce;
+mod proof;
+mod replay;
+mod thumbprint;
+mod uri;
+mod verifier;
+
+pub use config::DpopConfig;
+pub use nonce::Nonce;
+pub use thumbprint::jwk_thumbprint;
+pub use verifier::{ProofVerifier, VerifiedProof};
+
+/// The request a proof is checked against, for callers that fix the clock (tests, fuzzing).
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use proof::Target;
+pub(crate) use proof::{refuse_bound, DpopVerifier};
+
+/// The `DPoP` request header.
+pub const DPOP_HEADER: &str = "dpop";
+
+/// The `DPoP-Nonce` response header that carries a server-provided nonce (RFC 9449 §8, §9).
+///
+/// ```
+/// assert_eq!(bearer_guard::dpop::NONCE_HEADER, "dpop-nonce");
+/// ```
+pub const NONCE_HEADER: &str = "dpop-nonce";
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,284 @@
+//! Checking a request's DPoP proof (RFC 9449 §4.3, §7.1): the JWS through the JOSE core, then
+//! its claims, nonce, `jti` and binding to the access token.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use http::{HeaderMap, Method, Request};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::nonce::{Nonce, Nonces};
+use super::replay::{ReplayCache, Seen};
+use super::thumbprint::thumbprint;
+use super::uri::same_target;
+use super::{DpopConfig, DPOP_HEADER};
+use crate::bearer::Scheme;
+use crate::jose::{
+    self, alg_name, numeric_date, unix_now, AlgError, Compact, Header, SignatureError,
+};
+use crate::jwks::parse_jwk;
+use crate::{AuthError, Claims, DpopError};
+
+/// The `typ` of a proof (RFC 9449 §4.2), compared without case.
+const PROOF_TYPE: &str = "dpop+jwt";
+
+/// Members of a JWK that hold private key material (RFC 7518 §6).
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// What a verified proof yields.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    /// The RFC 7638 thumbprint of the proof key (read by [`ProofVerifier`](super::ProofVerifier)
+    /// and the fuzz targets; the layer compares it with `cnf.jkt` before accepting).
+    pub(crate) jkt: String,
+    /// A fresh nonce to send with the response: the proof's nonce is past half its lifetime.
+    pub(crate) nonce: Option<Nonce>,
+}
+
+/// The request a proof is checked against: its `DPoP` headers, method and URI, and for a bound
+/// token the token (`ath` must be its hash) and its `cnf.jkt` (the proof key's thumbprint).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Url,
+    pub(crate) token: Option<&'a str>,
+    pub(crate) jkt: Option<&'a str>,
+}
+
+/// Checks DPoP proofs; holds the replay cache. Shared by all services of a layer.
+pub(crate) struct DpopVerifier {
+    pub(super) config: DpopConfig,
+    algs: String,
+    seen: ReplayCache,
+    nonces: Option<Nonces>,
+}
+
+impl fmt::Debug for DpopVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DpopVerifier")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DpopVerifier {
+    pub(crate) fn new(config: DpopConfig) -> Self {
+        let algs = config
+            .algorithms
+            .iter()
+            .filter_map(|a| alg_name(*a))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let seen = ReplayCache::new(config.replay_capacity);
+        let nonces = config
+            .nonce_lifetime
+            .map(|lifetime| Nonces::new(lifetime, config.nonce_secret.as_ref()));
+        DpopVerifier {
+            config,
+            algs,
+            seen,
+            nonces,
+        }
+    }
+
+    /// The accepted algorithms, space-separated (the `algs` challenge parameter).
+    pub(crate) fn algs(&self) -> &str {
+        &self.algs
+    }
+
+    /// Checks the DPoP binding of a request whose token, presented with `scheme`, was
+    /// validated into `claims`. Returns the fresh nonce to send with the response, if any.
+    pub(crate) fn check_request<B>(
+        &self,
+        req: &Request<B>,
+        scheme: Scheme,
+        token: &str,
+        claims: &Claims,
+    ) -> Result<Option<Nonce>, AuthError> {
+        let jkt = bound_key(claims)?;
+        match (scheme, jkt) {
+            (Scheme::Bearer, None) => Ok(None),
+            (Scheme::Bearer, Some(_)) => Err(DpopError::BoundToken.into()),
+            (Scheme::DPoP, jkt) => {
+                let uri = self.request_uri(req).ok_or(DpopError::WrongUri)?;
+                let accepted = self.verify(req.headers(), req.method(), &uri, Some(token), jkt)?;
+                if jkt.is_none() {
+                    return Err(DpopError::NotBound.into());
+                }
+                Ok(accepted.nonce)
+            }
+        }
+    }
+
+    /// Verifies the one `DPoP` proof in `headers` for a request `method` to `uri`; with
+    /// `token`, `ath` must be its hash; with `jkt`, the proof key must have that thumbprint.
+    /// With nonces on, the proof must carry a valid `nonce`. Records the proof's `jti` once
+    /// everything else holds; a refusal is an [`AuthError::Dpop`], or
+    /// [`AuthError::Unavailable`] when the replay cache is full.
+    pub(crate) fn verify(
+        &self,
+        headers: &HeaderMap,
+        method: &Method,
+        uri: &Url,
+        token: Option<&str>,
+        jkt: Option<&str>,
+    ) -> Result<Accepted, AuthError> {
+        let target = Target {
+            headers,
+            method,
+            uri,
+            token,
+            jkt,
+        };
+        self.verify_at(&target, unix_now())
+    }
+
+    /// [`verify`](Self::verify) with the clock read as `now` (seconds since the Unix epoch),
+    /// for the `iat` window, nonce ages and replay-cache expiry; the fuzz target fixes it to
+    /// stay deterministic.
+    pub(crate) fn verify_at(&self, target: &Target<'_>, now: f64) -> Result<Accepted, AuthError> {
+        let (accepted, key, iat) = self.check_proof(target, now)?;
+        // The proof passes the window while `iat >= now - max_age`: keep its jti until then
+        // (rounded up; `as` saturates, and `iat` is a finite date before the year 10000).
+        let expiry = (iat + self.config.max_age.as_secs_f64()).ceil() as u64;
+        match self.seen.insert(key, expiry, now as u64) {
+            Seen::Fresh => Ok(accepted),
+            Seen::Replayed => Err(DpopError::Replayed.into()),
+            Seen::Full => Err(AuthError::Unavailable(format!(
+                "the DPoP replay cache is full ({} proofs within the iat window): \
+                 proof refused; raise DpopConfig::replay_cache",
+                self.seen.capacity
+            ))),
+        }
+    }
+
+    /// Every check of [`verify_at`](Self::verify_at) but the replay cache; returns what an
+    /// accepted proof yields, the SHA-256 of its `jti` and its `iat`.
+    fn check_proof(
+        &self,
+        target: &Target<'_>,
+        now: f64,
+    ) -> Result<(Accepted, [u8; 32], f64), DpopError> {
+        let Target {
+            headers,
+            method,
+            uri,
+            token,
+            jkt,
+        } = *target;
+        let mut proofs = headers.get_all(DPOP_HEADER).iter();
+        let proof = proofs.next().ok_or(DpopError::Missing)?;
+        if proofs.next().is_some() {
+            return Err(DpopError::Multiple);
+        }
+        let proof = proof.to_str().map_err(|_| DpopError::Malformed)?;
+        let (thumbprint, claims) = self.verify_jws(proof)?;
+
+        let string = |name: &str| match claims.get(name) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.as_str()),
+            _ => Err(DpopError::MissingClaim),
+        };
+        let jti = string("jti")?;
+        let htm = string("htm")?;
+        let htu = string("htu")?;
+        let iat = numeric_date(&claims, "iat")
+            .map_err(|_| DpopError::MissingClaim)?
+            .ok_or(DpopError::MissingClaim)?;
+
+        if htm != method.as_str() {
+            return Err(DpopError::WrongMethod);
+        }
+        if !same_target(htu, uri) {
+            return Err(DpopError::WrongUri);
+        }
+        if iat < now - self.config.max_age.as_secs_f64()
+            || iat > now + self.config.max_future.as_secs_f64()
+        {
+            return Err(DpopError::OutsideWindow);
+        }
+        if let Some(token) = token {
+            let expected = URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()));
+            if string("ath")? != expected {
+                return Err(DpopError::WrongTokenHash);
+            }
+        }
+        if jkt.is_some_and(|jkt| jkt != thumbprint) {
+            return Err(DpopError::KeyMismatch);
+        }
+        let mut fresh = None;
+        if let Some(nonces) = &self.nonces {
+            // Whole seconds; `as` saturates (and the clock is after 1970).
+            let now = now as u64;
+            let age = match claims.get("nonce") {
+                Some(Value::String(nonce)) => nonces.age(nonce, now),
+                _ => None,
+            };
+            match age {
+                None => return Err(DpopError::UseNonce(nonces.mint(now))),
+                Some(age) if age.saturating_mul(2) > nonces.lifetime => {
+                    fresh = Some(nonces.mint(now));
+                }
+                Some(_) => {}
+            }
+        }
+        let accepted = Accepted {
+            jkt: thumbprint,
+            nonce: fresh,
+        };
+        Ok((accepted, Sha256::digest(jti.as_bytes()).into(), iat))
+    }
+
+    /// Checks the proof's shape, header, key and signature; returns the key's thumbprint and
+    /// the (now authenticated) claims.
+    fn verify_jws(&self, proof: &str) -> Result<(String, Map<String, Value>), DpopError> {
+        let jws =
+            Compact::split(proof, self.config.max_proof_bytes).map_err(|_| DpopError::Malformed)?;
+        let header = Header::decode(jws.header).map_err(|_| DpopError::Malformed)?;
+        if header.has_crit() {
+            return Err(DpopError::Malformed);
+        }
+        if !header.typ_is(&[PROOF_TYPE]) {
+            return Err(DpopError::WrongType);
+        }
+        let alg = header
+            .alg(|a| self.config.algorithms.contains(a))
+            .map_err(|e| match e {
+                AlgError::Malformed => DpopError::Malformed,
+                AlgError::NotAllowed => DpopError::AlgorithmNotAllowed,
+            })?;
+        let jwk = header.jwk().ok_or(DpopError::InvalidKey)?;
+        if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
+            return Err(DpopError::PrivateKey);
+        }
+        let thumbprint = thumbprint(jwk).ok_or(DpopError::InvalidKey)?;
+        let (_, key) = parse_jwk(Value::Object(jwk.clone()))
+            .filter(|(_, key)| key.accepts(alg))
+            .ok_or(DpopError::InvalidKey)?;
+        let signature = jws.signature_bytes().map_err(|_| DpopError::Malformed)?;
+        let message = jws.signing_input.as_bytes();
+        match jose::verify(self.config.backend, alg, &key.decoding, message, &signature) {
+            Ok(()) => {}
+            Err(SignatureError::Invalid) => return Err(DpopError::InvalidSignature),
+            Err(SignatureError::KeyUnusable) => return Err(DpopError::InvalidKey),
+        }
+        let claims = jws.payload_object().map_err(|_| DpopError::Malformed)?;
+        Ok((thumbprint, claims))
+    }
+}
+
+/// The token's `cnf.jkt`, if it has one; see [`Claims::bound_jkt`] for what is refused.
+fn bound_key(claims: &Claims) -> Result<Option<&str>, AuthError> {
+    Ok(claims.bound_jkt()?)
+}
+
+/// The check of a layer without DPoP support: tokens bound with `cnf.jkt` are refused.
+pub(crate) fn refuse_bound(claims: &Claims) -> Result<(), AuthError> {
+    match bound_key(claims)? {
+        None => Ok(()),
+        Some(_) => Err(DpopError::BoundToken.into()),
+    }
+}

@@ -1,0 +1,188 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::config::Secret;
+use super::nonce::{Nonces, NONCE_LEN};
+use super::{DpopConfig, DpopVerifier};
+
+#[test]
+fn huge_iat_window_is_capped_not_a_panic() {
+    let config = DpopConfig::new().iat_window(Duration::MAX, Duration::MAX);
+    assert_eq!(config.max_age, Duration::from_secs(3600));
+    assert_eq!(config.max_future, Duration::from_secs(3600));
+    let _ = DpopVerifier::new(config);
+}
+
+fn nonces(secret: &[u8]) -> Nonces {
+    Nonces::new(Duration::from_secs(60), Some(&Secret(Arc::from(secret))))
+}
+
+#[test]
+fn nonces_round_trip_and_expire() {
+    let n = nonces(b"secret");
+    let nonce = n.mint(1_000);
+    assert_eq!(nonce.as_str().len(), NONCE_LEN);
+    assert_eq!(n.age(nonce.as_str(), 1_000), Some(0));
+    assert_eq!(n.age(nonce.as_str(), 1_060), Some(60));
+    assert_eq!(n.age(nonce.as_str(), 1_061), None, "expired");
+    assert_eq!(n.age(nonce.as_str(), 999), None, "issued in the future");
+    assert_eq!(nonces(b"other").age(nonce.as_str(), 1_000), None);
+    // The layout: big-endian issue time, then the first 16 bytes of the HMAC.
+    let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").unwrap();
+    mac.update(&1_000u64.to_be_bytes());
+    let mut raw = 1_000u64.to_be_bytes().to_vec();
+    raw.extend_from_slice(&mac.finalize().into_bytes()[..16]);
+    assert_eq!(nonce.as_str(), URL_SAFE_NO_PAD.encode(raw));
+}
+
+#[test]
+fn forged_and_garbage_nonces_are_refused() {
+    let n = nonces(b"secret");
+    let nonce = n.mint(1_000).as_str().to_owned();
+    for i in 0..nonce.len() {
+        let mut bytes = nonce.clone().into_bytes();
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(bytes).unwrap();
+        assert_eq!(n.age(&forged, 1_000), None, "{forged}");
+    }
+    // A later issue time with the old MAC.
+    let mut raw = URL_SAFE_NO_PAD.decode(&nonce).unwrap();
+    raw[7] += 1;
+    assert_eq!(n.age(&URL_SAFE_NO_PAD.encode(&raw), 1_001), None);
+    for garbage in [
+        "",
+        "!",
+        &"A".repeat(NONCE_LEN),
+        &"!".repeat(NONCE_LEN),
+        &"é".repeat(NONCE_LEN / 2),
+        &format!("{nonce}="),
+        &format!("{nonce}{nonce}"),
+        &nonce[..NONCE_LEN - 1],
+        &"A".repeat(1 << 20),
+    ] {
+        assert_eq!(n.age(garbage, 1_000), None, "{garbage}");
+    }
+}
+
+#[test]
+fn a_short_nonce_secret_is_warned_about() {
+    use std::sync::Mutex;
+    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = logs.clone();
+    let dispatch = tracing::Dispatch::new(
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || SharedSink(sink.clone()))
+            .finish(),
+    );
+    let warned = |secret: &[u8]| {
+        logs.lock().unwrap().clear();
+        tracing::dispatcher::with_default(&dispatch, || {
+            nonces(secret);
+        });
+        String::from_utf8_lossy(&logs.lock().unwrap()).contains("shorter than 32 bytes")
+    };
+    assert!(warned(b"short"));
+    assert!(warned(b""));
+    assert!(!warned(&[7; 32]));
+
+    struct SharedSink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for SharedSink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn random_secrets_differ_and_secrets_stay_out_of_debug() {
+    let a = Nonces::new(Duration::from_secs(60), None);
+    let b = Nonces::new(Duration::from_secs(60), None);
+    let nonce = a.mint(1_000);
+    assert_eq!(a.age(nonce.as_str(), 1_000), Some(0));
+    assert_eq!(b.age(nonce.as_str(), 1_000), None);
+    let config = DpopConfig::new()
+        .nonces(Duration::from_secs(60))
+        .nonce_secret("hunter2-hunter2");
+    let verifier = DpopVerifier::new(config.clone());
+    for debug in [format!("{config:?}"), format!("{verifier:?}")] {
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains("104, 117"), "{debug}");
+    }
+}
+
+#[test]
+fn nonce_lifetime_is_at_least_a_second() {
+    let config = DpopConfig::new().nonces(Duration::ZERO);
+    assert_eq!(config.nonce_lifetime, Some(Duration::from_secs(1)));
+    assert!(DpopConfig::new().nonce_lifetime.is_none());
+}
+
+/// Through the verifier, with its clock: `jti`s are kept for the `iat` window, a full cache
+/// refuses with 503, and room comes back when proofs leave the window.
+#[cfg(feature = "fuzzing")]
+#[test]
+fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
+    use http::{HeaderMap, HeaderValue, Method};
+    use serde_json::json;
+    use url::Url;
+
+    use super::{Target, DPOP_HEADER};
+    use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
+    use crate::DpopError;
+    let verifier = DpopVerifier::new(
+        DpopConfig::new()
+            .iat_window(Duration::from_secs(60), Duration::from_secs(5))
+            .replay_cache(2),
+    );
+    let uri = Url::parse("https://api.example/r").unwrap();
+    let proof = |jti: &str, iat: u64| {
+        let claims = json!({"jti": jti, "htm": "GET", "htu": uri.as_str(), "iat": iat});
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            DPOP_HEADER,
+            HeaderValue::from_str(&dpop_signed_proof(claims.to_string().as_bytes())).unwrap(),
+        );
+        headers
+    };
+    let verify = |headers: &HeaderMap, now: u64| {
+        let target = Target {
+            headers,
+            method: &Method::GET,
+            uri: &uri,
+            token: None,
+            jkt: None,
+        };
+        verifier.verify_at(&target, now as f64).map(|_| ())
+    };
+    let now = DPOP_NOW;
+    let (a, b, c) = (proof("a", now), proof("b", now + 5), proof("c", now));
+    assert_eq!(verify(&a, now), Ok(()));
+    assert_eq!(verify(&b, now), Ok(()));
+    let full = verify(&c, now).unwrap_err();
+    assert_eq!(full.status(), 503);
+    assert!(full.to_string().contains("replay cache is full"), "{full}");
+    assert_eq!(verify(&a, now), Err(DpopError::Replayed.into()));
+    assert_eq!(verify(&b, now), Err(DpopError::Replayed.into()));
+    // `a` can pass the window up to iat + 60 s, and is kept that long.
+    assert_eq!(verify(&a, now + 60), Err(DpopError::Replayed.into()));
+    assert_eq!(
+        verify(&c, now + 60).map_err(|e| e.status().as_u16()),
+        Err(503)
+    );
+    // Then it is out of the window (and of the cache): `c`, made now, takes its place.
+    assert_eq!(verify(&a, now + 61), Err(DpopError::OutsideWindow.into()));
+    let c = proof("c", now + 61);
+    assert_eq!(verify(&c, now + 61), Ok(()));
+    assert_eq!(verify(&c, now + 61), Err(DpopError::Replayed.into()));
+    assert_eq!(verify(&b, now + 61), Err(DpopError::Replayed.into()));
+}

@@ -1,0 +1,108 @@
+//! [`ProofVerifier`]: DPoP proofs checked on their own, outside the layer (e.g. at a token
+//! endpoint).
+
+use http::{HeaderMap, Method};
+use url::Url;
+
+use super::proof::DpopVerifier;
+use super::{DpopConfig, Nonce};
+use crate::AuthError;
+
+/// Checks DPoP proofs on their own, outside [`AuthLayer`](crate::AuthLayer): for instance at an
+/// authorization server's token endpoint (RFC 9449 §5), which binds the tokens it issues to the
+/// key of the proof (`cnf.jkt`, see [`VerifiedProof::jkt`]).
+///
+/// A proof is checked by the rules 1–5, 8 and 9 of the [module docs](super), with the same
+/// [`DpopConfig`] settings as the layer (algorithms, `iat` window, nonces, replay cache, size
+/// limit): there is no access token here, so no `ath` and no `cnf.jkt` comparison. The replay
+/// cache lives in the verifier: share one verifier (e.g. in an `Arc`) between all requests.
+///
+/// ```
+/// use bearer_guard::dpop::{ProofVerifier, DPOP_HEADER};
+/// use bearer_guard::{AuthError, DpopConfig, DpopError};
+/// use http::{HeaderMap, HeaderValue, Method};
+/// use url::Url;
+///
+/// /// The thumbprint to bind a new token to, if the token request carries a proof.
+/// fn binding(
+///     verifier: &ProofVerifier,
+///     headers: &HeaderMap,
+///     token_endpoint: &Url,
+/// ) -> Result<Option<String>, AuthError> {
+///     if !headers.contains_key(DPOP_HEADER) {
+///         return Ok(None);
+///     }
+///     let proof = verifier.verify_proof(headers, &Method::POST, token_endpoint)?;
+///     Ok(Some(proof.jkt().to_owned()))
+/// }
+///
+/// let verifier = ProofVerifier::new(DpopConfig::new());
+/// let endpoint = Url::parse("https://as.example/token").unwrap();
+/// assert_eq!(binding(&verifier, &HeaderMap::new(), &endpoint), Ok(None));
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(DPOP_HEADER, HeaderValue::from_static("not.a.proof"));
+/// assert_eq!(
+///     binding(&verifier, &headers, &endpoint),
+///     Err(AuthError::Dpop(DpopError::Malformed))
+/// );
+/// ```
+#[derive(Debug)]
+pub struct ProofVerifier {
+    inner: DpopVerifier,
+}
+
+impl ProofVerifier {
+    /// A verifier with the rules of `config` and an empty replay cache.
+    pub fn new(config: DpopConfig) -> Self {
+        ProofVerifier {
+            inner: DpopVerifier::new(config),
+        }
+    }
+
+    /// Verifies the one `DPoP` header in `headers` as a proof for a `method` request to `uri`
+    /// (compared with `htu` without query and fragment), now. Records its `jti` once
+    /// everything else holds, so the same proof is refused the next time
+    /// ([`DpopError::Replayed`](crate::DpopError::Replayed)).
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Dpop`] with the [`DpopError`](crate::DpopError) of the first rule the proof breaks:
+    /// [`DpopError::Missing`](crate::DpopError::Missing) without a `DPoP` header, [`DpopError::Multiple`](crate::DpopError::Multiple) with more than
+    /// one, and with nonces on [`DpopError::UseNonce`](crate::DpopError::UseNonce) carrying a fresh nonce for the client to
+    /// retry with. [`AuthError::Unavailable`] when the replay cache is full of proofs that are
+    /// still inside the `iat` window (fail closed; answer 503).
+    pub fn verify_proof(
+        &self,
+        headers: &HeaderMap,
+        method: &Method,
+        uri: &Url,
+    ) -> Result<VerifiedProof, AuthError> {
+        let accepted = self.inner.verify(headers, method, uri, None, None)?;
+        Ok(VerifiedProof {
+            jkt: accepted.jkt,
+            nonce: accepted.nonce,
+        })
+    }
+}
+
+/// A DPoP proof that [`ProofVerifier::verify_proof`] accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedProof {
+    jkt: String,
+    nonce: Option<Nonce>,
+}
+
+impl VerifiedProof {
+    /// The RFC 7638 SHA-256 thumbprint of the proof's key, base64url-encoded: the `cnf.jkt` of
+    /// a token bound to that key (see [`jwk_thumbprint`](super::jwk_thumbprint)).
+    pub fn jkt(&self) -> &str {
+        &self.jkt
+    }
+
+    /// A fresh nonce to send back in the [`DPoP-Nonce`](super::NONCE_HEADER) response header: only
+    /// with [nonces](DpopConfig::nonces) on, when the proof's nonce is past half its lifetime.
+    pub fn fresh_nonce(&self) -> Option<Nonce> {
+        self.nonce
+    }
+}

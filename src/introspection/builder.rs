@@ -1,0 +1,281 @@
+//! [`IntrospectionValidatorBuilder`]: the settings of an [`IntrospectionValidator`], checked
+//! when it is built.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::cache::EntryExpiry;
+use super::validator::{Inner, IntrospectionValidator};
+use crate::discovery::{DiscoveryError, Metadata};
+use crate::fetch::Limits;
+use crate::jose::check_leeway;
+use crate::jwt::{acceptable_url, audiences, check_cache_ttl, http_client};
+use crate::stats::Counters;
+use crate::BuildError;
+
+/// How the resource server authenticates to the introspection endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// HTTP Basic with the form-urlencoded id and secret (the default).
+    #[default]
+    Basic,
+    /// `client_id` and `client_secret` in the form body.
+    Post,
+}
+
+/// The client secret; never shown by `Debug`.
+#[derive(Clone, Default)]
+pub(super) struct Secret(pub(super) String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Configures an [`IntrospectionValidator`]. Made by [`IntrospectionValidator::builder`].
+#[derive(Debug, Clone)]
+pub struct IntrospectionValidatorBuilder {
+    issuer: String,
+    endpoint: Option<String>,
+    client_id: Option<String>,
+    secret: Secret,
+    auth: ClientAuth,
+    audiences: Vec<String>,
+    leeway: Duration,
+    scope_claim: Option<String>,
+    timeout: Duration,
+    max_bytes: usize,
+    max_token_bytes: usize,
+    client: Option<reqwest::Client>,
+    cache: bool,
+    ttl: Duration,
+    negative_ttl: Duration,
+    capacity: u64,
+    any_audience: bool,
+    max_calls: usize,
+}
+
+impl IntrospectionValidatorBuilder {
+    /// The resource server's own client credentials at the authorization server (required).
+    /// The secret is never logged.
+    pub fn client(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.client_id = Some(id.into());
+        self.secret = Secret(secret.into());
+        self
+    }
+
+    /// How to send the client credentials (default [`ClientAuth::Basic`]).
+    pub fn auth_method(mut self, auth: ClientAuth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Uses this introspection endpoint instead of discovering it from the issuer (the
+    /// `introspection_endpoint` of RFC 8414 metadata).
+    pub fn introspection_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// Uses this introspection endpoint instead of discovering it from the issuer.
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed to `introspection_endpoint(url)`, its RFC 8414 metadata name"
+    )]
+    pub fn endpoint(self, url: impl Into<String>) -> Self {
+        self.introspection_endpoint(url)
+    }
+
+    /// Requires `aud` in the response to name this audience (may be called several times;
+    /// any one matches). An audience, or [`any_audience`](Self::any_audience), is required.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Accepts answers for any audience (`aud` unchecked), as
+    /// [`JwtValidatorBuilder::any_audience`](crate::JwtValidatorBuilder::any_audience) does.
+    /// Only for authorization servers that issue tokens for this resource server alone.
+    pub fn any_audience(mut self) -> Self {
+        self.any_audience = true;
+        self
+    }
+
+    /// Most introspection calls under way at once (default 64). A request whose token would
+    /// need one more call fails at once with `503`; see the [module docs](crate::introspection).
+    pub fn max_concurrent_calls(mut self, n: usize) -> Self {
+        self.max_calls = n;
+        self
+    }
+
+    /// Clock skew allowed on `exp` and `nbf` (default 60 s, at most
+    /// [`MAX_LEEWAY`](crate::jwt::MAX_LEEWAY)).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Reads scopes from this member only (default: `scope`, then `scp`).
+    pub fn scope_claim(mut self, name: impl Into<String>) -> Self {
+        self.scope_claim = Some(name.into());
+        self
+    }
+
+    /// Bound on the whole introspection exchange, body included (default 5 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Largest introspection response accepted, in bytes (default 64 KiB).
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_bytes = n;
+        self
+    }
+
+    /// Largest token accepted, in bytes (default 8 KiB). Longer tokens are refused without
+    /// calling the endpoint.
+    pub fn max_token_bytes(mut self, n: usize) -> Self {
+        self.max_token_bytes = n;
+        self
+    }
+
+    /// The HTTP client for discovery and introspection (default: rustls, with the timeout).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Calls the endpoint for every request: no cache of results (it is on by default). See
+    /// the [module docs](crate::introspection) for the revocation trade-off. Concurrent
+    /// requests with the same token still share one call.
+    pub fn no_cache(mut self) -> Self {
+        self.cache = false;
+        self
+    }
+
+    /// Whether to cache results (default `true`).
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `no_cache()` to turn the cache off (it is on by default)"
+    )]
+    pub fn cache(mut self, enabled: bool) -> Self {
+        self.cache = enabled;
+        self
+    }
+
+    /// Longest time an active result is cached (default 60 s, at most
+    /// [`MAX_CACHE_TTL`](super::MAX_CACHE_TTL)); never beyond the token's `exp`.
+    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// How long an inactive or refused result is cached (default 10 s, at most
+    /// [`MAX_CACHE_TTL`](super::MAX_CACHE_TTL)).
+    pub fn negative_ttl(mut self, ttl: Duration) -> Self {
+        self.negative_ttl = ttl;
+        self
+    }
+
+    /// Most results kept in the cache (default 10,000).
+    pub fn cache_capacity(mut self, n: u64) -> Self {
+        self.capacity = n;
+        self
+    }
+
+    /// Builds the validator. Without
+    /// [`introspection_endpoint`](Self::introspection_endpoint), discovers the introspection
+    /// endpoint from the issuer's metadata (the only network call made here).
+    pub async fn build(self) -> Result<IntrospectionValidator, BuildError> {
+        let Some(client_id) = self.client_id else {
+            return Err(BuildError::Invalid(
+                "no client credentials for introspection",
+            ));
+        };
+        let audiences = audiences(self.audiences, self.any_audience)?;
+        check_leeway(self.leeway)?;
+        check_cache_ttl(self.ttl, "the introspection cache_ttl is over 24 hours")?;
+        check_cache_ttl(
+            self.negative_ttl,
+            "the introspection negative_ttl is over 24 hours",
+        )?;
+        if self.max_calls == 0 {
+            return Err(BuildError::Invalid(
+                "max_concurrent_calls must be at least 1",
+            ));
+        }
+        let limits = Limits {
+            timeout: self.timeout,
+            max_bytes: self.max_bytes,
+        };
+        let client = http_client(self.client, self.timeout)?;
+        let endpoint = match self.endpoint {
+            Some(url) => url,
+            None => Metadata::discover_with(&client, &self.issuer, Limits::DISCOVERY)
+                .await?
+                .introspection_endpoint
+                .ok_or(DiscoveryError::Missing("introspection_endpoint"))?,
+        };
+        let endpoint = acceptable_url(endpoint)?;
+        let cache = self.cache.then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(self.capacity)
+                .expire_after(EntryExpiry)
+                .build()
+        });
+        Ok(IntrospectionValidator {
+            inner: Arc::new(Inner {
+                issuer: self.issuer,
+                endpoint,
+                client_id,
+                secret: self.secret,
+                auth: self.auth,
+                audiences,
+                leeway: self.leeway.as_secs_f64(),
+                scope_claim: self.scope_claim,
+                limits,
+                max_token_bytes: self.max_token_bytes,
+                client,
+                ttl: self.ttl,
+                negative_ttl: self.negative_ttl,
+                cache,
+                flights: Mutex::default(),
+                calls: Semaphore::new(self.max_calls.min(Semaphore::MAX_PERMITS)),
+                counters: Counters::default(),
+            }),
+        })
+    }
+}
+
+impl IntrospectionValidator {
+    /// Starts configuring a validator for tokens of `issuer` (used for discovery and compared
+    /// with `iss` when the response has one).
+    pub fn builder(issuer: impl Into<String>) -> IntrospectionValidatorBuilder {
+        IntrospectionValidatorBuilder {
+            issuer: issuer.into(),
+            endpoint: None,
+            client_id: None,
+            secret: Secret::default(),
+            auth: ClientAuth::Basic,
+            audiences: Vec::new(),
+            leeway: Duration::from_secs(60),
+            scope_claim: None,
+            timeout: Duration::from_secs(5),
+            max_bytes: 64 * 1024,
+            max_token_bytes: 8 * 1024,
+            client: None,
+            cache: true,
+            ttl: Duration::from_secs(60),
+            negative_ttl: Duration::from_secs(10),
+            capacity: 10_000,
+            any_audience: false,
+            max_calls: 64,
+        }
+    }
+}

@@ -1,0 +1,253 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use super::validator::form_encode;
+use super::{parse_response, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError};
+use crate::jose::unix_now;
+use crate::{BuildError, TokenError, Validation, Validator};
+
+async fn validator(b: IntrospectionValidatorBuilder) -> IntrospectionValidator {
+    b.client("api", "secret")
+        .introspection_endpoint("http://127.0.0.1:1/introspect")
+        .build()
+        .await
+        .unwrap()
+}
+
+fn members(v: Value) -> Map<String, Value> {
+    v.as_object().unwrap().clone()
+}
+
+#[test]
+fn active_must_be_a_boolean() {
+    for bad in [
+        &br#"{"active":"true"}"#[..],
+        br#"{"active":1}"#,
+        br#"{"active":null}"#,
+        br#"{"active":[true]}"#,
+        br#"{"scope":"read"}"#,
+    ] {
+        assert_eq!(parse_response(bad), Err(ResponseError::BadActive));
+    }
+    assert_eq!(parse_response(br#"{"active":false,"sub":"x"}"#), Ok(None));
+    assert!(parse_response(br#"{"active":true}"#).unwrap().is_some());
+}
+
+#[test]
+fn duplicates_and_garbage_are_refused() {
+    assert_eq!(
+        parse_response(br#"{"active":false,"active":true}"#),
+        Err(ResponseError::DuplicateMember)
+    );
+    assert_eq!(
+        parse_response(br#"{"active":true,"scope":"a","scope":"admin"}"#),
+        Err(ResponseError::DuplicateMember)
+    );
+    for bad in [
+        &b""[..],
+        b"<html>",
+        b"true",
+        b"[{\"active\":true}]",
+        b"{\"active\":true",
+        b"\xff\xfe",
+    ] {
+        assert_eq!(parse_response(bad), Err(ResponseError::Malformed));
+    }
+}
+
+#[tokio::test]
+async fn local_checks_on_active_responses() {
+    let v = validator(IntrospectionValidator::builder("https://as.example").audience("api")).await;
+    let now = unix_now() as i64;
+    let ok =
+        json!({"active": true, "iss": "https://as.example", "aud": ["x", "api"], "exp": now + 100});
+    assert!(v.check_members(&members(ok)).is_ok());
+    let cases = [
+        (
+            json!({"active": true, "aud": "api", "exp": now - 1000}),
+            TokenError::Expired,
+        ),
+        (
+            json!({"active": true, "aud": "api", "nbf": now + 1000}),
+            TokenError::NotYetValid,
+        ),
+        (
+            json!({"active": true, "aud": "api", "iss": "https://evil.example"}),
+            TokenError::WrongIssuer,
+        ),
+        (
+            json!({"active": true, "aud": "api", "iss": 5}),
+            TokenError::WrongIssuer,
+        ),
+        (
+            json!({"active": true, "aud": "other"}),
+            TokenError::WrongAudience,
+        ),
+        (json!({"active": true}), TokenError::MissingClaim),
+        (
+            json!({"active": true, "aud": "api", "exp": "soon"}),
+            TokenError::InvalidClaim,
+        ),
+    ];
+    for (m, expected) in cases {
+        assert_eq!(v.check_members(&members(m.clone())), Err(expected), "{m}");
+    }
+}
+
+#[tokio::test]
+async fn cancelled_calls_leave_no_flight_behind() {
+    use std::future::Future;
+    use std::task::Poll;
+    /// Polls once, so that the call has joined (or started) its flight.
+    async fn start(call: &mut Validation) {
+        std::future::poll_fn(|cx| {
+            assert!(std::pin::Pin::new(&mut *call).poll(cx).is_pending());
+            Poll::Ready(())
+        })
+        .await;
+    }
+    // An endpoint that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let v = IntrospectionValidator::builder("https://as.example")
+        .client("api", "secret")
+        .audience("api")
+        .introspection_endpoint(format!(
+            "http://{}/introspect",
+            silent.local_addr().unwrap()
+        ))
+        .build()
+        .await
+        .unwrap();
+    // Callers waiting on each flight (the map holds one more reference).
+    let waiters = || {
+        let mut n: Vec<usize> = v
+            .inner
+            .lock_flights()
+            .values()
+            .map(Arc::strong_count)
+            .collect();
+        n.sort_unstable();
+        n.into_iter().map(|n| n - 1).collect::<Vec<_>>()
+    };
+    let (mut lonely, mut a, mut b) = (v.validate("x"), v.validate("y"), v.validate("y"));
+    for call in [&mut lonely, &mut a, &mut b] {
+        start(call).await;
+    }
+    assert_eq!(waiters(), [1, 2]);
+    drop(lonely);
+    assert_eq!(waiters(), [2]);
+    // `b` still waits on the flight it shares with `a`, so the flight stays...
+    drop(a);
+    assert_eq!(waiters(), [1]);
+    // ... and a new caller joins it rather than starting another.
+    let mut c = v.validate("y");
+    start(&mut c).await;
+    assert_eq!(waiters(), [2]);
+    drop((b, c));
+    assert_eq!(waiters(), [] as [usize; 0]);
+}
+
+#[tokio::test]
+async fn no_audience_configured_means_aud_unchecked() {
+    let v = validator(IntrospectionValidator::builder("https://as.example").any_audience()).await;
+    assert!(v
+        .check_members(&members(json!({"active": true, "aud": "other"})))
+        .is_ok());
+}
+
+#[tokio::test]
+async fn cache_lifetime_is_bounded_by_exp_and_ttl() {
+    let v = validator(
+        IntrospectionValidator::builder("https://as.example")
+            .any_audience()
+            .cache_ttl(Duration::from_secs(60)),
+    )
+    .await;
+    let now = unix_now();
+    let e = v.check(members(json!({"active": true, "exp": now + 5.0})));
+    assert!(e.result.is_ok());
+    assert!(e.ttl <= Duration::from_secs(5), "{:?}", e.ttl);
+    let e = v.check(members(json!({"active": true, "exp": now + 5000.0})));
+    assert_eq!(e.ttl, Duration::from_secs(60));
+    let e = v.check(members(json!({"active": true})));
+    assert_eq!(e.ttl, Duration::from_secs(60));
+    // Absurd but finite `exp` values must neither panic nor extend the TTL: they are
+    // refused as claims (no real date lies past year 9999).
+    let e = v.check(members(json!({"active": true, "exp": 1e300})));
+    assert!(matches!(e.result, Err(TokenError::InvalidClaim)));
+    assert!(e.ttl <= Duration::from_secs(60));
+    let e = v.check(members(json!({"active": true, "exp": now - 30.0})));
+    assert!(e.result.is_ok(), "within leeway");
+    assert_eq!(e.ttl, Duration::ZERO);
+}
+
+#[tokio::test]
+async fn secret_is_redacted_in_debug() {
+    let b = IntrospectionValidator::builder("https://as.example")
+        .client("api", "hunter2")
+        .audience("api");
+    assert!(!format!("{b:?}").contains("hunter2"));
+    let v = b
+        .introspection_endpoint("http://127.0.0.1:1/introspect")
+        .build()
+        .await
+        .unwrap();
+    assert!(!format!("{v:?}").contains("hunter2"));
+}
+
+#[tokio::test]
+async fn credentials_are_required_and_urls_checked() {
+    let b = IntrospectionValidator::builder("https://as.example")
+        .audience("api")
+        .introspection_endpoint("http://127.0.0.1:1/introspect");
+    assert!(matches!(
+        b.clone().build().await,
+        Err(BuildError::Invalid(_))
+    ));
+    let b = b
+        .client("a", "b")
+        .introspection_endpoint("http://as.example/introspect");
+    assert!(matches!(b.build().await, Err(BuildError::BadUrl(_))));
+}
+
+#[test]
+fn basic_credentials_are_form_encoded() {
+    assert_eq!(form_encode("a b:c%/é"), "a+b%3Ac%25%2F%C3%A9");
+}
+
+#[tokio::test]
+#[allow(deprecated)]
+async fn the_former_builder_names_still_work() {
+    let b = || {
+        IntrospectionValidator::builder("https://as.example")
+            .client("api", "secret")
+            .audience("api")
+    };
+    let v = b()
+        .endpoint("http://127.0.0.1:1/introspect")
+        .cache(false)
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(v.endpoint(), "http://127.0.0.1:1/introspect");
+    assert!(v.inner.cache.is_none());
+    let v = b()
+        .introspection_endpoint("http://127.0.0.1:1/introspect")
+        .no_cache()
+        .cache(true)
+        .build()
+        .await
+        .unwrap();
+    assert!(v.inner.cache.is_some());
+    let v = validator(IntrospectionValidator::builder("https://as.example").any_audience()).await;
+    assert!(v.inner.cache.is_some(), "on by default");
+    let v = validator(
+        IntrospectionValidator::builder("https://as.example")
+            .any_audience()
+            .no_cache(),
+    )
+    .await;
+    assert!(v.inner.cache.is_none());
+}

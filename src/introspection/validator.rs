@@ -1,0 +1,202 @@
+//! [`IntrospectionValidator`]: asks the authorization server, and makes every failure of the
+//! endpoint a 503.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use url::form_urlencoded;
+
+use super::builder::{ClientAuth, Secret};
+use super::cache::{Entry, Key};
+use super::flight::Flight;
+use super::parse_response;
+use super::response::token_refusal;
+use crate::fetch::{self, FetchError, Limits};
+use crate::stats::{Counters, Observation, Source, Stats};
+use crate::{AuthError, TokenError, Validation, Validator};
+
+/// Validates tokens by asking the authorization server (RFC 7662), with a cache. Cheap to
+/// clone; clones share the cache. See the [module docs](crate::introspection).
+#[derive(Clone)]
+pub struct IntrospectionValidator {
+    pub(super) inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    pub(super) issuer: String,
+    pub(super) endpoint: String,
+    pub(super) client_id: String,
+    pub(super) secret: Secret,
+    pub(super) auth: ClientAuth,
+    pub(super) audiences: Vec<String>,
+    pub(super) leeway: f64,
+    pub(super) scope_claim: Option<String>,
+    pub(super) limits: Limits,
+    pub(super) max_token_bytes: usize,
+    pub(super) client: reqwest::Client,
+    pub(super) ttl: Duration,
+    pub(super) negative_ttl: Duration,
+    /// Read synchronously, so that a cache hit needs no allocation or await.
+    pub(super) cache: Option<moka::sync::Cache<Key, Entry>>,
+    /// In-flight calls, so that identical concurrent calls share one.
+    pub(super) flights: Mutex<HashMap<Key, Flight>>,
+    /// One permit per call under way (`max_concurrent_calls`).
+    pub(super) calls: Semaphore,
+    pub(super) counters: Counters,
+}
+
+impl fmt::Debug for IntrospectionValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionValidator")
+            .field("issuer", &self.inner.issuer)
+            .field("endpoint", &self.inner.endpoint)
+            .field("client_id", &self.inner.client_id)
+            .field("secret", &self.inner.secret)
+            .field("auth", &self.inner.auth)
+            .field("audiences", &self.inner.audiences)
+            .field("cache", &self.inner.cache.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IntrospectionValidator {
+    /// The introspection endpoint in use.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// Counters since the validator was built (`fetches` counts introspection calls).
+    pub fn stats(&self) -> Stats {
+        self.inner.counters.snapshot()
+    }
+
+    /// Calls the endpoint once and turns the answer into a cacheable entry.
+    pub(super) async fn introspect(&self, token: &str) -> Result<Entry, AuthError> {
+        let inner = &*self.inner;
+        let url = inner.endpoint.as_str();
+        let Ok(_permit) = inner.calls.try_acquire() else {
+            tracing::warn!(url = %url, "too many introspection calls under way; request refused");
+            return Err(AuthError::Unavailable(format!("{url}: {TOO_MANY_CALLS}")));
+        };
+        inner.counters.fetched();
+        let mut request = inner
+            .client
+            .post(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            );
+        if inner.auth == ClientAuth::Basic {
+            request = request.basic_auth(
+                form_encode(&inner.client_id),
+                Some(form_encode(&inner.secret.0)),
+            );
+        }
+        let request = request.body(self.form(token));
+        let body = match fetch::exchange(request, url, inner.limits, readable).await {
+            Ok((StatusCode::OK, _, body)) => body,
+            Ok((status, _, body)) => {
+                return match token_refusal(&body) {
+                    Some(code) => {
+                        tracing::debug!(url = %url, error = code, "the authorization server refused to introspect the token");
+                        Ok(self.negative(TokenError::Inactive))
+                    }
+                    None => Err(failure(
+                        url,
+                        &FetchError::Status {
+                            url: url.to_owned(),
+                            status: status.as_u16(),
+                        },
+                    )),
+                };
+            }
+            Err(e) => return Err(failure(url, &e)),
+        };
+        match parse_response(&body) {
+            Ok(Some(members)) => Ok(self.check(members)),
+            Ok(None) => Ok(self.negative(TokenError::Inactive)),
+            Err(e) => {
+                tracing::warn!(url = %url, error = %e, "token introspection failed");
+                Err(AuthError::Unavailable(format!("{url}: {e}")))
+            }
+        }
+    }
+
+    /// The form body: the token, its type hint and, for [`ClientAuth::Post`], the credentials.
+    fn form(&self, token: &str) -> String {
+        let inner = &*self.inner;
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("token", token)
+            .append_pair("token_type_hint", "access_token");
+        if inner.auth == ClientAuth::Post {
+            form.append_pair("client_id", &inner.client_id)
+                .append_pair("client_secret", &inner.secret.0);
+        }
+        form.finish()
+    }
+}
+
+impl Validator for IntrospectionValidator {
+    fn validate(&self, token: &str) -> Validation {
+        let obs = Observation::start("introspection", &self.inner.issuer);
+        if token.len() > self.inner.max_token_bytes {
+            let result = Err(TokenError::TooLarge.into());
+            obs.finish(&self.inner.counters, Source::Checked, &result);
+            return Validation::ready(result);
+        }
+        let key: Key = Sha256::digest(token.as_bytes()).into();
+        if let Some(entry) = self.inner.cache.as_ref().and_then(|c| c.get(&key)) {
+            let result = entry.result.map_err(AuthError::from);
+            obs.finish(&self.inner.counters, Source::Cache, &result);
+            return Validation::ready(result);
+        }
+        let this = self.clone();
+        let token = token.to_owned();
+        Validation::pending(async move {
+            let result = match this.coalesced(key, &token).await {
+                Ok(entry) => entry.result.map_err(AuthError::from),
+                Err(e) => Err(e),
+            };
+            obs.finish(&this.inner.counters, Source::Checked, &result);
+            result
+        })
+    }
+}
+
+const TOO_MANY_CALLS: &str = "too many introspection calls under way";
+
+/// Statuses whose body is read: 200, and 400 for the refusals of [`token_refusal`].
+fn readable(status: StatusCode) -> bool {
+    status == StatusCode::OK || status == StatusCode::BAD_REQUEST
+}
+
+/// RFC 6749 §2.3.1: id and secret are form-urlencoded before going into HTTP Basic.
+pub(super) fn form_encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Logs a failed call (URL and status or cause only) and makes it a 503.
+fn failure(url: &str, e: &FetchError) -> AuthError {
+    match e {
+        FetchError::Status { status: 401, .. } => {
+            tracing::warn!(url = %url, status = 401, "the introspection endpoint refused our client credentials");
+            AuthError::Unavailable(format!(
+                "{url} refused the resource server's client credentials (401)"
+            ))
+        }
+        FetchError::Status { status, .. } => {
+            tracing::warn!(url = %url, status = *status, "token introspection failed");
+            AuthError::Unavailable(e.to_string())
+        }
+        _ => {
+            tracing::warn!(url = %url, error = %e, "token introspection failed");
+            AuthError::Unavailable(e.to_string())
+        }
+    }
+}

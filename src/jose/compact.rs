@@ -1,0 +1,134 @@
+//! The compact serialization of a JWS (RFC 7515 §7.1): `header.payload.signature`, each
+//! segment base64url without padding.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use super::json::{decode_object, is_object_segment};
+use crate::TokenError;
+
+/// A compact JWS cut into its segments; nothing decoded or checked beyond the shape.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Compact<'a> {
+    /// The protected header (base64url).
+    pub(crate) header: &'a str,
+    /// The payload (base64url).
+    pub(crate) payload: &'a str,
+    /// The signature (base64url).
+    pub(crate) signature: &'a str,
+    /// `header.payload`: what the signature covers.
+    pub(crate) signing_input: &'a str,
+}
+
+/// How many segments a token has, as far as JOSE is concerned.
+enum Shape<'a> {
+    /// Three segments (a JWS), possibly empty.
+    Jws([&'a str; 3]),
+    /// Five segments (a JWE).
+    Jwe,
+    /// Anything else.
+    Other,
+}
+
+fn shape(token: &str) -> Shape<'_> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Shape::Other;
+    };
+    match parts.count() {
+        0 => Shape::Jws([header, payload, signature]),
+        2 => Shape::Jwe,
+        _ => Shape::Other,
+    }
+}
+
+impl<'a> Compact<'a> {
+    /// Splits `token` into three non-empty segments, refusing first a token over `max_bytes`
+    /// ([`TokenError::TooLarge`]), then a JWE (five segments, [`TokenError::Encrypted`]), then
+    /// any other shape ([`TokenError::Malformed`]).
+    pub(crate) fn split(token: &'a str, max_bytes: usize) -> Result<Self, TokenError> {
+        if token.len() > max_bytes {
+            return Err(TokenError::TooLarge);
+        }
+        let [header, payload, signature] = match shape(token) {
+            Shape::Jws(segments) if segments.iter().all(|s| !s.is_empty()) => segments,
+            Shape::Jwe => return Err(TokenError::Encrypted),
+            Shape::Jws(_) | Shape::Other => return Err(TokenError::Malformed),
+        };
+        let signing_input = token
+            .get(..header.len() + 1 + payload.len())
+            .ok_or(TokenError::Malformed)?;
+        Ok(Compact {
+            header,
+            payload,
+            signature,
+            signing_input,
+        })
+    }
+
+    /// The signature bytes ([`TokenError::Malformed`] if not base64url without padding).
+    pub(crate) fn signature_bytes(&self) -> Result<Vec<u8>, TokenError> {
+        URL_SAFE_NO_PAD
+            .decode(self.signature)
+            .map_err(|_| TokenError::Malformed)
+    }
+
+    /// The payload as a JSON object without duplicate members. Unauthenticated until the
+    /// signature has been verified.
+    pub(crate) fn payload_object(&self) -> Result<Map<String, Value>, TokenError> {
+        decode_object(self.payload)
+    }
+}
+
+/// Whether `token` has the shape of a JWS for routing: exactly three dot-separated segments,
+/// the first base64url that decodes to a JSON object. Nothing else is checked (the validator
+/// that gets the token checks everything, duplicate members included).
+pub(crate) fn looks_like_jws(token: &str) -> bool {
+    matches!(shape(token), Shape::Jws([header, _, _]) if is_object_segment(header))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_are_refused_in_order() {
+        let ok = Compact::split("aGVhZA.cGF5.c2ln", 100).unwrap();
+        assert_eq!(ok.signing_input, "aGVhZA.cGF5");
+        assert_eq!(
+            Compact::split("aGVhZA.cGF5.c2ln", 15).unwrap_err(),
+            TokenError::TooLarge
+        );
+        assert_eq!(
+            Compact::split("a..b..", 100).unwrap_err(),
+            TokenError::Encrypted
+        );
+        for bad in [
+            "",
+            "a",
+            "a.b",
+            "a.b.",
+            ".b.c",
+            "a..c",
+            "a.b.c.d",
+            "a.b.c.d.e.f",
+        ] {
+            assert_eq!(
+                Compact::split(bad, 100).unwrap_err(),
+                TokenError::Malformed,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn routing_shape() {
+        assert!(looks_like_jws("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"));
+        assert!(looks_like_jws("e30.."));
+        assert!(!looks_like_jws("e30.e30"));
+        assert!(!looks_like_jws("e30.a.b.c.d"));
+        assert!(!looks_like_jws("a.b.c"));
+    }
+}

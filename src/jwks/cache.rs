@@ -1,0 +1,270 @@
+//! [`JwksCache`]: fetches an issuer's JWK Set and keeps it fresh: single-flight refreshes,
+//! cooldowns, and bounded staleness.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+
+use super::{JwksConfig, JwksError, KeySet};
+use crate::fetch;
+
+/// What the cache knows at one moment. Replaced whole, never changed in place.
+#[derive(Debug, Default)]
+pub(crate) struct Snapshot {
+    pub keys: Option<Arc<KeySet>>,
+    /// Bumped by every fetch attempt, good or bad.
+    pub generation: u64,
+    /// When the keys should be refreshed; after a failure, when to try again.
+    pub fresh_until: Option<Instant>,
+    /// Until when the keys may verify tokens: their refresh time plus `max_stale`. Set by a
+    /// good fetch, kept by failed ones.
+    pub usable_until: Option<Instant>,
+    /// When an unknown `kid` last caused a fetch.
+    pub last_kid_fetch: Option<Instant>,
+    /// Why the last fetch failed, if it did.
+    pub last_error: Option<String>,
+}
+
+impl Snapshot {
+    /// The keys, if there are any and they are not past `max_stale` at `now`.
+    pub(crate) fn usable_keys(&self, now: Instant) -> Option<&Arc<KeySet>> {
+        self.keys
+            .as_ref()
+            .filter(|_| self.usable_until.is_some_and(|t| now < t))
+    }
+}
+
+/// Why a refresh is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// No keys yet, or they are past their lifetime.
+    Stale,
+    /// A token names a kid the set does not have.
+    UnknownKid,
+}
+
+/// Fetches an issuer's JWK Set and keeps it fresh. Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct JwksCache {
+    inner: Arc<CacheInner>,
+}
+
+struct CacheInner {
+    uri: String,
+    client: reqwest::Client,
+    config: JwksConfig,
+    state: ArcSwap<Snapshot>,
+    refresh: Arc<tokio::sync::Mutex<()>>,
+    fetches: AtomicU64,
+}
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksCache")
+            .field("uri", &self.inner.uri)
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwksCache {
+    /// A cache of the key set at `uri`. Nothing is fetched until keys are first needed (or
+    /// [`JwksCache::refresh`] is called).
+    pub fn new(uri: impl Into<String>, client: reqwest::Client, config: JwksConfig) -> Self {
+        JwksCache {
+            inner: Arc::new(CacheInner {
+                uri: uri.into(),
+                client,
+                config,
+                state: ArcSwap::from_pointee(Snapshot::default()),
+                refresh: Arc::new(tokio::sync::Mutex::new(())),
+                fetches: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The URL the keys come from.
+    pub fn uri(&self) -> &str {
+        &self.inner.uri
+    }
+
+    /// The last key set fetched, if any (even past [`JwksConfig::max_stale`], when it verifies
+    /// nothing).
+    pub fn keys(&self) -> Option<Arc<KeySet>> {
+        self.inner.state.load().keys.clone()
+    }
+
+    /// How many fetches this cache has made (good or bad).
+    pub fn fetch_count(&self) -> u64 {
+        self.inner.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Fetches the key set now (joining a fetch already under way), and returns it.
+    pub async fn refresh(&self) -> Result<Arc<KeySet>, JwksError> {
+        let seen = self.inner.state.load().generation;
+        let snap = self.refresh_if(seen, None).await;
+        match (&snap.keys, &snap.last_error) {
+            (Some(keys), None) => Ok(keys.clone()),
+            (_, Some(err)) => Err(JwksError::Refresh(err.clone())),
+            (None, None) => Err(JwksError::Refresh("no keys".into())),
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.state.load_full()
+    }
+
+    /// Whether the cache holds keys that are past `max_stale` at `now` (and so verify nothing).
+    pub(crate) fn keys_expired(&self, now: Instant) -> bool {
+        let snap = self.inner.state.load();
+        snap.keys.is_some() && snap.usable_keys(now).is_none()
+    }
+
+    /// Whether a refresh for `reason` may happen now, judging by `snap`.
+    pub(crate) fn may_refresh(&self, snap: &Snapshot, reason: Reason, now: Instant) -> bool {
+        match reason {
+            Reason::Stale => snap.fresh_until.is_none_or(|t| now >= t),
+            Reason::UnknownKid => {
+                snap.last_kid_fetch
+                    .is_none_or(|t| now.duration_since(t) >= self.inner.config.cooldown)
+                    // a failed fetch also holds back retries until its own cooldown ends
+                    && (snap.last_error.is_none() || snap.fresh_until.is_none_or(|t| now >= t))
+            }
+        }
+    }
+
+    /// Starts a refresh in the background if none is running (keys are served meanwhile).
+    pub(crate) fn refresh_in_background(&self, seen_generation: u64) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        // Holding the lock from here on means at most one background task at a time.
+        let Ok(guard) = self.inner.refresh.clone().try_lock_owned() else {
+            return; // a refresh is under way already
+        };
+        let cache = self.clone();
+        handle.spawn(async move {
+            cache
+                .refresh_locked(seen_generation, Some(Reason::Stale))
+                .await;
+            drop(guard);
+        });
+    }
+
+    /// Single-flight refresh: waits for the refresh lock; if another caller fetched since
+    /// `seen_generation` was read, returns its result without fetching again. `reason` is
+    /// re-checked under the lock (`None` forces the fetch).
+    pub(crate) async fn refresh_if(
+        &self,
+        seen_generation: u64,
+        reason: Option<Reason>,
+    ) -> Arc<Snapshot> {
+        let _guard = self.inner.refresh.lock().await;
+        self.refresh_locked(seen_generation, reason).await
+    }
+
+    /// The body of [`JwksCache::refresh_if`]. The caller must hold the refresh lock.
+    async fn refresh_locked(&self, seen_generation: u64, reason: Option<Reason>) -> Arc<Snapshot> {
+        let current = self.inner.state.load_full();
+        if current.generation != seen_generation {
+            return current;
+        }
+        let now = Instant::now();
+        if let Some(reason) = reason {
+            if !self.may_refresh(&current, reason, now) {
+                return current;
+            }
+        }
+        self.inner.fetches.fetch_add(1, Ordering::Relaxed);
+        let next = match self.fetch().await {
+            Ok((keys, max_age)) => {
+                tracing::debug!(uri = %self.inner.uri, keys = keys.len(), skipped = keys.skipped(), "fetched JWKS");
+                let config = &self.inner.config;
+                let fresh_until = later(now, config.lifetime(max_age));
+                Snapshot {
+                    keys: Some(Arc::new(keys)),
+                    generation: current.generation + 1,
+                    fresh_until: Some(fresh_until),
+                    usable_until: Some(later(fresh_until, config.max_stale)),
+                    last_kid_fetch: if reason == Some(Reason::UnknownKid) {
+                        Some(now)
+                    } else {
+                        current.last_kid_fetch
+                    },
+                    last_error: None,
+                }
+            }
+            Err(err) => {
+                tracing::warn!(uri = %self.inner.uri, error = %err, stale_keys = current.keys.is_some(), "JWKS fetch failed; keeping the last good keys");
+                Snapshot {
+                    keys: current.keys.clone(),
+                    generation: current.generation + 1,
+                    fresh_until: Some(later(now, self.inner.config.cooldown)),
+                    usable_until: current.usable_until,
+                    last_kid_fetch: if reason == Some(Reason::UnknownKid) {
+                        Some(now)
+                    } else {
+                        current.last_kid_fetch
+                    },
+                    last_error: Some(err.to_string()),
+                }
+            }
+        };
+        let next = Arc::new(next);
+        self.inner.state.store(next.clone());
+        next
+    }
+
+    async fn fetch(&self) -> Result<(KeySet, Option<Duration>), JwksError> {
+        let uri = &self.inner.uri;
+        let request = self.inner.client.get(uri).header(
+            reqwest::header::ACCEPT,
+            "application/json, application/jwk-set+json",
+        );
+        let (response, body) = fetch::send(request, uri, self.inner.config.limits()).await?;
+        let max_age = response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(max_age);
+        let keys = KeySet::from_json(&body)?;
+        if keys.is_empty() {
+            return Err(JwksError::NotAKeySet("no usable key".into()));
+        }
+        Ok((keys, max_age))
+    }
+}
+
+/// The longest any key set (or failure) is kept before the next fetch, whatever the
+/// configuration and `Cache-Control` say.
+pub(super) const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// `now + d`, with `d` capped at [`MAX_LIFETIME`]: a configured `Duration::MAX` together with a
+/// huge `Cache-Control: max-age` from the issuer must not overflow `Instant` (which panics).
+/// The same cap applies to `max_stale`, added to such a refresh time.
+pub(super) fn later(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d.min(MAX_LIFETIME)).unwrap_or(now)
+}
+
+/// Reads the lifetime from a `Cache-Control` value: `max-age=N`, or zero for `no-cache` and
+/// `no-store`.
+pub(crate) fn max_age(value: &str) -> Option<Duration> {
+    let mut found = None;
+    for directive in value.split(',') {
+        let directive = directive.trim();
+        let (name, arg) = directive.split_once('=').unwrap_or((directive, ""));
+        if name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("no-cache") {
+            return Some(Duration::ZERO);
+        }
+        if name.eq_ignore_ascii_case("max-age") {
+            found = arg
+                .trim_matches('"')
+                .parse::<u64>()
+                .ok()
+                .map(Duration::from_secs);
+        }
+    }
+    found
+}

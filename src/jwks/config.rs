@@ -1,0 +1,99 @@
+//! [`JwksConfig`]: timing and size settings of a [`JwksCache`](super::JwksCache).
+
+use std::time::Duration;
+
+use crate::fetch::Limits;
+
+/// Timing and size settings of a [`JwksCache`].
+///
+/// ```
+/// use std::time::Duration;
+/// use bearer_guard::JwksConfig;
+/// let config = JwksConfig::default().cooldown(Duration::from_secs(10));
+/// ```
+///
+/// [`JwksCache`]: crate::JwksCache
+#[derive(Debug, Clone, Copy)]
+pub struct JwksConfig {
+    pub(super) min_refresh: Duration,
+    pub(super) max_refresh: Duration,
+    pub(super) cooldown: Duration,
+    pub(super) timeout: Duration,
+    pub(super) max_bytes: usize,
+    pub(super) max_stale: Duration,
+}
+
+impl Default for JwksConfig {
+    fn default() -> Self {
+        JwksConfig {
+            min_refresh: Duration::from_secs(5 * 60),
+            max_refresh: Duration::from_secs(24 * 60 * 60),
+            cooldown: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+            max_bytes: 256 * 1024,
+            max_stale: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+impl JwksConfig {
+    /// The shortest time keys are kept before a refresh, whatever `Cache-Control` says
+    /// (default 5 minutes).
+    pub fn min_refresh(mut self, d: Duration) -> Self {
+        self.min_refresh = d;
+        self
+    }
+
+    /// The longest time keys are kept before a refresh (default 24 hours). Used as is when the
+    /// response has no `Cache-Control: max-age`; longer `max-age` values are capped to this.
+    /// Whatever the setting, keys are refreshed at least once a year.
+    pub fn max_refresh(mut self, d: Duration) -> Self {
+        self.max_refresh = d;
+        self
+    }
+
+    /// After a re-fetch caused by an unknown `kid`, or after a failed fetch, how long to wait
+    /// before fetching again for the same reason (default 30 s).
+    pub fn cooldown(mut self, d: Duration) -> Self {
+        self.cooldown = d;
+        self
+    }
+
+    /// Timeout of one fetch, body included (default 10 s).
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+
+    /// Largest JWKS document accepted, in bytes (default 256 KiB).
+    pub fn max_bytes(mut self, n: usize) -> Self {
+        self.max_bytes = n;
+        self
+    }
+
+    /// How long past their refresh time the last good keys keep verifying tokens while every
+    /// refresh fails (default 24 hours; capped at 1 year). After that, tokens that need those
+    /// keys (tokens in the verified-token cache included) are answered with
+    /// [`AuthError::Unavailable`](crate::AuthError::Unavailable) (503) until a refresh
+    /// succeeds: otherwise a key the issuer removed, say because it leaked, would keep
+    /// verifying for as long as an attacker can keep the JWKS endpoint failing. The default
+    /// rides out a day-long outage of the issuer; lower it if a removed key must stop sooner.
+    pub fn max_stale(mut self, d: Duration) -> Self {
+        self.max_stale = d;
+        self
+    }
+
+    /// How long to keep keys fetched with this `Cache-Control: max-age` (or none).
+    pub(super) fn lifetime(&self, max_age: Option<Duration>) -> Duration {
+        max_age
+            .unwrap_or(self.max_refresh)
+            .clamp(self.min_refresh, self.max_refresh.max(self.min_refresh))
+    }
+
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            timeout: self.timeout,
+            max_bytes: self.max_bytes,
+        }
+    }
+}

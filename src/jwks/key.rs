@@ -1,0 +1,250 @@
+//! One JWK (RFC 7517, RFC 7518 §6) as a verification key, and the vetting that refuses weak or
+//! invalid public keys before any signature reaches them.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::roca::has_roca_fingerprint;
+use crate::jose::alg_from_name;
+
+/// The kind of a public key, as far as signature verification is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Rsa,
+    P256,
+    P384,
+    Ed25519,
+    Hmac,
+}
+
+impl KeyKind {
+    /// Whether a key of this kind may verify tokens signed with `alg`.
+    pub(crate) fn fits(self, alg: Algorithm) -> bool {
+        use Algorithm::*;
+        matches!(
+            (self, alg),
+            (KeyKind::Rsa, RS256 | RS384 | RS512 | PS256 | PS384 | PS512)
+                | (KeyKind::P256, ES256)
+                | (KeyKind::P384, ES384)
+                | (KeyKind::Ed25519, EdDSA)
+                | (KeyKind::Hmac, HS256 | HS384 | HS512)
+        )
+    }
+}
+
+/// One verification key with the constraints its JWK put on it.
+#[derive(Debug)]
+pub(crate) struct Key {
+    pub kind: KeyKind,
+    /// The JWK's `alg`, if it named a signature algorithm; `Err` if it named something else.
+    pub alg: Option<Result<Algorithm, ()>>,
+    /// `false` if `use` is not `sig` or `key_ops` lacks `verify`.
+    pub for_verify: bool,
+    pub decoding: DecodingKey,
+}
+
+impl Key {
+    /// Whether this key may verify a token whose header says `alg`.
+    pub(crate) fn accepts(&self, alg: Algorithm) -> bool {
+        self.for_verify
+            && self.kind.fits(alg)
+            && match self.alg {
+                None => true,
+                Some(Ok(own)) => own == alg,
+                Some(Err(())) => false,
+            }
+    }
+
+    /// A symmetric key for HS256/384/512 from a shared secret.
+    pub(crate) fn hmac(secret: &[u8]) -> Self {
+        Key {
+            kind: KeyKind::Hmac,
+            alg: None,
+            for_verify: true,
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: String,
+    kid: Option<String>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    key_ops: Option<Vec<String>>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+/// Why a JWK was not taken.
+pub(super) enum Refused {
+    /// Not a usable public signature key (unsupported type or curve, malformed member, private
+    /// or symmetric key): skipped quietly.
+    Unusable,
+    /// A well-formed public key with weak or invalid parameters: skipped, and named (by `kid`
+    /// only) in a warning.
+    Weak(&'static str),
+}
+
+/// The bytes of a base64url member, which must be present.
+fn member_bytes(member: Option<&str>) -> Result<Vec<u8>, Refused> {
+    member
+        .and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
+        .ok_or(Refused::Unusable)
+}
+
+/// One JWK member of a key set: its `kid`, and the key or why it was not taken. A member that
+/// is not a JWK at all has no `kid` here and is [`Refused::Unusable`].
+pub(super) fn parse_member(member: Value) -> (Option<String>, Result<Key, Refused>) {
+    let Ok(mut raw) = serde_json::from_value::<RawJwk>(member) else {
+        return (None, Err(Refused::Unusable));
+    };
+    let kid = raw.kid.take();
+    (kid, key_from(raw))
+}
+
+/// One JWK as a verification key and its `kid`, or `None` if it is unusable or weak (a JWK
+/// Set, a DPoP proof's `jwk`).
+pub(crate) fn parse_jwk(member: Value) -> Option<(Option<String>, Key)> {
+    let (kid, key) = parse_member(member);
+    key.ok().map(|key| (kid, key))
+}
+
+fn key_from(raw: RawJwk) -> Result<Key, Refused> {
+    // A JWK `alg` of `Ed25519` (RFC 9864) or `EdDSA` both fit EdDSA tokens.
+    let alg = raw.alg.as_deref().map(|a| alg_from_name(a).ok_or(()));
+    let for_verify = raw.use_.as_deref().is_none_or(|u| u == "sig")
+        && raw
+            .key_ops
+            .as_ref()
+            .is_none_or(|ops| ops.iter().any(|op| op == "verify"));
+    let (kind, decoding) = match raw.kty.as_str() {
+        "RSA" => {
+            let (n, e) = (raw.n.as_deref(), raw.e.as_deref());
+            // Toy moduli (RFC 7518 §3.3: at least 2048 bits), even moduli, ROCA moduli, and
+            // exponents that are even, under 3 or over 33 bits.
+            if let Some(why) = rsa_key_weakness(&member_bytes(n)?, &member_bytes(e)?) {
+                return Err(Refused::Weak(why));
+            }
+            let (n, e) = (n.unwrap_or_default(), e.unwrap_or_default());
+            let key = DecodingKey::from_rsa_components(n, e).map_err(|_| Refused::Unusable)?;
+            (KeyKind::Rsa, key)
+        }
+        "EC" => {
+            let (kind, curve_alg, size) = match raw.crv.as_deref() {
+                Some("P-256") => (KeyKind::P256, Algorithm::ES256, 32),
+                Some("P-384") => (KeyKind::P384, Algorithm::ES384, 48),
+                _ => return Err(Refused::Unusable),
+            };
+            let (x, y) = (raw.x.as_deref(), raw.y.as_deref());
+            let (x_bytes, y_bytes) = (member_bytes(x)?, member_bytes(y)?);
+            if x_bytes.len() != size || y_bytes.len() != size {
+                return Err(Refused::Unusable);
+            }
+            if !ec_point_is_valid(curve_alg, &x_bytes, &y_bytes) {
+                return Err(Refused::Weak("EC point not on its curve"));
+            }
+            let (x, y) = (x.unwrap_or_default(), y.unwrap_or_default());
+            let key = DecodingKey::from_ec_components(x, y).map_err(|_| Refused::Unusable)?;
+            (kind, key)
+        }
+        "OKP" => {
+            let x = raw.x.as_deref();
+            if raw.crv.as_deref() != Some("Ed25519") || member_bytes(x)?.len() != 32 {
+                return Err(Refused::Unusable);
+            }
+            let key = DecodingKey::from_ed_components(x.unwrap_or_default())
+                .map_err(|_| Refused::Unusable)?;
+            (KeyKind::Ed25519, key)
+        }
+        // "oct" (symmetric) keys are never taken from a published key set.
+        _ => return Err(Refused::Unusable),
+    };
+    Ok(Key {
+        kind,
+        alg,
+        for_verify,
+        decoding,
+    })
+}
+
+/// Why an RSA public key (`n`, `e` as big-endian bytes, leading zeros allowed) is refused, or
+/// `None` if it may be used: a modulus under 2048 bits (RFC 7518 §3.3) or even, or with the
+/// ROCA fingerprint; an exponent that is even, under 3 or over 33 bits. The exponent rule is
+/// the one aws-lc applies when it verifies (RustCrypto's `rsa` also caps `e` at 33 bits): an
+/// even `e` or `e = 1` is no RSA key at all (with `e = 1` anyone can "sign"), and a huge `e`
+/// only makes verification slow.
+fn rsa_key_weakness(n: &[u8], e: &[u8]) -> Option<&'static str> {
+    let n = without_leading_zeros(n);
+    let n_bits = match n.split_first() {
+        Some((top, rest)) => rest.len() * 8 + (8 - top.leading_zeros() as usize),
+        None => 0,
+    };
+    if n_bits < 2048 {
+        return Some("RSA modulus under 2048 bits");
+    }
+    if n.last().is_some_and(|low| low & 1 == 0) {
+        return Some("even RSA modulus");
+    }
+    let e = without_leading_zeros(e);
+    let e = match e.len() {
+        0..=5 => e.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b)),
+        _ => u64::MAX,
+    };
+    if e < 3 {
+        return Some("RSA exponent under 3");
+    }
+    if e & 1 == 0 {
+        return Some("even RSA exponent");
+    }
+    if e >= 1 << 33 {
+        return Some("RSA exponent over 33 bits");
+    }
+    if has_roca_fingerprint(n) {
+        return Some("RSA modulus with the ROCA fingerprint (CVE-2017-15361)");
+    }
+    None
+}
+
+fn without_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or_default()
+}
+
+/// Whether (`x`, `y`) (big-endian, fixed length) is a point of the curve of `alg` (ES256:
+/// P-256, ES384: P-384), as the backend's own EC code finds when it parses the uncompressed
+/// point (aws-lc, or the RustCrypto `p256`/`p384` crates without `aws_lc_rs`); jsonwebtoken
+/// builds EC keys without looking at them. Always `false` for other algorithms.
+fn ec_point_is_valid(alg: Algorithm, x: &[u8], y: &[u8]) -> bool {
+    let mut point = Vec::with_capacity(1 + x.len() + y.len());
+    point.push(4); // SEC 1 uncompressed point
+    point.extend_from_slice(x);
+    point.extend_from_slice(y);
+    #[cfg(feature = "aws_lc_rs")]
+    {
+        use aws_lc_rs::signature::{
+            ParsedPublicKey, VerificationAlgorithm, ECDSA_P256_SHA256_FIXED,
+            ECDSA_P384_SHA384_FIXED,
+        };
+        let curve: &'static dyn VerificationAlgorithm = match alg {
+            Algorithm::ES256 => &ECDSA_P256_SHA256_FIXED,
+            Algorithm::ES384 => &ECDSA_P384_SHA384_FIXED,
+            _ => return false,
+        };
+        ParsedPublicKey::new(curve, &point).is_ok()
+    }
+    #[cfg(not(feature = "aws_lc_rs"))]
+    match alg {
+        Algorithm::ES256 => p256::PublicKey::from_sec1_bytes(&point).is_ok(),
+        Algorithm::ES384 => p384::PublicKey::from_sec1_bytes(&point).is_ok(),
+        _ => false,
+    }
+}

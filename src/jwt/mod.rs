@@ -1,0 +1,54 @@
+//! Local validation of JWT access tokens (RFC 7519, RFC 7515, RFC 9068, RFC 8725).
+//!
+//! What [`JwtValidator`] checks, in order, before any claim reaches a handler:
+//! 1. size (default 8 KiB), then compact JWS shape: three base64url segments, no padding;
+//!    five segments (JWE) are refused;
+//! 2. header: JSON object without duplicate members; `alg` on the allow-list (never `none`, HS*
+//!    only with a configured secret); no `crit`; `typ` is `at+jwt` (RFC 9068) unless disabled.
+//!    `jku`, `x5u`, `jwk` and `x5c` are ignored: keys come only from the configured source;
+//! 3. key: found by `kid` in the issuer's key set, and its own `kty`/`crv`/`alg`/`use`/`key_ops`
+//!    agree with the token's `alg`;
+//! 4. signature;
+//! 5. claims: JSON object without duplicate members; `iss` equals the issuer; `aud` names a
+//!    configured audience; `exp` required; `nbf` and `iat` honoured; all with leeway (each a
+//!    JSON number from 0 to the end of year 9999); configured required claims present.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), bearer_guard::BuildError> {
+//! use std::time::Duration;
+//! use bearer_guard::JwtValidator;
+//!
+//! let validator = JwtValidator::builder("https://issuer.example")
+//!     .audience("https://api.example")
+//!     .leeway(Duration::from_secs(30))
+//!     .build()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! | file | what |
+//! |---|---|
+//! | `builder.rs` | [`JwtValidatorBuilder`]: the settings, checked by [`build`](JwtValidatorBuilder::build) |
+//! | `validator.rs` | [`JwtValidator`]: header profile (RFC 9068), signature, claims |
+//! | `refresh.rs` | finding the key: the key set at hand, or a JWKS refresh (single-flight), or 503 |
+//! | `cache.rs` | the verified-token cache (time bounds still checked on every hit) |
+//! | `error.rs` | [`BuildError`], and the settings checks both validator builders share |
+//!
+//! The JOSE rules themselves (compact form, header refusals, algorithm names, signature,
+//! NumericDate, `iss`, `aud`, `exp`/`nbf`/`iat`) live in the crate's one JOSE core and are
+//! shared with DPoP, introspection and multi-issuer routing.
+
+mod builder;
+mod cache;
+mod error;
+mod refresh;
+mod validator;
+
+pub use crate::jose::{DEFAULT_ALGORITHMS, MAX_LEEWAY};
+pub use builder::JwtValidatorBuilder;
+pub use error::BuildError;
+pub(crate) use error::{acceptable_url, audiences, check_cache_ttl, http_client};
+pub use validator::JwtValidator;
+
+#[cfg(test)]
+mod tests;

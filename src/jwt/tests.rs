@@ -1,0 +1,61 @@
+use std::time::Duration;
+
+use super::{BuildError, JwtValidator};
+use crate::KeySet;
+
+fn builder() -> super::JwtValidatorBuilder {
+    JwtValidator::builder("https://as.example")
+        .audience("api")
+        .key_set(KeySet::from_json(br#"{"keys":[]}"#).unwrap())
+}
+
+#[tokio::test]
+#[allow(deprecated)]
+async fn huge_token_cache_ttl_is_capped_not_a_panic() {
+    let v = JwtValidator::builder("https://as.example")
+        .audience("api")
+        .key_set(KeySet::from_json(br#"{"keys":[]}"#).unwrap())
+        .token_cache(10, Duration::MAX)
+        .build()
+        .await;
+    assert!(v.is_ok(), "{:?}", v.err());
+}
+
+#[tokio::test]
+async fn a_cache_ttl_over_24_hours_is_refused() {
+    for ttl in [Duration::MAX, Duration::from_secs(86_401)] {
+        match builder().cache_ttl(ttl).build().await {
+            Err(BuildError::Invalid(why)) => assert!(why.contains("cache_ttl"), "{why}"),
+            other => panic!("{ttl:?}: {other:?}"),
+        }
+    }
+    let v = builder()
+        .cache_ttl(Duration::from_secs(86_400))
+        .cache_capacity(5)
+        .build()
+        .await
+        .unwrap();
+    assert!(v.inner.cache.is_some());
+}
+
+#[tokio::test]
+#[allow(deprecated)]
+async fn the_former_cache_names_still_work() {
+    let off = builder().no_token_cache().build().await.unwrap();
+    assert!(off.inner.cache.is_none());
+    let on_again = builder()
+        .no_cache()
+        .token_cache(5, Duration::from_secs(1))
+        .build()
+        .await
+        .unwrap();
+    assert!(on_again.inner.cache.is_some());
+    assert!(builder()
+        .no_cache()
+        .build()
+        .await
+        .unwrap()
+        .inner
+        .cache
+        .is_none());
+}

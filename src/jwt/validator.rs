@@ -1,0 +1,216 @@
+//! [`JwtValidator`]: the header profile of access tokens (RFC 9068), the signature, and the
+//! claims, with the JOSE core doing each check.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::cache::TokenCache;
+use crate::crypto::Backend;
+use crate::jose::{self, AlgError, Compact, Header, Presence, SignatureError};
+use crate::jwks::{JwksCache, Key, KeySet};
+use crate::stats::{Counters, Observation, Source, Stats};
+use crate::{AuthError, Claims, TokenError, Validation, Validator};
+
+/// The `typ` values of an access token (RFC 9068 §2.1), compared without case.
+const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
+
+/// Validates JWT access tokens locally against the issuer's keys. Cheap to clone.
+#[derive(Clone)]
+pub struct JwtValidator {
+    pub(super) inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    pub(super) issuer: String,
+    pub(super) audiences: Vec<String>,
+    pub(super) algorithms: HashSet<Algorithm>,
+    pub(super) leeway: f64,
+    pub(super) require_typ: bool,
+    pub(super) required_claims: Vec<String>,
+    pub(super) max_token_bytes: usize,
+    pub(super) scope_claim: Option<String>,
+    pub(super) backend: Backend,
+    pub(super) hmac: Option<Arc<Key>>,
+    pub(super) keys: Keys,
+    pub(super) cache: Option<TokenCache>,
+    pub(super) counters: Counters,
+}
+
+/// Where the keys come from.
+pub(super) enum Keys {
+    /// A key set given at build time (or none, for HMAC only).
+    Fixed(Arc<KeySet>),
+    /// The issuer's JWKS, fetched and refreshed.
+    Remote(JwksCache),
+}
+
+impl fmt::Debug for JwtValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtValidator")
+            .field("issuer", &self.inner.issuer)
+            .field("audiences", &self.inner.audiences)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtValidator {
+    /// The issuer this validator accepts.
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// Counters since the validator was built (`fetches` counts JWKS fetches).
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), bearer_guard::BuildError> {
+    /// let v = bearer_guard::JwtValidator::builder("https://issuer.example")
+    ///     .audience("api")
+    ///     .hmac_secret(b"a secret of at least thirty-two bytes".to_vec())
+    ///     .build()
+    ///     .await?;
+    /// assert_eq!(v.stats().accepted, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let mut stats = self.inner.counters.snapshot();
+        stats.fetches = self.jwks().map_or(0, JwksCache::fetch_count);
+        stats
+    }
+
+    /// The JWKS cache, when keys are fetched from the issuer.
+    pub fn jwks(&self) -> Option<&JwksCache> {
+        match &self.inner.keys {
+            Keys::Remote(cache) => Some(cache),
+            Keys::Fixed(_) => None,
+        }
+    }
+
+    /// Verifies the signature with `key`, then the claims.
+    pub(super) fn finish(&self, parsed: &Parsed<'_>, key: &Key) -> Result<Claims, AuthError> {
+        let inner = &*self.inner;
+        if !key.accepts(parsed.alg) {
+            return Err(TokenError::KeyMismatch.into());
+        }
+        let message = parsed.jws.signing_input.as_bytes();
+        match jose::verify(
+            inner.backend,
+            parsed.alg,
+            &key.decoding,
+            message,
+            &parsed.signature,
+        ) {
+            Ok(()) => {}
+            Err(SignatureError::Invalid) => return Err(TokenError::InvalidSignature.into()),
+            Err(SignatureError::KeyUnusable) => return Err(TokenError::KeyMismatch.into()),
+        }
+        let claims = parsed.jws.payload_object()?;
+        self.check_claims(&claims)?;
+        Ok(match &inner.scope_claim {
+            Some(name) => Claims::with_scope_claim(claims, name),
+            None => Claims::new(claims),
+        })
+    }
+
+    fn check_claims(&self, claims: &Map<String, Value>) -> Result<(), TokenError> {
+        let inner = &*self.inner;
+        jose::check_issuer(claims, &inner.issuer, Presence::Required)?;
+        jose::check_audience(claims, &inner.audiences)?;
+        let now = jose::unix_now();
+        jose::check_exp_nbf(claims, Presence::Required, now, inner.leeway)?;
+        jose::check_iat(claims, now, inner.leeway)?;
+        if inner
+            .required_claims
+            .iter()
+            .any(|name| !claims.contains_key(name))
+        {
+            return Err(TokenError::MissingClaim);
+        }
+        Ok(())
+    }
+}
+
+impl Validator for JwtValidator {
+    fn validate(&self, token: &str) -> Validation {
+        let obs = Observation::start("jwt", &self.inner.issuer);
+        if obs.enabled() && token.len() <= self.inner.max_token_bytes {
+            if let Some(kid) = jose::unverified_kid(token) {
+                obs.kid(&kid);
+            }
+        }
+        let counters = &self.inner.counters;
+        let cache_key = match &self.inner.cache {
+            Some(cache) if token.len() <= self.inner.max_token_bytes => {
+                let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+                // With the issuer's keys past `max_stale`, cached tokens are not served
+                // either: full validation answers (503, or a refresh that succeeds).
+                if let Some(hit) = cache.get(&key).filter(|_| !self.keys_expired()) {
+                    let result = hit.check(self.inner.leeway).map_err(AuthError::from);
+                    obs.finish(counters, Source::Cache, &result);
+                    return Validation::ready(result);
+                }
+                Some(key)
+            }
+            _ => None,
+        };
+        match self.validate_uncached(token).into_ready() {
+            Ok(result) => {
+                if let (Some(key), Ok(claims)) = (cache_key, &result) {
+                    self.remember(key, claims);
+                }
+                obs.finish(counters, Source::Checked, &result);
+                Validation::ready(result)
+            }
+            Err(pending) => {
+                let this = self.clone();
+                Validation::pending(async move {
+                    let result = pending.await;
+                    if let (Some(key), Ok(claims)) = (cache_key, &result) {
+                        this.remember(key, claims);
+                    }
+                    obs.finish(&this.inner.counters, Source::Checked, &result);
+                    result
+                })
+            }
+        }
+    }
+}
+
+/// A token split and its header checked; signature not yet verified.
+pub(super) struct Parsed<'a> {
+    pub(super) alg: Algorithm,
+    pub(super) kid: Option<String>,
+    jws: Compact<'a>,
+    signature: Vec<u8>,
+}
+
+impl<'a> Parsed<'a> {
+    /// Splits `token` and checks its header: `alg` on the allow-list, no `crit`, `enc` or
+    /// `b64`, `typ` of an access token (unless turned off), `kid` a string if present.
+    pub(super) fn new(token: &'a str, config: &Inner) -> Result<Self, TokenError> {
+        let jws = Compact::split(token, config.max_token_bytes)?;
+        let header = Header::decode(jws.header)?;
+        let alg = header
+            .alg(|a| config.algorithms.contains(a))
+            .map_err(|e| match e {
+                AlgError::Malformed => TokenError::Malformed,
+                AlgError::NotAllowed => TokenError::AlgorithmNotAllowed,
+            })?;
+        header.refuse_extensions()?;
+        if config.require_typ && !header.typ_is(&ACCESS_TOKEN_TYPES) {
+            return Err(TokenError::WrongType);
+        }
+        let kid = header.kid()?.map(str::to_owned);
+        let signature = jws.signature_bytes()?;
+        Ok(Parsed {
+            alg,
+            kid,
+            jws,
+            signature,
+        })
+    }
+}
