@@ -135,7 +135,11 @@ pub async fn require_tool_scopes(
         Err(error) => return error.to_response::<Body>(&challenge),
     };
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large or unreadable",
+        )
+            .into_response();
     };
     let Ok(message) = serde_json::from_slice::<Value>(&bytes) else {
         return (StatusCode::BAD_REQUEST, "the body is not JSON").into_response();
