@@ -1,0 +1,327 @@
+//! An MCP server (rmcp, streamable HTTP) protected by bearer-guard the way the MCP
+//! authorization spec asks, shared by `examples/mcp_server.rs` and `tests/mcp.rs`; and the
+//! client side: connecting with rmcp's own client and reading the HTTP challenge it hit.
+//!
+//! The server at `http://127.0.0.1:PORT/mcp` (its canonical URI, RFC 8707) is an OAuth 2.1
+//! resource server:
+//!
+//! | MCP authorization spec | here |
+//! |---|---|
+//! | RFC 9728 protected resource metadata naming the authorization server | [`ResourceMetadata`] at `/.well-known/oauth-protected-resource/mcp`, outside the auth layer |
+//! | 401 with `WWW-Authenticate: Bearer resource_metadata="…"` | [`AuthLayer`] with `metadata.challenge()` |
+//! | tokens only for this server (audience = canonical URI) | [`JwtValidator`] with `audience(canonical URI)` |
+//! | 403 `insufficient_scope` with `scope="…"` when an operation needs more | [`RequireScopeLayer`] for the base scope, [`require_tool_scopes`] per tool |
+//!
+//! # Per-tool scopes: why a middleware and not the tool handler
+//!
+//! Every MCP request is a `POST /mcp` with a JSON-RPC body, so a route layer cannot tell one
+//! tool from another. A tool handler can see the verified [`Claims`] (rmcp hands it the HTTP
+//! request's `http::request::Parts`, whose extensions hold what [`AuthLayer`] put there), but
+//! it cannot answer with an HTTP status: rmcp has already committed the `200` (an SSE stream
+//! or a JSON body) by the time a tool runs, and a tool error travels inside the JSON-RPC
+//! answer. The spec wants an HTTP 403 with the scope challenge, which clients act on (rmcp's
+//! client turns it into `InsufficientScopeError`). So [`require_tool_scopes`] runs in front
+//! of rmcp: it buffers the body (at most [`MAX_BODY`] bytes), reads every `tools/call` in
+//! it (a JSON-RPC batch too), checks the tool's [`Requirement`] against the claims, and
+//! answers the 403 itself with the challenge the auth layer left in the request extensions.
+//! What rmcp then parses is the very JSON value that was checked (re-serialized), so no
+//! difference between two parsers can slip a tool call past the check. The tool handlers
+//! check again from the claims (defence in depth; that answer can only be a JSON-RPC error).
+#![allow(dead_code)] // the example and the test each use a part of the client helpers
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use bearer_guard::{
+    AuthError, AuthLayer, Challenge, Claims, JwtValidator, RequireScopeLayer, Requirement,
+    ResourceMetadata,
+};
+use http::{header, request::Parts, Method, StatusCode};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::Extension;
+use rmcp::model::{CallToolRequestParams, ClientConfig, ServerCapabilities, ServerConfig};
+use rmcp::service::{ClientInitializeError, RunningService, ServiceError};
+use rmcp::transport::streamable_http_client::{
+    AuthRequiredError, InsufficientScopeError, StreamableHttpClientTransportConfig,
+};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{tool, tool_handler, tool_router, ErrorData, RoleClient, ServerHandler, ServiceExt};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+/// Needed for every MCP request (initialize, `tools/list`, the open tool).
+pub const BASE_SCOPE: &str = "mcp:tools";
+/// Needed, with [`BASE_SCOPE`], for the `purge_cache` tool.
+pub const ADMIN_SCOPE: &str = "mcp:admin";
+/// The largest JSON-RPC body accepted (here and by rmcp): 1 MiB.
+pub const MAX_BODY: usize = 1 << 20;
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// What each tool needs beyond the base scope. Tools not named need only the base scope.
+#[derive(Clone, Debug, Default)]
+pub struct ToolScopes(HashMap<String, Requirement>);
+
+impl ToolScopes {
+    /// No tool needs more than the base scope.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `name` needs `requirement`.
+    pub fn tool(mut self, name: impl Into<String>, requirement: Requirement) -> Self {
+        self.0.insert(name.into(), requirement);
+        self
+    }
+
+    /// Checks the requirement of tool `name`, if it has one.
+    pub fn check_tool(&self, name: &str, claims: &Claims) -> Result<(), AuthError> {
+        self.0.get(name).map_or(Ok(()), |r| r.check(claims))
+    }
+
+    /// Checks every `tools/call` in a JSON-RPC message or batch.
+    pub fn check_message(&self, message: &Value, claims: &Claims) -> Result<(), AuthError> {
+        let calls: &[Value] = match message {
+            Value::Array(batch) => batch,
+            single => std::slice::from_ref(single),
+        };
+        for call in calls {
+            if call.get("method").and_then(Value::as_str) == Some("tools/call") {
+                let name = call
+                    .pointer("/params/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                self.check_tool(name, claims)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The scopes of this server's tools: `purge_cache` needs both scopes. The challenge names
+/// both (the full set the call needs, as the MCP spec recommends), so a client that asks the
+/// authorization server for exactly that set keeps the base scope.
+pub fn tool_scopes() -> ToolScopes {
+    ToolScopes::new().tool("purge_cache", Requirement::all([BASE_SCOPE, ADMIN_SCOPE]))
+}
+
+/// axum middleware in front of rmcp: answers a `tools/call` whose claims miss the tool's
+/// requirement with 403 `insufficient_scope` (see the module docs). Must sit inside
+/// [`AuthLayer`], which puts the [`Claims`] and the [`Challenge`] into the extensions.
+pub async fn require_tool_scopes(
+    State(scopes): State<Arc<ToolScopes>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let challenge = parts
+        .extensions
+        .get::<Challenge>()
+        .cloned()
+        .unwrap_or_default();
+    let claims = match bearer_guard::scope::claims(&parts.extensions) {
+        Ok(claims) => claims,
+        Err(error) => return error.to_response::<Body>(&challenge),
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large or unreadable",
+        )
+            .into_response();
+    };
+    let Ok(message) = serde_json::from_slice::<Value>(&bytes) else {
+        return (StatusCode::BAD_REQUEST, "the body is not JSON").into_response();
+    };
+    if let Err(error) = scopes.check_message(&message, claims) {
+        return error.to_response::<Body>(&challenge);
+    }
+    // Hand rmcp exactly what was checked.
+    let checked = serde_json::to_vec(&message).unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, checked.len().into());
+    next.run(Request::from_parts(parts, Body::from(checked)))
+        .await
+}
+
+/// The MCP server: two tools, both reading the verified claims of the HTTP request.
+#[derive(Clone)]
+pub struct Tools {
+    tool_router: ToolRouter<Self>,
+    scopes: Arc<ToolScopes>,
+}
+
+/// The claims [`AuthLayer`] verified, from the HTTP request parts rmcp passes to tools.
+fn claims_of(parts: &Parts) -> Result<&Claims, ErrorData> {
+    bearer_guard::scope::claims(&parts.extensions)
+        .map_err(|_| ErrorData::internal_error("no verified claims", None))
+}
+
+#[tool_router]
+impl Tools {
+    fn new(scopes: Arc<ToolScopes>) -> Self {
+        Tools {
+            tool_router: Self::tool_router(),
+            scopes,
+        }
+    }
+
+    #[tool(description = "Who the caller is, from the verified access token (scope mcp:tools)")]
+    async fn whoami(&self, Extension(parts): Extension<Parts>) -> Result<String, ErrorData> {
+        let claims = claims_of(&parts)?;
+        let scopes: Vec<&str> = claims.scopes().iter().collect();
+        Ok(format!(
+            "subject {}, client {}, scopes {}",
+            claims.subject().unwrap_or("?"),
+            claims.client_id().unwrap_or("?"),
+            scopes.join(" ")
+        ))
+    }
+
+    #[tool(description = "Empties the server's cache (scopes mcp:tools and mcp:admin)")]
+    async fn purge_cache(&self, Extension(parts): Extension<Parts>) -> Result<String, ErrorData> {
+        let claims = claims_of(&parts)?;
+        // Already checked in front of rmcp; checked again in case this server is ever mounted
+        // without that middleware.
+        self.scopes
+            .check_tool("purge_cache", claims)
+            .map_err(|e| ErrorData::invalid_request(e.description(), None))?;
+        Ok(format!(
+            "cache purged by {}",
+            claims.subject().unwrap_or("?")
+        ))
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Tools {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+    }
+}
+
+/// The canonical URI of the MCP server that will listen on `listener`.
+pub fn canonical_uri(listener: &TcpListener) -> std::io::Result<String> {
+    Ok(format!("http://{}/mcp", listener.local_addr()?))
+}
+
+/// The running server's addresses.
+#[derive(Debug, Clone)]
+pub struct McpServer {
+    /// The canonical URI, `http://127.0.0.1:PORT/mcp`: the MCP endpoint and the tokens'
+    /// audience.
+    pub url: String,
+    /// Where the RFC 9728 document is served.
+    pub metadata_url: String,
+}
+
+/// Serves the protected MCP server on `listener` (until the runtime ends), accepting tokens
+/// of `issuer` whose audience is the server's canonical URI.
+pub async fn serve(listener: TcpListener, issuer: &str) -> Result<McpServer, BoxError> {
+    let url = canonical_uri(&listener)?;
+    let metadata = ResourceMetadata::builder(&url)
+        .authorization_server(issuer)
+        .scopes_supported([BASE_SCOPE, ADMIN_SCOPE])
+        .resource_name("bearer-guard MCP example")
+        .build()?;
+    let validator = JwtValidator::builder(issuer).audience(&url).build().await?;
+
+    let scopes = Arc::new(tool_scopes());
+    let mut config = StreamableHttpServerConfig::default();
+    config.max_request_body_bytes = MAX_BODY;
+    let tool_scopes = scopes.clone();
+    let mcp = StreamableHttpService::new(
+        move || Ok(Tools::new(tool_scopes.clone())),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    // Inside out: rmcp, the per-tool check, the base scope, the token.
+    let app = Router::new()
+        .route_service("/mcp", mcp)
+        .route_layer(middleware::from_fn_with_state(scopes, require_tool_scopes))
+        .route_layer(RequireScopeLayer::all([BASE_SCOPE]))
+        .layer(AuthLayer::new(validator).challenge(metadata.challenge()))
+        // Outside the auth layer: the document needs no token.
+        .merge(metadata.router());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(McpServer {
+        metadata_url: metadata.well_known_url(),
+        url,
+    })
+}
+
+/// An rmcp client session.
+pub type McpClient = RunningService<RoleClient, ClientConfig>;
+
+/// Connects to the MCP server at `url` with rmcp's streamable HTTP client, sending
+/// `Authorization: Bearer {token}` if a token is given, and initializes the session.
+pub async fn connect(url: &str, token: Option<&str>) -> Result<McpClient, ClientInitializeError> {
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url);
+    if let Some(token) = token {
+        config = config.auth_header(token);
+    }
+    let transport = StreamableHttpClientTransport::from_config(config);
+    ClientConfig::default().serve(transport).await
+}
+
+/// The HTTP status (401 or 403) and `WWW-Authenticate` value behind an rmcp client error,
+/// if an authorization challenge is why it failed: rmcp's client reports a 401 as
+/// [`AuthRequiredError`] and a 403 as [`InsufficientScopeError`].
+pub fn http_challenge(error: &(dyn Error + 'static)) -> Option<(u16, String)> {
+    if let Some(init) = error.downcast_ref::<ClientInitializeError>() {
+        // Its transport error is a field, not a `source`.
+        return match init {
+            ClientInitializeError::TransportError { error, .. } => {
+                http_challenge(error.error.as_ref())
+            }
+            ClientInitializeError::LegacyFallbackFailed { discover, fallback } => {
+                http_challenge(fallback.as_ref()).or_else(|| http_challenge(discover.as_ref()))
+            }
+            _ => None,
+        };
+    }
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(e) = e.downcast_ref::<AuthRequiredError>() {
+            return Some((401, e.www_authenticate_header.clone()));
+        }
+        if let Some(e) = e.downcast_ref::<InsufficientScopeError>() {
+            return Some((403, e.www_authenticate_header.clone()));
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// Calls tool `name` without arguments; returns the text it answered.
+pub async fn call(client: &McpClient, name: &str) -> Result<String, ServiceError> {
+    let result = client
+        .call_tool(CallToolRequestParams::new(name.to_owned()))
+        .await?;
+    let texts: Vec<&str> = result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.as_str())
+        .collect();
+    Ok(texts.join("\n"))
+}
+
+/// The value of parameter `name` in a `WWW-Authenticate` challenge (values without escapes).
+pub fn param<'a>(challenge: &'a str, name: &str) -> Option<&'a str> {
+    let start = challenge.find(&format!(" {name}=\""))? + name.len() + 3;
+    let len = challenge[start..].find('"')?;
+    Some(&challenge[start..start + len])
+}
