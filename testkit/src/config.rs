@@ -54,8 +54,11 @@ impl Client {
         self
     }
 
-    /// Registers a redirect URI (may be called several times). Redirect URIs
-    /// are compared by exact string match.
+    /// Registers a redirect URI (may be called several times). A requested redirect URI
+    /// must equal a registered one exactly, except that for a loopback IP literal over
+    /// `http` (`http://127.0.0.1/...` or `http://[::1]/...`, not `localhost`) any port is
+    /// accepted (RFC 8252 §7.3): `http://127.0.0.1/callback` also allows
+    /// `http://127.0.0.1:53117/callback`. The token request must then name the URI used.
     pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.redirect_uris.push(uri.into());
         self
