@@ -23,8 +23,13 @@ use super::state::{
 
 type Shared = State<Arc<Inner>>;
 
-pub(crate) fn router(inner: Arc<Inner>) -> Router {
-    Router::new()
+pub(crate) fn router(inner: Arc<Inner>, control_api: bool) -> Router {
+    let router = if control_api {
+        super::control::router()
+    } else {
+        Router::new()
+    };
+    router
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/.well-known/oauth-authorization-server", get(discovery))
         .route("/jwks", get(jwks))
@@ -49,6 +54,13 @@ async fn gate(inner: &Inner, ep: Endpoint) -> Option<Response> {
                     return Some(fault_response(Fault::Unavailable));
                 }
             }
+            Fault::Delay(delay) => {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = rx.changed() => {}
+                }
+                return None;
+            }
             other => return Some(fault_response(other)),
         }
     }
@@ -57,7 +69,7 @@ async fn gate(inner: &Inner, ep: Endpoint) -> Option<Response> {
 fn fault_response(fault: Fault) -> Response {
     let json_ct = [(header::CONTENT_TYPE, "application/json")];
     match fault {
-        Fault::None | Fault::Unavailable | Fault::Hang => (
+        Fault::None | Fault::Unavailable | Fault::Hang | Fault::Delay(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             json_ct,
             r#"{"error":"temporarily_unavailable"}"#,
@@ -952,7 +964,11 @@ async fn authorize_get(State(inner): Shared, RawQuery(query): RawQuery) -> Respo
         Err(e) => return error_page(StatusCode::BAD_REQUEST, e.description),
     };
     match validate_authz(&inner, &params) {
-        Ok(req) => login_page(StatusCode::OK, &req, None),
+        // Approved at once, as the configured user, for tests that follow the redirect.
+        Ok(req) => match &inner.auto_approve {
+            Some(user) => approve(&inner, &req, user),
+            None => login_page(StatusCode::OK, &req, None),
+        },
         Err(e) => authz_error_response(&inner, e),
     }
 }
@@ -984,6 +1000,11 @@ async fn authorize_post(State(inner): Shared, headers: HeaderMap, body: Body) ->
             Some("Invalid username or password."),
         );
     }
+    approve(&inner, &req, username)
+}
+
+/// Issues an authorization code for `req` as `username` and redirects to the client.
+fn approve(inner: &Inner, req: &AuthzRequest, username: &str) -> Response {
     let code = random_token(32);
     lock(&inner.grants).codes.insert(
         code.clone(),

@@ -185,6 +185,8 @@ pub(crate) struct Inner {
     pub(crate) code_lifetime: Duration,
     pub(crate) clients: HashMap<String, Client>,
     pub(crate) users: HashMap<String, User>,
+    /// The user the authorization endpoint approves as, without showing the login form.
+    pub(crate) auto_approve: Option<String>,
     pub(crate) keys: RwLock<KeyStore>,
     pub(crate) grants: Mutex<Grants>,
     pub(crate) counts: [AtomicU64; 6],
@@ -199,6 +201,7 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         issuer: String,
         audience: String,
@@ -206,6 +209,7 @@ impl Inner {
         code_lifetime: Duration,
         clients: HashMap<String, Client>,
         users: HashMap<String, User>,
+        auto_approve: Option<String>,
         key: SigningKey,
     ) -> Self {
         let key = Arc::new(key);
@@ -216,6 +220,7 @@ impl Inner {
             code_lifetime,
             clients,
             users,
+            auto_approve,
             keys: RwLock::new(KeyStore {
                 published: vec![key.clone()],
                 retired: Vec::new(),
@@ -307,6 +312,25 @@ impl Inner {
 
     pub(crate) fn find_key(&self, kid: &str) -> Option<Arc<SigningKey>> {
         read(&self.keys).find(kid)
+    }
+
+    /// The newest key of `alg`: published keys first, then retired ones.
+    pub(crate) fn newest_key(&self, alg: KeyAlg) -> Option<Arc<SigningKey>> {
+        let keys = read(&self.keys);
+        let newest = |list: &[Arc<SigningKey>]| list.iter().rev().find(|k| k.alg == alg).cloned();
+        newest(&keys.published).or_else(|| newest(&keys.retired))
+    }
+
+    /// Every key: `(kid, alg, published, active)`, published keys first, oldest first.
+    pub(crate) fn key_list(&self) -> Vec<(String, KeyAlg, bool, bool)> {
+        let keys = read(&self.keys);
+        let active = &keys.active.kid;
+        keys.published
+            .iter()
+            .map(|k| (k, true))
+            .chain(keys.retired.iter().map(|k| (k, false)))
+            .map(|(k, published)| (k.kid.clone(), k.alg, published, &k.kid == active))
+            .collect()
     }
 
     pub(crate) fn kids(&self) -> Vec<String> {

@@ -1093,3 +1093,62 @@ async fn builder_bind_and_types() {
     let token = tokio::spawn(async move { s2.mint().sign() }).await.unwrap();
     assert!(server.is_active(&token));
 }
+
+#[tokio::test]
+async fn issuer_url_and_auto_approve() {
+    let server = TestServer::builder()
+        .issuer_url("http://auth.test:8080/")
+        .auto_approve("alice")
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(server.issuer(), "http://auth.test:8080");
+    assert_eq!(server.token_endpoint(), "http://auth.test:8080/token");
+    let doc: Value = json(http().get(format!(
+        "http://{}/.well-known/oauth-authorization-server",
+        server.addr()
+    )))
+    .await;
+    assert_eq!(doc["issuer"], "http://auth.test:8080");
+    assert_eq!(doc["jwks_uri"], "http://auth.test:8080/jwks");
+    let (_, claims) = decode(&server.mint().sign());
+    assert_eq!(claims["iss"], "http://auth.test:8080");
+
+    // Auto-approval: GET /authorize redirects with a code at once, as alice.
+    let (verifier, challenge) = pkce();
+    let url = format!(
+        "http://{}/authorize?response_type=code&client_id=demo-client&code_challenge={challenge}&code_challenge_method=S256&state=s1",
+        server.addr()
+    );
+    let resp = http().get(url).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert_eq!(query_param(&location, "state").as_deref(), Some("s1"));
+    let code = query_param(&location, "code").unwrap();
+    let resp = http()
+        .post(format!("http://{}/token", server.addr()))
+        .basic_auth("demo-client", Some("demo-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    let (_, claims) = decode(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["client_id"], "demo-client");
+
+    for builder in [
+        TestServer::builder().issuer_url("http://auth.test/realm"),
+        TestServer::builder().issuer_url("ftp://auth.test"),
+        TestServer::builder().issuer_url("not a url"),
+        TestServer::builder().auto_approve("nobody"),
+    ] {
+        let err = builder.start().await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    }
+}
