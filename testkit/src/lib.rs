@@ -17,6 +17,15 @@
 //! | authorization (HTML login form; POST it to approve) | `GET`/`POST /authorize` |
 //! | introspection (RFC 7662) | `POST /introspect` |
 //! | revocation (RFC 7009) | `POST /revoke` |
+//! | control API (test-only, off by default, [see below](#the-http-control-api)) | `/_testkit/...` |
+//!
+//! Token, introspection and revocation requests must be
+//! `application/x-www-form-urlencoded`; bodies over 1 MiB get `413` (JSON
+//! `invalid_request`, `Connection: close`). Error descriptions are fixed texts, never client
+//! input. Loopback redirect URIs (`http://127.0.0.1/...`, `http://[::1]/...`) match with any
+//! port (RFC 8252 §7.3). Refresh tokens rotate; replaying a rotated-out one revokes its whole
+//! family (RFC 9700 §4.14.2). [`TestServerBuilder::auto_approve`] lets a test follow the
+//! authorization-code flow without the HTML form.
 //!
 //! A token request that carries a valid `DPoP` proof header (RFC 9449 §5: signed by its
 //! `jwk`, `htm` `POST`, `htu` the token endpoint, fresh `iat`, unused `jti`) gets a
