@@ -1,6 +1,8 @@
 //! Registration data: clients, users, endpoints and injectable faults.
 
 use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
 
 /// A registered OAuth client of the [`TestServer`](super::TestServer).
 ///
@@ -54,8 +56,11 @@ impl Client {
         self
     }
 
-    /// Registers a redirect URI (may be called several times). Redirect URIs
-    /// are compared by exact string match.
+    /// Registers a redirect URI (may be called several times). A requested redirect URI
+    /// must equal a registered one exactly, except that for a loopback IP literal over
+    /// `http` (`http://127.0.0.1/...` or `http://[::1]/...`, not `localhost`) any port is
+    /// accepted (RFC 8252 §7.3): `http://127.0.0.1/callback` also allows
+    /// `http://127.0.0.1:53117/callback`. The token request must then name the URI used.
     pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.redirect_uris.push(uri.into());
         self
@@ -138,6 +143,19 @@ impl Endpoint {
         Endpoint::Authorize,
     ];
 
+    /// The name used by the control API and the command line: `discovery`, `jwks`, `token`,
+    /// `introspection`, `revocation`, `authorize`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Discovery => "discovery",
+            Endpoint::Jwks => "jwks",
+            Endpoint::Token => "token",
+            Endpoint::Introspection => "introspection",
+            Endpoint::Revocation => "revocation",
+            Endpoint::Authorize => "authorize",
+        }
+    }
+
     pub(crate) fn index(self) -> usize {
         match self {
             Endpoint::Discovery => 0,
@@ -147,6 +165,27 @@ impl Endpoint {
             Endpoint::Revocation => 4,
             Endpoint::Authorize => 5,
         }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = String;
+
+    /// Parses a name of [`as_str`](Self::as_str).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Endpoint::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| {
+                "unknown endpoint (discovery, jwks, token, introspection, revocation, authorize)"
+                    .to_owned()
+            })
     }
 }
 
@@ -169,4 +208,7 @@ pub enum Fault {
     /// Answer with this HTTP status code and a small JSON error body
     /// (invalid codes become 500).
     Status(u16),
+    /// Answer normally, after this delay (cut short when the fault is changed or the
+    /// server shuts down).
+    Delay(Duration),
 }

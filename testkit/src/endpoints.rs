@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -17,12 +17,19 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::config::{Client, Endpoint, Fault};
-use super::state::{ct_eq, lock, now, random_token, AuthCode, Inner, RefreshGrant};
+use super::state::{
+    ct_eq, lock, now, random_token, AuthCode, Inner, RefreshGrant, DPOP_ALGORITHMS,
+};
 
 type Shared = State<Arc<Inner>>;
 
-pub(crate) fn router(inner: Arc<Inner>) -> Router {
-    Router::new()
+pub(crate) fn router(inner: Arc<Inner>, control_api: bool) -> Router {
+    let router = if control_api {
+        super::control::router()
+    } else {
+        Router::new()
+    };
+    router
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/.well-known/oauth-authorization-server", get(discovery))
         .route("/jwks", get(jwks))
@@ -47,6 +54,13 @@ async fn gate(inner: &Inner, ep: Endpoint) -> Option<Response> {
                     return Some(fault_response(Fault::Unavailable));
                 }
             }
+            Fault::Delay(delay) => {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = rx.changed() => {}
+                }
+                return None;
+            }
             other => return Some(fault_response(other)),
         }
     }
@@ -55,7 +69,7 @@ async fn gate(inner: &Inner, ep: Endpoint) -> Option<Response> {
 fn fault_response(fault: Fault) -> Response {
     let json_ct = [(header::CONTENT_TYPE, "application/json")];
     match fault {
-        Fault::None | Fault::Unavailable | Fault::Hang => (
+        Fault::None | Fault::Unavailable | Fault::Hang | Fault::Delay(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             json_ct,
             r#"{"error":"temporarily_unavailable"}"#,
@@ -92,6 +106,79 @@ fn huge_json(n: usize) -> Vec<u8> {
     }
 }
 
+// ----- request bodies ------------------------------------------------------------
+
+/// Largest request body taken (the forms and JSON documents the server reads are small).
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
+
+/// A larger body (up to this size) is still read to its end before the `413` answer, so that
+/// the client, still sending, sees the answer instead of a reset connection.
+const MAX_DRAIN: usize = 16 * 1024 * 1024;
+
+/// Reads the request body, at most [`MAX_BODY`] bytes. `Err` when it is larger or cannot
+/// be read; the answer to such a request must close the connection ([`close`]).
+pub(crate) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ()> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_DRAIN as u64) {
+        return Err(());
+    }
+    match axum::body::to_bytes(body, MAX_DRAIN).await {
+        Ok(bytes) if bytes.len() <= MAX_BODY => Ok(bytes),
+        _ => Err(()),
+    }
+}
+
+/// Marks `resp` as the last answer on its connection (`Connection: close`); for requests
+/// whose body was not read to its end.
+pub(crate) fn close(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+/// `413` with a JSON `invalid_request`, closing the connection.
+pub(crate) fn too_large() -> Response {
+    close(
+        OAuthError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            error: "invalid_request",
+            description: "the request body is too large or could not be read",
+            basic_challenge: false,
+        }
+        .into_response(),
+    )
+}
+
+/// Whether the request's `Content-Type` is `application/x-www-form-urlencoded` (any case,
+/// with or without parameters such as `charset`).
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// The body of a form POST to a JSON endpoint (token, introspection, revocation), or the
+/// JSON error to answer.
+async fn form_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let bytes = read_body(headers, body).await.map_err(|()| too_large())?;
+    if !is_form(headers) {
+        return Err(OAuthError::invalid_request(
+            "the request body must be application/x-www-form-urlencoded",
+        )
+        .into_response());
+    }
+    Ok(bytes)
+}
+
 // ----- helpers -----------------------------------------------------------------
 
 /// Form / query parameters; duplicates are rejected (RFC 6749 §3.1).
@@ -102,9 +189,9 @@ impl Params {
         let mut map = HashMap::new();
         for (k, v) in url::form_urlencoded::parse(input) {
             if map.insert(k.to_string(), v.into_owned()).is_some() {
-                return Err(OAuthError::invalid_request(format!(
-                    "parameter `{k}` given more than once"
-                )));
+                return Err(OAuthError::invalid_request(
+                    "a parameter is given more than once",
+                ));
             }
         }
         Ok(Params(map))
@@ -119,29 +206,30 @@ impl Params {
     }
 }
 
-/// An RFC 6749 §5.2 error response.
-struct OAuthError {
-    status: StatusCode,
-    error: &'static str,
-    description: String,
-    basic_challenge: bool,
+/// An RFC 6749 §5.2 error response. Its description is a fixed text (`&'static str`): client
+/// input is never echoed into it.
+pub(crate) struct OAuthError {
+    pub(crate) status: StatusCode,
+    pub(crate) error: &'static str,
+    pub(crate) description: &'static str,
+    pub(crate) basic_challenge: bool,
 }
 
 impl OAuthError {
-    fn new(error: &'static str, description: impl Into<String>) -> Self {
+    pub(crate) fn new(error: &'static str, description: &'static str) -> Self {
         OAuthError {
             status: StatusCode::BAD_REQUEST,
             error,
-            description: description.into(),
+            description,
             basic_challenge: false,
         }
     }
 
-    fn invalid_request(description: impl Into<String>) -> Self {
+    pub(crate) fn invalid_request(description: &'static str) -> Self {
         Self::new("invalid_request", description)
     }
 
-    fn invalid_grant(description: impl Into<String>) -> Self {
+    fn invalid_grant(description: &'static str) -> Self {
         Self::new("invalid_grant", description)
     }
 
@@ -149,15 +237,32 @@ impl OAuthError {
         OAuthError {
             status,
             error: "invalid_client",
-            description: "client authentication failed".into(),
+            description: "client authentication failed",
             basic_challenge,
         }
     }
 }
 
+/// `text` with every character outside the set RFC 6749 allows in `error_description`
+/// (§5.2, §4.1.2.1: %x20-21 / %x23-5B / %x5D-7E) replaced by `?`. Every error description
+/// the server sends goes through here, whatever its source.
+pub(crate) fn error_description(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+/// A JSON error body `{"error", "error_description"}`.
+pub(crate) fn error_body(error: &str, description: &str) -> Value {
+    json!({ "error": error, "error_description": error_description(description) })
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": self.error, "error_description": self.description });
+        let body = error_body(self.error, self.description);
         let mut resp = (self.status, no_store(), axum::Json(body)).into_response();
         if self.basic_challenge {
             resp.headers_mut().insert(
@@ -247,7 +352,7 @@ fn resolve_scope(requested: Option<&str>, allowed: &[String]) -> Result<String, 
         if !allowed.iter().any(|a| a == s) {
             return Err(OAuthError::new(
                 "invalid_scope",
-                format!("scope `{s}` is not allowed"),
+                "a requested scope is not allowed for this client",
             ));
         }
         if !out.contains(&s) {
@@ -275,7 +380,7 @@ fn server_error() -> OAuthError {
     OAuthError {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         error: "server_error",
-        description: "token signing failed".into(),
+        description: "token signing failed",
         basic_challenge: false,
     }
 }
@@ -287,7 +392,7 @@ async fn discovery(State(inner): Shared) -> Response {
         return r;
     }
     let iss = &inner.issuer;
-    let algs = inner.published_algs();
+    let dpop_algs: Vec<&str> = DPOP_ALGORITHMS.iter().map(|(_, name)| *name).collect();
     let auth_methods = ["client_secret_basic", "client_secret_post"];
     axum::Json(json!({
         "issuer": iss,
@@ -304,8 +409,7 @@ async fn discovery(State(inner): Shared) -> Response {
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "scopes_supported": inner.scopes_supported(),
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": algs,
+        "dpop_signing_alg_values_supported": dpop_algs,
         "authorization_response_iss_parameter_supported": true,
     }))
     .into_response()
@@ -327,10 +431,14 @@ async fn jwks(State(inner): Shared) -> Response {
 
 // ----- token endpoint ----------------------------------------------------------
 
-async fn token(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
     if let Some(r) = gate(&inner, Endpoint::Token).await {
         return r;
     }
+    let body = match form_body(&headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     match token_inner(&inner, &headers, &body) {
         Ok(v) => (StatusCode::OK, no_store(), axum::Json(v)).into_response(),
         Err(e) => e.into_response(),
@@ -372,7 +480,7 @@ fn dpop_key(inner: &Inner, headers: &HeaderMap) -> Result<Option<String>, OAuthE
         other => OAuthError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             error: "temporarily_unavailable",
-            description: other.description().into(),
+            description: other.description(),
             basic_challenge: false,
         },
     };
@@ -396,10 +504,15 @@ fn token_json(
         "access_token": token,
         "token_type": if jkt.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": inner.token_lifetime.as_secs(),
-        "scope": scope,
     });
-    if let (Some(r), Value::Object(map)) = (refresh, &mut v) {
-        map.insert("refresh_token".into(), Value::String(r.into()));
+    if let Value::Object(map) = &mut v {
+        // An empty scope is no scope value (RFC 6749 §3.3): leave the member out.
+        if !scope.is_empty() {
+            map.insert("scope".into(), Value::String(scope.into()));
+        }
+        if let Some(r) = refresh {
+            map.insert("refresh_token".into(), Value::String(r.into()));
+        }
     }
     v
 }
@@ -418,12 +531,10 @@ fn authorization_code_grant(
         match g.codes.remove(code_str) {
             Some(code) => code,
             None => {
-                // Replay of a redeemed code: revoke what it produced (RFC 6749 §4.1.2).
-                if let Some((refresh, jtis)) = g.used_codes.remove(code_str) {
-                    if let Some(r) = refresh.and_then(|r| g.refresh.remove(&r)) {
-                        g.revoked_jtis.extend(r.jtis);
-                    }
-                    g.revoked_jtis.extend(jtis);
+                // Replay of a redeemed code: revoke what it produced (RFC 6749 §4.1.2),
+                // including refresh tokens rotated from it since.
+                if let Some(family) = g.used_codes.remove(code_str) {
+                    g.revoke_family(family);
                     return Err(OAuthError::invalid_grant(
                         "authorization code was already used",
                     ));
@@ -457,17 +568,18 @@ fn authorization_code_grant(
     let refresh = random_token(32);
     {
         let mut g = lock(&inner.grants);
-        g.refresh.insert(
-            refresh.clone(),
+        let family = g.new_family(&client.id, jti);
+        g.set_current(
+            family,
+            &refresh,
             RefreshGrant {
                 client_id: client.id.clone(),
                 sub: code.sub.clone(),
                 scope: code.scope.clone(),
-                jtis: vec![jti.clone()],
+                family,
             },
         );
-        g.used_codes
-            .insert(code_str.to_owned(), (Some(refresh.clone()), vec![jti]));
+        g.used_codes.insert(code_str.to_owned(), family);
     }
     Ok(token_json(inner, &token, &code.scope, Some(&refresh), jkt))
 }
@@ -484,6 +596,19 @@ fn refresh_grant(
     let grant = {
         let mut g = lock(&inner.grants);
         let Some(grant) = g.refresh.get(old) else {
+            // A rotated-out refresh token presented again: either the client or an attacker
+            // holds a stolen copy, so the whole family is revoked (RFC 9700 §4.14.2).
+            if let Some(family) = g.used_refresh.get(old).copied() {
+                if g.families
+                    .get(&family)
+                    .is_some_and(|f| f.client_id == client.id)
+                {
+                    g.revoke_family(family);
+                    return Err(OAuthError::invalid_grant(
+                        "refresh token was already used; its grant is revoked",
+                    ));
+                }
+            }
             return Err(OAuthError::invalid_grant("unknown refresh token"));
         };
         if grant.client_id != client.id {
@@ -494,7 +619,13 @@ fn refresh_grant(
         // Validate the scope before consuming the token.
         resolve_scope(params.get("scope"), &split_scope(&grant.scope))?;
         match g.refresh.remove(old) {
-            Some(grant) => grant,
+            Some(grant) => {
+                g.used_refresh.insert(old.to_owned(), grant.family);
+                if let Some(f) = g.families.get_mut(&grant.family) {
+                    f.current = None;
+                }
+                grant
+            }
             None => return Err(OAuthError::invalid_grant("unknown refresh token")),
         }
     };
@@ -503,27 +634,44 @@ fn refresh_grant(
         .issue_access_token(client, &grant.sub, &scope, jkt)
         .map_err(|_| server_error())?;
     let refresh = random_token(32);
-    let mut jtis = grant.jtis;
-    jtis.push(jti);
-    lock(&inner.grants).refresh.insert(
-        refresh.clone(),
-        RefreshGrant {
-            client_id: grant.client_id,
-            sub: grant.sub,
-            // The grant keeps its original scope; narrowing applies per token.
-            scope: grant.scope,
-            jtis,
-        },
-    );
+    {
+        let mut g = lock(&inner.grants);
+        let family = grant.family;
+        match g.families.get_mut(&family) {
+            Some(f) if !f.revoked => f.jtis.push(jti),
+            // Revoked by a replay while this token was being signed.
+            _ => {
+                g.revoked_jtis.insert(jti);
+                return Err(OAuthError::invalid_grant(
+                    "refresh token was already used; its grant is revoked",
+                ));
+            }
+        }
+        g.set_current(
+            family,
+            &refresh,
+            RefreshGrant {
+                client_id: grant.client_id,
+                sub: grant.sub,
+                // The grant keeps its original scope; narrowing applies per token.
+                scope: grant.scope,
+                family,
+            },
+        );
+    }
     Ok(token_json(inner, &token, &scope, Some(&refresh), jkt))
 }
 
 // ----- introspection and revocation -----------------------------------------------
 
-async fn introspect(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
+async fn introspect(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
     if let Some(r) = gate(&inner, Endpoint::Introspection).await {
         return r;
     }
+    let body = match form_body(&headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     match introspect_inner(&inner, &headers, &body) {
         Ok(v) => (StatusCode::OK, no_store(), axum::Json(v)).into_response(),
         Err(e) => e.into_response(),
@@ -537,7 +685,7 @@ fn introspect_inner(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Result<V
         return Err(OAuthError {
             status: StatusCode::FORBIDDEN,
             error: "unauthorized_client",
-            description: "client may not introspect tokens".into(),
+            description: "client may not introspect tokens",
             basic_challenge: false,
         });
     }
@@ -561,10 +709,14 @@ fn introspect_inner(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Result<V
     Ok(Value::Object(claims))
 }
 
-async fn revoke(State(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
+async fn revoke(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
     if let Some(r) = gate(&inner, Endpoint::Revocation).await {
         return r;
     }
+    let body = match form_body(&headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let result = Params::parse(&body).and_then(|params| {
         let client = authenticate(&inner, &headers, &params, StatusCode::UNAUTHORIZED)?;
         let token = params
@@ -597,7 +749,7 @@ enum AuthzError {
     Redirect {
         redirect_uri: String,
         error: &'static str,
-        description: String,
+        description: &'static str,
         state: Option<String>,
     },
 }
@@ -612,7 +764,7 @@ fn validate_authz(inner: &Inner, params: &Params) -> Result<AuthzRequest, AuthzE
         .get(client_id)
         .ok_or_else(|| bad("unknown client_id"))?;
     let (redirect_uri, redirect_given) = match params.get("redirect_uri") {
-        Some(r) if client.redirect_uris.iter().any(|u| u == r) => (r.to_owned(), true),
+        Some(r) if redirect_allowed(&client.redirect_uris, r) => (r.to_owned(), true),
         Some(_) => return Err(bad("redirect_uri is not registered for this client")),
         None => match client.redirect_uris.as_slice() {
             [only] => (only.clone(), false),
@@ -623,10 +775,10 @@ fn validate_authz(inner: &Inner, params: &Params) -> Result<AuthzRequest, AuthzE
         return Err(bad("registered redirect_uri is not a valid URL"));
     }
     let state = params.get("state").map(str::to_owned);
-    let redirect = |error: &'static str, description: &str| AuthzError::Redirect {
+    let redirect = |error: &'static str, description: &'static str| AuthzError::Redirect {
         redirect_uri: redirect_uri.clone(),
         error,
-        description: description.to_owned(),
+        description,
         state: state.clone(),
     };
     if params.get("response_type") != Some("code") {
@@ -651,7 +803,7 @@ fn validate_authz(inner: &Inner, params: &Params) -> Result<AuthzRequest, AuthzE
         }
     };
     let scope = resolve_scope(params.get("scope"), &client.scopes)
-        .map_err(|e| redirect("invalid_scope", &e.description))?;
+        .map_err(|e| redirect("invalid_scope", e.description))?;
     Ok(AuthzRequest {
         client_id: client.id.clone(),
         redirect_uri,
@@ -660,6 +812,40 @@ fn validate_authz(inner: &Inner, params: &Params) -> Result<AuthzRequest, AuthzE
         state,
         code_challenge,
     })
+}
+
+/// Whether `requested` is one of the `registered` redirect URIs: the same string, or, for a
+/// loopback IP literal over `http` (`127.0.0.1` or `[::1]`, not `localhost`), the same string
+/// with any port (RFC 8252 §7.3).
+fn redirect_allowed(registered: &[String], requested: &str) -> bool {
+    let loose = without_loopback_port(requested);
+    registered
+        .iter()
+        .any(|r| r == requested || (loose.is_some() && without_loopback_port(r) == loose))
+}
+
+/// `uri` without its port, if it is an `http` URI on a loopback IP literal; else `None`.
+fn without_loopback_port(uri: &str) -> Option<String> {
+    let rest = uri.strip_prefix("http://")?;
+    let host = ["127.0.0.1", "[::1]"]
+        .into_iter()
+        .find(|h| rest.starts_with(h))?;
+    let mut after = rest.get(host.len()..)?;
+    if let Some(port) = after.strip_prefix(':') {
+        let digits = port.bytes().take_while(u8::is_ascii_digit).count();
+        let valid = port
+            .get(..digits)
+            .and_then(|d| d.parse::<u16>().ok())
+            .is_some();
+        if !valid {
+            return None;
+        }
+        after = port.get(digits..)?;
+    }
+    if !(after.is_empty() || after.starts_with('/') || after.starts_with('?')) {
+        return None;
+    }
+    Some(format!("http://{host}{after}"))
 }
 
 fn redirect_to(uri: &str, pairs: &[(&str, &str)]) -> Response {
@@ -689,6 +875,7 @@ fn authz_error_response(inner: &Inner, err: AuthzError) -> Response {
             description,
             state,
         } => {
+            let description = error_description(description);
             let mut pairs = vec![
                 ("error", error),
                 ("error_description", description.as_str()),
@@ -774,21 +961,31 @@ async fn authorize_get(State(inner): Shared, RawQuery(query): RawQuery) -> Respo
     }
     let params = match Params::parse(query.unwrap_or_default().as_bytes()) {
         Ok(p) => p,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.description),
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, e.description),
     };
     match validate_authz(&inner, &params) {
-        Ok(req) => login_page(StatusCode::OK, &req, None),
+        // Approved at once, as the configured user, for tests that follow the redirect.
+        Ok(req) => match &inner.auto_approve {
+            Some(user) => approve(&inner, &req, user),
+            None => login_page(StatusCode::OK, &req, None),
+        },
         Err(e) => authz_error_response(&inner, e),
     }
 }
 
-async fn authorize_post(State(inner): Shared, body: Bytes) -> Response {
+async fn authorize_post(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
     if let Some(r) = gate(&inner, Endpoint::Authorize).await {
         return r;
     }
+    let Ok(body) = read_body(&headers, body).await else {
+        return close(error_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large",
+        ));
+    };
     let params = match Params::parse(&body) {
         Ok(p) => p,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.description),
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, e.description),
     };
     let req = match validate_authz(&inner, &params) {
         Ok(req) => req,
@@ -803,6 +1000,11 @@ async fn authorize_post(State(inner): Shared, body: Bytes) -> Response {
             Some("Invalid username or password."),
         );
     }
+    approve(&inner, &req, username)
+}
+
+/// Issues an authorization code for `req` as `username` and redirects to the client.
+fn approve(inner: &Inner, req: &AuthzRequest, username: &str) -> Response {
     let code = random_token(32);
     lock(&inner.grants).codes.insert(
         code.clone(),

@@ -66,6 +66,21 @@ impl KeyAlg {
     }
 }
 
+impl std::str::FromStr for KeyAlg {
+    type Err = String;
+
+    /// Parses a JOSE name: `RS256`, `PS256`, `ES256` or `EdDSA` (also `Ed25519`, RFC 9864).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "RS256" => Ok(KeyAlg::Rs256),
+            "PS256" => Ok(KeyAlg::Ps256),
+            "ES256" => Ok(KeyAlg::Es256),
+            "EdDSA" | "Ed25519" => Ok(KeyAlg::EdDsa),
+            _ => Err("unsupported algorithm (RS256, PS256, ES256, EdDSA)".to_owned()),
+        }
+    }
+}
+
 impl fmt::Display for KeyAlg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

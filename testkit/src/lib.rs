@@ -17,6 +17,15 @@
 //! | authorization (HTML login form; POST it to approve) | `GET`/`POST /authorize` |
 //! | introspection (RFC 7662) | `POST /introspect` |
 //! | revocation (RFC 7009) | `POST /revoke` |
+//! | control API (test-only, off by default, [see below](#the-http-control-api)) | `/_testkit/...` |
+//!
+//! Token, introspection and revocation requests must be
+//! `application/x-www-form-urlencoded`; bodies over 1 MiB get `413` (JSON
+//! `invalid_request`, `Connection: close`). Error descriptions are fixed texts, never client
+//! input. Loopback redirect URIs (`http://127.0.0.1/...`, `http://[::1]/...`) match with any
+//! port (RFC 8252 §7.3). Refresh tokens rotate; replaying a rotated-out one revokes its whole
+//! family (RFC 9700 §4.14.2). [`TestServerBuilder::auto_approve`] lets a test follow the
+//! authorization-code flow without the HTML form.
 //!
 //! A token request that carries a valid `DPoP` proof header (RFC 9449 §5: signed by its
 //! `jwk`, `htm` `POST`, `htu` the token endpoint, fresh `iat`, unused `jti`) gets a
@@ -40,6 +49,63 @@
 //! `read write admin`, redirect URI `http://127.0.0.1/callback`) and the
 //! resource server `api`/`api-secret` (no scopes, may introspect); user
 //! `alice`/`password`; token lifetime 300 s; authorization codes live 60 s; one RS256 key.
+//!
+//! ## The HTTP control API
+//!
+//! **Test-only, off by default.** [`TestServerBuilder::control_api`]`(true)` (or the
+//! binary's `--control-api`) mounts a small JSON API under `/_testkit/`, so that a test
+//! suite in any language, or in another process, can do over HTTP what Rust tests do with
+//! [`TestServer`]'s methods. It has no authentication: anyone who can reach the server can
+//! mint tokens and break it. When it is off, every `/_testkit/` path is a `404`.
+//!
+//! Bodies are JSON objects (an empty body is `{}`); unknown members are refused. Errors are
+//! `{"error": "invalid_request" | "not_found" | "server_error", "error_description": "..."}`
+//! with `400`, `404` or `500`.
+//!
+//! | route | body | does | answer |
+//! | --- | --- | --- | --- |
+//! | `POST /_testkit/tokens` | see below | [`TestServer::mint`] | `{"access_token", "header", "claims"}` |
+//! | `GET /_testkit/keys` | | [`TestServer::kids`] | `{"active": kid, "keys": [{"kid", "alg", "published", "active"}]}` |
+//! | `POST /_testkit/keys` | `{"alg": "RS256"\|"PS256"\|"ES256"\|"EdDSA", "activate": bool}` (defaults RS256, false) | [`TestServer::add_key`] (+ [`use_key`](TestServer::use_key)) | `201 {"kid", "alg", "active"}` |
+//! | `POST /_testkit/keys/{kid}/activate` | | [`TestServer::use_key`]: new tokens are signed with it | the key list |
+//! | `POST /_testkit/keys/{kid}/retire` | | [`TestServer::retire_key`]: out of the JWKS | the key list |
+//! | `GET /_testkit/faults` | | | `{"jwks": {"fault": "none"}, ...}`, one member per endpoint |
+//! | `PUT /_testkit/faults/{endpoint}` | `{"fault": "unavailable"}`, `{"fault": "hang"}`, `{"fault": "garbage"}`, `{"fault": "huge", "bytes": N}`, `{"fault": "status", "status": N}`, `{"fault": "delay", "millis": N}`, `{"fault": "none"}` | [`TestServer::set_fault`] (see [`Fault`]) | the fault list |
+//! | `DELETE /_testkit/faults/{endpoint}` | | clears that fault | the fault list |
+//! | `DELETE /_testkit/faults` | | [`TestServer::clear_faults`] | the fault list |
+//! | `GET /_testkit/counts` | | [`TestServer::count`] | `{"discovery": N, "jwks": N, "token": N, "introspection": N, "revocation": N, "authorize": N}` |
+//! | `DELETE /_testkit/counts` | | [`TestServer::reset_counts`] | the (zeroed) counts |
+//!
+//! `{endpoint}` is one of `discovery`, `jwks`, `token`, `introspection`, `revocation`,
+//! `authorize` ([`Endpoint::as_str`]).
+//!
+//! The body of `POST /_testkit/tokens` (every member optional) starts from the
+//! [`TokenBuilder`] defaults:
+//!
+//! | member | meaning | Rust |
+//! | --- | --- | --- |
+//! | `"claims": {...}` | claims to set; `null` removes one (`{"exp": null}`); applied after the members below, so an explicit `exp` wins | [`claim`](TokenBuilder::claim), [`remove`](TokenBuilder::remove) |
+//! | `"lifetime": SECONDS` | `exp` = `iat` + this | [`lifetime`](TokenBuilder::lifetime) |
+//! | `"expired": true` | `iat` 20 minutes ago, `exp` 10 minutes ago | [`expired`](TokenBuilder::expired) |
+//! | `"not_before": SECONDS` | `nbf` = now + this | [`not_before`](TokenBuilder::not_before) |
+//! | `"kid": "..."` | sign with that key (published or retired); a kid the server does not know is written in the header as is | [`kid`](TokenBuilder::kid) |
+//! | `"alg": "ES256"` | sign with the newest key of that algorithm (add one first) | [`alg`](TokenBuilder::alg) |
+//! | `"typ": "..." \| null` | header `typ` (default `at+jwt`); `null` leaves it out | [`typ`](TokenBuilder::typ) |
+//! | `"header": {...}` | extra header members, applied last (can override `alg`, `kid`...) | [`header`](TokenBuilder::header) |
+//! | `"defect": "alg_none" \| "tampered_signature" \| "foreign_key" \| "unknown_kid"` | a deliberately bad token ([`Defect`]) | [`defect`](TokenBuilder::defect) |
+//! | `"opaque": true` | an opaque token, known to introspection only (answer `{"access_token", "claims"}`) | [`opaque`](TokenBuilder::opaque) |
+//!
+//! ```text
+//! curl -s -X POST $ISSUER/_testkit/tokens -d '{"claims": {"sub": "bob", "aud": "other"}}'
+//! curl -s -X POST $ISSUER/_testkit/tokens -d '{"defect": "alg_none"}'
+//! curl -s -X POST $ISSUER/_testkit/keys -d '{"alg": "ES256", "activate": true}'
+//! curl -s -X PUT $ISSUER/_testkit/faults/jwks -d '{"fault": "status", "status": 500}'
+//! curl -s $ISSUER/_testkit/counts
+//! ```
+//!
+//! The server also runs as a program for test suites in any language: the
+//! `bearer-guard-testkit` binary of this crate (`cargo run -p bearer-guard-testkit --
+//! --help`), which prints the issuer URL on the first line of its standard output.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -84,6 +150,7 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 mod config;
+mod control;
 mod endpoints;
 mod keys;
 mod mint;
@@ -101,7 +168,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{Client, Endpoint, Fault, User};
 pub use keys::KeyAlg;
-pub use mint::TokenBuilder;
+pub use mint::{Defect, TokenBuilder};
 
 use keys::SigningKey;
 use state::{lock, Inner};
@@ -343,6 +410,9 @@ pub struct TestServerBuilder {
     code_lifetime: Duration,
     key: KeyAlg,
     bind: SocketAddr,
+    issuer_url: Option<String>,
+    auto_approve: Option<String>,
+    control_api: bool,
 }
 
 impl Default for TestServerBuilder {
@@ -360,6 +430,9 @@ impl Default for TestServerBuilder {
             code_lifetime: Duration::from_secs(60),
             key: KeyAlg::Rs256,
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            issuer_url: None,
+            auto_approve: None,
+            control_api: false,
         }
     }
 }
@@ -423,16 +496,58 @@ impl TestServerBuilder {
         self
     }
 
+    /// The issuer identifier to announce and put in tokens instead of
+    /// `http://{bound address}`, for a server reached through another address than the one
+    /// it listens on (a container's port mapping, a proxy). An origin only: `http` or
+    /// `https`, a host, an optional port, no path (a trailing `/` is dropped).
+    pub fn issuer_url(mut self, url: impl Into<String>) -> Self {
+        self.issuer_url = Some(url.into());
+        self
+    }
+
+    /// Makes the authorization endpoint approve every valid request at once as `username`
+    /// (a registered user), redirecting with a code instead of showing the login form, so
+    /// that a test can follow the authorization-code flow without a browser.
+    pub fn auto_approve(mut self, username: impl Into<String>) -> Self {
+        self.auto_approve = Some(username.into());
+        self
+    }
+
+    /// Mounts the HTTP control API under `/_testkit/` (off by default; **test-only**: it
+    /// lets anyone who can reach the server mint tokens, change keys and inject faults,
+    /// without authentication). See the [crate docs](crate#the-http-control-api) for the
+    /// routes. When off, every `/_testkit/` path is a `404`.
+    pub fn control_api(mut self, enabled: bool) -> Self {
+        self.control_api = enabled;
+        self
+    }
+
     /// Generates the key, binds the listener and starts serving.
     ///
     /// # Errors
     ///
-    /// If the address cannot be bound, or key generation fails.
+    /// If the address cannot be bound, key generation fails, the
+    /// [`issuer_url`](Self::issuer_url) is not an origin, or the
+    /// [`auto_approve`](Self::auto_approve) user is not registered.
     pub async fn start(self) -> io::Result<TestServer> {
+        let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
+        if let Some(user) = &self.auto_approve {
+            if !self.users.iter().any(|u| &u.username == user) {
+                return Err(invalid(format!("auto_approve: unknown user {user:?}")));
+            }
+        }
+        let issuer_url = match &self.issuer_url {
+            Some(url) => Some(origin(url).ok_or_else(|| {
+                invalid(format!(
+                    "issuer_url {url:?} is not an http(s) origin without a path"
+                ))
+            })?),
+            None => None,
+        };
         let key = SigningKey::generate(self.key).map_err(io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
-        let issuer = format!("http://{addr}");
+        let issuer = issuer_url.unwrap_or_else(|| format!("http://{addr}"));
         let clients: HashMap<String, Client> = self
             .clients
             .into_iter()
@@ -450,9 +565,10 @@ impl TestServerBuilder {
             self.code_lifetime,
             clients,
             users,
+            self.auto_approve,
             key,
         ));
-        let app = endpoints::router(inner.clone());
+        let app = endpoints::router(inner.clone(), self.control_api);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -468,4 +584,18 @@ impl TestServerBuilder {
             task: Some(task),
         })
     }
+}
+
+/// `url` as an origin (`scheme://host[:port]`, no trailing `/`), if it is an `http` or
+/// `https` URL without path, query, fragment or credentials.
+fn origin(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let plain = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host().is_some()
+        && parsed.path() == "/"
+        && parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && parsed.username().is_empty()
+        && parsed.password().is_none();
+    plain.then(|| parsed.as_str().trim_end_matches('/').to_owned())
 }

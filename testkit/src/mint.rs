@@ -1,12 +1,16 @@
 //! Minting tokens directly from test code.
 
 use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde_json::Value;
 
-use super::state::{now, Claims, Inner};
+use super::keys::{KeyAlg, SigningKey};
+use super::state::{now, random_token, Claims, Inner};
 
 /// Builder for a token minted directly by test code, returned by
 /// [`TestServer::mint`](super::TestServer::mint).
@@ -23,6 +27,88 @@ pub struct TokenBuilder {
     header: Claims,
     kid: Option<String>,
     typ: Option<String>,
+    alg: Option<KeyAlg>,
+    defect: Option<Defect>,
+}
+
+/// A token minted by [`TokenBuilder::build`], with what it carries.
+pub(crate) struct Minted {
+    pub(crate) token: String,
+    pub(crate) header: Claims,
+    pub(crate) claims: Claims,
+}
+
+/// A deliberate defect of a minted token, for negative tests
+/// ([`TokenBuilder::defect`]); each one must make a resource server refuse the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Defect {
+    /// Header `alg: "none"` and an empty signature (an unsecured JWS, RFC 7519 §6).
+    AlgNone,
+    /// A valid signature with one bit flipped.
+    TamperedSignature,
+    /// Signed by a freshly generated key of the same algorithm that the server never
+    /// published, under the `kid` of the key it replaces (a wrong key for a known `kid`).
+    ForeignKey,
+    /// Signed by the chosen key, but the header names a random `kid` the JWKS does not
+    /// have (unless [`TokenBuilder::kid`] names one).
+    UnknownKid,
+}
+
+impl Defect {
+    /// Every defect.
+    pub const ALL: [Defect; 4] = [
+        Defect::AlgNone,
+        Defect::TamperedSignature,
+        Defect::ForeignKey,
+        Defect::UnknownKid,
+    ];
+
+    /// The name used by the control API: `alg_none`, `tampered_signature`, `foreign_key`,
+    /// `unknown_kid`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Defect::AlgNone => "alg_none",
+            Defect::TamperedSignature => "tampered_signature",
+            Defect::ForeignKey => "foreign_key",
+            Defect::UnknownKid => "unknown_kid",
+        }
+    }
+}
+
+impl fmt::Display for Defect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Defect {
+    type Err = String;
+
+    /// Parses a name of [`as_str`](Self::as_str).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Defect::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| format!("unknown defect (one of {})", names(&Defect::ALL)))
+    }
+}
+
+fn names(defects: &[Defect]) -> String {
+    defects
+        .iter()
+        .map(|d| d.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `token` with one bit of its signature flipped.
+fn tamper(token: &str) -> Option<String> {
+    let (input, sig) = token.rsplit_once('.')?;
+    let mut raw = URL_SAFE_NO_PAD.decode(sig).ok()?;
+    let first = raw.first_mut()?;
+    *first ^= 0x01;
+    Some(format!("{input}.{}", URL_SAFE_NO_PAD.encode(raw)))
 }
 
 impl fmt::Debug for TokenBuilder {
@@ -32,6 +118,8 @@ impl fmt::Debug for TokenBuilder {
             .field("header", &self.header)
             .field("kid", &self.kid)
             .field("typ", &self.typ)
+            .field("alg", &self.alg)
+            .field("defect", &self.defect)
             .finish_non_exhaustive()
     }
 }
@@ -45,7 +133,14 @@ impl TokenBuilder {
             header: Claims::new(),
             kid: None,
             typ: Some("at+jwt".into()),
+            alg: None,
+            defect: None,
         }
+    }
+
+    /// The claims as they stand.
+    pub(crate) fn claims(&self) -> &Claims {
+        &self.claims
     }
 
     fn set(mut self, name: &str, value: Value) -> Self {
@@ -167,29 +262,100 @@ impl TokenBuilder {
         self
     }
 
+    /// Signs with the newest key of algorithm `alg` (published keys first, then retired
+    /// ones), unless [`kid`](Self::kid) names a key of this server. Add one with
+    /// [`TestServer::add_key`](super::TestServer::add_key) first: [`sign`](Self::sign) panics
+    /// if the server has no key of that algorithm.
+    pub fn alg(mut self, alg: KeyAlg) -> Self {
+        self.alg = Some(alg);
+        self
+    }
+
+    /// Makes the token deliberately bad in one of the ways of [`Defect`] (the last call
+    /// wins).
+    pub fn defect(mut self, defect: Defect) -> Self {
+        self.defect = Some(defect);
+        self
+    }
+
     /// Signs the token as a compact JWS.
     ///
     /// # Panics
     ///
-    /// Only if the crypto backend fails to sign, which indicates a bug.
+    /// If [`alg`](Self::alg) asks for an algorithm the server has no key of, or if the
+    /// crypto backend fails to sign, which indicates a bug.
     pub fn sign(self) -> String {
-        let key = self
-            .kid
-            .as_deref()
-            .and_then(|k| self.inner.find_key(k))
-            .unwrap_or_else(|| self.inner.active_key());
+        match self.build() {
+            Ok(minted) => minted.token,
+            Err(e) => panic!("test server failed to mint a token: {e}"),
+        }
+    }
+
+    /// The key to sign with: the key named by `kid`, else the newest of `alg`, else the
+    /// active key.
+    fn key(&self) -> Result<Arc<SigningKey>, String> {
+        if let Some(key) = self.kid.as_deref().and_then(|k| self.inner.find_key(k)) {
+            return Ok(key);
+        }
+        match self.alg {
+            Some(alg) => self
+                .inner
+                .newest_key(alg)
+                .ok_or_else(|| format!("the server has no {alg} key")),
+            None => Ok(self.inner.active_key()),
+        }
+    }
+
+    /// Signs the token; the error says why it could not be.
+    pub(crate) fn build(self) -> Result<Minted, String> {
+        let key = self.key()?;
         let mut header = Claims::new();
-        header.insert("alg".into(), Value::String(key.alg.as_str().into()));
+        let alg = match self.defect {
+            Some(Defect::AlgNone) => "none",
+            _ => key.alg.as_str(),
+        };
+        header.insert("alg".into(), Value::String(alg.into()));
         if let Some(typ) = &self.typ {
             header.insert("typ".into(), Value::String(typ.clone()));
         }
-        let kid = self.kid.clone().unwrap_or_else(|| key.kid.clone());
+        let kid = match (&self.kid, self.defect) {
+            (Some(kid), _) => kid.clone(),
+            (None, Some(Defect::UnknownKid)) => format!("unknown-{}", random_token(6)),
+            (None, _) => key.kid.clone(),
+        };
         header.insert("kid".into(), Value::String(kid));
         header.extend(self.header);
-        match self.inner.sign_claims(&key, &header, &self.claims) {
-            Ok(token) => token,
-            Err(e) => panic!("test server failed to sign a token: {e}"),
-        }
+        let header_json = serde_json::to_vec(&header).map_err(|e| e.to_string())?;
+        let claims_json = serde_json::to_vec(&self.claims).map_err(|e| e.to_string())?;
+        let token = match self.defect {
+            Some(Defect::AlgNone) => format!(
+                "{}.{}.",
+                URL_SAFE_NO_PAD.encode(&header_json),
+                URL_SAFE_NO_PAD.encode(&claims_json)
+            ),
+            Some(Defect::ForeignKey) => {
+                // A key of the same type that the server never published.
+                let foreign = SigningKey::generate_with_kid(key.alg, key.kid.clone())
+                    .map_err(|e| e.to_string())?;
+                foreign
+                    .sign_compact(&header_json, &claims_json)
+                    .map_err(|e| e.to_string())?
+            }
+            Some(Defect::TamperedSignature) => {
+                let token = key
+                    .sign_compact(&header_json, &claims_json)
+                    .map_err(|e| e.to_string())?;
+                tamper(&token).ok_or("signing produced no signature")?
+            }
+            Some(Defect::UnknownKid) | None => key
+                .sign_compact(&header_json, &claims_json)
+                .map_err(|e| e.to_string())?,
+        };
+        Ok(Minted {
+            token,
+            header,
+            claims: self.claims,
+        })
     }
 
     /// Registers the claims server-side under a fresh opaque token and

@@ -90,7 +90,20 @@ pub(crate) struct RefreshGrant {
     pub(crate) client_id: String,
     pub(crate) sub: String,
     pub(crate) scope: String,
-    /// `jti`s of access tokens issued under this grant (revoked with it).
+    /// The token family (one authorization) this refresh token belongs to.
+    pub(crate) family: u64,
+}
+
+/// One authorization: the refresh tokens that rotate from one another and the access tokens
+/// issued along the way (RFC 9700 §4.14.2).
+pub(crate) struct Family {
+    /// The client the family was issued to.
+    pub(crate) client_id: String,
+    /// Set once the family is revoked; nothing is added to it afterwards.
+    pub(crate) revoked: bool,
+    /// The one refresh token of the family that may still be redeemed.
+    pub(crate) current: Option<String>,
+    /// `jti`s of access tokens issued under this family (revoked with it).
     pub(crate) jtis: Vec<String>,
 }
 
@@ -98,13 +111,71 @@ pub(crate) struct RefreshGrant {
 #[derive(Default)]
 pub(crate) struct Grants {
     pub(crate) codes: HashMap<String, AuthCode>,
-    /// Redeemed codes → (refresh token, access token jtis) they produced, so a
-    /// replayed code revokes everything issued from it.
-    pub(crate) used_codes: HashMap<String, (Option<String>, Vec<String>)>,
+    /// Redeemed codes → the family they started, so a replayed code revokes everything
+    /// issued from it (RFC 6749 §4.1.2).
+    pub(crate) used_codes: HashMap<String, u64>,
     pub(crate) refresh: HashMap<String, RefreshGrant>,
+    /// Rotated-out refresh tokens → their family, so a replay revokes the family.
+    pub(crate) used_refresh: HashMap<String, u64>,
+    pub(crate) families: HashMap<u64, Family>,
+    next_family: u64,
     pub(crate) opaque: HashMap<String, Claims>,
     pub(crate) revoked_jtis: HashSet<String>,
 }
+
+impl Grants {
+    /// Starts a token family whose first access token has `jti`.
+    pub(crate) fn new_family(&mut self, client_id: &str, jti: String) -> u64 {
+        self.next_family = self.next_family.wrapping_add(1);
+        let id = self.next_family;
+        self.families.insert(
+            id,
+            Family {
+                client_id: client_id.to_owned(),
+                revoked: false,
+                current: None,
+                jtis: vec![jti],
+            },
+        );
+        id
+    }
+
+    /// Makes `token` the current refresh token of `family`.
+    pub(crate) fn set_current(&mut self, family: u64, token: &str, grant: RefreshGrant) {
+        if let Some(f) = self.families.get_mut(&family) {
+            f.current = Some(token.to_owned());
+        }
+        self.refresh.insert(token.to_owned(), grant);
+    }
+
+    /// Revokes a whole family: its current refresh token and every access token issued in
+    /// it. Rotated-out tokens stay known, so that a later replay is still an `invalid_grant`
+    /// of the same kind.
+    pub(crate) fn revoke_family(&mut self, family: u64) {
+        if let Some(f) = self.families.get_mut(&family) {
+            f.revoked = true;
+            if let Some(current) = f.current.take() {
+                self.refresh.remove(&current);
+            }
+            let jtis = std::mem::take(&mut f.jtis);
+            self.revoked_jtis.extend(jtis);
+        }
+    }
+}
+
+/// The algorithms DPoP proofs may be signed with at the token endpoint, with their JOSE
+/// names (advertised as `dpop_signing_alg_values_supported`).
+pub(crate) const DPOP_ALGORITHMS: [(jsonwebtoken::Algorithm, &str); 9] = [
+    (jsonwebtoken::Algorithm::RS256, "RS256"),
+    (jsonwebtoken::Algorithm::RS384, "RS384"),
+    (jsonwebtoken::Algorithm::RS512, "RS512"),
+    (jsonwebtoken::Algorithm::PS256, "PS256"),
+    (jsonwebtoken::Algorithm::PS384, "PS384"),
+    (jsonwebtoken::Algorithm::PS512, "PS512"),
+    (jsonwebtoken::Algorithm::ES256, "ES256"),
+    (jsonwebtoken::Algorithm::ES384, "ES384"),
+    (jsonwebtoken::Algorithm::EdDSA, "EdDSA"),
+];
 
 /// Everything the server knows, shared between the handle and the handlers.
 pub(crate) struct Inner {
@@ -114,6 +185,8 @@ pub(crate) struct Inner {
     pub(crate) code_lifetime: Duration,
     pub(crate) clients: HashMap<String, Client>,
     pub(crate) users: HashMap<String, User>,
+    /// The user the authorization endpoint approves as, without showing the login form.
+    pub(crate) auto_approve: Option<String>,
     pub(crate) keys: RwLock<KeyStore>,
     pub(crate) grants: Mutex<Grants>,
     pub(crate) counts: [AtomicU64; 6],
@@ -128,6 +201,7 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         issuer: String,
         audience: String,
@@ -135,6 +209,7 @@ impl Inner {
         code_lifetime: Duration,
         clients: HashMap<String, Client>,
         users: HashMap<String, User>,
+        auto_approve: Option<String>,
         key: SigningKey,
     ) -> Self {
         let key = Arc::new(key);
@@ -145,6 +220,7 @@ impl Inner {
             code_lifetime,
             clients,
             users,
+            auto_approve,
             keys: RwLock::new(KeyStore {
                 published: vec![key.clone()],
                 retired: Vec::new(),
@@ -156,7 +232,9 @@ impl Inner {
             fault_tx: watch::channel(0).0,
             shutting_down: AtomicBool::new(false),
             jwks_max_age: Mutex::new(Some(300)),
-            dpop: bearer_guard::dpop::ProofVerifier::new(bearer_guard::DpopConfig::new()),
+            dpop: bearer_guard::dpop::ProofVerifier::new(
+                bearer_guard::DpopConfig::new().algorithms(DPOP_ALGORITHMS.iter().map(|(a, _)| *a)),
+            ),
         }
     }
 
@@ -236,6 +314,25 @@ impl Inner {
         read(&self.keys).find(kid)
     }
 
+    /// The newest key of `alg`: published keys first, then retired ones.
+    pub(crate) fn newest_key(&self, alg: KeyAlg) -> Option<Arc<SigningKey>> {
+        let keys = read(&self.keys);
+        let newest = |list: &[Arc<SigningKey>]| list.iter().rev().find(|k| k.alg == alg).cloned();
+        newest(&keys.published).or_else(|| newest(&keys.retired))
+    }
+
+    /// Every key: `(kid, alg, published, active)`, published keys first, oldest first.
+    pub(crate) fn key_list(&self) -> Vec<(String, KeyAlg, bool, bool)> {
+        let keys = read(&self.keys);
+        let active = &keys.active.kid;
+        keys.published
+            .iter()
+            .map(|k| (k, true))
+            .chain(keys.retired.iter().map(|k| (k, false)))
+            .map(|(k, published)| (k.kid.clone(), k.alg, published, &k.kid == active))
+            .collect()
+    }
+
     pub(crate) fn kids(&self) -> Vec<String> {
         read(&self.keys)
             .published
@@ -253,17 +350,6 @@ impl Inner {
         serde_json::json!({ "keys": keys })
     }
 
-    pub(crate) fn published_algs(&self) -> Vec<&'static str> {
-        let mut algs: Vec<&'static str> = read(&self.keys)
-            .published
-            .iter()
-            .map(|k| k.alg.as_str())
-            .collect();
-        algs.sort_unstable();
-        algs.dedup();
-        algs
-    }
-
     // ----- tokens ----------------------------------------------------------
 
     /// Default RFC 9068 access-token claims.
@@ -274,7 +360,10 @@ impl Inner {
         c.insert("sub".into(), Value::String(sub.into()));
         c.insert("aud".into(), Value::String(self.audience.clone()));
         c.insert("client_id".into(), Value::String(client_id.into()));
-        c.insert("scope".into(), Value::String(scope.into()));
+        // An empty scope is no scope value (RFC 6749 §3.3): leave the claim out.
+        if !scope.is_empty() {
+            c.insert("scope".into(), Value::String(scope.into()));
+        }
         c.insert("iat".into(), Value::from(iat));
         c.insert(
             "exp".into(),
@@ -399,14 +488,13 @@ impl Inner {
         let owned = |cid: Option<&str>| client_id.is_none() || cid == client_id;
         {
             let mut g = lock(&self.grants);
-            let is_owned_refresh = g
+            let owned_family = g
                 .refresh
                 .get(token)
-                .is_some_and(|r| owned(Some(&r.client_id)));
-            if is_owned_refresh {
-                if let Some(r) = g.refresh.remove(token) {
-                    g.revoked_jtis.extend(r.jtis);
-                }
+                .filter(|r| owned(Some(&r.client_id)))
+                .map(|r| r.family);
+            if let Some(family) = owned_family {
+                g.revoke_family(family);
                 return;
             }
         }

@@ -197,10 +197,12 @@ async fn discovery_documents() {
             assert!(grants.contains(&json!(g)));
         }
         assert_eq!(doc["scopes_supported"], json!(["admin", "read", "write"]));
-        assert_eq!(
-            doc["id_token_signing_alg_values_supported"],
-            json!(["RS256"])
-        );
+        // No ID tokens are issued, so no ID token algorithms are advertised.
+        assert!(doc.get("id_token_signing_alg_values_supported").is_none());
+        assert!(doc["dpop_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("ES256")));
     }
     assert_eq!(server.count(Endpoint::Discovery), 2);
 }
@@ -533,10 +535,6 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     assert_ne!(refresh_token, refresh2);
     verify(&server, body["access_token"].as_str().unwrap()).await;
 
-    // The old refresh token is dead.
-    let resp = refresh(&server, demo, &refresh_token, None).await;
-    assert_eq!(error_of(resp).await.1, "invalid_grant");
-
     // Scope cannot be widened beyond the grant.
     let resp = refresh(&server, demo, &refresh2, Some("admin")).await;
     assert_eq!(error_of(resp).await.1, "invalid_scope");
@@ -558,6 +556,13 @@ async fn authorization_code_with_pkce_and_refresh_rotation() {
     let resp = redeem(&server, &code, &verifier).await;
     assert_eq!(error_of(resp).await.1, "invalid_grant");
     assert_eq!(introspect(&server, &access).await["active"], false);
+    // ...including the refresh token rotated from it since.
+    let resp = refresh(&server, demo, refresh3, None).await;
+    assert_eq!(error_of(resp).await.1, "invalid_grant");
+
+    // The rotated-out refresh token is dead (its replay is tested in tests/conformance.rs).
+    let resp = refresh(&server, demo, &refresh_token, None).await;
+    assert_eq!(error_of(resp).await.1, "invalid_grant");
 }
 
 #[tokio::test]
@@ -1087,4 +1092,63 @@ async fn builder_bind_and_types() {
     let s2 = server.clone();
     let token = tokio::spawn(async move { s2.mint().sign() }).await.unwrap();
     assert!(server.is_active(&token));
+}
+
+#[tokio::test]
+async fn issuer_url_and_auto_approve() {
+    let server = TestServer::builder()
+        .issuer_url("http://auth.test:8080/")
+        .auto_approve("alice")
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(server.issuer(), "http://auth.test:8080");
+    assert_eq!(server.token_endpoint(), "http://auth.test:8080/token");
+    let doc: Value = json(http().get(format!(
+        "http://{}/.well-known/oauth-authorization-server",
+        server.addr()
+    )))
+    .await;
+    assert_eq!(doc["issuer"], "http://auth.test:8080");
+    assert_eq!(doc["jwks_uri"], "http://auth.test:8080/jwks");
+    let (_, claims) = decode(&server.mint().sign());
+    assert_eq!(claims["iss"], "http://auth.test:8080");
+
+    // Auto-approval: GET /authorize redirects with a code at once, as alice.
+    let (verifier, challenge) = pkce();
+    let url = format!(
+        "http://{}/authorize?response_type=code&client_id=demo-client&code_challenge={challenge}&code_challenge_method=S256&state=s1",
+        server.addr()
+    );
+    let resp = http().get(url).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert_eq!(query_param(&location, "state").as_deref(), Some("s1"));
+    let code = query_param(&location, "code").unwrap();
+    let resp = http()
+        .post(format!("http://{}/token", server.addr()))
+        .basic_auth("demo-client", Some("demo-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    let (_, claims) = decode(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["client_id"], "demo-client");
+
+    for builder in [
+        TestServer::builder().issuer_url("http://auth.test/realm"),
+        TestServer::builder().issuer_url("ftp://auth.test"),
+        TestServer::builder().issuer_url("not a url"),
+        TestServer::builder().auto_approve("nobody"),
+    ] {
+        let err = builder.start().await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    }
 }

@@ -1,0 +1,223 @@
+//! The `bearer-guard-testkit` binary, started as a child process the way a test suite in
+//! another language would: flags, the issuer line on stdout, auto-approval, the control API.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use support::jwt::{b64, decode};
+
+const EXE: &str = env!("CARGO_BIN_EXE_bearer-guard-testkit");
+
+/// A started server, killed on drop.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the binary with `args` and returns it with the first line of its stdout.
+fn start(args: &[&str]) -> (Running, String) {
+    let mut child = Command::new(EXE)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    (running, line.trim_end().to_owned())
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn help_is_on_stdout_with_exit_0() {
+    let out = Command::new(EXE).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--bind",
+        "--issuer-url",
+        "--client",
+        "--redirect-uri",
+        "--user",
+        "--auto-approve",
+        "--token-ttl",
+        "--alg",
+        "--audience",
+        "--control-api",
+        "--config",
+        "TEST ONLY",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+}
+
+#[test]
+fn bad_flags_are_refused() {
+    for args in [
+        &["--bogus"][..],
+        &["--client", "no-secret"],
+        &["--user", "nopassword"],
+        &["--alg", "HS256"],
+        &["--token-ttl", "soon"],
+        &["--redirect-uri", "nobody:http://127.0.0.1/cb"],
+        &["--auto-approve", "nobody"],
+        &["--issuer-url", "http://auth.test/path"],
+        &["--config", "/nonexistent/config.json"],
+    ] {
+        let status = Command::new(EXE)
+            .args(args)
+            .args(["--bind", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!status.success(), "{args:?} was accepted");
+    }
+}
+
+#[tokio::test]
+async fn a_configured_server_over_http() {
+    let (_server, issuer) = start(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--client",
+        "shop:shop-secret:read write",
+        "--redirect-uri",
+        "shop:http://127.0.0.1/cb",
+        "--user",
+        "bob:hunter2",
+        "--auto-approve",
+        "bob",
+        "--token-ttl",
+        "60",
+        "--alg",
+        "ES256",
+        "--audience",
+        "orders",
+        "--control-api",
+    ]);
+    assert!(issuer.starts_with("http://127.0.0.1:"), "{issuer:?}");
+    assert!(
+        !issuer.contains(' '),
+        "the line is the URL alone: {issuer:?}"
+    );
+
+    // client_credentials with the configured client.
+    let body: Value = http()
+        .post(format!("{issuer}/token"))
+        .basic_auth("shop", Some("shop-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["scope"], "read write");
+    assert_eq!(body["expires_in"], 60);
+    let (header, claims) = decode(body["access_token"].as_str().unwrap());
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(claims["aud"], "orders");
+    assert_eq!(claims["sub"], "shop");
+
+    // Authorization code + PKCE, approved by bob without a form, on a loopback port.
+    let verifier = "v".repeat(60);
+    let challenge = b64(Sha256::digest(verifier.as_bytes()));
+    let redirect = "http://127.0.0.1:45678/cb";
+    let url = url::Url::parse_with_params(
+        &format!("{issuer}/authorize"),
+        [
+            ("response_type", "code"),
+            ("client_id", "shop"),
+            ("redirect_uri", redirect),
+            ("scope", "read"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .unwrap();
+    let resp = http().get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(location.as_str().starts_with(redirect), "{location}");
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let body: Value = http()
+        .post(format!("{issuer}/token"))
+        .basic_auth("shop", Some("shop-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, claims) = decode(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["sub"], "bob");
+    assert_eq!(claims["client_id"], "shop");
+    assert_eq!(claims["scope"], "read");
+
+    // The control API is on.
+    let minted: Value = http()
+        .post(format!("{issuer}/_testkit/tokens"))
+        .json(&json!({ "claims": { "sub": "carol" } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(minted["claims"]["sub"], "carol");
+    assert_eq!(minted["claims"]["aud"], "orders");
+}
+
+#[tokio::test]
+async fn defaults_have_no_control_api() {
+    let (_server, issuer) = start(&["--bind", "127.0.0.1:0"]);
+    let resp = http()
+        .get(format!("{issuer}/_testkit/keys"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let resp = http()
+        .post(format!("{issuer}/token"))
+        .basic_auth("demo-client", Some("demo-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
