@@ -58,7 +58,22 @@ impl Drop for Running {
 /// Starts `exe` with `args` and waits for the stdout line starting with `prefix`; returns the
 /// rest of that line.
 fn start(exe: &PathBuf, args: &[&str], prefix: &str) -> (Running, String) {
-    let mut child = Command::new(exe)
+    start_with_env(exe, args, prefix, None)
+}
+
+/// [`start`], with `BEARER_GUARD_CLIENT_SECRET` set to `secret` if given (and cleared if not).
+fn start_with_env(
+    exe: &PathBuf,
+    args: &[&str],
+    prefix: &str,
+    secret: Option<&str>,
+) -> (Running, String) {
+    let mut command = Command::new(exe);
+    match secret {
+        Some(s) => command.env("BEARER_GUARD_CLIENT_SECRET", s),
+        None => command.env_remove("BEARER_GUARD_CLIENT_SECRET"),
+    };
+    let mut child = command
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -146,29 +161,68 @@ async fn protected_api_against_the_standalone_auth_server() {
     assert_eq!(status, 401);
     assert!(challenge.contains("the token audience is not accepted"));
 
-    // Introspection mode, endpoint discovered from the issuer.
-    let (_introspecting, addr) = start(
-        protected_api,
-        &[
+    // Introspection mode, endpoint discovered from the issuer; the secret from argv, from a
+    // file, and from the environment (never only argv, which `ps` shows).
+    let dir = std::env::temp_dir().join(format!("bearer-guard-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret_file = dir.join("secret");
+    std::fs::write(&secret_file, "api-secret\n").unwrap();
+    let secret_file = secret_file.to_str().unwrap().to_owned();
+    for (secret_args, env) in [
+        (vec!["--client-secret", "api-secret"], None),
+        (vec!["--client-secret-file", secret_file.as_str()], None),
+        (vec![], Some("api-secret")),
+        (
+            vec!["--auth-method", "post", "--cache-ttl", "0"],
+            Some("api-secret"),
+        ),
+    ] {
+        let mut args = vec![
             "--issuer",
             &issuer,
+            "--audience",
+            "api",
             "--bind",
             "127.0.0.1:0",
             "--introspect",
             "--client-id",
             "api",
-            "--client-secret",
-            "api-secret",
-        ],
-        "listening on ",
-    );
-    assert_eq!(get(format!("http://{addr}/me"), Some(&reader)).await.0, 200);
-    assert_eq!(
-        get(format!("http://{addr}/me"), Some("not-a-token"))
-            .await
-            .0,
-        401
-    );
+        ];
+        args.extend(secret_args.iter().copied());
+        let (_introspecting, addr) = start_with_env(protected_api, &args, "listening on ", env);
+        assert_eq!(
+            get(format!("http://{addr}/me"), Some(&reader)).await.0,
+            200,
+            "{secret_args:?}"
+        );
+        assert_eq!(
+            get(format!("http://{addr}/me"), Some("not-a-token"))
+                .await
+                .0,
+            401
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn protected_api_help_is_on_stdout_with_exit_0() {
+    let (_, protected_api) = binaries();
+    let out = Command::new(protected_api).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--issuer",
+        "--audience",
+        "--leeway",
+        "--algorithms",
+        "--client-secret-file",
+        "BEARER_GUARD_CLIENT_SECRET",
+        "--cache-ttl",
+        "--auth-method",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
 }
 
 #[test]
@@ -179,6 +233,33 @@ fn protected_api_refuses_bad_arguments() {
         &[][..],
         &["--issuer"][..],
         &["--issuer", "http://127.0.0.1:1", "--introspect"][..],
+        &[
+            "--issuer",
+            "http://127.0.0.1:1",
+            "--audience",
+            "a",
+            "--introspect",
+            "--hybrid",
+        ][..],
+        &[
+            "--issuer",
+            "http://127.0.0.1:1",
+            "--audience",
+            "a",
+            "--jwks-uri",
+            "http://127.0.0.1:1/jwks",
+            "--leeway",
+            "3600",
+        ][..],
+        &[
+            "--issuer",
+            "http://127.0.0.1:1",
+            "--audience",
+            "a",
+            "--algorithms",
+            "XS999",
+        ][..],
+        &["--issuer", "http://127.0.0.1:1"][..],
     ] {
         let status = Command::new(protected_api)
             .args(args)
@@ -189,4 +270,74 @@ fn protected_api_refuses_bad_arguments() {
             .unwrap();
         assert!(!status.success(), "{args:?} was accepted");
     }
+}
+
+/// Builds `examples/inspect.rs` once and returns its path.
+fn inspect_binary() -> &'static PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let out = Command::new(env!("CARGO"))
+            .args(["build", "--all-features", "--message-format=json"])
+            .args(["--example", "inspect"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "building inspect failed");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|msg| msg["target"]["name"] == "inspect" && msg["executable"].is_string())
+            .map(|msg| PathBuf::from(msg["executable"].as_str().unwrap()))
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn inspect_explains_each_check_and_gives_the_validators_verdict() {
+    let (auth_server, _) = binaries();
+    let (_issuer_process, issuer) = start(auth_server, &["--bind", "127.0.0.1:0"], "issuer ");
+    let reader = token(&issuer, "demo-client", "demo-secret", "read").await;
+    let run = |audience: &str, via_stdin: bool| {
+        let mut command = Command::new(inspect_binary());
+        command.args(["--issuer", &issuer, "--audience", audience]);
+        if !via_stdin {
+            command.arg(&reader);
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        if via_stdin {
+            std::io::Write::write_all(&mut stdin, reader.as_bytes()).unwrap();
+        }
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, out) = run("api", false);
+    assert_eq!(code, Some(0), "{out}");
+    for line in [
+        "PASS discovery",
+        "PASS jwks",
+        "PASS kid",
+        "PASS iss",
+        "PASS aud",
+        "PASS exp",
+        "VERDICT accepted",
+    ] {
+        assert!(out.contains(line), "{line} missing:\n{out}");
+    }
+    assert!(!out.contains(&reader), "the token was printed");
+    let (code, out) = run("other", true);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("FAIL aud")
+            && out.contains("VERDICT refused: the token audience is not accepted"),
+        "{out}"
+    );
 }

@@ -86,3 +86,51 @@ async fn tokens_never_reach_the_logs() {
         assert_not_logged(&logs, token, what);
     }
 }
+
+/// Each refusal leaves one DEBUG event that names the check and, for fields that are not
+/// secret, what was expected and what was found; the token itself is never in it.
+#[tokio::test(flavor = "current_thread")]
+async fn refusals_say_which_check_failed_and_what_was_found() {
+    let (logs, _guard) = capture();
+    let server = TestServer::start().await;
+    let url = me_url(support::validator(&server).await).await;
+    let cases = [
+        (
+            server.mint().aud("api://y").sign(),
+            [
+                r#"check="aud""#,
+                r#"expected=["api"]"#,
+                r#"found="api://y""#,
+            ],
+        ),
+        (
+            server.mint().issuer("https://evil.example").sign(),
+            [
+                r#"check="iss""#,
+                "expected=",
+                r#"found="https://evil.example""#,
+            ],
+        ),
+        (
+            server.mint().typ(Some("JWT")).sign(),
+            [r#"check="typ""#, r#"expected="at+jwt""#, r#"found="JWT""#],
+        ),
+        (
+            server.mint().expired().sign(),
+            [r#"check="exp""#, "now=", "leeway="],
+        ),
+        (
+            "an-opaque-token-from-some-issuer".to_owned(),
+            [r#"check="format""#, "not a JWT", "IntrospectionValidator"],
+        ),
+    ];
+    for (token, wanted) in cases {
+        let before = logs.text().len();
+        assert_eq!(call(&url, &token).await.0, 401);
+        let new = logs.text().split_off(before);
+        for w in wanted {
+            assert!(new.contains(w), "{w} missing in:\n{new}");
+        }
+        assert_not_logged(&new, &token, "refusal");
+    }
+}

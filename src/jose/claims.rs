@@ -5,6 +5,13 @@ use serde_json::{Map, Value};
 
 use crate::TokenError;
 
+/// A claim value as shown in a DEBUG event: its JSON, cut at 200 characters. Only for claims
+/// that are not secret (`iss`, `aud`, `typ`), of tokens whose signature (or introspection
+/// answer) was already checked.
+pub(crate) fn shown(value: &Value) -> String {
+    value.to_string().chars().take(200).collect()
+}
+
 /// Whether a claim must be present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Presence {
@@ -23,9 +30,19 @@ pub(crate) fn check_issuer(
 ) -> Result<(), TokenError> {
     match claims.get("iss") {
         None if presence == Presence::Optional => Ok(()),
-        None => Err(TokenError::MissingClaim),
+        None => {
+            tracing::debug!(
+                check = "iss",
+                expected = issuer,
+                "token refused: no iss claim"
+            );
+            Err(TokenError::MissingClaim)
+        }
         Some(Value::String(iss)) if iss == issuer => Ok(()),
-        Some(_) => Err(TokenError::WrongIssuer),
+        Some(found) => {
+            tracing::debug!(check = "iss", expected = issuer, found = %shown(found), "token refused: another issuer");
+            Err(TokenError::WrongIssuer)
+        }
     }
 }
 
@@ -38,24 +55,34 @@ pub(crate) fn check_audience(
     if audiences.is_empty() {
         return Ok(());
     }
-    let ok = match claims.get("aud") {
-        None => return Err(TokenError::MissingClaim),
+    let refuse = |found: Option<&Value>, error: TokenError| {
+        tracing::debug!(
+            check = "aud",
+            expected = ?audiences,
+            found = %found.map(shown).unwrap_or_else(|| "nothing".to_owned()),
+            "token refused: not for this audience"
+        );
+        Err(error)
+    };
+    let aud = claims.get("aud");
+    let ok = match aud {
+        None => return refuse(aud, TokenError::MissingClaim),
         Some(Value::String(aud)) => audiences.contains(aud),
         Some(Value::Array(auds)) => {
             let mut ok = false;
-            for aud in auds {
-                match aud {
+            for one in auds {
+                match one {
                     Value::String(a) => ok |= audiences.contains(a),
-                    _ => return Err(TokenError::InvalidClaim),
+                    _ => return refuse(aud, TokenError::InvalidClaim),
                 }
             }
             ok
         }
-        Some(_) => return Err(TokenError::InvalidClaim),
+        Some(_) => return refuse(aud, TokenError::InvalidClaim),
     };
     if ok {
         Ok(())
     } else {
-        Err(TokenError::WrongAudience)
+        refuse(aud, TokenError::WrongAudience)
     }
 }

@@ -61,6 +61,13 @@ impl Header {
         Ok(())
     }
 
+    /// `typ` as shown in a DEBUG event ("nothing" when absent).
+    pub(crate) fn typ_shown(&self) -> String {
+        self.0
+            .get("typ")
+            .map_or_else(|| "nothing".to_owned(), super::claims::shown)
+    }
+
     /// Whether `typ` is a string equal, ignoring ASCII case (RFC 7515 §4.1.9), to one of
     /// `names`.
     pub(crate) fn typ_is(&self, names: &[&str]) -> bool {

@@ -60,10 +60,18 @@ pub(crate) fn check_window(
     now: f64,
     leeway: f64,
 ) -> Result<(), TokenError> {
-    if exp.is_some_and(|exp| now >= exp + leeway) {
+    if let Some(exp) = exp.filter(|exp| now >= exp + leeway) {
+        tracing::debug!(check = "exp", exp, now, leeway, "token refused: expired");
         return Err(TokenError::Expired);
     }
-    if nbf.is_some_and(|nbf| now + leeway < nbf) {
+    if let Some(nbf) = nbf.filter(|nbf| now + leeway < *nbf) {
+        tracing::debug!(
+            check = "nbf",
+            nbf,
+            now,
+            leeway,
+            "token refused: not valid yet"
+        );
         return Err(TokenError::NotYetValid);
     }
     Ok(())

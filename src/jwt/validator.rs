@@ -192,7 +192,15 @@ impl<'a> Parsed<'a> {
     /// Splits `token` and checks its header: `alg` on the allow-list, no `crit`, `enc` or
     /// `b64`, `typ` of an access token (unless turned off), `kid` a string if present.
     pub(super) fn new(token: &'a str, config: &Inner) -> Result<Self, TokenError> {
-        let jws = Compact::split(token, config.max_token_bytes)?;
+        let jws = Compact::split(token, config.max_token_bytes).inspect_err(|e| {
+            if *e == TokenError::Malformed && !token.contains('.') {
+                tracing::debug!(
+                    check = "format",
+                    "token refused: it is not a JWT; if your issuer issues opaque tokens, \
+                     validate them with IntrospectionValidator (or HybridValidator)"
+                );
+            }
+        })?;
         let header = Header::decode(jws.header)?;
         let alg = header
             .alg(|a| config.algorithms.contains(a))
@@ -202,6 +210,12 @@ impl<'a> Parsed<'a> {
             })?;
         header.refuse_extensions()?;
         if config.require_typ && !header.typ_is(&ACCESS_TOKEN_TYPES) {
+            tracing::debug!(
+                check = "typ",
+                expected = "at+jwt",
+                found = %header.typ_shown(),
+                "token refused: not an RFC 9068 access token (require_typ(false) accepts it)"
+            );
             return Err(TokenError::WrongType);
         }
         let kid = header.kid()?.map(str::to_owned);
