@@ -68,6 +68,10 @@ impl Metadata {
         limits: Limits,
     ) -> Result<Metadata, DiscoveryError> {
         let urls = well_known_urls(issuer)?;
+        let limits = Limits {
+            purpose: "discovery",
+            ..limits
+        };
         let mut last_error = None;
         for url in urls {
             match fetch::get_json::<Metadata>(client, &url, limits).await {
@@ -117,6 +121,7 @@ impl Limits {
     pub(crate) const DISCOVERY: Limits = Limits {
         timeout: std::time::Duration::from_secs(10),
         max_bytes: 64 * 1024,
+        purpose: "discovery",
     };
 }
 

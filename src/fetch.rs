@@ -67,6 +67,8 @@ pub enum FetchError {
 pub(crate) struct Limits {
     pub timeout: Duration,
     pub max_bytes: usize,
+    /// What the fetch is for ("discovery", "jwks", "introspection"): a metrics label.
+    pub purpose: &'static str,
 }
 
 /// Sends `request` and reads the body of a 200 answer, up to `limits.max_bytes`.
@@ -140,13 +142,16 @@ pub(crate) async fn exchange(
     };
     // The client may have no timeout of its own (a user-supplied client); bound the whole
     // exchange, body included, here.
-    match tokio::time::timeout(limits.timeout, work).await {
+    let started = std::time::Instant::now();
+    let result = match tokio::time::timeout(limits.timeout, work).await {
         Ok(result) => result,
         Err(_) => Err(FetchError::Request {
             url: url.to_owned(),
             reason: format!("timed out after {:?}", limits.timeout),
         }),
-    }
+    };
+    crate::stats::fetched(limits.purpose, result.is_ok(), started.elapsed());
+    result
 }
 
 /// Whether the answer came from the URL asked (fragments aside: they are never sent).

@@ -56,6 +56,43 @@ impl Counters {
     }
 }
 
+/// Counter of validations, labelled `validator` (`jwt`, `introspection`), `outcome`
+/// (`accepted`, `rejected`, `unavailable`) and `cache` (`hit`, `miss`).
+#[cfg(feature = "metrics")]
+pub const VALIDATIONS: &str = "bearer_guard_validations_total";
+/// Counter of fetches from the authorization server, labelled `purpose` (`discovery`, `jwks`,
+/// `introspection`) and `result` (`ok`, `error`).
+#[cfg(feature = "metrics")]
+pub const FETCHES: &str = "bearer_guard_fetches_total";
+/// Histogram of fetch durations in seconds, labelled like [`FETCHES`].
+#[cfg(feature = "metrics")]
+pub const FETCH_SECONDS: &str = "bearer_guard_fetch_duration_seconds";
+/// Counter of requests refused for their DPoP proof or binding, labelled `reason` (the
+/// [`DpopError`](crate::DpopError) variant, e.g. `Replayed`, `WrongUri`).
+#[cfg(feature = "metrics")]
+pub const DPOP_REFUSALS: &str = "bearer_guard_dpop_refusals_total";
+
+/// Records one fetch (with the `metrics` feature; nothing otherwise).
+pub(crate) fn fetched(purpose: &'static str, ok: bool, elapsed: std::time::Duration) {
+    #[cfg(feature = "metrics")]
+    {
+        let result = if ok { "ok" } else { "error" };
+        metrics::counter!(FETCHES, "purpose" => purpose, "result" => result).increment(1);
+        metrics::histogram!(FETCH_SECONDS, "purpose" => purpose, "result" => result)
+            .record(elapsed.as_secs_f64());
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (purpose, ok, elapsed);
+}
+
+/// Records one DPoP refusal (with the `metrics` feature; nothing otherwise).
+pub(crate) fn dpop_refused(reason: &'static str) {
+    #[cfg(feature = "metrics")]
+    metrics::counter!(DPOP_REFUSALS, "reason" => reason).increment(1);
+    #[cfg(not(feature = "metrics"))]
+    let _ = reason;
+}
+
 /// How a validation was decided, for the span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Source {
@@ -70,6 +107,8 @@ pub(crate) enum Source {
 pub(crate) struct Observation {
     span: tracing::Span,
     started: Option<Instant>,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    validator: &'static str,
 }
 
 impl Observation {
@@ -86,7 +125,11 @@ impl Observation {
             micros = tracing::field::Empty,
         );
         let started = (!span.is_disabled()).then(Instant::now);
-        Observation { span, started }
+        Observation {
+            span,
+            started,
+            validator,
+        }
     }
 
     /// Whether anyone listens (worth computing optional fields).
@@ -116,6 +159,17 @@ impl Observation {
         if source == Source::Cache {
             counters.cache_hits.fetch_add(1, Ordering::Relaxed);
         }
+        #[cfg(feature = "metrics")]
+        metrics::counter!(
+            VALIDATIONS,
+            "validator" => self.validator,
+            "outcome" => outcome,
+            "cache" => match source {
+                Source::Cache => "hit",
+                Source::Checked => "miss",
+            },
+        )
+        .increment(1);
         if let Some(started) = self.started {
             let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             self.span.record("outcome", outcome);

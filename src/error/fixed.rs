@@ -24,6 +24,14 @@ macro_rules! fixed_texts {
         }
 
         impl $name {
+            /// The variant's name (`"Expired"`, `"Replayed"`…): a stable, bounded label for
+            /// metrics and logs.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( $name::$variant $(($crate::error::fixed_texts!(@any $field)))? => stringify!($variant), )*
+                }
+            }
+
             /// The fixed text of this reason: the `error_description` sent to the client, and
             /// the `Display` text. It never carries anything taken from the request.
             pub fn description(&self) -> &'static str {

@@ -197,7 +197,12 @@ impl AuthError {
             AuthError::Misconfigured(reason) => {
                 tracing::error!(reason = %reason, "bearer-guard misconfiguration")
             }
-            other => tracing::debug!(error = %other, "request rejected"),
+            other => {
+                if let AuthError::Dpop(e) = other {
+                    crate::stats::dpop_refused(e.name());
+                }
+                tracing::debug!(error = %other, "request rejected")
+            }
         }
     }
 }

@@ -213,6 +213,7 @@ impl IntrospectionValidatorBuilder {
         let limits = Limits {
             timeout: self.timeout,
             max_bytes: self.max_bytes,
+            purpose: "introspection",
         };
         let client = http_client(self.client, self.timeout)?;
         let endpoint = match self.endpoint {

@@ -94,6 +94,7 @@ impl JwksConfig {
         Limits {
             timeout: self.timeout,
             max_bytes: self.max_bytes,
+            purpose: "jwks",
         }
     }
 }
