@@ -41,7 +41,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .status();
         println!("GET /hello -> {status}");
     }
-    let scrape = client.get(format!("{base}/metrics")).send().await?.text().await?;
+    let scrape = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
     println!("\nGET /metrics (bearer_guard lines):");
     for line in scrape.lines().filter(|l| l.starts_with("bearer_guard")) {
         println!("  {line}");
