@@ -16,6 +16,7 @@ pub mod introspection;
 mod jose;
 pub mod jwks;
 pub mod jwt;
+pub mod mtls;
 pub mod multi;
 pub mod resource_metadata;
 pub mod scope;
@@ -35,7 +36,7 @@ pub mod fuzzing;
 pub use auth::AuthService;
 pub use auth::{Anonymous, Auth, AuthLayer};
 pub use bearer::{BearerError, Scheme};
-pub use claims::{Claims, Scopes};
+pub use claims::{Claims, Confirmation, Scopes};
 pub use crypto::Backend;
 pub use discovery::{DiscoveryError, Metadata};
 pub use dpop::DpopConfig;
@@ -48,6 +49,7 @@ pub use introspection::{
 pub use jsonwebtoken::Algorithm;
 pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
 pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};
+pub use mtls::MtlsConfig;
 pub use multi::{MultiIssuer, MultiIssuerBuilder};
 pub use resource_metadata::{ResourceMetadata, ResourceMetadataBuilder, ResourceMetadataService};
 #[allow(deprecated)]

@@ -13,6 +13,7 @@ use super::service::check_binding;
 use crate::bearer::Scheme;
 use crate::dpop::{DpopVerifier, Nonce, NONCE_HEADER};
 use crate::error::{Challenge, ErrorHandler};
+use crate::mtls::MtlsConfig;
 use crate::validator::Validation;
 
 /// What a request waiting for validation keeps until it can go on.
@@ -23,6 +24,7 @@ pub(super) struct Pending<S, ReqB, H> {
     pub(super) challenge: Challenge,
     pub(super) scheme: Scheme,
     pub(super) dpop: Option<Arc<DpopVerifier>>,
+    pub(super) mtls: Option<Arc<MtlsConfig>>,
 }
 
 /// Response future of [`Auth`](super::Auth).
@@ -109,9 +111,10 @@ where
                         challenge,
                         scheme,
                         dpop,
+                        mtls,
                     } = *pending;
                     let result = result.and_then(|claims| {
-                        check_binding(dpop.as_deref(), &req, scheme, &claims)
+                        check_binding(dpop.as_deref(), mtls.as_deref(), &req, scheme, &claims)
                             .map(|nonce| (claims, nonce))
                     });
                     match result {

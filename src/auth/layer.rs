@@ -8,12 +8,14 @@ use super::service::Auth;
 use crate::bearer::Scheme;
 use crate::dpop::{DpopConfig, DpopVerifier};
 use crate::error::{Challenge, DefaultErrorHandler};
+use crate::mtls::MtlsConfig;
 use crate::validator::Validator;
 
 /// Requires a valid bearer token on every request of the wrapped service.
 ///
 /// Tokens bound to a key with `cnf.jkt` (DPoP, RFC 9449) are refused unless DPoP is turned on
-/// with [`AuthLayer::dpop`].
+/// with [`AuthLayer::dpop`], and tokens bound to a client certificate with `cnf.x5t#S256`
+/// (RFC 8705) unless certificate binding is turned on with [`AuthLayer::mtls`].
 #[derive(Debug)]
 pub struct AuthLayer<V, H = DefaultErrorHandler> {
     validator: Arc<V>,
@@ -21,6 +23,7 @@ pub struct AuthLayer<V, H = DefaultErrorHandler> {
     challenge: Challenge,
     optional: bool,
     dpop: Option<Arc<DpopVerifier>>,
+    mtls: Option<Arc<MtlsConfig>>,
 }
 
 impl<V, H: Clone> Clone for AuthLayer<V, H> {
@@ -31,6 +34,7 @@ impl<V, H: Clone> Clone for AuthLayer<V, H> {
             challenge: self.challenge.clone(),
             optional: self.optional,
             dpop: self.dpop.clone(),
+            mtls: self.mtls.clone(),
         }
     }
 }
@@ -50,6 +54,7 @@ impl<V: Validator> AuthLayer<V> {
             challenge: Challenge::new(),
             optional: false,
             dpop: None,
+            mtls: None,
         }
     }
 }
@@ -97,6 +102,29 @@ impl<V: Validator, H> AuthLayer<V, H> {
         self
     }
 
+    /// Accepts certificate-bound tokens (RFC 8705 mutual TLS): a token with `cnf.x5t#S256`
+    /// is let through only when the request came with the client certificate of that
+    /// thumbprint, taken from the [`ClientCertificate`](crate::mtls::ClientCertificate) request
+    /// extension that the server's TLS acceptor inserts or, if configured, from the header of a
+    /// trusted proxy. See the [`mtls`](crate::mtls) module for the rules.
+    ///
+    /// The validator checks the token as before (JWT or introspection); the layer checks the
+    /// binding afterwards. Tokens without `cnf.x5t#S256` are not affected.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthLayer, MtlsConfig, Validator, Validation, TokenError};
+    /// # struct Never;
+    /// # impl Validator for Never {
+    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// # }
+    /// let layer = AuthLayer::new(Never).mtls(MtlsConfig::new());
+    /// # let _ = layer;
+    /// ```
+    pub fn mtls(mut self, config: MtlsConfig) -> Self {
+        self.mtls = Some(Arc::new(config));
+        self
+    }
+
     /// Answers rejected requests with `handler` instead of [`DefaultErrorHandler`].
     pub fn error_handler<H2>(self, handler: H2) -> AuthLayer<V, H2> {
         AuthLayer {
@@ -105,6 +133,7 @@ impl<V: Validator, H> AuthLayer<V, H> {
             challenge: self.challenge,
             optional: self.optional,
             dpop: self.dpop,
+            mtls: self.mtls,
         }
     }
 
@@ -133,6 +162,7 @@ impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
             challenge,
             optional: self.optional,
             dpop: self.dpop.clone(),
+            mtls: self.mtls.clone(),
         }
     }
 }

@@ -10,6 +10,7 @@ use super::future::{Pending, ResponseFuture, State};
 use crate::bearer::{self, BearerError, Scheme};
 use crate::dpop::{DpopVerifier, Nonce};
 use crate::error::{Challenge, DefaultErrorHandler, ErrorHandler};
+use crate::mtls::MtlsConfig;
 use crate::validator::Validator;
 use crate::AuthError;
 
@@ -36,6 +37,7 @@ pub struct Auth<S, V, H = DefaultErrorHandler> {
     pub(super) dpop_challenge: Challenge,
     pub(super) optional: bool,
     pub(super) dpop: Option<Arc<DpopVerifier>>,
+    pub(super) mtls: Option<Arc<MtlsConfig>>,
 }
 
 impl<S: Clone, V, H: Clone> Clone for Auth<S, V, H> {
@@ -48,6 +50,7 @@ impl<S: Clone, V, H: Clone> Clone for Auth<S, V, H> {
             dpop_challenge: self.dpop_challenge.clone(),
             optional: self.optional,
             dpop: self.dpop.clone(),
+            mtls: self.mtls.clone(),
         }
     }
 }
@@ -78,7 +81,14 @@ where
         };
         match validation.into_ready() {
             Ok(Ok(claims)) => {
-                let nonce = match check_binding(self.dpop.as_deref(), &req, scheme, &claims) {
+                let binding = check_binding(
+                    self.dpop.as_deref(),
+                    self.mtls.as_deref(),
+                    &req,
+                    scheme,
+                    &claims,
+                );
+                let nonce = match binding {
                     Ok(nonce) => nonce,
                     Err(error) => return self.reject(error, scheme),
                 };
@@ -104,6 +114,7 @@ where
                             challenge: self.challenge_for(scheme).clone(),
                             scheme,
                             dpop: self.dpop.clone(),
+                            mtls: self.mtls.clone(),
                         })),
                     },
                 }
@@ -121,21 +132,27 @@ fn extract(headers: &http::HeaderMap, dpop: bool) -> Result<(Scheme, &str), Bear
     }
 }
 
-/// After the validator accepted the token: checks its DPoP binding against the request, or,
-/// without DPoP support, refuses tokens bound to a key (fail closed). Returns the fresh DPoP
-/// nonce to send with the response, if any.
+/// After the validator accepted the token: checks its bindings (`cnf`, RFC 7800) against the
+/// request. The client certificate first (`cnf.x5t#S256`, see [`crate::mtls`]), then the DPoP
+/// proof (`cnf.jkt`), so that a request refused for its certificate does not use up its proof;
+/// a token bound both ways must pass both. Without DPoP support, tokens bound to a key are
+/// refused (fail closed), and so are certificate-bound tokens without certificate support.
+/// Returns the fresh DPoP nonce to send with the response, if any.
 pub(super) fn check_binding<B>(
     dpop: Option<&DpopVerifier>,
+    mtls: Option<&MtlsConfig>,
     req: &Request<B>,
     scheme: Scheme,
     claims: &crate::Claims,
 ) -> Result<Option<Nonce>, AuthError> {
+    let confirmation = claims.confirmation()?;
+    crate::mtls::check_binding(mtls, req, confirmation.x5t_s256)?;
     match dpop {
-        None => crate::dpop::refuse_bound(claims).map(|()| None),
+        None => crate::dpop::refuse_bound(confirmation.jkt).map(|()| None),
         Some(dpop) => {
             // The token was extracted from these very headers before.
             let (_, token) = extract(req.headers(), true)?;
-            dpop.check_request(req, scheme, token, claims)
+            dpop.check_request(req, scheme, token, confirmation.jkt)
         }
     }
 }

@@ -14,8 +14,8 @@ use crate::error::Challenge;
 use crate::validator::{Validation, Validator};
 use crate::{AuthError, Claims, TokenError};
 
-/// Accepts `good` (and `bound`, whose `cnf` no layer can check); answers `slow-*` tokens after
-/// a yield; `down` is unavailable; anything else is expired.
+/// Accepts `good` (and `bound`, whose `cnf.x5t#S256` a layer without mtls cannot check);
+/// answers `slow-*` tokens after a yield; `down` is unavailable; anything else is expired.
 #[derive(Clone)]
 struct Fake;
 

@@ -20,7 +20,7 @@ use crate::jose::{
     self, alg_name, numeric_date, unix_now, AlgError, Compact, Header, SignatureError,
 };
 use crate::jwks::parse_jwk;
-use crate::{AuthError, Claims, DpopError};
+use crate::{AuthError, DpopError};
 
 /// The `typ` of a proof (RFC 9449 §4.2), compared without case.
 const PROOF_TYPE: &str = "dpop+jwt";
@@ -91,15 +91,16 @@ impl DpopVerifier {
     }
 
     /// Checks the DPoP binding of a request whose token, presented with `scheme`, was
-    /// validated into `claims`. Returns the fresh nonce to send with the response, if any.
+    /// validated and is bound to `jkt` (its `cnf.jkt`, read by
+    /// [`Claims::confirmation`](crate::Claims::confirmation)). Returns the fresh nonce to send
+    /// with the response, if any.
     pub(crate) fn check_request<B>(
         &self,
         req: &Request<B>,
         scheme: Scheme,
         token: &str,
-        claims: &Claims,
+        jkt: Option<&str>,
     ) -> Result<Option<Nonce>, AuthError> {
-        let jkt = bound_key(claims)?;
         match (scheme, jkt) {
             (Scheme::Bearer, None) => Ok(None),
             (Scheme::Bearer, Some(_)) => Err(DpopError::BoundToken.into()),
@@ -270,14 +271,9 @@ impl DpopVerifier {
     }
 }
 
-/// The token's `cnf.jkt`, if it has one; see [`Claims::bound_jkt`] for what is refused.
-fn bound_key(claims: &Claims) -> Result<Option<&str>, AuthError> {
-    Ok(claims.bound_jkt()?)
-}
-
 /// The check of a layer without DPoP support: tokens bound with `cnf.jkt` are refused.
-pub(crate) fn refuse_bound(claims: &Claims) -> Result<(), AuthError> {
-    match bound_key(claims)? {
+pub(crate) fn refuse_bound(jkt: Option<&str>) -> Result<(), AuthError> {
+    match jkt {
         None => Ok(()),
         Some(_) => Err(DpopError::BoundToken.into()),
     }

@@ -43,7 +43,18 @@ pub enum TokenError {
     /// The authorization server says the token is not active (introspection).
     Inactive => "the token is not active",
     /// The token is bound (`cnf`, RFC 7800) by a confirmation method this layer does not check,
-    /// such as a client certificate (`x5t#S256`, RFC 8705), or `cnf` is not a JSON object.
+    /// such as a client certificate (`x5t#S256`, RFC 8705) on a layer without
+    /// [`AuthLayer::mtls`](crate::AuthLayer::mtls), or `cnf` is not a JSON object.
     UnsupportedConfirmation => "the token is bound to a key this server cannot check",
+    /// The token is bound to a client certificate (`cnf.x5t#S256`, RFC 8705), but the request
+    /// did not come with one (no mutual TLS, or no certificate forwarded by the proxy).
+    CertificateRequired => "the token is bound to a client certificate and none was presented",
+    /// The token is bound to a client certificate (`cnf.x5t#S256`, RFC 8705) other than the
+    /// one the request came with.
+    CertificateMismatch => "the token is bound to another client certificate",
+    /// The client certificate header of the trusted proxy
+    /// ([`ProxyHeader`](crate::mtls::ProxyHeader)) is repeated, too large or not in its
+    /// format.
+    MalformedCertificate => "the forwarded client certificate is malformed",
 }
 }

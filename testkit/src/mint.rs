@@ -8,6 +8,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::keys::{KeyAlg, SigningKey};
 use super::state::{now, random_token, Claims, Inner};
@@ -203,6 +204,14 @@ impl TokenBuilder {
     pub fn claim(self, name: impl Into<String>, value: Value) -> Self {
         let name = name.into();
         self.set(&name, value)
+    }
+
+    /// Binds the token to a client certificate (RFC 8705 §3.1): sets
+    /// `cnf: {"x5t#S256": <base64url SHA-256 of der>}`, where `der` is the DER encoding of
+    /// the certificate the client presents in mutual TLS. Replaces any other `cnf`.
+    pub fn bound_to_certificate(self, der: &[u8]) -> Self {
+        let thumbprint = URL_SAFE_NO_PAD.encode(Sha256::digest(der));
+        self.set("cnf", serde_json::json!({ "x5t#S256": thumbprint }))
     }
 
     /// Removes a claim (default or custom), e.g. `.remove("exp")`.
