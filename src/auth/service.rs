@@ -8,7 +8,7 @@ use tower_service::Service;
 
 use super::future::{Pending, ResponseFuture, State};
 use crate::bearer::{self, BearerError, Scheme};
-use crate::dpop::{DpopVerifier, Nonce};
+use crate::dpop::{Checked, DpopVerifier, Nonce};
 use crate::error::{Challenge, DefaultErrorHandler, ErrorHandler};
 use crate::validator::Validator;
 use crate::AuthError;
@@ -79,7 +79,28 @@ where
         match validation.into_ready() {
             Ok(Ok(claims)) => {
                 let nonce = match check_binding(self.dpop.as_deref(), &req, scheme, &claims) {
-                    Ok(nonce) => nonce,
+                    Ok(Checked::Done(nonce)) => nonce,
+                    Ok(Checked::Pending(check)) => {
+                        // A shared replay store: wait for it before calling the inner service.
+                        let clone = self.inner.clone();
+                        let inner = std::mem::replace(&mut self.inner, clone);
+                        return ResponseFuture {
+                            state: State::Replaying {
+                                check,
+                                parts: Some(Box::new((
+                                    Pending {
+                                        req,
+                                        inner,
+                                        handler: self.handler.clone(),
+                                        challenge: self.challenge_for(scheme).clone(),
+                                        scheme,
+                                        dpop: None,
+                                    },
+                                    claims,
+                                ))),
+                            },
+                        };
+                    }
                     Err(error) => return self.reject(error, scheme),
                 };
                 req.extensions_mut().insert(claims);
@@ -123,15 +144,16 @@ fn extract(headers: &http::HeaderMap, dpop: bool) -> Result<(Scheme, &str), Bear
 
 /// After the validator accepted the token: checks its DPoP binding against the request, or,
 /// without DPoP support, refuses tokens bound to a key (fail closed). Returns the fresh DPoP
-/// nonce to send with the response, if any.
+/// nonce to send with the response, if any, or the check that must still ask the shared
+/// replay store for it.
 pub(super) fn check_binding<B>(
     dpop: Option<&DpopVerifier>,
     req: &Request<B>,
     scheme: Scheme,
     claims: &crate::Claims,
-) -> Result<Option<Nonce>, AuthError> {
+) -> Result<Checked<Option<Nonce>>, AuthError> {
     match dpop {
-        None => crate::dpop::refuse_bound(claims).map(|()| None),
+        None => crate::dpop::refuse_bound(claims).map(|()| Checked::Done(None)),
         Some(dpop) => {
             // The token was extracted from these very headers before.
             let (_, token) = extract(req.headers(), true)?;

@@ -88,7 +88,7 @@
 mod config;
 mod nonce;
 mod proof;
-mod replay;
+pub(crate) mod replay;
 mod thumbprint;
 mod uri;
 mod verifier;
@@ -101,7 +101,7 @@ pub use verifier::{ProofVerifier, VerifiedProof};
 /// The request a proof is checked against, for callers that fix the clock (tests, fuzzing).
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use proof::Target;
-pub(crate) use proof::{refuse_bound, DpopVerifier};
+pub(crate) use proof::{refuse_bound, Checked, DpopVerifier, PendingCheck};
 
 /// The `DPoP` request header.
 pub const DPOP_HEADER: &str = "dpop";
