@@ -215,7 +215,11 @@ impl DpopVerifier {
 
     /// Every check, the replay check last: decided at once with the in-memory cache, or a
     /// future that asks the shared store.
-    fn check_at(&self, target: &Target<'_>, now: f64) -> Result<Checked<Accepted>, AuthError> {
+    pub(super) fn check_at(
+        &self,
+        target: &Target<'_>,
+        now: f64,
+    ) -> Result<Checked<Accepted>, AuthError> {
         let (accepted, key, iat) = self.check_proof(target, now)?;
         // The proof passes the window while `iat >= now - max_age`: keep its jti until then
         // (rounded up; `as` saturates, and `iat` is a finite date before the year 10000).
