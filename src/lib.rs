@@ -21,6 +21,7 @@ pub mod multi;
 pub mod resource_metadata;
 pub mod scope;
 pub mod stats;
+pub mod store;
 pub mod validator;
 
 #[cfg(feature = "axum")]

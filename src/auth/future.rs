@@ -11,10 +11,11 @@ use tower_service::Service;
 
 use super::service::check_binding;
 use crate::bearer::Scheme;
-use crate::dpop::{DpopVerifier, Nonce, NONCE_HEADER};
+use crate::dpop::{Checked, DpopVerifier, Nonce, PendingCheck, NONCE_HEADER};
 use crate::error::{Challenge, ErrorHandler};
 use crate::mtls::MtlsConfig;
 use crate::validator::Validation;
+use crate::Claims;
 
 /// What a request waiting for validation keeps until it can go on.
 pub(super) struct Pending<S, ReqB, H> {
@@ -26,6 +27,9 @@ pub(super) struct Pending<S, ReqB, H> {
     pub(super) dpop: Option<Arc<DpopVerifier>>,
     pub(super) mtls: Option<Arc<MtlsConfig>>,
 }
+
+/// A request whose token was accepted, with its claims, waiting for the shared replay store.
+pub(super) type Accepted<S, ReqB, H> = (Pending<S, ReqB, H>, Claims);
 
 /// Response future of [`Auth`](super::Auth).
 #[pin_project]
@@ -51,6 +55,11 @@ where
         future: S::Future,
         /// A fresh DPoP nonce for the `DPoP-Nonce` header of the response.
         nonce: Option<Nonce>,
+    },
+    /// The token and proof are accepted; the shared replay store is asked about the proof.
+    Replaying {
+        check: PendingCheck<Option<Nonce>>,
+        parts: Option<Box<Accepted<S, ReqB, H>>>,
     },
     Rejected {
         response: Option<S::Response>,
@@ -96,6 +105,38 @@ where
                         None => panic!("ResponseFuture polled after completion"),
                     };
                 }
+                StateProj::Replaying { check, parts } => {
+                    let result = ready!(check.as_mut().poll(cx));
+                    let Some(parts) = parts.take() else {
+                        panic!("ResponseFuture polled after completion");
+                    };
+                    let (
+                        Pending {
+                            mut req,
+                            mut inner,
+                            handler,
+                            challenge,
+                            ..
+                        },
+                        claims,
+                    ) = *parts;
+                    match result {
+                        Ok(nonce) => {
+                            req.extensions_mut().insert(claims);
+                            req.extensions_mut().insert(challenge);
+                            State::Calling {
+                                future: inner.call(req),
+                                nonce,
+                            }
+                        }
+                        Err(error) => {
+                            error.log();
+                            State::Rejected {
+                                response: Some(handler.respond(&error, &challenge)),
+                            }
+                        }
+                    }
+                }
                 StateProj::Validating { validation, parts } => {
                     let result = match Pin::new(validation).poll(cx) {
                         Poll::Ready(r) => r,
@@ -118,7 +159,22 @@ where
                             .map(|nonce| (claims, nonce))
                     });
                     match result {
-                        Ok((claims, nonce)) => {
+                        Ok((claims, Checked::Pending(check))) => State::Replaying {
+                            check,
+                            parts: Some(Box::new((
+                                Pending {
+                                    req,
+                                    inner,
+                                    handler,
+                                    challenge,
+                                    scheme,
+                                    dpop: None,
+                                    mtls: None,
+                                },
+                                claims,
+                            ))),
+                        },
+                        Ok((claims, Checked::Done(nonce))) => {
                             req.extensions_mut().insert(claims);
                             req.extensions_mut().insert(challenge);
                             State::Calling {

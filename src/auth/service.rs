@@ -8,7 +8,7 @@ use tower_service::Service;
 
 use super::future::{Pending, ResponseFuture, State};
 use crate::bearer::{self, BearerError, Scheme};
-use crate::dpop::{DpopVerifier, Nonce};
+use crate::dpop::{Checked, DpopVerifier, Nonce};
 use crate::error::{Challenge, DefaultErrorHandler, ErrorHandler};
 use crate::mtls::MtlsConfig;
 use crate::validator::Validator;
@@ -81,15 +81,36 @@ where
         };
         match validation.into_ready() {
             Ok(Ok(claims)) => {
-                let binding = check_binding(
+                let nonce = match check_binding(
                     self.dpop.as_deref(),
                     self.mtls.as_deref(),
                     &req,
                     scheme,
                     &claims,
-                );
-                let nonce = match binding {
-                    Ok(nonce) => nonce,
+                ) {
+                    Ok(Checked::Done(nonce)) => nonce,
+                    Ok(Checked::Pending(check)) => {
+                        // A shared replay store: wait for it before calling the inner service.
+                        let clone = self.inner.clone();
+                        let inner = std::mem::replace(&mut self.inner, clone);
+                        return ResponseFuture {
+                            state: State::Replaying {
+                                check,
+                                parts: Some(Box::new((
+                                    Pending {
+                                        req,
+                                        inner,
+                                        handler: self.handler.clone(),
+                                        challenge: self.challenge_for(scheme).clone(),
+                                        scheme,
+                                        dpop: None,
+                                        mtls: None,
+                                    },
+                                    claims,
+                                ))),
+                            },
+                        };
+                    }
                     Err(error) => return self.reject(error, scheme),
                 };
                 req.extensions_mut().insert(claims);
@@ -137,18 +158,19 @@ fn extract(headers: &http::HeaderMap, dpop: bool) -> Result<(Scheme, &str), Bear
 /// proof (`cnf.jkt`), so that a request refused for its certificate does not use up its proof;
 /// a token bound both ways must pass both. Without DPoP support, tokens bound to a key are
 /// refused (fail closed), and so are certificate-bound tokens without certificate support.
-/// Returns the fresh DPoP nonce to send with the response, if any.
+/// Returns the fresh DPoP nonce to send with the response, if any, or the check that must
+/// still ask the shared replay store for it.
 pub(super) fn check_binding<B>(
     dpop: Option<&DpopVerifier>,
     mtls: Option<&MtlsConfig>,
     req: &Request<B>,
     scheme: Scheme,
     claims: &crate::Claims,
-) -> Result<Option<Nonce>, AuthError> {
+) -> Result<Checked<Option<Nonce>>, AuthError> {
     let confirmation = claims.confirmation()?;
     crate::mtls::check_binding(mtls, req, confirmation.x5t_s256)?;
     match dpop {
-        None => crate::dpop::refuse_bound(confirmation.jkt).map(|()| None),
+        None => crate::dpop::refuse_bound(confirmation.jkt).map(|()| Checked::Done(None)),
         Some(dpop) => {
             // The token was extracted from these very headers before.
             let (_, token) = extract(req.headers(), true)?;

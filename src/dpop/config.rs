@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::crypto::Backend;
 use crate::jose::{is_hmac, DEFAULT_ALGORITHMS};
+use crate::store::ReplayStore;
 
 /// How the layer checks DPoP proofs. Made by [`DpopConfig::new`] and passed to
 /// [`AuthLayer::dpop`](crate::AuthLayer::dpop). See the [module docs](crate::dpop) for the rules.
@@ -24,6 +25,17 @@ pub struct DpopConfig {
     pub(super) backend: Backend,
     pub(super) nonce_lifetime: Option<Duration>,
     pub(super) nonce_secret: Option<Secret>,
+    pub(super) replay_store: Option<SharedReplay>,
+}
+
+/// A shared [`ReplayStore`]; not shown in `Debug` output beyond its presence.
+#[derive(Clone)]
+pub(super) struct SharedReplay(pub(super) Arc<dyn ReplayStore>);
+
+impl fmt::Debug for SharedReplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReplayStore(..)")
+    }
 }
 
 /// Key material that never shows in `Debug` output.
@@ -49,6 +61,7 @@ impl Default for DpopConfig {
             backend: Backend::default(),
             nonce_lifetime: None,
             nonce_secret: None,
+            replay_store: None,
         }
     }
 }
@@ -122,6 +135,28 @@ impl DpopConfig {
     /// [`AuthError::Unavailable`]: crate::AuthError::Unavailable
     pub fn replay_cache(mut self, capacity: u64) -> Self {
         self.replay_capacity = capacity;
+        self
+    }
+
+    /// Keeps the `jti`s of accepted proofs in `store` instead of this layer's own replay
+    /// cache, so that instances sharing it refuse each other's proofs as replays (several
+    /// instances behind a load balancer; see [`store`](crate::store) and, with the `redis`
+    /// feature, `RedisStore`). [`replay_cache`](Self::replay_cache) is then unused.
+    ///
+    /// Each proof then costs one round trip to the store, awaited by the layer after the
+    /// token is validated. When the store cannot answer (down, timed out, full), the proof is
+    /// refused with 503 ([`AuthError::Unavailable`], logged as a warning): fail closed.
+    ///
+    /// ```
+    /// use bearer_guard::{store::MemoryStore, DpopConfig};
+    ///
+    /// let dpop = DpopConfig::new().replay_store(MemoryStore::new(100_000));
+    /// # let _ = dpop;
+    /// ```
+    ///
+    /// [`AuthError::Unavailable`]: crate::AuthError::Unavailable
+    pub fn replay_store(mut self, store: impl ReplayStore) -> Self {
+        self.replay_store = Some(SharedReplay(Arc::new(store)));
         self
     }
 

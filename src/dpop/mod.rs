@@ -38,6 +38,9 @@
 //!    dropped earlier: when the [cache](DpopConfig::replay_cache) is full of such entries, new
 //!    proofs are refused with 503 ([`AuthError::Unavailable`], fail closed) rather than
 //!    accepted and forgotten. A proof refused by an earlier step does not use up its `jti`.
+//!    Behind a load balancer, [`replay_store`](DpopConfig::replay_store) shares the set
+//!    between instances (see [`store`](crate::store)); a store that cannot answer refuses
+//!    with 503 too.
 //!
 //! A token with `cnf.jkt` presented with the `Bearer` scheme is refused
 //! ([`DpopError::BoundToken`], RFC 9449 §7.2), and so is a token without `cnf.jkt` presented
@@ -88,7 +91,7 @@
 mod config;
 mod nonce;
 mod proof;
-mod replay;
+pub(crate) mod replay;
 mod thumbprint;
 mod uri;
 mod verifier;
@@ -101,7 +104,7 @@ pub use verifier::{ProofVerifier, VerifiedProof};
 /// The request a proof is checked against, for callers that fix the clock (tests, fuzzing).
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use proof::Target;
-pub(crate) use proof::{refuse_bound, DpopVerifier};
+pub(crate) use proof::{refuse_bound, Checked, DpopVerifier, PendingCheck};
 
 /// The `DPoP` request header.
 pub const DPOP_HEADER: &str = "dpop";

@@ -2,6 +2,9 @@
 //! its claims, nonce, `jti` and binding to the access token.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -20,6 +23,7 @@ use crate::jose::{
     self, alg_name, numeric_date, unix_now, AlgError, Compact, Header, SignatureError,
 };
 use crate::jwks::parse_jwk;
+use crate::store::ReplayStore;
 use crate::{AuthError, DpopError};
 
 /// The `typ` of a proof (RFC 9449 §4.2), compared without case.
@@ -53,8 +57,27 @@ pub(crate) struct Target<'a> {
 pub(crate) struct DpopVerifier {
     pub(super) config: DpopConfig,
     algs: String,
-    seen: ReplayCache,
+    seen: Replay,
     nonces: Option<Nonces>,
+}
+
+/// Where accepted `jti`s are remembered.
+enum Replay {
+    /// In the process, decided synchronously (the default).
+    Memory(ReplayCache),
+    /// In a shared store ([`DpopConfig::replay_store`]), awaited.
+    Shared(Arc<dyn ReplayStore>),
+}
+
+/// A check that waits for the shared replay store.
+pub(crate) type PendingCheck<T> = Pin<Box<dyn Future<Output = Result<T, AuthError>> + Send>>;
+
+/// The outcome of a proof check: decided, or waiting for the shared replay store.
+pub(crate) enum Checked<T> {
+    /// Decided (in-memory replay cache).
+    Done(T),
+    /// Everything but the replay check holds; this future makes it.
+    Pending(PendingCheck<T>),
 }
 
 impl fmt::Debug for DpopVerifier {
@@ -73,7 +96,10 @@ impl DpopVerifier {
             .filter_map(|a| alg_name(*a))
             .collect::<Vec<_>>()
             .join(" ");
-        let seen = ReplayCache::new(config.replay_capacity);
+        let seen = match &config.replay_store {
+            Some(store) => Replay::Shared(store.0.clone()),
+            None => Replay::Memory(ReplayCache::new(config.replay_capacity)),
+        };
         let nonces = config
             .nonce_lifetime
             .map(|lifetime| Nonces::new(lifetime, config.nonce_secret.as_ref()));
@@ -100,17 +126,30 @@ impl DpopVerifier {
         scheme: Scheme,
         token: &str,
         jkt: Option<&str>,
-    ) -> Result<Option<Nonce>, AuthError> {
+    ) -> Result<Checked<Option<Nonce>>, AuthError> {
         match (scheme, jkt) {
-            (Scheme::Bearer, None) => Ok(None),
+            (Scheme::Bearer, None) => Ok(Checked::Done(None)),
             (Scheme::Bearer, Some(_)) => Err(DpopError::BoundToken.into()),
             (Scheme::DPoP, jkt) => {
                 let uri = self.request_uri(req).ok_or(DpopError::WrongUri)?;
-                let accepted = self.verify(req.headers(), req.method(), &uri, Some(token), jkt)?;
+                let target = Target {
+                    headers: req.headers(),
+                    method: req.method(),
+                    uri: &uri,
+                    token: Some(token),
+                    jkt,
+                };
+                let checked = self.check_at(&target, unix_now())?;
                 if jkt.is_none() {
+                    // A shared store is not asked (the pending check is dropped unpolled).
                     return Err(DpopError::NotBound.into());
                 }
-                Ok(accepted.nonce)
+                Ok(match checked {
+                    Checked::Done(accepted) => Checked::Done(accepted.nonce),
+                    Checked::Pending(check) => {
+                        Checked::Pending(Box::pin(async move { Ok(check.await?.nonce) }))
+                    }
+                })
             }
         }
     }
@@ -119,7 +158,31 @@ impl DpopVerifier {
     /// `token`, `ath` must be its hash; with `jkt`, the proof key must have that thumbprint.
     /// With nonces on, the proof must carry a valid `nonce`. Records the proof's `jti` once
     /// everything else holds; a refusal is an [`AuthError::Dpop`], or
-    /// [`AuthError::Unavailable`] when the replay cache is full.
+    /// [`AuthError::Unavailable`] when the replay cache is full or the shared replay store
+    /// cannot answer.
+    pub(crate) async fn verify_async(
+        &self,
+        headers: &HeaderMap,
+        method: &Method,
+        uri: &Url,
+        token: Option<&str>,
+        jkt: Option<&str>,
+    ) -> Result<Accepted, AuthError> {
+        let target = Target {
+            headers,
+            method,
+            uri,
+            token,
+            jkt,
+        };
+        match self.check_at(&target, unix_now())? {
+            Checked::Done(accepted) => Ok(accepted),
+            Checked::Pending(check) => check.await,
+        }
+    }
+
+    /// [`verify_async`](Self::verify_async) for a verifier without a shared replay store;
+    /// with one, refused as a misconfiguration (it must be awaited).
     pub(crate) fn verify(
         &self,
         headers: &HeaderMap,
@@ -142,19 +205,52 @@ impl DpopVerifier {
     /// for the `iat` window, nonce ages and replay-cache expiry; the fuzz target fixes it to
     /// stay deterministic.
     pub(crate) fn verify_at(&self, target: &Target<'_>, now: f64) -> Result<Accepted, AuthError> {
+        match self.check_at(target, now)? {
+            Checked::Done(accepted) => Ok(accepted),
+            Checked::Pending(_) => Err(AuthError::Misconfigured(
+                "a DPoP verifier with a shared replay store must be awaited \
+                 (ProofVerifier::verify_proof_async)",
+            )),
+        }
+    }
+
+    /// Every check, the replay check last: decided at once with the in-memory cache, or a
+    /// future that asks the shared store.
+    pub(super) fn check_at(
+        &self,
+        target: &Target<'_>,
+        now: f64,
+    ) -> Result<Checked<Accepted>, AuthError> {
         let (accepted, key, iat) = self.check_proof(target, now)?;
         // The proof passes the window while `iat >= now - max_age`: keep its jti until then
         // (rounded up; `as` saturates, and `iat` is a finite date before the year 10000).
         let expiry = (iat + self.config.max_age.as_secs_f64()).ceil() as u64;
-        match self.seen.insert(key, expiry, now as u64) {
-            Seen::Fresh => Ok(accepted),
-            Seen::Replayed => Err(DpopError::Replayed.into()),
-            Seen::Full => Err(AuthError::Unavailable(format!(
-                "the DPoP replay cache is full ({} proofs within the iat window): \
-                 proof refused; raise DpopConfig::replay_cache",
-                self.seen.capacity
-            ))),
-        }
+        let seen = match &self.seen {
+            Replay::Memory(seen) => seen,
+            Replay::Shared(store) => {
+                let store = store.clone();
+                return Ok(Checked::Pending(Box::pin(async move {
+                    match store.insert_if_absent(key, expiry).await {
+                        Ok(true) => Ok(accepted),
+                        Ok(false) => Err(DpopError::Replayed.into()),
+                        Err(e) => Err(AuthError::Unavailable(format!(
+                            "the shared DPoP replay store cannot answer ({e}): proof refused"
+                        ))),
+                    }
+                })));
+            }
+        };
+        Ok(Checked::Done(match seen.insert(key, expiry, now as u64) {
+            Seen::Fresh => accepted,
+            Seen::Replayed => return Err(DpopError::Replayed.into()),
+            Seen::Full => {
+                return Err(AuthError::Unavailable(format!(
+                    "the DPoP replay cache is full ({} proofs within the iat window): \
+                     proof refused; raise DpopConfig::replay_cache",
+                    seen.capacity
+                )))
+            }
+        }))
     }
 
     /// Every check of [`verify_at`](Self::verify_at) but the replay cache; returns what an

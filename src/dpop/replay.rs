@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 /// What [`ReplayCache::insert`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Seen {
+pub(crate) enum Seen {
     /// Not seen before (or only expired): now remembered.
     Fresh,
     /// Seen before and not yet expired.
@@ -18,8 +18,8 @@ pub(super) enum Seen {
 /// The SHA-256 hashes of accepted `jti`s, each kept until an expiry time. Unlike a cache with
 /// an admission policy, it never drops an entry before it expires: at capacity it refuses new
 /// ones ([`Seen::Full`]). O(log n) per insertion; the lock is held for a few map operations.
-pub(super) struct ReplayCache {
-    pub(super) capacity: usize,
+pub(crate) struct ReplayCache {
+    pub(crate) capacity: usize,
     entries: Mutex<ReplayEntries>,
 }
 
@@ -37,7 +37,7 @@ struct ReplayEntries {
 pub(super) const PURGE_BATCH: usize = 64;
 
 impl ReplayCache {
-    pub(super) fn new(capacity: u64) -> Self {
+    pub(crate) fn new(capacity: u64) -> Self {
         ReplayCache {
             capacity: usize::try_from(capacity).unwrap_or(usize::MAX),
             entries: Mutex::default(),
@@ -46,7 +46,7 @@ impl ReplayCache {
 
     /// Remembers `key` until `expiry` unless it is remembered already, as of `now` (whole
     /// seconds since the Unix epoch).
-    pub(super) fn insert(&self, key: [u8; 32], expiry: u64, now: u64) -> Seen {
+    pub(crate) fn insert(&self, key: [u8; 32], expiry: u64, now: u64) -> Seen {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let entries = &mut *entries;
         for _ in 0..PURGE_BATCH {

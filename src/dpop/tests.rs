@@ -186,3 +186,69 @@ fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
     assert_eq!(verify(&c, now + 61), Err(DpopError::Replayed.into()));
     assert_eq!(verify(&b, now + 61), Err(DpopError::Replayed.into()));
 }
+
+/// A replay store that remembers keys forever, or fails every call.
+struct TestStore {
+    keys: std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
+    down: bool,
+}
+
+impl crate::store::ReplayStore for TestStore {
+    fn insert_if_absent(&self, key: [u8; 32], _: u64) -> crate::store::StoreFuture<'_, bool> {
+        let result = match self.down {
+            true => Err(crate::store::StoreError::new("down")),
+            false => Ok(self.keys.lock().unwrap().insert(key)),
+        };
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// Two verifiers (two instances) sharing a store refuse each other's proofs as replays; a
+/// store that cannot answer refuses with 503; the synchronous path refuses a shared store.
+#[cfg(feature = "fuzzing")]
+#[tokio::test]
+async fn verifiers_sharing_a_replay_store_refuse_each_others_proofs() {
+    use http::{HeaderMap, HeaderValue, Method};
+    use serde_json::json;
+    use url::Url;
+
+    use super::proof::Checked;
+    use super::{Target, DPOP_HEADER};
+    use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
+    use crate::DpopError;
+    let store = Arc::new(TestStore {
+        keys: Default::default(),
+        down: false,
+    });
+    let a = DpopVerifier::new(DpopConfig::new().replay_store(store.clone()));
+    let b = DpopVerifier::new(DpopConfig::new().replay_store(store));
+    let down = DpopVerifier::new(DpopConfig::new().replay_store(TestStore {
+        keys: Default::default(),
+        down: true,
+    }));
+    let uri = Url::parse("https://api.example/r").unwrap();
+    let claims = json!({"jti": "j", "htm": "GET", "htu": uri.as_str(), "iat": DPOP_NOW});
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        DPOP_HEADER,
+        HeaderValue::from_str(&dpop_signed_proof(claims.to_string().as_bytes())).unwrap(),
+    );
+    let target = Target {
+        headers: &headers,
+        method: &Method::GET,
+        uri: &uri,
+        token: None,
+        jkt: None,
+    };
+    let check = |v: &DpopVerifier| match v.check_at(&target, DPOP_NOW as f64) {
+        Ok(Checked::Pending(check)) => check,
+        _ => panic!("a shared store is awaited"),
+    };
+    assert!(check(&a).await.is_ok());
+    assert_eq!(check(&b).await.map(|_| ()), Err(DpopError::Replayed.into()));
+    assert_eq!(check(&down).await.unwrap_err().status(), 503);
+    assert_eq!(
+        a.verify_at(&target, DPOP_NOW as f64).unwrap_err().status(),
+        500
+    );
+}

@@ -84,6 +84,30 @@ impl ProofVerifier {
             nonce: accepted.nonce,
         })
     }
+
+    /// [`verify_proof`](Self::verify_proof), awaiting the shared replay store when the config
+    /// has one ([`DpopConfig::replay_store`]; `verify_proof` refuses such a config with
+    /// [`AuthError::Misconfigured`]). Without one it answers at once, as `verify_proof`.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify_proof`](Self::verify_proof); also [`AuthError::Unavailable`] when the shared
+    /// replay store cannot answer (fail closed).
+    pub async fn verify_proof_async(
+        &self,
+        headers: &HeaderMap,
+        method: &Method,
+        uri: &Url,
+    ) -> Result<VerifiedProof, AuthError> {
+        let accepted = self
+            .inner
+            .verify_async(headers, method, uri, None, None)
+            .await?;
+        Ok(VerifiedProof {
+            jkt: accepted.jkt,
+            nonce: accepted.nonce,
+        })
+    }
 }
 
 /// A DPoP proof that [`ProofVerifier::verify_proof`] accepted.

@@ -14,6 +14,7 @@ use crate::fetch::Limits;
 use crate::jose::check_leeway;
 use crate::jwt::{acceptable_url, audiences, check_cache_ttl, http_client};
 use crate::stats::Counters;
+use crate::store::IntrospectionStore;
 use crate::BuildError;
 
 /// How the resource server authenticates to the introspection endpoint (RFC 6749 §2.3.1).
@@ -58,6 +59,17 @@ pub struct IntrospectionValidatorBuilder {
     capacity: u64,
     any_audience: bool,
     max_calls: usize,
+    shared: Option<SharedCache>,
+}
+
+/// A shared [`IntrospectionStore`]; `Debug` shows only that there is one.
+#[derive(Clone)]
+pub(super) struct SharedCache(pub(super) Arc<dyn IntrospectionStore>);
+
+impl fmt::Debug for SharedCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IntrospectionStore(..)")
+    }
 }
 
 impl IntrospectionValidatorBuilder {
@@ -183,6 +195,24 @@ impl IntrospectionValidatorBuilder {
         self
     }
 
+    /// Keeps results in `store`, shared by every instance that uses it, instead of this
+    /// validator's own cache: a token decided by any instance is served from the store by all
+    /// the others, without calling the authorization server again (several instances behind
+    /// a load balancer; see [`store`](crate::store) and, with the `redis` feature,
+    /// `RedisStore`). Lifetimes are as for the own cache (`cache_ttl`, never past `exp`;
+    /// `negative_ttl`); [`cache_capacity`](Self::cache_capacity) is then unused.
+    ///
+    /// The validator then keeps no result in the process, so that
+    /// [`forget`](IntrospectionValidator::forget) takes effect on every instance at once; a
+    /// cache hit costs one round trip to the store. A store that cannot answer is a miss
+    /// (the authorization server is asked, never "active" by default); one that cannot store
+    /// is logged. Concurrent requests of one process still share one call. Off with
+    /// [`no_cache`](Self::no_cache).
+    pub fn shared_cache(mut self, store: impl IntrospectionStore) -> Self {
+        self.shared = Some(SharedCache(Arc::new(store)));
+        self
+    }
+
     /// Most results kept in the cache (default 10,000).
     pub fn cache_capacity(mut self, n: u64) -> Self {
         self.capacity = n;
@@ -224,7 +254,8 @@ impl IntrospectionValidatorBuilder {
                 .ok_or(DiscoveryError::Missing("introspection_endpoint"))?,
         };
         let endpoint = acceptable_url(endpoint)?;
-        let cache = self.cache.then(|| {
+        let shared = self.shared.filter(|_| self.cache).map(|s| s.0);
+        let cache = (self.cache && shared.is_none()).then(|| {
             moka::sync::Cache::builder()
                 .max_capacity(self.capacity)
                 .expire_after(EntryExpiry)
@@ -246,6 +277,7 @@ impl IntrospectionValidatorBuilder {
                 ttl: self.ttl,
                 negative_ttl: self.negative_ttl,
                 cache,
+                shared,
                 flights: Mutex::default(),
                 calls: Semaphore::new(self.max_calls.min(Semaphore::MAX_PERMITS)),
                 counters: Counters::default(),
@@ -277,6 +309,7 @@ impl IntrospectionValidator {
             capacity: 10_000,
             any_audience: false,
             max_calls: 64,
+            shared: None,
         }
     }
 }

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::IntrospectionValidator;
 use crate::jose::unix_now;
+use serde_json::{Map, Value};
+
 use crate::{Claims, TokenError};
 
 /// The SHA-256 of a token.
@@ -55,5 +57,59 @@ impl IntrospectionValidator {
             result: Err(error),
             ttl: self.inner.negative_ttl,
         }
+    }
+}
+
+/// Every reason a cached refusal can carry, by name, for the shared cache's encoding.
+const REFUSALS: [TokenError; 19] = [
+    TokenError::TooLarge,
+    TokenError::Malformed,
+    TokenError::Encrypted,
+    TokenError::DuplicateMember,
+    TokenError::AlgorithmNotAllowed,
+    TokenError::WrongType,
+    TokenError::UnsupportedCritical,
+    TokenError::UnknownKey,
+    TokenError::KeyMismatch,
+    TokenError::InvalidSignature,
+    TokenError::Expired,
+    TokenError::NotYetValid,
+    TokenError::IssuedInFuture,
+    TokenError::WrongIssuer,
+    TokenError::WrongAudience,
+    TokenError::MissingClaim,
+    TokenError::InvalidClaim,
+    TokenError::Inactive,
+    TokenError::UnsupportedConfirmation,
+];
+
+/// The shared cache's value of an outcome: `{"claims": {...}}` or `{"refused": "<reason>"}`.
+pub(super) fn encode(result: &Result<Claims, TokenError>) -> Option<Vec<u8>> {
+    let mut object = Map::new();
+    match result {
+        Ok(claims) => object.insert("claims".into(), Value::Object(claims.as_map().clone())),
+        Err(e) => object.insert("refused".into(), Value::String(format!("{e:?}"))),
+    };
+    serde_json::to_vec(&object).ok()
+}
+
+/// The outcome of a shared cache value; `None` (a miss) for anything not made by [`encode`].
+pub(super) fn decode(
+    bytes: &[u8],
+    scope_claim: Option<&str>,
+) -> Option<Result<Claims, TokenError>> {
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(bytes) else {
+        return None;
+    };
+    match (object.remove("claims"), object.remove("refused")) {
+        (Some(Value::Object(map)), None) => Some(Ok(match scope_claim {
+            Some(name) => Claims::with_scope_claim(map, name),
+            None => Claims::new(map),
+        })),
+        (None, Some(Value::String(name))) => REFUSALS
+            .iter()
+            .find(|e| format!("{e:?}") == name)
+            .map(|e| Err(*e)),
+        _ => None,
     }
 }

@@ -48,6 +48,9 @@ impl IntrospectionValidator {
                 if let (Ok(entry), Some(cache)) = (&result, &self.inner.cache) {
                     cache.insert(key, entry.clone());
                 }
+                if let Ok(entry) = &result {
+                    self.shared_put(key, entry).await;
+                }
                 result
             })
             .await

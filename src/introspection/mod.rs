@@ -51,6 +51,10 @@
 //! sooner, or turn the cache off with [`no_cache()`](IntrospectionValidatorBuilder::no_cache) (one
 //! introspection call per request).
 //!
+//! Several instances can share one cache
+//! ([`shared_cache`](IntrospectionValidatorBuilder::shared_cache), see [`store`](crate::store)),
+//! and [`IntrospectionValidator::forget`] drops a revoked token's result on all of them at once.
+//!
 //! Concurrent requests carrying the same uncached token cause a single introspection call, with
 //! the cache on or off.
 //! A cache hit is decided synchronously ([`Validation::ready`]): no allocation, no await.

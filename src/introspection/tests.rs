@@ -251,3 +251,46 @@ async fn the_former_builder_names_still_work() {
     .await;
     assert!(v.inner.cache.is_none());
 }
+
+#[test]
+fn shared_cache_values_round_trip_and_anything_else_is_a_miss() {
+    use super::cache::{decode, encode};
+    let claims = crate::Claims::from_value(json!({"sub": "a", "perms": "x y"})).unwrap();
+    let bytes = encode(&Ok(claims)).unwrap();
+    let back = decode(&bytes, Some("perms")).unwrap().unwrap();
+    assert_eq!(back.subject(), Some("a"));
+    assert!(
+        back.scopes().contains("y"),
+        "scopes read with the configured claim"
+    );
+    for refusal in [
+        TokenError::Inactive,
+        TokenError::WrongAudience,
+        TokenError::Expired,
+    ] {
+        let bytes = encode(&Err(refusal)).unwrap();
+        assert!(matches!(decode(&bytes, None), Some(Err(e)) if e == refusal));
+    }
+    for junk in [
+        &b""[..],
+        b"1",
+        b"{}",
+        br#"{"refused":"Active"}"#,
+        br#"{"claims":[]}"#,
+        br#"{"claims":{},"refused":"Inactive"}"#,
+    ] {
+        assert!(decode(junk, None).is_none(), "{junk:?}");
+    }
+}
+
+#[tokio::test]
+async fn forget_drops_the_local_entry() {
+    let v = validator(IntrospectionValidator::builder("https://as.example").any_audience()).await;
+    use sha2::{Digest, Sha256};
+    let key: [u8; 32] = Sha256::digest(b"t").into();
+    let cache = v.inner.cache.as_ref().unwrap();
+    cache.insert(key, v.negative(TokenError::Inactive));
+    assert!(cache.get(&key).is_some());
+    v.forget("t").await.unwrap();
+    assert!(cache.get(&key).is_none());
+}

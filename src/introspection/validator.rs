@@ -12,13 +12,14 @@ use tokio::sync::Semaphore;
 use url::form_urlencoded;
 
 use super::builder::{ClientAuth, Secret};
-use super::cache::{Entry, Key};
+use super::cache::{decode, encode, Entry, Key};
 use super::flight::Flight;
 use super::parse_response;
 use super::response::token_refusal;
 use crate::fetch::{self, FetchError, Limits};
 use crate::stats::{Counters, Observation, Source, Stats};
-use crate::{AuthError, TokenError, Validation, Validator};
+use crate::store::{IntrospectionStore, StoreError};
+use crate::{AuthError, Claims, TokenError, Validation, Validator};
 
 /// Validates tokens by asking the authorization server (RFC 7662), with a cache. Cheap to
 /// clone; clones share the cache. See the [module docs](crate::introspection).
@@ -43,6 +44,8 @@ pub(super) struct Inner {
     pub(super) negative_ttl: Duration,
     /// Read synchronously, so that a cache hit needs no allocation or await.
     pub(super) cache: Option<moka::sync::Cache<Key, Entry>>,
+    /// The cache shared with other instances, used instead of `cache`.
+    pub(super) shared: Option<Arc<dyn IntrospectionStore>>,
     /// In-flight calls, so that identical concurrent calls share one.
     pub(super) flights: Mutex<HashMap<Key, Flight>>,
     /// One permit per call under way (`max_concurrent_calls`).
@@ -60,6 +63,7 @@ impl fmt::Debug for IntrospectionValidator {
             .field("auth", &self.inner.auth)
             .field("audiences", &self.inner.audiences)
             .field("cache", &self.inner.cache.is_some())
+            .field("shared_cache", &self.inner.shared.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +77,69 @@ impl IntrospectionValidator {
     /// Counters since the validator was built (`fetches` counts introspection calls).
     pub fn stats(&self) -> Stats {
         self.inner.counters.snapshot()
+    }
+
+    /// Forgets the cached result of `token` (a revocation hint): in this validator's own
+    /// cache and, with a [shared cache](super::IntrospectionValidatorBuilder::shared_cache), in
+    /// the shared store, so that every instance using it asks the authorization server again
+    /// on the token's next use. Call it when you learn that a token was revoked.
+    ///
+    /// A call to the authorization server already under way for this token may still store
+    /// its answer afterwards (as decided before the revocation, if it was).
+    ///
+    /// # Errors
+    ///
+    /// The shared store could not delete the entry (the local one is gone all the same).
+    pub async fn forget(&self, token: &str) -> Result<(), StoreError> {
+        let key: Key = Sha256::digest(token.as_bytes()).into();
+        if let Some(cache) = &self.inner.cache {
+            cache.invalidate(&key);
+        }
+        match &self.inner.shared {
+            Some(shared) => shared.remove(key).await.inspect_err(|e| {
+                tracing::warn!(error = %e, "the shared introspection cache could not forget a token");
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The result in the shared cache, if any; a store that cannot answer, or a value that
+    /// does not decode, is a miss.
+    async fn shared_get(
+        &self,
+        shared: &dyn IntrospectionStore,
+        key: Key,
+    ) -> Option<Result<Claims, TokenError>> {
+        match shared.get(key).await {
+            Ok(Some(bytes)) => {
+                let decoded = decode(&bytes, self.inner.scope_claim.as_deref());
+                if decoded.is_none() {
+                    tracing::warn!("the shared introspection cache holds a value this version cannot read; asking the authorization server");
+                }
+                decoded
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "the shared introspection cache cannot answer; asking the authorization server");
+                None
+            }
+        }
+    }
+
+    /// Stores a decided result in the shared cache (a failure is logged).
+    pub(super) async fn shared_put(&self, key: Key, entry: &Entry) {
+        let Some(shared) = &self.inner.shared else {
+            return;
+        };
+        if entry.ttl.is_zero() {
+            return;
+        }
+        let Some(value) = encode(&entry.result) else {
+            return;
+        };
+        if let Err(e) = shared.put(key, value, entry.ttl).await {
+            tracing::warn!(error = %e, "the shared introspection cache could not store a result");
+        }
     }
 
     /// Calls the endpoint once and turns the answer into a cacheable entry.
@@ -159,6 +226,13 @@ impl Validator for IntrospectionValidator {
         let this = self.clone();
         let token = token.to_owned();
         Validation::pending(async move {
+            if let Some(shared) = &this.inner.shared {
+                if let Some(result) = this.shared_get(&**shared, key).await {
+                    let result = result.map_err(AuthError::from);
+                    obs.finish(&this.inner.counters, Source::Cache, &result);
+                    return result;
+                }
+            }
             let result = match this.coalesced(key, &token).await {
                 Ok(entry) => entry.result.map_err(AuthError::from),
                 Err(e) => Err(e),

@@ -1,0 +1,123 @@
+//! Shared state for several instances behind a load balancer: the seam between the layer and
+//! where the DPoP replay set and the introspection result cache live.
+//!
+//! By default both live in the process ([`DpopConfig`](crate::DpopConfig) keeps its own replay
+//! cache, [`IntrospectionValidator`](crate::IntrospectionValidator) its own result cache), which
+//! is the fastest and needs nothing else. Behind a load balancer that is not enough:
+//!
+//! - a DPoP proof accepted by one instance could be replayed against another, since each only
+//!   knows the `jti`s it has seen itself;
+//! - each instance introspects each token once, so N instances cost the authorization server
+//!   N calls per token.
+//!
+//! A [`ReplayStore`] (given to [`DpopConfig::replay_store`](crate::DpopConfig::replay_store))
+//! and an [`IntrospectionStore`] (given to
+//! [`IntrospectionValidatorBuilder::shared_cache`](crate::IntrospectionValidatorBuilder::shared_cache))
+//! move that state out of the process. With the `redis` feature, [`RedisStore`] implements
+//! both on Redis; [`MemoryStore`] implements both in the process (tests, or to compare).
+//!
+//! Keys are always SHA-256 hashes (of a proof's `jti`, of an access token): no token is ever
+//! stored or used as a key in clear.
+//!
+//! Failures fail closed: a replay store that cannot answer makes the proof refused with 503
+//! ([`AuthError::Unavailable`](crate::AuthError::Unavailable)); an introspection store that
+//! cannot answer is a cache miss (the authorization server is asked), and one that cannot
+//! store is logged.
+//!
+//! Server-provided DPoP nonces need no store: they are stateless, and every instance given the
+//! same [`nonce_secret`](crate::DpopConfig::nonce_secret) accepts the others'.
+//!
+//! | file | what |
+//! |---|---|
+//! | `mod.rs` | the traits [`ReplayStore`], [`IntrospectionStore`], [`StoreError`] |
+//! | `memory.rs` | [`MemoryStore`]: both in the process |
+//! | `redis.rs` | [`RedisStore`] (feature `redis`): both on Redis |
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::{RedisStore, RedisStoreBuilder};
+
+/// The future a store method returns: boxed, so that the traits stay object-safe.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// A key of a store: the SHA-256 of a DPoP proof's `jti` or of an access token.
+pub type StoreKey = [u8; 32];
+
+/// The set of DPoP proof `jti`s (their SHA-256) seen by every instance, each kept until an
+/// expiry time.
+pub trait ReplayStore: Send + Sync + 'static {
+    /// Remembers `key` until `expires_at` (whole seconds since the Unix epoch) unless it is
+    /// remembered already, atomically. `Ok(true)`: it was not there and now is; `Ok(false)`:
+    /// it was there (a replay). An error, or a store that cannot remember it (full), is
+    /// `Err`: the proof is then refused (fail closed).
+    fn insert_if_absent(&self, key: StoreKey, expires_at: u64) -> StoreFuture<'_, bool>;
+}
+
+/// The introspection results decided by every instance: opaque values (the encoded outcome)
+/// under the SHA-256 of a token, each kept for a time.
+pub trait IntrospectionStore: Send + Sync + 'static {
+    /// The value stored under `key`, if any and not expired.
+    fn get(&self, key: StoreKey) -> StoreFuture<'_, Option<Vec<u8>>>;
+    /// Stores `value` under `key` for `ttl` (more than zero), replacing any value there.
+    fn put(&self, key: StoreKey, value: Vec<u8>, ttl: Duration) -> StoreFuture<'_, ()>;
+    /// Forgets the value under `key`, if any.
+    fn remove(&self, key: StoreKey) -> StoreFuture<'_, ()>;
+}
+
+impl<S: ReplayStore + ?Sized> ReplayStore for std::sync::Arc<S> {
+    fn insert_if_absent(&self, key: StoreKey, expires_at: u64) -> StoreFuture<'_, bool> {
+        (**self).insert_if_absent(key, expires_at)
+    }
+}
+
+impl<S: IntrospectionStore + ?Sized> IntrospectionStore for std::sync::Arc<S> {
+    fn get(&self, key: StoreKey) -> StoreFuture<'_, Option<Vec<u8>>> {
+        (**self).get(key)
+    }
+    fn put(&self, key: StoreKey, value: Vec<u8>, ttl: Duration) -> StoreFuture<'_, ()> {
+        (**self).put(key, value, ttl)
+    }
+    fn remove(&self, key: StoreKey) -> StoreFuture<'_, ()> {
+        (**self).remove(key)
+    }
+}
+
+/// Why a store could not answer. Its text names the store and the cause, never a key's
+/// origin (token or `jti`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(String);
+
+impl StoreError {
+    /// An error with this description.
+    pub fn new(reason: impl Into<String>) -> Self {
+        StoreError(reason.into())
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Lowercase hex of a key, for the store's own key names.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) fn hex(key: &StoreKey) -> String {
+    use fmt::Write as _;
+    let mut s = String::with_capacity(64);
+    for b in key {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
