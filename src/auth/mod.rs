@@ -20,6 +20,53 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The same layer in process, with a validator that needs no network (an HMAC secret shared
+//! with the issuer), called with `tower::ServiceExt::oneshot`:
+//!
+//! ```
+//! use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+//! use bearer_guard::{AuthLayer, Claims, JwtValidator};
+//! use hmac::{Hmac, Mac};
+//! use http::{header, Request, Response, StatusCode};
+//! use tower::{service_fn, Layer, ServiceExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = b"a shared secret of at least 32 bytes!!";
+//! let validator = JwtValidator::builder("https://issuer.example")
+//!     .audience("my-api")
+//!     .algorithms([]) // HMAC only: no keys to fetch
+//!     .hmac_secret(secret.to_vec())
+//!     .build()
+//!     .await?;
+//! let api = AuthLayer::new(validator).layer(service_fn(|req: Request<String>| async move {
+//!     let claims = req.extensions().get::<Claims>().expect("the layer put them there");
+//!     Ok::<_, std::convert::Infallible>(Response::new(format!("hello {}", claims.subject().unwrap_or("?"))))
+//! }));
+//!
+//! // An RFC 9068 access token, signed with HS256 by hand.
+//! let part = |json: &str| URL_SAFE_NO_PAD.encode(json);
+//! let input = format!(
+//!     "{}.{}",
+//!     part(r#"{"alg":"HS256","typ":"at+jwt"}"#),
+//!     part(r#"{"iss":"https://issuer.example","aud":"my-api","sub":"alice","exp":4102444800}"#)
+//! );
+//! let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret)?;
+//! mac.update(input.as_bytes());
+//! let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+//!
+//! let ok = api.clone().oneshot(
+//!     Request::get("/me").header(header::AUTHORIZATION, format!("Bearer {token}")).body(String::new())?,
+//! ).await?;
+//! assert_eq!(ok.status(), StatusCode::OK);
+//! assert_eq!(ok.body(), "hello alice");
+//!
+//! let refused = api.oneshot(Request::get("/me").body(String::new())?).await?;
+//! assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+//! assert_eq!(refused.headers()[header::WWW_AUTHENTICATE], "Bearer");
+//! # Ok(()) }
+//! ```
+//!
 //! | file | what |
 //! |---|---|
 //! | `layer.rs` | [`AuthLayer`]: the configuration (validator, error handler, challenge, DPoP) |
