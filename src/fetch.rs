@@ -77,13 +77,8 @@ pub(crate) async fn send(
     url: &str,
     limits: Limits,
 ) -> Result<(Response, Vec<u8>), FetchError> {
-    let (status, response, body) = exchange(request, url, limits, |s| s == StatusCode::OK).await?;
-    if status != StatusCode::OK {
-        return Err(FetchError::Status {
-            url: url.to_owned(),
-            status: status.as_u16(),
-        });
-    }
+    // Any other status is a `FetchError::Status` from `exchange` itself.
+    let (_, response, body) = exchange(request, url, limits, |s| s == StatusCode::OK).await?;
     Ok((response, body))
 }
 

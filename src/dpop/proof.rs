@@ -154,28 +154,14 @@ impl DpopVerifier {
         }
     }
 
-    /// Verifies the one `DPoP` proof in `headers` for a request `method` to `uri`; with
-    /// `token`, `ath` must be its hash; with `jkt`, the proof key must have that thumbprint.
-    /// With nonces on, the proof must carry a valid `nonce`. Records the proof's `jti` once
-    /// everything else holds; a refusal is an [`AuthError::Dpop`], or
+    /// Verifies the one `DPoP` proof of `target`: its `headers`, for a request `method` to
+    /// `uri`; with `token`, `ath` must be its hash; with `jkt`, the proof key must have that
+    /// thumbprint. With nonces on, the proof must carry a valid `nonce`. Records the proof's
+    /// `jti` once everything else holds; a refusal is an [`AuthError::Dpop`], or
     /// [`AuthError::Unavailable`] when the replay cache is full or the shared replay store
     /// cannot answer.
-    pub(crate) async fn verify_async(
-        &self,
-        headers: &HeaderMap,
-        method: &Method,
-        uri: &Url,
-        token: Option<&str>,
-        jkt: Option<&str>,
-    ) -> Result<Accepted, AuthError> {
-        let target = Target {
-            headers,
-            method,
-            uri,
-            token,
-            jkt,
-        };
-        match self.check_at(&target, unix_now())? {
+    pub(crate) async fn verify_async(&self, target: &Target<'_>) -> Result<Accepted, AuthError> {
+        match self.check_at(target, unix_now())? {
             Checked::Done(accepted) => Ok(accepted),
             Checked::Pending(check) => check.await,
         }
@@ -183,22 +169,8 @@ impl DpopVerifier {
 
     /// [`verify_async`](Self::verify_async) for a verifier without a shared replay store;
     /// with one, refused as a misconfiguration (it must be awaited).
-    pub(crate) fn verify(
-        &self,
-        headers: &HeaderMap,
-        method: &Method,
-        uri: &Url,
-        token: Option<&str>,
-        jkt: Option<&str>,
-    ) -> Result<Accepted, AuthError> {
-        let target = Target {
-            headers,
-            method,
-            uri,
-            token,
-            jkt,
-        };
-        self.verify_at(&target, unix_now())
+    pub(crate) fn verify(&self, target: &Target<'_>) -> Result<Accepted, AuthError> {
+        self.verify_at(target, unix_now())
     }
 
     /// [`verify`](Self::verify) with the clock read as `now` (seconds since the Unix epoch),

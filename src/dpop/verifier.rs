@@ -4,7 +4,7 @@
 use http::{HeaderMap, Method};
 use url::Url;
 
-use super::proof::DpopVerifier;
+use super::proof::{Accepted, DpopVerifier, Target};
 use super::{DpopConfig, Nonce};
 use crate::AuthError;
 
@@ -78,11 +78,9 @@ impl ProofVerifier {
         method: &Method,
         uri: &Url,
     ) -> Result<VerifiedProof, AuthError> {
-        let accepted = self.inner.verify(headers, method, uri, None, None)?;
-        Ok(VerifiedProof {
-            jkt: accepted.jkt,
-            nonce: accepted.nonce,
-        })
+        self.inner
+            .verify(&proof_only(headers, method, uri))
+            .map(VerifiedProof::from)
     }
 
     /// [`verify_proof`](Self::verify_proof), awaiting the shared replay store when the config
@@ -99,14 +97,30 @@ impl ProofVerifier {
         method: &Method,
         uri: &Url,
     ) -> Result<VerifiedProof, AuthError> {
-        let accepted = self
-            .inner
-            .verify_async(headers, method, uri, None, None)
-            .await?;
-        Ok(VerifiedProof {
+        self.inner
+            .verify_async(&proof_only(headers, method, uri))
+            .await
+            .map(VerifiedProof::from)
+    }
+}
+
+/// A proof checked on its own: no access token (`ath`) and no binding (`cnf.jkt`) to compare.
+fn proof_only<'a>(headers: &'a HeaderMap, method: &'a Method, uri: &'a Url) -> Target<'a> {
+    Target {
+        headers,
+        method,
+        uri,
+        token: None,
+        jkt: None,
+    }
+}
+
+impl From<Accepted> for VerifiedProof {
+    fn from(accepted: Accepted) -> Self {
+        VerifiedProof {
             jkt: accepted.jkt,
             nonce: accepted.nonce,
-        })
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::{AuthError, Claims, Scopes};
 
@@ -238,9 +238,8 @@ impl StepUp {
                 .authentication_context()
                 .is_some_and(|acr| self.acr.iter().any(|a| a == acr));
         let age_ok = self.max_age.is_none_or(|max_age| {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
+            // Whole seconds of the one clock (`as` saturates; the clock is never negative).
+            let now = crate::jose::unix_now() as u64;
             claims.auth_time().is_some_and(|t| {
                 u64::try_from(t).is_ok_and(|t| {
                     t <= now.saturating_add(AUTH_TIME_SKEW)
