@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
-use super::cache::new_token_cache;
+use super::cache::TokenCache;
 use super::validator::{Inner, Keys};
 use super::{
     acceptable_url, audiences, check_cache_ttl, http_client, BuildError, JwtValidator,
@@ -167,11 +167,14 @@ impl JwtValidatorBuilder {
         self
     }
 
-    /// Most verified tokens kept in the cache (default 10,000).
+    /// Most verified tokens kept in the cache (default 10,000; at least 32).
     ///
     /// The verified-token cache (on by default) lets a token seen before skip signature
-    /// verification and claim parsing. Entries are keyed by the SHA-256 of the whole token;
-    /// `exp` and `nbf` are still checked on every hit.
+    /// verification and claim parsing. Entries are keyed by the whole token; `exp` and `nbf`
+    /// are still checked on every hit. While the cache has room every verified token is kept;
+    /// once it has been filled, a token is kept on its second sighting only, so tokens that
+    /// never come back cost (almost) nothing (see `BENCHMARKS.md`). Each entry holds the token
+    /// and its claims: about 1–2 KiB for a typical access token.
     pub fn cache_capacity(mut self, n: u64) -> Self {
         self.cache_capacity = n;
         self
@@ -277,7 +280,7 @@ impl JwtValidatorBuilder {
                 counters: Counters::default(),
                 cache: self
                     .cache
-                    .then(|| new_token_cache(self.cache_capacity, self.cache_ttl)),
+                    .then(|| TokenCache::new(self.cache_capacity, self.cache_ttl)),
             }),
         })
     }

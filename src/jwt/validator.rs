@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::cache::TokenCache;
 use crate::crypto::Backend;
@@ -143,34 +142,39 @@ impl Validator for JwtValidator {
             }
         }
         let counters = &self.inner.counters;
-        let cache_key = match &self.inner.cache {
+        let probe = match &self.inner.cache {
             Some(cache) if token.len() <= self.inner.max_token_bytes => {
-                let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+                let probe = cache.probe(token);
+                let now = jose::unix_now();
                 // With the issuer's keys past `max_stale`, cached tokens are not served
                 // either: full validation answers (503, or a refresh that succeeds).
-                if let Some(hit) = cache.get(&key).filter(|_| !self.keys_expired()) {
-                    let result = hit.check(self.inner.leeway).map_err(AuthError::from);
+                if let Some(hit) = cache.get(probe, now).filter(|_| !self.keys_expired()) {
+                    let result = hit.check(now, self.inner.leeway).map_err(AuthError::from);
                     obs.finish(counters, Source::Cache, &result);
                     return Validation::ready(result);
                 }
-                Some(key)
+                Some(probe)
             }
             _ => None,
         };
         match self.validate_uncached(token).into_ready() {
             Ok(result) => {
-                if let (Some(key), Ok(claims)) = (cache_key, &result) {
-                    self.remember(key, claims);
+                if let Ok(claims) = &result {
+                    self.remember(probe, claims);
                 }
                 obs.finish(counters, Source::Checked, &result);
                 Validation::ready(result)
             }
             Err(pending) => {
                 let this = self.clone();
+                // Only this rare path (keys being fetched) copies the token, to offer it later.
+                let owned = probe.map(|_| token.to_owned());
                 Validation::pending(async move {
                     let result = pending.await;
-                    if let (Some(key), Ok(claims)) = (cache_key, &result) {
-                        this.remember(key, claims);
+                    if let (Some(token), Some(cache), Ok(claims)) =
+                        (&owned, &this.inner.cache, &result)
+                    {
+                        this.remember(Some(cache.probe(token)), claims);
                     }
                     obs.finish(&this.inner.counters, Source::Checked, &result);
                     result

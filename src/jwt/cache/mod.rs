@@ -1,0 +1,131 @@
+//! The verified-token cache: a token seen before skips signature verification and claim
+//! parsing, but never its time bounds.
+//!
+//! | file | what |
+//! |---|---|
+//! | `mod.rs` | [`TokenCache`]: look-up, admission, entries ([`Verified`]) |
+//! | `key.rs` | the key: the whole token, hashed once with a seeded hasher |
+//! | `admission.rs` | which tokens get an entry: all while there is room, then only on a second sighting |
+//!
+//! The map is [quick_cache](https://docs.rs/quick_cache): sharded, its eviction (S3-FIFO /
+//! CLOCK-style, with ghost entries) runs inside the insert that needs room, so a look-up is a
+//! shard read-lock, a probe and a reference-count increment, with no allocation, no
+//! bookkeeping queue and no housekeeping. It replaced moka here (moka stays for the
+//! introspection cache and the DPoP replay set, where per-entry expiry matters): moka records
+//! every read for its policy and drains those records on the request path, and its inserts
+//! (timer wheel, frequency sketch) cost more than they save when tokens do not repeat.
+
+mod admission;
+mod key;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use quick_cache::sync::{Cache, DefaultLifecycle};
+use quick_cache::UnitWeighter;
+
+use self::admission::Admission;
+pub(super) use self::key::Probe;
+use self::key::{PassThrough, StoredKey, TokenHasher};
+use super::JwtValidator;
+use crate::jose::{self, numeric_date};
+use crate::{Claims, TokenError};
+
+/// The smallest cache: quick_cache keeps 3% of each shard for new entries, so a smaller one
+/// could not hold a single token.
+pub(crate) const MIN_CAPACITY: u64 = 32;
+
+/// Verified tokens, keyed by the whole token.
+pub(super) struct TokenCache {
+    map: Cache<StoredKey, Verified, UnitWeighter, PassThrough>,
+    admission: Admission,
+    hasher: TokenHasher,
+    /// The longest an entry is used, in seconds.
+    ttl: f64,
+}
+
+/// A cache entry: the claims of a token whose signature and claims were verified, with the
+/// time bounds that must still be checked on each use. Cloning it is one reference count.
+#[derive(Clone)]
+pub(super) struct Verified {
+    claims: Claims,
+    exp: f64,
+    nbf: Option<f64>,
+    /// When the entry stops being used (UNIX seconds): its insertion plus the cache's TTL.
+    until: f64,
+}
+
+impl TokenCache {
+    /// A cache of at most `capacity` tokens (at least [`MIN_CAPACITY`]), each used for at
+    /// most `ttl`.
+    pub(super) fn new(capacity: u64, ttl: Duration) -> Self {
+        let capacity = capacity.max(MIN_CAPACITY);
+        TokenCache {
+            map: Cache::with(
+                usize::try_from(capacity).unwrap_or(usize::MAX),
+                capacity,
+                UnitWeighter,
+                PassThrough,
+                DefaultLifecycle::default(),
+            ),
+            admission: Admission::new(capacity),
+            hasher: TokenHasher::new(),
+            ttl: ttl.as_secs_f64(),
+        }
+    }
+
+    /// Hashes `token` once, for [`get`](Self::get) and then [`offer`](Self::offer).
+    pub(super) fn probe<'a>(&self, token: &'a str) -> Probe<'a> {
+        Probe {
+            hash: self.hasher.hash(token),
+            token,
+        }
+    }
+
+    /// The entry of the token, if it has one that is still in use at `now`.
+    pub(super) fn get(&self, probe: Probe<'_>, now: f64) -> Option<Verified> {
+        self.map.get(&probe).filter(|hit| now <= hit.until)
+    }
+
+    /// Offers a verified token: kept if admission takes it (and it has an `exp`).
+    fn offer(&self, probe: Probe<'_>, claims: &Claims) {
+        let Some(exp) = numeric_date(claims.as_map(), "exp").ok().flatten() else {
+            return;
+        };
+        if !self.admission.admit(probe.hash) {
+            return;
+        }
+        let nbf = numeric_date(claims.as_map(), "nbf").ok().flatten();
+        let entry = Verified {
+            claims: claims.clone(),
+            exp,
+            nbf,
+            until: jose::unix_now() + self.ttl,
+        };
+        self.map.insert(StoredKey::new(probe), entry);
+    }
+
+    /// Whether `token` has an entry (tests).
+    #[cfg(test)]
+    pub(super) fn contains(&self, token: &str) -> bool {
+        self.map.contains_key(&self.probe(token))
+    }
+}
+
+impl Verified {
+    /// The claims, if the token is still within its `exp`/`nbf` window at `now`, with `leeway`.
+    pub(super) fn check(self, now: f64, leeway: f64) -> Result<Claims, TokenError> {
+        jose::check_window(Some(self.exp), self.nbf, now, leeway)?;
+        Ok(self.claims)
+    }
+}
+
+impl JwtValidator {
+    /// Offers a verified token to the cache (see [`admission`]).
+    pub(super) fn remember(&self, probe: Option<Probe<'_>>, claims: &Claims) {
+        if let (Some(cache), Some(probe)) = (&self.inner.cache, probe) {
+            cache.offer(probe, claims);
+        }
+    }
+}
