@@ -329,7 +329,7 @@ impl DpopVerifier {
             .ok_or(DpopError::InvalidKey)?;
         let signature = jws.signature_bytes().map_err(|_| DpopError::Malformed)?;
         let message = jws.signing_input.as_bytes();
-        match jose::verify(self.config.backend, alg, &key.decoding, message, &signature) {
+        match jose::verify(self.config.backend, alg, &key.prepared, message, &signature) {
             Ok(()) => {}
             Err(SignatureError::Invalid) => return Err(DpopError::InvalidSignature),
             Err(SignatureError::KeyUnusable) => return Err(DpopError::InvalidKey),

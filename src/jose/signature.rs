@@ -1,25 +1,18 @@
-//! Signature verification (RFC 7515 §5.2 step 8) through the chosen [`Backend`].
+//! Signature verification (RFC 7515 §5.2 step 8) with a key parsed once, through the chosen
+//! [`Backend`].
 
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 
-use crate::crypto::Backend;
-
-/// Why a signature was not accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SignatureError {
-    /// The signature does not verify.
-    Invalid,
-    /// The key cannot be used with the algorithm.
-    KeyUnusable,
-}
+pub(crate) use crate::crypto::SignatureError;
+use crate::crypto::{Backend, PreparedKey};
 
 /// Verifies `signature` over `message` with `key` and `alg`, using `backend`.
 pub(crate) fn verify(
     backend: Backend,
     alg: Algorithm,
-    key: &DecodingKey,
+    key: &PreparedKey,
     message: &[u8],
-    signature: &Vec<u8>,
+    signature: &[u8],
 ) -> Result<(), SignatureError> {
     // ECDSA (raw r||s, RFC 7518 §3.4) and EdDSA signatures have one exact length; refuse
     // others (e.g. DER-encoded ECDSA) before the backend sees them.
@@ -31,10 +24,5 @@ pub(crate) fn verify(
     if expected_len.is_some_and(|n| n != signature.len()) {
         return Err(SignatureError::Invalid);
     }
-    let verifier = (backend.provider().verifier_factory)(&alg, key)
-        .map_err(|_| SignatureError::KeyUnusable)?;
-    match verifier.verify(message, signature) {
-        Ok(()) => Ok(()),
-        Err(_) => Err(SignatureError::Invalid),
-    }
+    key.verify(backend, alg, message, signature)
 }

@@ -3,11 +3,12 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::roca::has_roca_fingerprint;
+use crate::crypto::{Material, PreparedKey};
 use crate::jose::alg_from_name;
 
 /// The kind of a public key, as far as signature verification is concerned.
@@ -43,30 +44,37 @@ pub(crate) struct Key {
     pub alg: Option<Result<Algorithm, ()>>,
     /// `false` if `use` is not `sig` or `key_ops` lacks `verify`.
     pub for_verify: bool,
-    pub decoding: DecodingKey,
+    /// The key parsed once, for every backend compiled in.
+    pub prepared: PreparedKey,
 }
 
 impl Key {
     /// Whether this key may verify a token whose header says `alg`.
     pub(crate) fn accepts(&self, alg: Algorithm) -> bool {
-        self.for_verify
-            && self.kind.fits(alg)
-            && match self.alg {
-                None => true,
-                Some(Ok(own)) => own == alg,
-                Some(Err(())) => false,
-            }
+        self.for_verify && fits(self.kind, self.alg, alg)
     }
 
-    /// A symmetric key for HS256/384/512 from a shared secret.
-    pub(crate) fn hmac(secret: &[u8]) -> Self {
-        Key {
+    /// A symmetric key for HS256/384/512 from a shared secret; `None` only if no backend takes
+    /// it (never, for the secrets the builders accept).
+    pub(crate) fn hmac(secret: &[u8]) -> Option<Self> {
+        let prepared = PreparedKey::new(&Material::Hmac { secret }, &|a| KeyKind::Hmac.fits(a))?;
+        Some(Key {
             kind: KeyKind::Hmac,
             alg: None,
             for_verify: true,
-            decoding: DecodingKey::from_secret(secret),
-        }
+            prepared,
+        })
     }
+}
+
+/// Whether a key of `kind`, whose JWK named `own` (if anything), fits a token's `alg`.
+fn fits(kind: KeyKind, own: Option<Result<Algorithm, ()>>, alg: Algorithm) -> bool {
+    kind.fits(alg)
+        && match own {
+            None => true,
+            Some(Ok(own)) => own == alg,
+            Some(Err(())) => false,
+        }
 }
 
 #[derive(Deserialize)]
@@ -126,17 +134,23 @@ fn key_from(raw: RawJwk) -> Result<Key, Refused> {
             .key_ops
             .as_ref()
             .is_none_or(|ops| ops.iter().any(|op| op == "verify"));
-    let (kind, decoding) = match raw.kty.as_str() {
+    let prepare = |kind: KeyKind, material: Material<'_>| {
+        PreparedKey::new(&material, &|a| fits(kind, alg, a))
+    };
+    let (kind, prepared) = match raw.kty.as_str() {
         "RSA" => {
-            let (n, e) = (raw.n.as_deref(), raw.e.as_deref());
+            let (n, e) = (
+                member_bytes(raw.n.as_deref())?,
+                member_bytes(raw.e.as_deref())?,
+            );
+            let (n, e) = (without_leading_zeros(&n), without_leading_zeros(&e));
             // Toy moduli (RFC 7518 §3.3: at least 2048 bits), even moduli, ROCA moduli, and
             // exponents that are even, under 3 or over 33 bits.
-            if let Some(why) = rsa_key_weakness(&member_bytes(n)?, &member_bytes(e)?) {
+            if let Some(why) = rsa_key_weakness(n, e) {
                 return Err(Refused::Weak(why));
             }
-            let (n, e) = (n.unwrap_or_default(), e.unwrap_or_default());
-            let key = DecodingKey::from_rsa_components(n, e).map_err(|_| Refused::Unusable)?;
-            (KeyKind::Rsa, key)
+            let kind = KeyKind::Rsa;
+            (kind, prepare(kind, Material::Rsa { n, e }))
         }
         "EC" => {
             let (kind, curve_alg, size) = match raw.crv.as_deref() {
@@ -144,26 +158,35 @@ fn key_from(raw: RawJwk) -> Result<Key, Refused> {
                 Some("P-384") => (KeyKind::P384, Algorithm::ES384, 48),
                 _ => return Err(Refused::Unusable),
             };
-            let (x, y) = (raw.x.as_deref(), raw.y.as_deref());
-            let (x_bytes, y_bytes) = (member_bytes(x)?, member_bytes(y)?);
-            if x_bytes.len() != size || y_bytes.len() != size {
+            let (x, y) = (
+                member_bytes(raw.x.as_deref())?,
+                member_bytes(raw.y.as_deref())?,
+            );
+            if x.len() != size || y.len() != size {
                 return Err(Refused::Unusable);
             }
-            if !ec_point_is_valid(curve_alg, &x_bytes, &y_bytes) {
-                return Err(Refused::Weak("EC point not on its curve"));
+            let mut point = Vec::with_capacity(1 + 2 * size);
+            point.push(4); // SEC 1 uncompressed point
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            // The backends' own EC code checks the point when it parses it (jsonwebtoken
+            // built EC keys without looking at them).
+            let material = Material::EcPoint {
+                alg: curve_alg,
+                point: &point,
+            };
+            match prepare(kind, material) {
+                Some(prepared) => (kind, Some(prepared)),
+                None => return Err(Refused::Weak("EC point not on its curve")),
             }
-            let (x, y) = (x.unwrap_or_default(), y.unwrap_or_default());
-            let key = DecodingKey::from_ec_components(x, y).map_err(|_| Refused::Unusable)?;
-            (kind, key)
         }
         "OKP" => {
-            let x = raw.x.as_deref();
-            if raw.crv.as_deref() != Some("Ed25519") || member_bytes(x)?.len() != 32 {
+            let x = member_bytes(raw.x.as_deref())?;
+            if raw.crv.as_deref() != Some("Ed25519") || x.len() != 32 {
                 return Err(Refused::Unusable);
             }
-            let key = DecodingKey::from_ed_components(x.unwrap_or_default())
-                .map_err(|_| Refused::Unusable)?;
-            (KeyKind::Ed25519, key)
+            let kind = KeyKind::Ed25519;
+            (kind, prepare(kind, Material::Ed25519 { x: &x }))
         }
         // "oct" (symmetric) keys are never taken from a published key set.
         _ => return Err(Refused::Unusable),
@@ -172,7 +195,7 @@ fn key_from(raw: RawJwk) -> Result<Key, Refused> {
         kind,
         alg,
         for_verify,
-        decoding,
+        prepared: prepared.ok_or(Refused::Unusable)?,
     })
 }
 
@@ -217,34 +240,4 @@ fn rsa_key_weakness(n: &[u8], e: &[u8]) -> Option<&'static str> {
 fn without_leading_zeros(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
     bytes.get(start..).unwrap_or_default()
-}
-
-/// Whether (`x`, `y`) (big-endian, fixed length) is a point of the curve of `alg` (ES256:
-/// P-256, ES384: P-384), as the backend's own EC code finds when it parses the uncompressed
-/// point (aws-lc, or the RustCrypto `p256`/`p384` crates without `aws_lc_rs`); jsonwebtoken
-/// builds EC keys without looking at them. Always `false` for other algorithms.
-fn ec_point_is_valid(alg: Algorithm, x: &[u8], y: &[u8]) -> bool {
-    let mut point = Vec::with_capacity(1 + x.len() + y.len());
-    point.push(4); // SEC 1 uncompressed point
-    point.extend_from_slice(x);
-    point.extend_from_slice(y);
-    #[cfg(feature = "aws_lc_rs")]
-    {
-        use aws_lc_rs::signature::{
-            ParsedPublicKey, VerificationAlgorithm, ECDSA_P256_SHA256_FIXED,
-            ECDSA_P384_SHA384_FIXED,
-        };
-        let curve: &'static dyn VerificationAlgorithm = match alg {
-            Algorithm::ES256 => &ECDSA_P256_SHA256_FIXED,
-            Algorithm::ES384 => &ECDSA_P384_SHA384_FIXED,
-            _ => return false,
-        };
-        ParsedPublicKey::new(curve, &point).is_ok()
-    }
-    #[cfg(not(feature = "aws_lc_rs"))]
-    match alg {
-        Algorithm::ES256 => p256::PublicKey::from_sec1_bytes(&point).is_ok(),
-        Algorithm::ES384 => p384::PublicKey::from_sec1_bytes(&point).is_ok(),
-        _ => false,
-    }
 }

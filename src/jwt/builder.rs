@@ -264,9 +264,15 @@ impl JwtValidatorBuilder {
                 self.jwks_config,
             ))
         };
+        let hmac = match self.hmac_secret.as_deref() {
+            Some(secret) => Some(Arc::new(Key::hmac(secret).ok_or(BuildError::Invalid(
+                "hmac_secret: no signature backend takes this secret",
+            ))?)),
+            None => None,
+        };
         Ok(JwtValidator {
             inner: Arc::new(Inner {
-                hmac: self.hmac_secret.as_deref().map(|s| Arc::new(Key::hmac(s))),
+                hmac,
                 algorithms: self.algorithms.into_iter().collect(),
                 issuer: self.issuer,
                 audiences,

@@ -99,7 +99,7 @@ impl JwtValidator {
         match jose::verify(
             inner.backend,
             parsed.alg,
-            &key.decoding,
+            &key.prepared,
             message,
             &parsed.signature,
         ) {

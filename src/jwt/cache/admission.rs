@@ -80,7 +80,8 @@ impl Admission {
                 all_set &= word.fetch_or(mask, Ordering::Relaxed) & mask != 0;
             }
         }
-        if !all_set && self.sightings.fetch_add(1, Ordering::Relaxed) + 1 >= self.sightings_per_clear
+        if !all_set
+            && self.sightings.fetch_add(1, Ordering::Relaxed) + 1 >= self.sightings_per_clear
         {
             self.sightings.store(0, Ordering::Relaxed);
             for word in self.bits.iter() {
@@ -131,6 +132,9 @@ mod tests {
             .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5555)
             .filter(|h| a.admit(*h))
             .count();
-        assert!(admitted < 500, "{admitted} of 10,000 one-time tokens admitted");
+        assert!(
+            admitted < 500,
+            "{admitted} of 10,000 one-time tokens admitted"
+        );
     }
 }

@@ -59,12 +59,19 @@ async fn once_full_a_one_time_token_is_not_kept_and_a_repeating_one_is() {
 
     let once = token("once", 600.0);
     v.validate(&once).await.unwrap();
-    assert!(!kept(&v, &once), "a token seen once is not kept once the cache is full");
+    assert!(
+        !kept(&v, &once),
+        "a token seen once is not kept once the cache is full"
+    );
     assert_eq!(v.stats().cache_hits, 0);
 
     v.validate(&once).await.unwrap();
     assert!(kept(&v, &once), "kept on its second sighting");
-    assert_eq!(v.stats().cache_hits, 0, "the second sighting was verified in full");
+    assert_eq!(
+        v.stats().cache_hits,
+        0,
+        "the second sighting was verified in full"
+    );
     v.validate(&once).await.unwrap();
     assert_eq!(v.stats().cache_hits, 1, "the third is a hit");
 }
@@ -100,7 +107,11 @@ async fn exp_is_checked_on_every_hit_and_entries_end_with_the_ttl() {
         Err(AuthError::InvalidToken(TokenError::Expired)) => {}
         other => panic!("{:?}", other.map(|_| ())),
     }
-    assert_eq!(v.stats().cache_hits, 2, "answered from the entry, exp re-checked");
+    assert_eq!(
+        v.stats().cache_hits,
+        2,
+        "answered from the entry, exp re-checked"
+    );
     // Past the cache TTL: verified in full again (accepted, not a hit).
     brief.validate(&long_lived).await.unwrap();
     assert_eq!(brief.stats().cache_hits, 1, "the entry ended with the TTL");

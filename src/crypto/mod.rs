@@ -1,0 +1,152 @@
+//! Which cryptography library verifies signatures, and keys prepared for it.
+//!
+//! Two backends, this crate's features `aws_lc_rs` and `rust_crypto` (which also turn on
+//! jsonwebtoken's backend of the same name, for the algorithm names and JWK types it shares).
+//! bearer-guard always names its backend explicitly, so enabling both features is fine.
+//!
+//! Every verification key is parsed **once**, when its key set is built ([`PreparedKey`]), for
+//! each backend compiled in; a verification then only runs the signature check.
+//!
+//! | file | what |
+//! |---|---|
+//! | `mod.rs` | [`Backend`], [`PreparedKey`], the key material a JWK or secret gives |
+//! | `aws_lc.rs` | keys parsed by aws-lc-rs (`ParsedPublicKey`, HMAC keys) |
+//! | `rust_crypto.rs` | keys parsed by the RustCrypto crates (`rsa`, `p256`, `p384`, `ed25519-dalek`, `hmac`) |
+
+use std::fmt;
+
+use jsonwebtoken::Algorithm;
+
+#[cfg(feature = "aws_lc_rs")]
+mod aws_lc;
+#[cfg(feature = "rust_crypto")]
+mod rust_crypto;
+
+#[cfg(not(any(feature = "aws_lc_rs", feature = "rust_crypto")))]
+compile_error!("bearer-guard needs a crypto backend: enable feature `aws_lc_rs` or `rust_crypto`");
+
+/// A signature-verification backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// aws-lc-rs (feature `aws_lc_rs`).
+    #[cfg(feature = "aws_lc_rs")]
+    AwsLc,
+    /// RustCrypto crates (feature `rust_crypto`).
+    #[cfg(feature = "rust_crypto")]
+    RustCrypto,
+}
+
+impl Default for Backend {
+    /// `AwsLc` when its feature is on (it is the faster one, see BENCHMARKS.md), else
+    /// `RustCrypto`.
+    fn default() -> Self {
+        #[cfg(feature = "aws_lc_rs")]
+        {
+            Backend::AwsLc
+        }
+        #[cfg(not(feature = "aws_lc_rs"))]
+        {
+            Backend::RustCrypto
+        }
+    }
+}
+
+/// Why a signature was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignatureError {
+    /// The signature does not verify.
+    Invalid,
+    /// The key cannot be used with the algorithm (or by this backend).
+    KeyUnusable,
+}
+
+/// The public parts of a key (or a shared secret), as a JWK or the configuration gives them.
+/// Big-endian integers without leading zeros.
+pub(crate) enum Material<'a> {
+    /// RSA modulus and exponent.
+    Rsa { n: &'a [u8], e: &'a [u8] },
+    /// An EC point in SEC 1 uncompressed form, for `ES256` (P-256) or `ES384` (P-384).
+    EcPoint { alg: Algorithm, point: &'a [u8] },
+    /// An Ed25519 public key.
+    Ed25519 { x: &'a [u8] },
+    /// An HMAC secret (HS256, HS384, HS512).
+    Hmac { secret: &'a [u8] },
+}
+
+/// A key parsed once for each backend compiled in.
+pub(crate) struct PreparedKey {
+    #[cfg(feature = "aws_lc_rs")]
+    aws_lc: Option<aws_lc::Prepared>,
+    #[cfg(feature = "rust_crypto")]
+    rust_crypto: Option<rust_crypto::Prepared>,
+}
+
+impl fmt::Debug for PreparedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PreparedKey")
+    }
+}
+
+impl PreparedKey {
+    /// Parses `material` for the algorithms `wanted` accepts. `None` if no backend compiled in
+    /// takes the key.
+    pub(crate) fn new(material: &Material<'_>, wanted: &dyn Fn(Algorithm) -> bool) -> Option<Self> {
+        let _ = wanted; // only aws-lc parses per algorithm
+        let key = PreparedKey {
+            #[cfg(feature = "aws_lc_rs")]
+            aws_lc: aws_lc::Prepared::new(material, wanted),
+            #[cfg(feature = "rust_crypto")]
+            rust_crypto: rust_crypto::Prepared::new(material),
+        };
+        key.usable().then_some(key)
+    }
+
+    fn usable(&self) -> bool {
+        #[cfg(feature = "aws_lc_rs")]
+        if self.aws_lc.is_some() {
+            return true;
+        }
+        #[cfg(feature = "rust_crypto")]
+        if self.rust_crypto.is_some() {
+            return true;
+        }
+        false
+    }
+
+    /// Verifies `signature` over `message` with `alg`, using `backend`.
+    pub(crate) fn verify(
+        &self,
+        backend: Backend,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        match backend {
+            #[cfg(feature = "aws_lc_rs")]
+            Backend::AwsLc => self
+                .aws_lc
+                .as_ref()
+                .map(|k| k.verify(alg, message, signature)),
+            #[cfg(feature = "rust_crypto")]
+            Backend::RustCrypto => self
+                .rust_crypto
+                .as_ref()
+                .map(|k| k.verify(alg, message, signature)),
+        }
+        .unwrap_or(Err(SignatureError::KeyUnusable))
+    }
+}
+
+#[cfg(feature = "fuzzing")]
+impl Backend {
+    /// The backend's jsonwebtoken provider: the fuzz targets sign their inputs with it.
+    pub(crate) fn provider(self) -> &'static jsonwebtoken::crypto::CryptoProvider {
+        match self {
+            #[cfg(feature = "aws_lc_rs")]
+            Backend::AwsLc => &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+            #[cfg(feature = "rust_crypto")]
+            Backend::RustCrypto => &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+        }
+    }
+}
