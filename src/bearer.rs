@@ -139,39 +139,53 @@ fn parse_scheme<'a>(value: &'a [u8], expected: &[u8]) -> Result<&'a str, BearerE
     std::str::from_utf8(token).map_err(|_| BearerError::Malformed)
 }
 
-/// Bytes allowed in the body of a `b64token` (before any trailing `=`).
-#[allow(clippy::indexing_slicing)] // compile-time loop over 0..256 on a 256-entry table
-const B64TOKEN: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        table[i] =
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
-        i += 1;
-    }
-    table
-};
+/// Whether `b` may appear in the body of a `b64token` (before any trailing `=`):
+/// `ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/"`. Comparisons only, no branch and no
+/// table look-up, so the loop over a token compiles to vector code.
+#[inline]
+fn is_body_byte(b: u8) -> bool {
+    let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+    let digit = b.wrapping_sub(b'0') < 10;
+    letter
+        | digit
+        | (b == b'-')
+        | (b == b'.')
+        | (b == b'_')
+        | (b == b'~')
+        | (b == b'+')
+        | (b == b'/')
+}
 
-/// One pass over the token: body characters, then only `=` padding.
+/// A non-empty body of body bytes, then only `=` padding: the padding is found from the end,
+/// then the body is checked in one branch-free pass.
 fn is_b64token(token: &[u8]) -> bool {
-    let mut body = 0usize;
-    let mut padding = false;
-    for &b in token {
-        if b == b'=' {
-            padding = true;
-        } else if padding || !B64TOKEN.get(usize::from(b)).copied().unwrap_or(false) {
-            return false;
-        } else {
-            body += 1;
-        }
-    }
-    body > 0
+    let body_len = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    let body = token.get(..body_len).unwrap_or_default();
+    !body.is_empty() && body.iter().fold(true, |ok, &b| ok & is_body_byte(b))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_body_bytes_are_exactly_those_of_rfc_6750() {
+        for b in 0..=255u8 {
+            let expected =
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+            assert_eq!(is_body_byte(b), expected, "byte {b:#04x}");
+            let token = [b'a', b, b'a'];
+            assert_eq!(
+                is_b64token(&token),
+                expected,
+                "byte {b:#04x} inside a token"
+            );
+        }
+        assert!(is_b64token(b"a=="));
+        assert!(!is_b64token(b"=="));
+        assert!(!is_b64token(b"a=b"));
+        assert!(!is_b64token(b""));
+    }
     use http::HeaderValue;
 
     #[test]
