@@ -75,12 +75,31 @@ impl<'a> Compact<'a> {
             .map_err(|_| TokenError::Malformed)
     }
 
+    /// The signature decoded into `buf` (no allocation): [`TokenError::InvalidSignature`] if
+    /// it is longer than any signature of an accepted key can be ([`MAX_SIGNATURE_BYTES`]).
+    pub(crate) fn signature_into<'b>(
+        &self,
+        buf: &'b mut [u8; MAX_SIGNATURE_BYTES],
+    ) -> Result<&'b [u8], TokenError> {
+        if self.signature.len() > MAX_SIGNATURE_BYTES / 3 * 4 + 4 {
+            return Err(TokenError::InvalidSignature);
+        }
+        match URL_SAFE_NO_PAD.decode_slice(self.signature, buf) {
+            Ok(n) => buf.get(..n).ok_or(TokenError::Malformed),
+            Err(base64::DecodeSliceError::OutputSliceTooSmall) => Err(TokenError::InvalidSignature),
+            Err(base64::DecodeSliceError::DecodeError(_)) => Err(TokenError::Malformed),
+        }
+    }
+
     /// The payload as a JSON object without duplicate members. Unauthenticated until the
     /// signature has been verified.
     pub(crate) fn payload_object(&self) -> Result<Map<String, Value>, TokenError> {
         decode_object(self.payload)
     }
 }
+
+/// The longest signature any accepted key makes: RSA-8192 (1,024 bytes).
+pub(crate) const MAX_SIGNATURE_BYTES: usize = 1024;
 
 /// Whether `token` has the shape of a JWS for routing: exactly three dot-separated segments,
 /// the first base64url that decodes to a JSON object. Nothing else is checked (the validator
@@ -92,6 +111,32 @@ pub(crate) fn looks_like_jws(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_longest_signature_decodes_without_allocation_and_a_longer_one_is_refused() {
+        for (len, ok) in [
+            (1, true),
+            (256, true),
+            (512, true),
+            (1024, true),
+            (1025, false),
+            (4096, false),
+        ] {
+            let sig = URL_SAFE_NO_PAD.encode(vec![0xa5; len]);
+            let token = format!("e30.e30.{sig}");
+            let jws = Compact::split(&token, 1 << 20).unwrap();
+            let mut buf = [0u8; MAX_SIGNATURE_BYTES];
+            match jws.signature_into(&mut buf) {
+                Ok(bytes) => assert!(ok && bytes == vec![0xa5; len].as_slice(), "{len}"),
+                Err(e) => assert!(!ok && e == TokenError::InvalidSignature, "{len}: {e:?}"),
+            }
+        }
+        let jws = Compact::split("e30.e30.a*b", 100).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            jws.signature_into(&mut [0u8; MAX_SIGNATURE_BYTES]),
+            Err(TokenError::Malformed)
+        );
+    }
 
     #[test]
     fn shapes_are_refused_in_order() {

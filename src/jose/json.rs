@@ -7,6 +7,7 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 use crate::TokenError;
@@ -53,10 +54,12 @@ impl<'de> Deserialize<'de> for UniqueObject {
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueObject, A::Error> {
                 let mut map = Map::new();
                 while let Some((k, v)) = access.next_entry::<String, Value>()? {
-                    if map.contains_key(&k) {
-                        return Err(serde::de::Error::custom(DUPLICATE));
+                    match map.entry(k) {
+                        Entry::Vacant(slot) => {
+                            slot.insert(v);
+                        }
+                        Entry::Occupied(_) => return Err(serde::de::Error::custom(DUPLICATE)),
                     }
-                    map.insert(k, v);
                 }
                 Ok(UniqueObject(map))
             }

@@ -33,7 +33,7 @@ pub use time::MAX_LEEWAY;
 
 pub(crate) use alg::{alg_from_name, alg_name, hmac_min_len, is_hmac};
 pub(crate) use claims::{check_audience, check_issuer, Presence};
-pub(crate) use compact::{looks_like_jws, Compact};
+pub(crate) use compact::{looks_like_jws, Compact, MAX_SIGNATURE_BYTES};
 pub(crate) use header::{unverified_kid, AlgError, Header};
 pub(crate) use json::parse_object;
 pub(crate) use signature::{verify, SignatureError};

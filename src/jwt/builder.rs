@@ -7,6 +7,7 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 
 use super::cache::TokenCache;
+use super::header::HeaderMemo;
 use super::validator::{Inner, Keys};
 use super::{
     acceptable_url, audiences, check_cache_ttl, http_client, BuildError, JwtValidator,
@@ -284,6 +285,7 @@ impl JwtValidatorBuilder {
                 backend: self.backend,
                 keys,
                 counters: Counters::default(),
+                headers: HeaderMemo::new(),
                 cache: self
                     .cache
                     .then(|| TokenCache::new(self.cache_capacity, self.cache_ttl)),

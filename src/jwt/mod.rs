@@ -29,9 +29,10 @@
 //! | file | what |
 //! |---|---|
 //! | `builder.rs` | [`JwtValidatorBuilder`]: the settings, checked by [`build`](JwtValidatorBuilder::build) |
-//! | `validator.rs` | [`JwtValidator`]: header profile (RFC 9068), signature, claims |
+//! | `validator.rs` | [`JwtValidator`]: the steps in order, signature, claims |
+//! | `header.rs` | the header profile (RFC 9068 `typ`, `alg` allow-list, refused members) and a memo of headers that passed |
 //! | `refresh.rs` | finding the key: the key set at hand, or a JWKS refresh (single-flight), or 503 |
-//! | `cache.rs` | the verified-token cache (time bounds still checked on every hit) |
+//! | `cache/` | the verified-token cache: whole-token keys, admission on a second sighting once full, time bounds checked on every hit |
 //! | `error.rs` | [`BuildError`], and the settings checks both validator builders share |
 //!
 //! The JOSE rules themselves (compact form, header refusals, algorithm names, signature,
@@ -41,6 +42,7 @@
 mod builder;
 mod cache;
 mod error;
+mod header;
 mod refresh;
 mod validator;
 

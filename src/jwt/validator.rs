@@ -9,14 +9,12 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
 use super::cache::TokenCache;
+use super::header::{Checked, HeaderMemo};
 use crate::crypto::Backend;
-use crate::jose::{self, AlgError, Compact, Header, Presence, SignatureError};
+use crate::jose::{self, Compact, Presence, SignatureError, MAX_SIGNATURE_BYTES};
 use crate::jwks::{JwksCache, Key, KeySet};
 use crate::stats::{Counters, Observation, Source, Stats};
 use crate::{AuthError, Claims, TokenError, Validation, Validator};
-
-/// The `typ` values of an access token (RFC 9068 §2.1), compared without case.
-const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
 
 /// Validates JWT access tokens locally against the issuer's keys. Cheap to clone.
 #[derive(Clone)]
@@ -37,6 +35,8 @@ pub(super) struct Inner {
     pub(super) hmac: Option<Arc<Key>>,
     pub(super) keys: Keys,
     pub(super) cache: Option<TokenCache>,
+    /// Headers that passed their checks (see `header.rs`).
+    pub(super) headers: HeaderMemo,
     pub(super) counters: Counters,
 }
 
@@ -96,13 +96,11 @@ impl JwtValidator {
             return Err(TokenError::KeyMismatch.into());
         }
         let message = parsed.jws.signing_input.as_bytes();
-        match jose::verify(
-            inner.backend,
-            parsed.alg,
-            &key.prepared,
-            message,
-            &parsed.signature,
-        ) {
+        let signature = parsed
+            .signature
+            .get(..parsed.signature_len)
+            .unwrap_or_default();
+        match jose::verify(inner.backend, parsed.alg, &key.prepared, message, signature) {
             Ok(()) => {}
             Err(SignatureError::Invalid) => return Err(TokenError::InvalidSignature.into()),
             Err(SignatureError::KeyUnusable) => return Err(TokenError::KeyMismatch.into()),
@@ -187,14 +185,15 @@ impl Validator for JwtValidator {
 /// A token split and its header checked; signature not yet verified.
 pub(super) struct Parsed<'a> {
     pub(super) alg: Algorithm,
-    pub(super) kid: Option<String>,
+    pub(super) kid: Option<Arc<str>>,
     jws: Compact<'a>,
-    signature: Vec<u8>,
+    /// The decoded signature, in place (no allocation): its first `signature_len` bytes.
+    signature: [u8; MAX_SIGNATURE_BYTES],
+    signature_len: usize,
 }
 
 impl<'a> Parsed<'a> {
-    /// Splits `token` and checks its header: `alg` on the allow-list, no `crit`, `enc` or
-    /// `b64`, `typ` of an access token (unless turned off), `kid` a string if present.
+    /// Splits `token`, checks its header (see `header.rs`) and decodes its signature.
     pub(super) fn new(token: &'a str, config: &Inner) -> Result<Self, TokenError> {
         let jws = Compact::split(token, config.max_token_bytes).inspect_err(|e| {
             if *e == TokenError::Malformed && !token.contains('.') {
@@ -205,30 +204,15 @@ impl<'a> Parsed<'a> {
                 );
             }
         })?;
-        let header = Header::decode(jws.header)?;
-        let alg = header
-            .alg(|a| config.algorithms.contains(a))
-            .map_err(|e| match e {
-                AlgError::Malformed => TokenError::Malformed,
-                AlgError::NotAllowed => TokenError::AlgorithmNotAllowed,
-            })?;
-        header.refuse_extensions()?;
-        if config.require_typ && !header.typ_is(&ACCESS_TOKEN_TYPES) {
-            tracing::debug!(
-                check = "typ",
-                expected = "at+jwt",
-                found = %header.typ_shown(),
-                "token refused: not an RFC 9068 access token (require_typ(false) accepts it)"
-            );
-            return Err(TokenError::WrongType);
-        }
-        let kid = header.kid()?.map(str::to_owned);
-        let signature = jws.signature_bytes()?;
-        Ok(Parsed {
+        let Checked { alg, kid } = config.headers.check(jws.header, config)?;
+        let mut parsed = Parsed {
             alg,
             kid,
             jws,
-            signature,
-        })
+            signature: [0; MAX_SIGNATURE_BYTES],
+            signature_len: 0,
+        };
+        parsed.signature_len = parsed.jws.signature_into(&mut parsed.signature)?.len();
+        Ok(parsed)
     }
 }

@@ -18,7 +18,7 @@
 mod admission;
 mod key;
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 use std::time::Duration;
 
