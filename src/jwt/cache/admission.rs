@@ -7,8 +7,8 @@
 //! an insert, an eviction and the drop of an evicted claim set; a token that repeats is kept on
 //! its second presentation and hits from its third.
 //!
-//! The doorkeeper forgets everything after as many first sightings as the cache holds entries,
-//! so it stays small (8 bits per entry of the cache) and "seen before" means "seen recently".
+//! The doorkeeper forgets everything after about as many first sightings as the cache holds
+//! entries (it counts one in 16, chosen by hash), so it stays small (8 bits per entry of the cache) and "seen before" means "seen recently".
 //! Clearing it is one store per 64 bits, once per that many misses. A false positive only
 //! admits a one-time token (a little work, never a wrong answer): admission decides what is
 //! kept, never what is accepted.
@@ -23,6 +23,8 @@ const PROBES: u64 = 3;
 const MIN_WORDS: u64 = 16;
 /// Its largest size, in 64-bit words (8 MiB, enough for a cache of 8 million entries).
 const MAX_WORDS: u64 = 1 << 20;
+/// One first sighting in this many (a power of two) is counted towards the next clear.
+const SAMPLE: u64 = 16;
 
 /// Decides whether a verified token gets a cache entry.
 pub(super) struct Admission {
@@ -32,7 +34,7 @@ pub(super) struct Admission {
     full: AtomicBool,
     /// The doorkeeper: a Bloom filter of tokens seen once since the last clear.
     bits: Box<[AtomicU64]>,
-    /// How many first sightings the doorkeeper takes before it is cleared.
+    /// How many counted first sightings the doorkeeper takes before it is cleared.
     sightings_per_clear: u64,
     sightings: AtomicU64,
 }
@@ -48,7 +50,7 @@ impl Admission {
             admitted: AtomicU64::new(0),
             full: AtomicBool::new(false),
             bits: (0..words).map(|_| AtomicU64::new(0)).collect(),
-            sightings_per_clear: capacity.max(1),
+            sightings_per_clear: (capacity / SAMPLE).max(1),
             sightings: AtomicU64::new(0),
         }
     }
@@ -80,7 +82,11 @@ impl Admission {
                 all_set &= word.fetch_or(mask, Ordering::Relaxed) & mask != 0;
             }
         }
+        // First sightings are counted one in SAMPLE (those whose hash has its top bits clear):
+        // the counter is shared by all threads, and a write to it on every miss would bounce
+        // its cache line between cores.
         if !all_set
+            && hash >> (64 - SAMPLE.trailing_zeros()) == 0
             && self.sightings.fetch_add(1, Ordering::Relaxed) + 1 >= self.sightings_per_clear
         {
             self.sightings.store(0, Ordering::Relaxed);
@@ -106,16 +112,26 @@ mod tests {
     }
 
     #[test]
-    fn the_doorkeeper_forgets_after_as_many_first_sightings_as_the_cache_holds() {
-        let a = Admission::new(4);
-        for h in 0..4 {
-            a.admit(h);
+    fn the_doorkeeper_forgets_after_about_as_many_first_sightings_as_the_cache_holds() {
+        // 64 entries: cleared after 64 / 16 = 4 counted first sightings.
+        let a = Admission::new(64);
+        for h in 0..64 {
+            assert!(a.admit(h));
         }
-        let once = 0x0123_4567_89ab_cdef;
-        assert!(!a.admit(once));
-        // Four more first sightings (the one above was the first of them): cleared.
-        for h in [11u64, 22, 33].map(|h| h.wrapping_mul(0x9e37_79b9_7f4a_7c15)) {
-            assert!(!a.admit(h));
+        // Hashes whose top 4 bits are clear are the counted ones.
+        let counted = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4;
+        let uncounted = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 0xf << 60;
+        let once = counted(1);
+        assert!(!a.admit(once), "counted: 1");
+        for i in 1..100 {
+            assert!(!a.admit(uncounted(i)), "not counted");
+        }
+        assert!(
+            a.admit(once),
+            "still remembered: uncounted sightings do not clear"
+        );
+        for i in 2..=4 {
+            assert!(!a.admit(counted(i)), "counted: {i}");
         }
         assert!(!a.admit(once), "forgotten after the clear");
     }
