@@ -105,7 +105,14 @@ fn miss_overhead(pool: usize, rounds: usize) {
             .key_set(KeySet::from_json(&jwks).unwrap());
         build(if cached { b } else { b.no_cache() })
     };
-    compare("RS256", warm, tokens, &validator(true), &validator(false), rounds);
+    compare(
+        "RS256",
+        warm,
+        tokens,
+        &validator(true),
+        &validator(false),
+        rounds,
+    );
 }
 
 /// The same with HS256 tokens: a verification of about 2 µs makes the cost of a miss in the
@@ -120,7 +127,14 @@ fn miss_overhead_hs256(pool: usize, rounds: usize) {
             .key_set(KeySet::from_json(br#"{"keys":[]}"#).unwrap());
         build(if cached { b } else { b.no_cache() })
     };
-    compare("HS256", &warm, &tokens, &validator(true), &validator(false), rounds);
+    compare(
+        "HS256",
+        &warm,
+        &tokens,
+        &validator(true),
+        &validator(false),
+        rounds,
+    );
 }
 
 /// Times `default` and `uncached` over interleaved blocks of `tokens` (each used once), after
