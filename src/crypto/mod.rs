@@ -89,15 +89,24 @@ impl fmt::Debug for PreparedKey {
 }
 
 impl PreparedKey {
-    /// Parses `material` for the algorithms `wanted` accepts. `None` if no backend compiled in
-    /// takes the key.
-    pub(crate) fn new(material: &Material<'_>, wanted: &dyn Fn(Algorithm) -> bool) -> Option<Self> {
-        let _ = wanted; // only aws-lc parses per algorithm
+    /// Parses `material` for the algorithms `wanted` accepts, for `only` that backend or (with
+    /// `None`) every backend compiled in. `None` if no backend parsed takes the key.
+    pub(crate) fn new(
+        material: &Material<'_>,
+        wanted: &dyn Fn(Algorithm) -> bool,
+        only: Option<Backend>,
+    ) -> Option<Self> {
+        let for_backend = |b: Backend| only.is_none_or(|only| only == b);
+        let _ = (wanted, for_backend); // unused when one backend is compiled out
         let key = PreparedKey {
             #[cfg(feature = "aws_lc_rs")]
-            aws_lc: aws_lc::Prepared::new(material, wanted),
+            aws_lc: for_backend(Backend::AwsLc)
+                .then(|| aws_lc::Prepared::new(material, wanted))
+                .flatten(),
             #[cfg(feature = "rust_crypto")]
-            rust_crypto: rust_crypto::Prepared::new(material),
+            rust_crypto: for_backend(Backend::RustCrypto)
+                .then(|| rust_crypto::Prepared::new(material))
+                .flatten(),
         };
         key.usable().then_some(key)
     }

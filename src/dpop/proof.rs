@@ -324,8 +324,8 @@ impl DpopVerifier {
             return Err(DpopError::PrivateKey);
         }
         let thumbprint = thumbprint(jwk).ok_or(DpopError::InvalidKey)?;
-        let (_, key) = parse_jwk(Value::Object(jwk.clone()))
-            .filter(|(_, key)| key.accepts(alg))
+        let key = parse_jwk(Value::Object(jwk.clone()), alg, self.config.backend)
+            .filter(|key| key.accepts(alg))
             .ok_or(DpopError::InvalidKey)?;
         let signature = jws.signature_bytes().map_err(|_| DpopError::Malformed)?;
         let message = jws.signing_input.as_bytes();

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::roca::has_roca_fingerprint;
-use crate::crypto::{Material, PreparedKey};
+use crate::crypto::{Backend, Material, PreparedKey};
 use crate::jose::alg_from_name;
 
 /// The kind of a public key, as far as signature verification is concerned.
@@ -57,7 +57,8 @@ impl Key {
     /// A symmetric key for HS256/384/512 from a shared secret; `None` only if no backend takes
     /// it (never, for the secrets the builders accept).
     pub(crate) fn hmac(secret: &[u8]) -> Option<Self> {
-        let prepared = PreparedKey::new(&Material::Hmac { secret }, &|a| KeyKind::Hmac.fits(a))?;
+        let prepared =
+            PreparedKey::new(&Material::Hmac { secret }, &|a| KeyKind::Hmac.fits(a), None)?;
         Some(Key {
             kind: KeyKind::Hmac,
             alg: None,
@@ -116,17 +117,20 @@ pub(super) fn parse_member(member: Value) -> (Option<String>, Result<Key, Refuse
         return (None, Err(Refused::Unusable));
     };
     let kid = raw.kid.take();
-    (kid, key_from(raw))
+    (kid, key_from(raw, None))
 }
 
-/// One JWK as a verification key and its `kid`, or `None` if it is unusable or weak (a JWK
-/// Set, a DPoP proof's `jwk`).
-pub(crate) fn parse_jwk(member: Value) -> Option<(Option<String>, Key)> {
-    let (kid, key) = parse_member(member);
-    key.ok().map(|key| (kid, key))
+/// The key of a DPoP proof's `jwk` header, parsed for the proof's `alg` and the verifier's
+/// `backend` only (a proof brings a new key with every request), or `None` if it is unusable
+/// or weak.
+pub(crate) fn parse_jwk(member: Value, alg: Algorithm, backend: Backend) -> Option<Key> {
+    let raw = serde_json::from_value::<RawJwk>(member).ok()?;
+    key_from(raw, Some((alg, backend))).ok()
 }
 
-fn key_from(raw: RawJwk) -> Result<Key, Refused> {
+/// The key a JWK describes, parsed for every algorithm it fits and every backend, or with
+/// `only`, for one algorithm and one backend.
+fn key_from(raw: RawJwk, only: Option<(Algorithm, Backend)>) -> Result<Key, Refused> {
     // A JWK `alg` of `Ed25519` (RFC 9864) or `EdDSA` both fit EdDSA tokens.
     let alg = raw.alg.as_deref().map(|a| alg_from_name(a).ok_or(()));
     let for_verify = raw.use_.as_deref().is_none_or(|u| u == "sig")
@@ -135,7 +139,8 @@ fn key_from(raw: RawJwk) -> Result<Key, Refused> {
             .as_ref()
             .is_none_or(|ops| ops.iter().any(|op| op == "verify"));
     let prepare = |kind: KeyKind, material: Material<'_>| {
-        PreparedKey::new(&material, &|a| fits(kind, alg, a))
+        let wanted = |a| fits(kind, alg, a) && only.is_none_or(|(only, _)| only == a);
+        PreparedKey::new(&material, &wanted, only.map(|(_, backend)| backend))
     };
     let (kind, prepared) = match raw.kty.as_str() {
         "RSA" => {
