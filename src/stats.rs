@@ -186,10 +186,32 @@ impl Observation {
 /// heap on every call, even with no recorder installed).
 #[cfg(feature = "metrics")]
 fn record_validation(validator: &'static str, outcome: &'static str, source: Source) {
-    use metrics::{Key, Label, Level, Metadata};
+    use metrics::{Level, Metadata};
 
     static METADATA: Metadata<'static> =
         Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+    let cache = match source {
+        Source::Cache => "hit",
+        Source::Checked => "miss",
+    };
+    match validation_key(validator, outcome, cache) {
+        Some(key) => metrics::with_recorder(|r| r.register_counter(key, &METADATA).increment(1)),
+        // A validator name not in the table: the same counter, built per call.
+        None => metrics::counter!(
+            VALIDATIONS,
+            "validator" => validator,
+            "outcome" => outcome,
+            "cache" => cache,
+        )
+        .increment(1),
+    }
+}
+
+/// The static key of [`VALIDATIONS`] with these labels.
+#[cfg(feature = "metrics")]
+fn validation_key(validator: &str, outcome: &str, cache: &str) -> Option<&'static metrics::Key> {
+    use metrics::{Key, Label};
+
     macro_rules! keys {
         ($found:expr; $(($v:literal, $o:literal, $c:literal)),* $(,)?) => {
             match $found {
@@ -206,11 +228,7 @@ fn record_validation(validator: &'static str, outcome: &'static str, source: Sou
             }
         };
     }
-    let cache = match source {
-        Source::Cache => "hit",
-        Source::Checked => "miss",
-    };
-    let key: Option<&'static Key> = keys![
+    keys![
         (validator, outcome, cache);
         ("jwt", "accepted", "hit"),
         ("jwt", "accepted", "miss"),
@@ -224,16 +242,31 @@ fn record_validation(validator: &'static str, outcome: &'static str, source: Sou
         ("introspection", "rejected", "miss"),
         ("introspection", "unavailable", "hit"),
         ("introspection", "unavailable", "miss"),
-    ];
-    match key {
-        Some(key) => metrics::with_recorder(|r| r.register_counter(key, &METADATA).increment(1)),
-        // A validator name not in the table: the same counter, built per call.
-        None => metrics::counter!(
-            VALIDATIONS,
-            "validator" => validator,
-            "outcome" => outcome,
-            "cache" => cache,
-        )
-        .increment(1),
+    ]
+}
+
+#[cfg(all(test, feature = "metrics"))]
+mod tests {
+    use super::validation_key;
+
+    #[test]
+    fn every_validation_the_validators_record_has_a_static_key() {
+        for validator in ["jwt", "introspection"] {
+            for outcome in ["accepted", "rejected", "unavailable"] {
+                for cache in ["hit", "miss"] {
+                    let key = validation_key(validator, outcome, cache)
+                        .unwrap_or_else(|| panic!("{validator} {outcome} {cache}"));
+                    let labels: Vec<_> = key.labels().map(|l| (l.key(), l.value())).collect();
+                    assert_eq!(
+                        labels,
+                        [
+                            ("validator", validator),
+                            ("outcome", outcome),
+                            ("cache", cache)
+                        ]
+                    );
+                }
+            }
+        }
     }
 }

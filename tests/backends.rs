@@ -148,3 +148,148 @@ async fn both_backends_agree_on_every_algorithm_and_tampering() {
     }
     assert!(checked >= 30, "{checked}");
 }
+
+/// Signs a signing input.
+type Signer<'a> = Box<dyn Fn(&[u8]) -> Vec<u8> + 'a>;
+
+/// A token with `header` members `alg` and `kid`, signed by `sign` over the signing input.
+fn signed(alg: &str, kid: &str, sign: &dyn Fn(&[u8]) -> Vec<u8>) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let header = serde_json::json!({"alg": alg, "typ": "at+jwt", "kid": kid});
+    let claims = serde_json::json!({
+        "iss": "https://as.example", "aud": "api", "sub": "alice", "iat": now, "exp": now + 600,
+    });
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let sig = sign(input.as_bytes());
+    format!("{input}.{}", b64(&sig))
+}
+
+#[tokio::test]
+async fn both_backends_agree_on_the_other_algorithms_and_on_padded_rsa_members() {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{self as sig, EcdsaKeyPair, KeyPair, RsaKeyPair};
+
+    let rng = SystemRandom::new();
+    let rsa = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let n = rsa
+        .public_key()
+        .modulus()
+        .big_endian_without_leading_zero()
+        .to_vec();
+    let e = rsa
+        .public_key()
+        .exponent()
+        .big_endian_without_leading_zero()
+        .to_vec();
+    let p384 = EcdsaKeyPair::generate(&sig::ECDSA_P384_SHA384_FIXED_SIGNING).unwrap();
+    let point = p384.public_key().as_ref().to_vec(); // 0x04 || x || y
+    let secret = [0x5a_u8; 64];
+    // The same RSA key twice: once as published by most issuers, once with `n` and `e` carrying
+    // a leading zero byte (allowed by neither RFC 7518 nor refused by real key sets).
+    let padded = |bytes: &[u8]| b64(&[&[0u8][..], bytes].concat());
+    let jwks = serde_json::json!({"keys": [
+        {"kty": "RSA", "kid": "rsa", "n": b64(&n), "e": b64(&e)},
+        {"kty": "RSA", "kid": "rsa-padded", "n": padded(&n), "e": padded(&e)},
+        {"kty": "EC", "crv": "P-384", "kid": "p384", "x": b64(&point[1..49]), "y": b64(&point[49..])},
+    ]})
+    .to_string();
+    let validator = |backend: Backend| {
+        JwtValidator::builder("https://as.example")
+            .audience("api")
+            .algorithms(
+                bearer_guard::jwt::DEFAULT_ALGORITHMS
+                    .iter()
+                    .copied()
+                    .chain([
+                        bearer_guard::Algorithm::HS256,
+                        bearer_guard::Algorithm::HS384,
+                        bearer_guard::Algorithm::HS512,
+                    ]),
+            )
+            .key_set(KeySet::from_json(jwks.as_bytes()).unwrap())
+            .hmac_secret(secret.to_vec())
+            .backend(backend)
+            .no_cache()
+            .build()
+    };
+    let aws = validator(Backend::AwsLc).await.unwrap();
+    let rust = validator(Backend::RustCrypto).await.unwrap();
+
+    let rsa_sign = |padding: &'static dyn sig::RsaEncoding| {
+        let rsa = &rsa;
+        let rng = &rng;
+        move |m: &[u8]| {
+            let mut out = vec![0; rsa.public_modulus_len()];
+            rsa.sign(padding, rng, m, &mut out).unwrap();
+            out
+        }
+    };
+    let hmac = |alg: aws_lc_rs::hmac::Algorithm| {
+        move |m: &[u8]| {
+            let key = aws_lc_rs::hmac::Key::new(alg, &secret);
+            aws_lc_rs::hmac::sign(&key, m).as_ref().to_vec()
+        }
+    };
+    let es384 = |m: &[u8]| p384.sign(&rng, m).unwrap().as_ref().to_vec();
+    let cases: Vec<(&str, &str, Signer)> = vec![
+        ("RS384", "rsa", Box::new(rsa_sign(&sig::RSA_PKCS1_SHA384))),
+        ("RS512", "rsa", Box::new(rsa_sign(&sig::RSA_PKCS1_SHA512))),
+        ("PS384", "rsa", Box::new(rsa_sign(&sig::RSA_PSS_SHA384))),
+        ("PS512", "rsa", Box::new(rsa_sign(&sig::RSA_PSS_SHA512))),
+        (
+            "RS256",
+            "rsa-padded",
+            Box::new(rsa_sign(&sig::RSA_PKCS1_SHA256)),
+        ),
+        (
+            "PS256",
+            "rsa-padded",
+            Box::new(rsa_sign(&sig::RSA_PSS_SHA256)),
+        ),
+        ("ES384", "p384", Box::new(es384)),
+        (
+            "HS256",
+            "hmac",
+            Box::new(hmac(aws_lc_rs::hmac::HMAC_SHA256)),
+        ),
+        (
+            "HS384",
+            "hmac",
+            Box::new(hmac(aws_lc_rs::hmac::HMAC_SHA384)),
+        ),
+        (
+            "HS512",
+            "hmac",
+            Box::new(hmac(aws_lc_rs::hmac::HMAC_SHA512)),
+        ),
+    ];
+    for (alg, kid, sign) in &cases {
+        let token = signed(alg, kid, sign.as_ref());
+        let (input, mut s) = parts(&token);
+        s[0] ^= 1;
+        let flipped = format!("{input}.{}", b64(&s));
+        for (name, t, expected) in [("valid", &token, true), ("bit flip", &flipped, false)] {
+            let a = aws.validate(t).await;
+            let r = rust.validate(t).await;
+            assert_eq!(a.is_ok(), expected, "aws-lc, {alg} {name}: {:?}", a.err());
+            assert_eq!(
+                r.is_ok(),
+                expected,
+                "RustCrypto, {alg} {name}: {:?}",
+                r.err()
+            );
+            assert_eq!(
+                a.err().map(|e| e.to_string()),
+                r.err().map(|e| e.to_string()),
+                "{alg} {name}: same error from both"
+            );
+        }
+    }
+}

@@ -1,15 +1,17 @@
 //! Which cryptography library verifies signatures, and keys prepared for it.
 //!
 //! Two backends, this crate's features `aws_lc_rs` and `rust_crypto` (which also turn on
-//! jsonwebtoken's backend of the same name, for the algorithm names and JWK types it shares).
-//! bearer-guard always names its backend explicitly, so enabling both features is fine.
+//! jsonwebtoken's backend of the same name). bearer-guard always names its backend explicitly,
+//! so enabling both features is fine.
 //!
-//! Every verification key is parsed **once**, when its key set is built ([`PreparedKey`]), for
-//! each backend compiled in; a verification then only runs the signature check.
+//! Every verification key is parsed **once** (`PreparedKey`): the keys of a key set when the
+//! set is built, for every algorithm the key fits and every backend compiled in; a DPoP proof's
+//! key for the proof's algorithm and the verifier's backend. A verification then only runs the
+//! signature check, and only for an algorithm the key was prepared for.
 //!
 //! | file | what |
 //! |---|---|
-//! | `mod.rs` | [`Backend`], [`PreparedKey`], the key material a JWK or secret gives |
+//! | `mod.rs` | [`Backend`], `PreparedKey`, the key material a JWK or secret gives |
 //! | `aws_lc.rs` | keys parsed by aws-lc-rs (`ParsedPublicKey`, HMAC keys) |
 //! | `rust_crypto.rs` | keys parsed by the RustCrypto crates (`rsa`, `p256`, `p384`, `ed25519-dalek`, `hmac`) |
 
@@ -76,6 +78,9 @@ pub(crate) enum Material<'a> {
 
 /// A key parsed once for each backend compiled in.
 pub(crate) struct PreparedKey {
+    /// The algorithms the key was prepared for (bits of [`alg_bit`]): checked before any
+    /// backend sees a signature, the same way for both backends.
+    algorithms: u16,
     #[cfg(feature = "aws_lc_rs")]
     aws_lc: Option<aws_lc::Prepared>,
     #[cfg(feature = "rust_crypto")]
@@ -89,8 +94,9 @@ impl fmt::Debug for PreparedKey {
 }
 
 impl PreparedKey {
-    /// Parses `material` for the algorithms `wanted` accepts, for `only` that backend or (with
-    /// `None`) every backend compiled in. `None` if no backend parsed takes the key.
+    /// Parses `material` for the algorithms `wanted` accepts (possibly none: such a key
+    /// verifies nothing), for `only` that backend or (with `None`) every backend compiled in.
+    /// `None` if no backend parsed takes the key.
     pub(crate) fn new(
         material: &Material<'_>,
         wanted: &dyn Fn(Algorithm) -> bool,
@@ -98,7 +104,12 @@ impl PreparedKey {
     ) -> Option<Self> {
         let for_backend = |b: Backend| only.is_none_or(|only| only == b);
         let _ = (wanted, for_backend); // unused when one backend is compiled out
+        let algorithms = ALGORITHMS
+            .iter()
+            .filter(|a| wanted(**a))
+            .fold(0, |bits, a| bits | alg_bit(*a));
         let key = PreparedKey {
+            algorithms,
             #[cfg(feature = "aws_lc_rs")]
             aws_lc: for_backend(Backend::AwsLc)
                 .then(|| aws_lc::Prepared::new(material, wanted))
@@ -131,6 +142,9 @@ impl PreparedKey {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), SignatureError> {
+        if self.algorithms & alg_bit(alg) == 0 {
+            return Err(SignatureError::KeyUnusable);
+        }
         match backend {
             #[cfg(feature = "aws_lc_rs")]
             Backend::AwsLc => self
@@ -147,6 +161,30 @@ impl PreparedKey {
     }
 }
 
+/// The algorithms a key can be prepared for.
+const ALGORITHMS: [Algorithm; 12] = [
+    Algorithm::HS256,
+    Algorithm::HS384,
+    Algorithm::HS512,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// One bit per algorithm of [`ALGORITHMS`]; none for another.
+fn alg_bit(alg: Algorithm) -> u16 {
+    ALGORITHMS
+        .iter()
+        .position(|a| *a == alg)
+        .map_or(0, |i| 1 << i)
+}
+
 #[cfg(feature = "fuzzing")]
 impl Backend {
     /// The backend's jsonwebtoken provider: the fuzz targets sign their inputs with it.
@@ -157,5 +195,65 @@ impl Backend {
             #[cfg(feature = "rust_crypto")]
             Backend::RustCrypto => &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An RSA-2048 public key (an odd 2048-bit modulus with e = 65537; no signature verifies).
+    fn rsa_material<'a>(n: &'a [u8]) -> Material<'a> {
+        Material::Rsa { n, e: &[1, 0, 1] }
+    }
+
+    #[test]
+    fn a_key_verifies_only_the_algorithms_it_was_prepared_for_on_every_backend() {
+        let mut n = vec![0xc5; 256];
+        n[255] |= 1;
+        let pinned = PreparedKey::new(&rsa_material(&n), &|a| a == Algorithm::RS256, None)
+            .expect("an RSA key");
+        let any_rsa = PreparedKey::new(
+            &rsa_material(&n),
+            &|a| matches!(a, Algorithm::RS256 | Algorithm::PS256),
+            None,
+        )
+        .expect("an RSA key");
+        let backends = [
+            #[cfg(feature = "aws_lc_rs")]
+            Backend::AwsLc,
+            #[cfg(feature = "rust_crypto")]
+            Backend::RustCrypto,
+        ];
+        for backend in backends {
+            let sig = [7u8; 256];
+            assert_eq!(
+                pinned.verify(backend, Algorithm::PS256, b"m", &sig),
+                Err(SignatureError::KeyUnusable),
+                "{backend:?}: pinned to RS256, asked for PS256"
+            );
+            assert_eq!(
+                pinned.verify(backend, Algorithm::RS256, b"m", &sig),
+                Err(SignatureError::Invalid),
+                "{backend:?}: its own algorithm gets as far as the signature"
+            );
+            assert_eq!(
+                any_rsa.verify(backend, Algorithm::PS256, b"m", &sig),
+                Err(SignatureError::Invalid),
+                "{backend:?}"
+            );
+            assert_eq!(
+                any_rsa.verify(backend, Algorithm::HS256, b"m", &sig),
+                Err(SignatureError::KeyUnusable),
+                "{backend:?}: an RSA key is no HMAC key"
+            );
+        }
+        // A key whose JWK names an algorithm it cannot do is kept (its look-up then says
+        // "mismatch", not "unknown key") and verifies nothing.
+        let none = PreparedKey::new(&rsa_material(&n), &|_| false, None).expect("kept");
+        assert_eq!(
+            none.verify(Backend::default(), Algorithm::RS256, b"m", &[7; 256]),
+            Err(SignatureError::KeyUnusable)
+        );
     }
 }

@@ -21,10 +21,11 @@ use super::{DpopConfig, DPOP_HEADER};
 use crate::bearer::Scheme;
 use crate::jose::{
     self, alg_name, numeric_date, unix_now, AlgError, Compact, Header, SignatureError,
+    MAX_SIGNATURE_BYTES,
 };
 use crate::jwks::parse_jwk;
 use crate::store::ReplayStore;
-use crate::{AuthError, DpopError};
+use crate::{AuthError, DpopError, TokenError};
 
 /// The `typ` of a proof (RFC 9449 §4.2), compared without case.
 const PROOF_TYPE: &str = "dpop+jwt";
@@ -327,9 +328,13 @@ impl DpopVerifier {
         let key = parse_jwk(Value::Object(jwk.clone()), alg, self.config.backend)
             .filter(|key| key.accepts(alg))
             .ok_or(DpopError::InvalidKey)?;
-        let signature = jws.signature_bytes().map_err(|_| DpopError::Malformed)?;
+        let mut buf = [0; MAX_SIGNATURE_BYTES];
+        let signature = jws.signature_into(&mut buf).map_err(|e| match e {
+            TokenError::InvalidSignature => DpopError::InvalidSignature,
+            _ => DpopError::Malformed,
+        })?;
         let message = jws.signing_input.as_bytes();
-        match jose::verify(self.config.backend, alg, &key.prepared, message, &signature) {
+        match jose::verify(self.config.backend, alg, &key.prepared, message, signature) {
             Ok(()) => {}
             Err(SignatureError::Invalid) => return Err(DpopError::InvalidSignature),
             Err(SignatureError::KeyUnusable) => return Err(DpopError::InvalidKey),

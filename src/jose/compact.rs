@@ -68,13 +68,6 @@ impl<'a> Compact<'a> {
         })
     }
 
-    /// The signature bytes ([`TokenError::Malformed`] if not base64url without padding).
-    pub(crate) fn signature_bytes(&self) -> Result<Vec<u8>, TokenError> {
-        URL_SAFE_NO_PAD
-            .decode(self.signature)
-            .map_err(|_| TokenError::Malformed)
-    }
-
     /// The signature decoded into `buf` (no allocation): [`TokenError::InvalidSignature`] if
     /// it is longer than any signature of an accepted key can be ([`MAX_SIGNATURE_BYTES`]).
     pub(crate) fn signature_into<'b>(

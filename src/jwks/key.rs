@@ -155,7 +155,11 @@ fn key_from(raw: RawJwk, only: Option<(Algorithm, Backend)>) -> Result<Key, Refu
                 return Err(Refused::Weak(why));
             }
             let kind = KeyKind::Rsa;
-            (kind, prepare(kind, Material::Rsa { n, e }))
+            match prepare(kind, Material::Rsa { n, e }) {
+                Some(prepared) => (kind, Some(prepared)),
+                // Named, so that an operator sees why a kid is missing.
+                None => return Err(Refused::Weak(RSA_NOT_USABLE)),
+            }
         }
         "EC" => {
             let (kind, curve_alg, size) = match raw.crv.as_deref() {
@@ -191,7 +195,10 @@ fn key_from(raw: RawJwk, only: Option<(Algorithm, Backend)>) -> Result<Key, Refu
                 return Err(Refused::Unusable);
             }
             let kind = KeyKind::Ed25519;
-            (kind, prepare(kind, Material::Ed25519 { x: &x }))
+            match prepare(kind, Material::Ed25519 { x: &x }) {
+                Some(prepared) => (kind, Some(prepared)),
+                None => return Err(Refused::Weak("Ed25519 key is not a point of the curve")),
+            }
         }
         // "oct" (symmetric) keys are never taken from a published key set.
         _ => return Err(Refused::Unusable),
@@ -203,6 +210,12 @@ fn key_from(raw: RawJwk, only: Option<(Algorithm, Backend)>) -> Result<Key, Refu
         prepared: prepared.ok_or(Refused::Unusable)?,
     })
 }
+
+/// Why a well-formed RSA key that passed [`rsa_key_weakness`] is still skipped: no backend
+/// compiled in parses it (the RustCrypto `rsa` crate takes at most 4,096 bits; aws-lc up to
+/// 8,192 bits at verification).
+const RSA_NOT_USABLE: &str =
+    "RSA key not usable by the backends compiled in (RustCrypto: at most 4096 bits)";
 
 /// Why an RSA public key (`n`, `e` as big-endian bytes, leading zeros allowed) is refused, or
 /// `None` if it may be used: a modulus under 2048 bits (RFC 7518 §3.3) or even, or with the

@@ -168,14 +168,15 @@ impl JwtValidatorBuilder {
         self
     }
 
-    /// Most verified tokens kept in the cache (default 10,000; at least 32).
+    /// Most verified tokens kept in the cache (default 10,000; 0 turns the cache off like
+    /// [`no_cache`](Self::no_cache); a capacity under 32 is raised to 32).
     ///
     /// The verified-token cache (on by default) lets a token seen before skip signature
     /// verification and claim parsing. Entries are keyed by the whole token; `exp` and `nbf`
-    /// are still checked on every hit. While the cache has room every verified token is kept;
-    /// once it has been filled, a token is kept on its second sighting only, so tokens that
-    /// never come back cost (almost) nothing (see `BENCHMARKS.md`). Each entry holds the token
-    /// and its claims: about 1–2 KiB for a typical access token.
+    /// are still checked on every hit. The first `capacity` verified tokens are kept; after
+    /// that, a token is kept on its second sighting only, so tokens that never come back cost
+    /// (almost) nothing (see `BENCHMARKS.md`). Each entry holds the token itself (in memory, as
+    /// the request did) and its claims: about 2 KiB for a typical access token.
     pub fn cache_capacity(mut self, n: u64) -> Self {
         self.cache_capacity = n;
         self
@@ -286,8 +287,7 @@ impl JwtValidatorBuilder {
                 keys,
                 counters: Counters::default(),
                 headers: HeaderMemo::new(),
-                cache: self
-                    .cache
+                cache: (self.cache && self.cache_capacity > 0)
                     .then(|| TokenCache::new(self.cache_capacity, self.cache_ttl)),
             }),
         })

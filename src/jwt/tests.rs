@@ -59,3 +59,23 @@ async fn the_former_cache_names_still_work() {
         .cache
         .is_none());
 }
+
+#[tokio::test]
+async fn a_cache_capacity_of_zero_turns_the_cache_off() {
+    assert!(builder()
+        .cache_capacity(0)
+        .build()
+        .await
+        .unwrap()
+        .inner
+        .cache
+        .is_none());
+    assert!(builder()
+        .cache_capacity(1)
+        .build()
+        .await
+        .unwrap()
+        .inner
+        .cache
+        .is_some());
+}

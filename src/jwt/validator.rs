@@ -1,5 +1,5 @@
-//! [`JwtValidator`]: the header profile of access tokens (RFC 9068), the signature, and the
-//! claims, with the JOSE core doing each check.
+//! [`JwtValidator`]: the steps of a validation in order (verified-token cache, header, key,
+//! signature, claims), with the JOSE core doing each check.
 
 use std::collections::HashSet;
 use std::fmt;

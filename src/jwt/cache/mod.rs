@@ -14,6 +14,11 @@
 //! introspection cache and the DPoP replay set, where per-entry expiry matters): moka records
 //! every read for its policy and drains those records on the request path, and its inserts
 //! (timer wheel, frequency sketch) cost more than they save when tokens do not repeat.
+//!
+//! An entry holds the token itself (the earlier cache kept its SHA-256): a process's memory
+//! holds its requests' tokens anyway, but a core dump now shows up to `cache_capacity` of them.
+//! An entry's TTL is measured on the system clock, like `exp`: a clock stepped back keeps
+//! entries longer than `cache_ttl`, never past `exp` plus leeway.
 
 mod admission;
 mod key;
@@ -32,8 +37,8 @@ use super::JwtValidator;
 use crate::jose::{self, numeric_date};
 use crate::{Claims, TokenError};
 
-/// The smallest cache: quick_cache keeps 3% of each shard for new entries, so a smaller one
-/// could not hold a single token.
+/// The smallest cache. quick_cache sizes its shards and its hot/cold split for more entries;
+/// in a test, a cache of capacity 1 did not keep the one token it was given.
 pub(crate) const MIN_CAPACITY: u64 = 32;
 
 /// Verified tokens, keyed by the whole token.
