@@ -101,7 +101,7 @@ for line in open(sys.argv[1]):
     d = dict(x.split("=") for x in kv)
     rows.setdefault(v, []).append(d)
 names = {"plain": "unprotected", "bg": "bearer-guard (default: token cache on)",
-         "bg-nocache": "bearer-guard (no_token_cache)", "jwta": "jwt-authorizer 0.15"}
+         "bg-nocache": "bearer-guard (no_cache)", "jwta": "jwt-authorizer 0.15"}
 med = {}
 for v, ds in rows.items():
     med[v] = (statistics.median(float(d["rps"]) for d in ds),
