@@ -15,7 +15,7 @@ use crate::dpop::{Checked, DpopVerifier, Nonce, PendingCheck, NONCE_HEADER};
 use crate::error::{Challenge, ErrorHandler};
 use crate::mtls::MtlsConfig;
 use crate::validator::Validation;
-use crate::Claims;
+use crate::{AuthError, Claims};
 
 /// What a request waiting for validation keeps until it can go on.
 pub(super) struct Pending<S, ReqB, H> {
@@ -77,6 +77,40 @@ where
     }
 }
 
+impl<S, ReqB, H> State<S, ReqB, H>
+where
+    S: Service<Request<ReqB>>,
+{
+    /// An accepted request goes on to `inner`, with its claims and challenge in its
+    /// extensions.
+    pub(super) fn accept(
+        inner: &mut S,
+        mut req: Request<ReqB>,
+        claims: Claims,
+        challenge: Challenge,
+        nonce: Option<Nonce>,
+    ) -> Self {
+        req.extensions_mut().insert(claims);
+        req.extensions_mut().insert(challenge);
+        State::Calling {
+            future: inner.call(req),
+            nonce,
+        }
+    }
+
+    /// A refused request is answered by the error handler (the error is logged first).
+    pub(super) fn reject<ResB>(handler: &H, error: &AuthError, challenge: &Challenge) -> Self
+    where
+        S: Service<Request<ReqB>, Response = Response<ResB>>,
+        H: ErrorHandler<ResB>,
+    {
+        error.log();
+        State::Rejected {
+            response: Some(handler.respond(error, challenge)),
+        }
+    }
+}
+
 impl<S, ReqB, H, ResB> Future for ResponseFuture<S, ReqB, H>
 where
     S: Service<Request<ReqB>, Response = Response<ResB>>,
@@ -112,7 +146,7 @@ where
                     };
                     let (
                         Pending {
-                            mut req,
+                            req,
                             mut inner,
                             handler,
                             challenge,
@@ -121,20 +155,8 @@ where
                         claims,
                     ) = *parts;
                     match result {
-                        Ok(nonce) => {
-                            req.extensions_mut().insert(claims);
-                            req.extensions_mut().insert(challenge);
-                            State::Calling {
-                                future: inner.call(req),
-                                nonce,
-                            }
-                        }
-                        Err(error) => {
-                            error.log();
-                            State::Rejected {
-                                response: Some(handler.respond(&error, &challenge)),
-                            }
-                        }
+                        Ok(nonce) => State::accept(&mut inner, req, claims, challenge, nonce),
+                        Err(error) => State::reject(&handler, &error, &challenge),
                     }
                 }
                 StateProj::Validating { validation, parts } => {
@@ -146,7 +168,7 @@ where
                         panic!("ResponseFuture polled after completion");
                     };
                     let Pending {
-                        mut req,
+                        req,
                         mut inner,
                         handler,
                         challenge,
@@ -175,19 +197,9 @@ where
                             ))),
                         },
                         Ok((claims, Checked::Done(nonce))) => {
-                            req.extensions_mut().insert(claims);
-                            req.extensions_mut().insert(challenge);
-                            State::Calling {
-                                future: inner.call(req),
-                                nonce,
-                            }
+                            State::accept(&mut inner, req, claims, challenge, nonce)
                         }
-                        Err(error) => {
-                            error.log();
-                            State::Rejected {
-                                response: Some(handler.respond(&error, &challenge)),
-                            }
-                        }
+                        Err(error) => State::reject(&handler, &error, &challenge),
                     }
                 }
             };

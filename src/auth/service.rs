@@ -113,10 +113,10 @@ where
                     }
                     Err(error) => return self.reject(error, scheme),
                 };
-                req.extensions_mut().insert(claims);
-                req.extensions_mut()
-                    .insert(self.challenge_for(scheme).clone());
-                ResponseFuture::inner(self.inner.call(req), nonce)
+                let challenge = self.challenge_for(scheme).clone();
+                ResponseFuture {
+                    state: State::accept(&mut self.inner, req, claims, challenge, nonce),
+                }
             }
             Ok(Err(error)) => self.reject(error, scheme),
             Err(pending) => {
@@ -212,11 +212,8 @@ impl<S, V, H> Auth<S, V, H> {
         S: Service<Request<ReqB>, Response = Response<ResB>>,
         H: ErrorHandler<ResB>,
     {
-        error.log();
         ResponseFuture {
-            state: State::Rejected {
-                response: Some(self.handler.respond(&error, self.challenge_for(scheme))),
-            },
+            state: State::reject(&self.handler, &error, self.challenge_for(scheme)),
         }
     }
 }

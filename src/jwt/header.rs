@@ -58,7 +58,7 @@ impl HeaderMemo {
 
 /// Checks a header segment: `alg` on the allow-list, no `crit`, `enc` or `b64`, `typ` of an
 /// access token (unless turned off), `kid` a string if present.
-pub(super) fn check(segment: &str, config: &Inner) -> Result<Checked, TokenError> {
+fn check(segment: &str, config: &Inner) -> Result<Checked, TokenError> {
     let header = Header::decode(segment)?;
     let alg = header
         .alg(|a| config.algorithms.contains(a))
