@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use jsonwebtoken::Algorithm;
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
 #[cfg(feature = "aws_lc_rs")]
 mod aws_lc;
@@ -76,11 +76,23 @@ pub(crate) enum Material<'a> {
     Hmac { secret: &'a [u8] },
 }
 
+impl Material<'_> {
+    /// The family of the algorithms this key material can verify.
+    fn family(&self) -> AlgorithmFamily {
+        match self {
+            Material::Rsa { .. } => AlgorithmFamily::Rsa,
+            Material::EcPoint { .. } => AlgorithmFamily::Ec,
+            Material::Ed25519 { .. } => AlgorithmFamily::Ed,
+            Material::Hmac { .. } => AlgorithmFamily::Hmac,
+        }
+    }
+}
+
 /// A key parsed once for each backend compiled in.
 pub(crate) struct PreparedKey {
-    /// The algorithms the key was prepared for (bits of [`alg_bit`]): checked before any
-    /// backend sees a signature, the same way for both backends.
-    algorithms: u16,
+    /// The algorithms the key was prepared for (of its family): checked before any backend
+    /// sees a signature, the same way for both backends.
+    algorithms: Box<[Algorithm]>,
     #[cfg(feature = "aws_lc_rs")]
     aws_lc: Option<aws_lc::Prepared>,
     #[cfg(feature = "rust_crypto")]
@@ -104,10 +116,13 @@ impl PreparedKey {
     ) -> Option<Self> {
         let for_backend = |b: Backend| only.is_none_or(|only| only == b);
         let _ = (wanted, for_backend); // unused when one backend is compiled out
-        let algorithms = ALGORITHMS
+        let algorithms = material
+            .family()
+            .algorithms()
             .iter()
-            .filter(|a| wanted(**a))
-            .fold(0, |bits, a| bits | alg_bit(*a));
+            .copied()
+            .filter(|a| wanted(*a))
+            .collect();
         let key = PreparedKey {
             algorithms,
             #[cfg(feature = "aws_lc_rs")]
@@ -142,7 +157,7 @@ impl PreparedKey {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), SignatureError> {
-        if self.algorithms & alg_bit(alg) == 0 {
+        if !self.algorithms.contains(&alg) {
             return Err(SignatureError::KeyUnusable);
         }
         match backend {
@@ -159,30 +174,6 @@ impl PreparedKey {
         }
         .unwrap_or(Err(SignatureError::KeyUnusable))
     }
-}
-
-/// The algorithms a key can be prepared for.
-const ALGORITHMS: [Algorithm; 12] = [
-    Algorithm::HS256,
-    Algorithm::HS384,
-    Algorithm::HS512,
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-];
-
-/// One bit per algorithm of [`ALGORITHMS`]; none for another.
-fn alg_bit(alg: Algorithm) -> u16 {
-    ALGORITHMS
-        .iter()
-        .position(|a| *a == alg)
-        .map_or(0, |i| 1 << i)
 }
 
 #[cfg(feature = "fuzzing")]
