@@ -93,14 +93,15 @@ impl TokenCache {
         self.map.get(&probe).filter(|hit| now <= hit.until)
     }
 
-    /// Offers a verified token: kept if admission takes it (and it has an `exp`).
+    /// Offers a verified token: kept if admission takes it (and it has an `exp`). The time
+    /// bounds are read only for a token admitted.
     fn offer(&self, probe: Probe<'_>, claims: &Claims) {
-        let Some(exp) = numeric_date(claims.as_map(), "exp").ok().flatten() else {
-            return;
-        };
         if !self.admission.admit(probe.hash) {
             return;
         }
+        let Some(exp) = numeric_date(claims.as_map(), "exp").ok().flatten() else {
+            return;
+        };
         let nbf = numeric_date(claims.as_map(), "nbf").ok().flatten();
         let entry = Verified {
             claims: claims.clone(),
