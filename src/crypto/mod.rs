@@ -149,6 +149,11 @@ impl PreparedKey {
         false
     }
 
+    /// Whether the key was prepared for `alg`.
+    pub(crate) fn accepts(&self, alg: Algorithm) -> bool {
+        self.algorithms.contains(&alg)
+    }
+
     /// Verifies `signature` over `message` with `alg`, using `backend`.
     pub(crate) fn verify(
         &self,
@@ -157,7 +162,7 @@ impl PreparedKey {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), SignatureError> {
-        if !self.algorithms.contains(&alg) {
+        if !self.accepts(alg) {
             return Err(SignatureError::KeyUnusable);
         }
         match backend {

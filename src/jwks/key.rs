@@ -39,19 +39,16 @@ impl KeyKind {
 /// One verification key with the constraints its JWK put on it.
 #[derive(Debug)]
 pub(crate) struct Key {
-    pub kind: KeyKind,
-    /// The JWK's `alg`, if it named a signature algorithm; `Err` if it named something else.
-    pub alg: Option<Result<Algorithm, ()>>,
     /// `false` if `use` is not `sig` or `key_ops` lacks `verify`.
     pub for_verify: bool,
-    /// The key parsed once, for every backend compiled in.
+    /// The key parsed once, for the algorithms its kind and its JWK's `alg` allow.
     pub prepared: PreparedKey,
 }
 
 impl Key {
     /// Whether this key may verify a token whose header says `alg`.
     pub(crate) fn accepts(&self, alg: Algorithm) -> bool {
-        self.for_verify && fits(self.kind, self.alg, alg)
+        self.for_verify && self.prepared.accepts(alg)
     }
 
     /// A symmetric key for HS256/384/512 from a shared secret; `None` only if no backend takes
@@ -60,8 +57,6 @@ impl Key {
         let prepared =
             PreparedKey::new(&Material::Hmac { secret }, &|a| KeyKind::Hmac.fits(a), None)?;
         Some(Key {
-            kind: KeyKind::Hmac,
-            alg: None,
             for_verify: true,
             prepared,
         })
@@ -142,7 +137,7 @@ fn key_from(raw: RawJwk, only: Option<(Algorithm, Backend)>) -> Result<Key, Refu
         let wanted = |a| fits(kind, alg, a) && only.is_none_or(|(only, _)| only == a);
         PreparedKey::new(&material, &wanted, only.map(|(_, backend)| backend))
     };
-    let (kind, prepared) = match raw.kty.as_str() {
+    let prepared = match raw.kty.as_str() {
         "RSA" => {
             let (n, e) = (
                 member_bytes(raw.n.as_deref())?,
@@ -154,12 +149,8 @@ fn key_from(raw: RawJwk, only: Option<(Algorithm, Backend)>) -> Result<Key, Refu
             if let Some(why) = rsa_key_weakness(n, e) {
                 return Err(Refused::Weak(why));
             }
-            let kind = KeyKind::Rsa;
-            match prepare(kind, Material::Rsa { n, e }) {
-                Some(prepared) => (kind, Some(prepared)),
-                // Named, so that an operator sees why a kid is missing.
-                None => return Err(Refused::Weak(RSA_NOT_USABLE)),
-            }
+            // Named when refused, so that an operator sees why a kid is missing.
+            prepare(KeyKind::Rsa, Material::Rsa { n, e }).ok_or(Refused::Weak(RSA_NOT_USABLE))?
         }
         "EC" => {
             let (kind, curve_alg, size) = match raw.crv.as_deref() {
@@ -184,30 +175,22 @@ fn key_from(raw: RawJwk, only: Option<(Algorithm, Backend)>) -> Result<Key, Refu
                 alg: curve_alg,
                 point: &point,
             };
-            match prepare(kind, material) {
-                Some(prepared) => (kind, Some(prepared)),
-                None => return Err(Refused::Weak("EC point not on its curve")),
-            }
+            prepare(kind, material).ok_or(Refused::Weak("EC point not on its curve"))?
         }
         "OKP" => {
             let x = member_bytes(raw.x.as_deref())?;
             if raw.crv.as_deref() != Some("Ed25519") || x.len() != 32 {
                 return Err(Refused::Unusable);
             }
-            let kind = KeyKind::Ed25519;
-            match prepare(kind, Material::Ed25519 { x: &x }) {
-                Some(prepared) => (kind, Some(prepared)),
-                None => return Err(Refused::Weak("Ed25519 key is not a point of the curve")),
-            }
+            prepare(KeyKind::Ed25519, Material::Ed25519 { x: &x })
+                .ok_or(Refused::Weak("Ed25519 key is not a point of the curve"))?
         }
         // "oct" (symmetric) keys are never taken from a published key set.
         _ => return Err(Refused::Unusable),
     };
     Ok(Key {
-        kind,
-        alg,
         for_verify,
-        prepared: prepared.ok_or(Refused::Unusable)?,
+        prepared,
     })
 }
 
