@@ -61,6 +61,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let shared = rt.block_on(async {
         RedisStore::builder(redis.url())
+            .secret(b"the-store-secret-of-this-bench!!")
             .key_prefix("bench:")
             .connect()
             .await

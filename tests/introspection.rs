@@ -378,3 +378,52 @@ async fn token_and_secret_never_appear_in_logs() {
         assert!(!logs.contains(needle), "{needle:?} leaked into logs");
     }
 }
+
+// ----- a shared store: outcomes bound to the validator that decided them -------------------
+
+#[tokio::test]
+async fn validators_sharing_a_store_keep_their_own_outcomes() {
+    let server = TestServer::start().await;
+    let store = bearer_guard::store::MemoryStore::new(1000);
+    let orders = serve(
+        IntrospectionValidator::builder(server.issuer())
+            .client("api", "api-secret")
+            .introspection_endpoint(server.introspection_endpoint())
+            .audience("orders")
+            .shared_cache(store.clone()),
+    )
+    .await;
+    let billing = serve(
+        IntrospectionValidator::builder(server.issuer())
+            .client("api", "api-secret")
+            .introspection_endpoint(server.introspection_endpoint())
+            .audience("billing")
+            .shared_cache(store.clone()),
+    )
+    .await;
+    let for_orders = server.mint().aud("orders").opaque();
+    assert_eq!(status(&orders, &for_orders).await, StatusCode::OK);
+    assert_eq!(
+        status(&billing, &for_orders).await,
+        StatusCode::UNAUTHORIZED,
+        "accepted for orders, it must not pass at billing through the shared store"
+    );
+    let for_billing = server.mint().aud("billing").opaque();
+    assert_eq!(
+        status(&orders, &for_billing).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        status(&billing, &for_billing).await,
+        StatusCode::OK,
+        "a refusal at orders is not a refusal at billing"
+    );
+    // Every outcome was decided once, by the validator it belongs to, and is then served.
+    assert_eq!(count(&server), 4);
+    assert_eq!(status(&orders, &for_orders).await, StatusCode::OK);
+    assert_eq!(
+        status(&billing, &for_orders).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(count(&server), 4);
+}

@@ -434,3 +434,57 @@ async fn cached_tokens_still_expire_and_cannot_be_forged() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_invalid(&url, &token, "the token has expired").await;
 }
+
+#[tokio::test]
+async fn a_cached_token_is_refused_once_its_key_leaves_the_key_set() {
+    let (server, url) = setup().await;
+    let old = server.active_kid();
+    let cached = server.mint().sign();
+    assert_eq!(call(&url, &cached).await.0, 200);
+    assert_eq!(call(&url, &cached).await.0, 200, "served from the cache");
+    // The issuer rotates and removes the old key; a token of the new key makes us refresh.
+    let new = server.add_key(KeyAlg::Es256);
+    server.use_key(&new);
+    server.retire_key(&old);
+    assert_eq!(call(&url, &server.mint().sign()).await.0, 200);
+    assert_eq!(server.count(Endpoint::Jwks), 2);
+    // The old key is gone: its cached tokens are no longer served (and cannot verify).
+    assert_invalid(&url, &cached, "the signing key is unknown").await;
+}
+
+#[tokio::test]
+async fn publishing_an_empty_key_set_revokes_every_key() {
+    let server = TestServer::start().await;
+    // Keys are due for refresh as soon as fetched.
+    server.set_jwks_max_age(Some(0));
+    let url = jwt_api(server.issuer(), |b| {
+        b.jwks_config(
+            JwksConfig::default()
+                .min_refresh(Duration::ZERO)
+                .cooldown(Duration::from_millis(100)),
+        )
+    })
+    .await;
+    let cached = server.mint().sign();
+    assert_eq!(call(&url, &cached).await.0, 200);
+    // The issuer withdraws its only key: the JWKS is `{"keys": []}`.
+    server.retire_key(&server.active_kid());
+    assert!(server.kids().is_empty());
+    // A request may still be served by the keys at hand while the refresh it starts runs.
+    let _ = call(&url, &server.mint().sign()).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let (status, _, _) = call(&url, &server.mint().sign()).await;
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the empty key set never replaced the old one"
+        );
+    }
+    assert_invalid(&url, &server.mint().sign(), "the signing key is unknown").await;
+    assert_invalid(&url, &cached, "the signing key is unknown").await;
+}

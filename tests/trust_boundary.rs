@@ -230,10 +230,11 @@ async fn held_endpoint() -> (String, Arc<AtomicUsize>, Arc<tokio::sync::Semaphor
 }
 
 #[tokio::test]
-async fn concurrent_introspection_calls_are_bounded_and_the_excess_fails_fast() {
+async fn concurrent_introspection_calls_are_bounded_and_the_excess_waits_a_bounded_time() {
     let (endpoint, hits, gate) = held_endpoint().await;
     let v = introspection("https://as.example", &endpoint)
         .max_concurrent_calls(4)
+        .max_call_wait(Duration::from_millis(50))
         .build()
         .await
         .unwrap();
@@ -250,14 +251,14 @@ async fn concurrent_introspection_calls_are_bounded_and_the_excess_fails_fast() 
     })
     .await
     .unwrap();
-    // Over the limit: refused at once (not queued), without a call.
+    // Over the limit: refused after the bounded wait, without a call.
     for i in 0..20 {
         let refused = tokio::time::timeout(
             Duration::from_secs(2),
             outcome(&v, &format!("more-junk-{i}")),
         )
         .await
-        .expect("over the limit nothing waits");
+        .expect("over the limit nothing waits past max_call_wait");
         assert!(unavailable_text(refused).contains("too many"));
     }
     assert_eq!(hits.load(Ordering::SeqCst), 4);
@@ -268,6 +269,41 @@ async fn concurrent_introspection_calls_are_bounded_and_the_excess_fails_fast() 
     }
     outcome(&v, "after").await.unwrap();
     assert_eq!(hits.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn a_request_over_the_call_limit_waits_for_a_slot_that_frees_in_time() {
+    // 64 junk tokens in flight must not turn every legitimate uncached token into a 503.
+    let (endpoint, hits, gate) = held_endpoint().await;
+    let v = introspection("https://as.example", &endpoint)
+        .max_concurrent_calls(2)
+        .build() // default max_call_wait: 1 s
+        .await
+        .unwrap();
+    let mut held = tokio::task::JoinSet::new();
+    for i in 0..2 {
+        let v = v.clone();
+        held.spawn(async move { outcome(&v, &format!("junk-{i}")).await });
+    }
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while hits.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let waiting = {
+        let v = v.clone();
+        tokio::spawn(async move { outcome(&v, "legitimate").await })
+    };
+    // The slots free up well within the wait: the waiting request gets its call.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    gate.add_permits(100);
+    waiting.await.unwrap().unwrap();
+    while let Some(r) = held.join_next().await {
+        r.unwrap().unwrap();
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
 }
 
 // ----- token kinds and audience of introspection -------------------------------------------

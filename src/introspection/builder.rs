@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use super::cache::EntryExpiry;
+use super::cache::{EntryExpiry, Settings};
 use super::validator::{Inner, IntrospectionValidator};
 use crate::discovery::{DiscoveryError, Metadata};
 use crate::fetch::Limits;
@@ -59,6 +59,7 @@ pub struct IntrospectionValidatorBuilder {
     capacity: u64,
     any_audience: bool,
     max_calls: usize,
+    call_wait: Duration,
     shared: Option<SharedCache>,
 }
 
@@ -119,9 +120,21 @@ impl IntrospectionValidatorBuilder {
     }
 
     /// Most introspection calls under way at once (default 64). A request whose token would
-    /// need one more call fails at once with `503`; see the [module docs](crate::introspection).
+    /// need one more call waits for a free slot for at most
+    /// [`max_call_wait`](Self::max_call_wait), then fails with `503`; see the
+    /// [module docs](crate::introspection).
     pub fn max_concurrent_calls(mut self, n: usize) -> Self {
         self.max_calls = n;
+        self
+    }
+
+    /// How long a request waits for one of the
+    /// [`max_concurrent_calls`](Self::max_concurrent_calls) slots when all are taken (default
+    /// 1 s), before it fails with `503`. A burst of junk tokens holding every slot then delays
+    /// legitimate uncached tokens briefly instead of refusing them at once; the wait is bounded,
+    /// so requests never pile up behind a hanging authorization server. Zero refuses at once.
+    pub fn max_call_wait(mut self, wait: Duration) -> Self {
+        self.call_wait = wait;
         self
     }
 
@@ -261,6 +274,16 @@ impl IntrospectionValidatorBuilder {
                 .expire_after(EntryExpiry)
                 .build()
         });
+        let keyer = Settings {
+            issuer: &self.issuer,
+            endpoint: &endpoint,
+            client_id: &client_id,
+            audiences: &audiences,
+            scope_claim: self.scope_claim.as_deref(),
+            ttl: self.ttl,
+            negative_ttl: self.negative_ttl,
+        }
+        .keyer();
         Ok(IntrospectionValidator {
             inner: Arc::new(Inner {
                 issuer: self.issuer,
@@ -280,7 +303,9 @@ impl IntrospectionValidatorBuilder {
                 shared,
                 flights: Mutex::default(),
                 calls: Semaphore::new(self.max_calls.min(Semaphore::MAX_PERMITS)),
+                call_wait: self.call_wait,
                 counters: Counters::default(),
+                keyer,
             }),
         })
     }
@@ -309,6 +334,7 @@ impl IntrospectionValidator {
             capacity: 10_000,
             any_audience: false,
             max_calls: 64,
+            call_wait: Duration::from_secs(1),
             shared: None,
         }
     }

@@ -1,8 +1,11 @@
 //! Cached outcomes: an active answer until the token's `exp` and at most `cache_ttl`, an
-//! inactive or refused one for `negative_ttl`. Keyed by the SHA-256 of the token (the token
-//! itself is never stored).
+//! inactive or refused one for `negative_ttl`. Keyed by a SHA-256 of the validator's settings
+//! and the token (the token itself is never stored), so that validators sharing a store never
+//! read each other's outcomes.
 
 use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
 
 use super::IntrospectionValidator;
 use crate::jose::unix_now;
@@ -10,8 +13,51 @@ use serde_json::{Map, Value};
 
 use crate::{Claims, TokenError};
 
-/// The SHA-256 of a token.
+/// The SHA-256 of the validator's [settings](Settings) and a token.
 pub(super) type Key = [u8; 32];
+
+/// What an outcome was decided under: the settings that make two validators decide the same
+/// token differently, or keep the outcome for different times.
+pub(super) struct Settings<'a> {
+    pub(super) issuer: &'a str,
+    pub(super) endpoint: &'a str,
+    pub(super) client_id: &'a str,
+    pub(super) audiences: &'a [String],
+    pub(super) scope_claim: Option<&'a str>,
+    pub(super) ttl: Duration,
+    pub(super) negative_ttl: Duration,
+}
+
+impl Settings<'_> {
+    /// A SHA-256 that has taken in these settings: a token's key is this hasher, cloned, over
+    /// the token. Every field is length-prefixed; audiences are sorted, so their order does
+    /// not matter.
+    pub(super) fn keyer(&self) -> Sha256 {
+        fn field(hasher: &mut Sha256, bytes: &[u8]) {
+            hasher.update((bytes.len() as u64).to_be_bytes());
+            hasher.update(bytes);
+        }
+        let mut hasher = Sha256::new();
+        field(&mut hasher, b"bearer-guard introspection outcome v1");
+        field(&mut hasher, self.issuer.as_bytes());
+        field(&mut hasher, self.endpoint.as_bytes());
+        field(&mut hasher, self.client_id.as_bytes());
+        let mut audiences: Vec<&str> = self.audiences.iter().map(String::as_str).collect();
+        audiences.sort_unstable();
+        audiences.dedup();
+        hasher.update((audiences.len() as u64).to_be_bytes());
+        for audience in audiences {
+            field(&mut hasher, audience.as_bytes());
+        }
+        match self.scope_claim {
+            Some(name) => field(&mut hasher, name.as_bytes()),
+            None => hasher.update([0xff; 8]),
+        }
+        hasher.update(self.ttl.as_millis().to_be_bytes());
+        hasher.update(self.negative_ttl.as_millis().to_be_bytes());
+        hasher
+    }
+}
 
 /// The longest [`cache_ttl`](super::IntrospectionValidatorBuilder::cache_ttl) and
 /// [`negative_ttl`](super::IntrospectionValidatorBuilder::negative_ttl) accepted: 24 hours.

@@ -34,13 +34,16 @@
 //!
 //! Every distinct uncached token costs one call. At most
 //! [`max_concurrent_calls`](IntrospectionValidatorBuilder::max_concurrent_calls) (default 64)
-//! calls are under way at once per validator; a request that would need one more fails fast
-//! with `503` instead of queueing, so a flood of junk tokens can neither pile up waiting
-//! requests nor multiply the calls to the authorization server.
+//! calls are under way at once per validator; a request that would need one more waits for a
+//! free slot for at most [`max_call_wait`](IntrospectionValidatorBuilder::max_call_wait)
+//! (default 1 s), then fails with `503`. A flood of junk tokens can thus neither pile up
+//! waiting requests for long nor multiply the calls to the authorization server, and it delays
+//! legitimate uncached tokens by at most the wait instead of refusing them at once.
 //!
 //! # Cache and revocation
 //!
-//! Results are cached under the SHA-256 of the token (the token itself is never stored). An
+//! Results are cached under a SHA-256 of the validator's settings and the token (the token
+//! itself is never stored). An
 //! active result is kept at most until the token's `exp` and at most
 //! [`cache_ttl`](IntrospectionValidatorBuilder::cache_ttl) (default 60 s); an inactive or
 //! refused one for [`negative_ttl`](IntrospectionValidatorBuilder::negative_ttl) (default 10 s),

@@ -286,11 +286,73 @@ fn shared_cache_values_round_trip_and_anything_else_is_a_miss() {
 #[tokio::test]
 async fn forget_drops_the_local_entry() {
     let v = validator(IntrospectionValidator::builder("https://as.example").any_audience()).await;
-    use sha2::{Digest, Sha256};
-    let key: [u8; 32] = Sha256::digest(b"t").into();
+    let key = v.key("t");
     let cache = v.inner.cache.as_ref().unwrap();
     cache.insert(key, v.negative(TokenError::Inactive));
     assert!(cache.get(&key).is_some());
     v.forget("t").await.unwrap();
     assert!(cache.get(&key).is_none());
+}
+
+#[tokio::test]
+async fn an_accepted_outcome_read_from_the_shared_store_is_checked_again() {
+    use super::cache::encode;
+    use crate::store::{IntrospectionStore, MemoryStore};
+    let store = MemoryStore::new(100);
+    let v = validator(
+        IntrospectionValidator::builder("https://as.example")
+            .audience("api")
+            .shared_cache(store.clone()),
+    )
+    .await;
+    let now = crate::jose::unix_now();
+    let cases = [
+        (
+            json!({"aud": "other", "exp": now + 60.0}),
+            TokenError::WrongAudience,
+        ),
+        (
+            json!({"aud": "api", "exp": now - 600.0}),
+            TokenError::Expired,
+        ),
+        (
+            json!({"aud": "api", "nbf": now + 600.0}),
+            TokenError::NotYetValid,
+        ),
+        (
+            json!({"aud": "api", "iss": "https://evil.example"}),
+            TokenError::WrongIssuer,
+        ),
+        (
+            json!({"aud": "api", "token_type": "refresh_token"}),
+            TokenError::WrongType,
+        ),
+    ];
+    for (i, (members, refusal)) in cases.into_iter().enumerate() {
+        // Whatever wrote this entry (another version, another validator, a bug, an
+        // attacker), it is not taken on trust: the endpoint is unreachable, so only the
+        // stored value can decide.
+        let token = format!("token-{i}");
+        let claims = crate::Claims::from_value(members).unwrap();
+        let value = encode(&Ok(claims)).unwrap();
+        store
+            .put(v.key(&token), value, Duration::from_secs(60))
+            .await
+            .unwrap();
+        match v.validate(&token).await {
+            Err(crate::AuthError::InvalidToken(e)) => assert_eq!(e, refusal),
+            other => panic!("{refusal:?}: {other:?}"),
+        }
+    }
+    // A stored outcome that passes the rules is served without a call.
+    let claims = crate::Claims::from_value(json!({"aud": "api", "exp": now + 60.0})).unwrap();
+    store
+        .put(
+            v.key("good"),
+            encode(&Ok(claims)).unwrap(),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(v.validate("good").await.is_ok());
 }

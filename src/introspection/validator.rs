@@ -50,7 +50,11 @@ pub(super) struct Inner {
     pub(super) flights: Mutex<HashMap<Key, Flight>>,
     /// One permit per call under way (`max_concurrent_calls`).
     pub(super) calls: Semaphore,
+    /// How long a call waits for a permit.
+    pub(super) call_wait: Duration,
     pub(super) counters: Counters,
+    /// A SHA-256 that has taken in the settings; see [`IntrospectionValidator::key`].
+    pub(super) keyer: Sha256,
 }
 
 impl fmt::Debug for IntrospectionValidator {
@@ -91,7 +95,7 @@ impl IntrospectionValidator {
     ///
     /// The shared store could not delete the entry (the local one is gone all the same).
     pub async fn forget(&self, token: &str) -> Result<(), StoreError> {
-        let key: Key = Sha256::digest(token.as_bytes()).into();
+        let key = self.key(token);
         if let Some(cache) = &self.inner.cache {
             cache.invalidate(&key);
         }
@@ -103,8 +107,19 @@ impl IntrospectionValidator {
         }
     }
 
+    /// The cache key of `token`: a SHA-256 of this validator's settings and the token, so
+    /// that validators sharing a store (other audiences, issuers, clients or lifetimes) never
+    /// read each other's outcomes.
+    pub(super) fn key(&self, token: &str) -> Key {
+        let mut hasher = self.inner.keyer.clone();
+        hasher.update(token.as_bytes());
+        hasher.finalize().into()
+    }
+
     /// The result in the shared cache, if any; a store that cannot answer, or a value that
-    /// does not decode, is a miss.
+    /// does not decode, is a miss. An accepted outcome read back is checked again against
+    /// this validator's rules (`iss`, `aud`, token kind, `exp`/`nbf`): a store is shared, and
+    /// what it holds is not taken on trust.
     async fn shared_get(
         &self,
         shared: &dyn IntrospectionStore,
@@ -116,7 +131,10 @@ impl IntrospectionValidator {
                 if decoded.is_none() {
                     tracing::warn!("the shared introspection cache holds a value this version cannot read; asking the authorization server");
                 }
-                decoded
+                match decoded? {
+                    Ok(claims) => Some(self.check_members(claims.as_map()).map(|_| claims)),
+                    Err(refused) => Some(Err(refused)),
+                }
             }
             Ok(None) => None,
             Err(e) => {
@@ -146,9 +164,15 @@ impl IntrospectionValidator {
     pub(super) async fn introspect(&self, token: &str) -> Result<Entry, AuthError> {
         let inner = &*self.inner;
         let url = inner.endpoint.as_str();
-        let Ok(_permit) = inner.calls.try_acquire() else {
-            tracing::warn!(url = %url, "too many introspection calls under way; request refused");
-            return Err(AuthError::Unavailable(format!("{url}: {TOO_MANY_CALLS}")));
+        let _permit = match inner.calls.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => match tokio::time::timeout(inner.call_wait, inner.calls.acquire()).await {
+                Ok(Ok(permit)) => permit,
+                _ => {
+                    tracing::warn!(url = %url, wait = ?inner.call_wait, "too many introspection calls under way; request refused");
+                    return Err(AuthError::Unavailable(format!("{url}: {TOO_MANY_CALLS}")));
+                }
+            },
         };
         inner.counters.fetched();
         let mut request = inner
@@ -217,7 +241,7 @@ impl Validator for IntrospectionValidator {
             obs.finish(&self.inner.counters, Source::Checked, &result);
             return Validation::ready(result);
         }
-        let key: Key = Sha256::digest(token.as_bytes()).into();
+        let key = self.key(token);
         if let Some(entry) = self.inner.cache.as_ref().and_then(|c| c.get(&key)) {
             let result = entry.result.map_err(AuthError::from);
             obs.finish(&self.inner.counters, Source::Cache, &result);

@@ -179,7 +179,10 @@ impl JwksCache {
         }
         self.inner.fetches.fetch_add(1, Ordering::Relaxed);
         let next = match self.fetch().await {
-            Ok((keys, max_age)) => {
+            Ok((mut keys, max_age)) => {
+                if let Some(previous) = &current.keys {
+                    keys.succeed(previous);
+                }
                 tracing::debug!(uri = %self.inner.uri, keys = keys.len(), skipped = keys.skipped(), "fetched JWKS");
                 let config = &self.inner.config;
                 let fresh_until = later(now, config.lifetime(max_age));
@@ -229,9 +232,12 @@ impl JwksCache {
             .get(reqwest::header::CACHE_CONTROL)
             .and_then(|v| v.to_str().ok())
             .and_then(max_age);
+        // A document that parses is the issuer's word, even with no usable key in it: it
+        // replaces the last set (publishing an empty set revokes every key). Only a failed
+        // transfer or a document that is not a key set keeps the last good keys.
         let keys = KeySet::from_json(&body)?;
         if keys.is_empty() {
-            return Err(JwksError::NotAKeySet("no usable key".into()));
+            tracing::warn!(uri = %uri, skipped = keys.skipped(), "the JWKS holds no usable key; every token is refused until it does");
         }
         Ok((keys, max_age))
     }

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::roca::has_roca_fingerprint;
 use crate::crypto::{Backend, Material, PreparedKey};
@@ -43,9 +44,34 @@ pub(crate) struct Key {
     pub for_verify: bool,
     /// The key parsed once, for the algorithms its kind and its JWK's `alg` allow.
     pub prepared: PreparedKey,
+    /// A SHA-256 of the JWK it was parsed from (set by [`KeySet`](super::KeySet)), to tell an
+    /// unchanged key in a refreshed set.
+    pub source: [u8; 32],
+    /// Set once a refreshed key set no longer holds this key: what it verified is no longer
+    /// served from the verified-token cache.
+    retired: AtomicBool,
 }
 
 impl Key {
+    fn new(for_verify: bool, prepared: PreparedKey) -> Self {
+        Key {
+            for_verify,
+            prepared,
+            source: [0; 32],
+            retired: AtomicBool::new(false),
+        }
+    }
+
+    /// Marks the key as gone from its issuer's key set.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a refreshed key set dropped this key.
+    pub(crate) fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Relaxed)
+    }
+
     /// Whether this key may verify a token whose header says `alg`.
     pub(crate) fn accepts(&self, alg: Algorithm) -> bool {
         self.for_verify && self.prepared.accepts(alg)
@@ -56,10 +82,7 @@ impl Key {
     pub(crate) fn hmac(secret: &[u8]) -> Option<Self> {
         let prepared =
             PreparedKey::new(&Material::Hmac { secret }, &|a| KeyKind::Hmac.fits(a), None)?;
-        Some(Key {
-            for_verify: true,
-            prepared,
-        })
+        Some(Key::new(true, prepared))
     }
 }
 
@@ -188,10 +211,7 @@ fn key_from(raw: RawJwk, only: Option<(Algorithm, Backend)>) -> Result<Key, Refu
         // "oct" (symmetric) keys are never taken from a published key set.
         _ => return Err(Refused::Unusable),
     };
-    Ok(Key {
-        for_verify,
-        prepared,
-    })
+    Ok(Key::new(for_verify, prepared))
 }
 
 /// Why a well-formed RSA key that passed [`rsa_key_weakness`] is still skipped: no backend

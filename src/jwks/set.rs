@@ -1,11 +1,12 @@
 //! [`KeySet`]: a parsed JWK Set, its keys by `kid`, and the look-up of the key for a token.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::key::{parse_member, Key, Refused};
 use super::JwksError;
@@ -44,9 +45,13 @@ impl KeySet {
         let mut set = KeySet::default();
         let mut weak = Vec::new();
         for member in doc.keys {
+            let source: [u8; 32] = Sha256::digest(member.to_string().as_bytes()).into();
             let (kid, key) = parse_member(member);
             match key {
-                Ok(key) => set.insert(kid, Arc::new(key)),
+                Ok(mut key) => {
+                    key.source = source;
+                    set.insert(kid, Arc::new(key));
+                }
                 Err(refused) => {
                     set.skipped += 1;
                     if let Refused::Weak(why) = refused {
@@ -92,6 +97,42 @@ impl KeySet {
         }
     }
 
+    /// Makes this set, fetched anew, the successor of `previous`: every key that is unchanged
+    /// (same `kid`, same JWK) is taken over from `previous`, so that what it verified stays
+    /// valid, and every key of `previous` not taken over is [retired](Key::retire), so that
+    /// what it verified is no longer served from a cache.
+    pub(crate) fn succeed(&mut self, previous: &KeySet) {
+        for (kid, key) in &mut self.by_kid {
+            if let Some(old) = previous
+                .by_kid
+                .get(kid)
+                .filter(|old| old.source == key.source)
+            {
+                *key = old.clone();
+            }
+        }
+        for key in &mut self.without_kid {
+            if let Some(old) = previous
+                .without_kid
+                .iter()
+                .find(|old| old.source == key.source)
+            {
+                *key = old.clone();
+            }
+        }
+        let kept: HashSet<*const Key> = self.keys().map(Arc::as_ptr).collect();
+        for old in previous.keys() {
+            if !kept.contains(&Arc::as_ptr(old)) {
+                old.retire();
+            }
+        }
+    }
+
+    /// Every key of the set.
+    fn keys(&self) -> impl Iterator<Item = &Arc<Key>> {
+        self.by_kid.values().chain(self.without_kid.iter())
+    }
+
     /// How many usable keys the set holds.
     pub fn len(&self) -> usize {
         self.by_kid.len() + self.without_kid.len()
@@ -129,11 +170,7 @@ impl KeySet {
             None => {
                 // Without a kid, accept only an unambiguous choice: exactly one key in the
                 // whole set fits the algorithm.
-                let mut fitting = self
-                    .by_kid
-                    .values()
-                    .chain(self.without_kid.iter())
-                    .filter(|k| k.accepts(alg));
+                let mut fitting = self.keys().filter(|k| k.accepts(alg));
                 match (fitting.next(), fitting.next()) {
                     (Some(key), None) => Lookup::Found(key.clone()),
                     (Some(_), Some(_)) => Lookup::Unknown,

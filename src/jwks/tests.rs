@@ -284,3 +284,50 @@ fn a_jwk_alg_of_ed25519_fits_eddsa_tokens() {
         Lookup::Mismatch
     ));
 }
+
+#[test]
+fn a_refreshed_set_takes_over_unchanged_keys_and_retires_the_others() {
+    let x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    let rsa = rsa_jwk(
+        "rsa",
+        &URL_SAFE_NO_PAD.decode(RFC7517_N).unwrap(),
+        &[1, 0, 1],
+    );
+    let okp = |kid: &str, alg: &str| {
+        format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"{kid}","alg":"{alg}","x":"{x}"}}"#)
+    };
+    let set = |members: &[String]| {
+        KeySet::from_json(format!(r#"{{"keys":[{}]}}"#, members.join(",")).as_bytes()).unwrap()
+    };
+    let found = |set: &KeySet, kid: &str, alg: Algorithm| match set.lookup(Some(kid), alg) {
+        Lookup::Found(key) => key,
+        _ => panic!("{kid} not found"),
+    };
+    let old = set(&[rsa.clone(), okp("ed", "EdDSA"), okp("gone", "EdDSA")]);
+    let (old_rsa, old_ed, gone) = (
+        found(&old, "rsa", Algorithm::RS256),
+        found(&old, "ed", Algorithm::EdDSA),
+        found(&old, "gone", Algorithm::EdDSA),
+    );
+    // "rsa" is unchanged; "ed" keeps its kid but its JWK changed; "gone" is gone.
+    let mut new = set(&[rsa, okp("ed", "Ed25519")]);
+    new.succeed(&old);
+    let new_rsa = found(&new, "rsa", Algorithm::RS256);
+    assert!(
+        Arc::ptr_eq(&new_rsa, &old_rsa),
+        "an unchanged key is taken over"
+    );
+    assert!(!old_rsa.is_retired());
+    let new_ed = found(&new, "ed", Algorithm::EdDSA);
+    assert!(!Arc::ptr_eq(&new_ed, &old_ed));
+    assert!(
+        old_ed.is_retired(),
+        "a changed JWK under the same kid is another key"
+    );
+    assert!(gone.is_retired());
+    assert!(!new_ed.is_retired());
+    // An empty set retires everything.
+    let mut empty = set(&[]);
+    empty.succeed(&new);
+    assert!(new_rsa.is_retired() && new_ed.is_retired());
+}

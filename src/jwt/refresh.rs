@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::cache::Probe;
 use super::validator::{Keys, Parsed};
 use super::JwtValidator;
 use crate::jose::is_hmac;
@@ -28,23 +29,31 @@ impl JwtValidator {
         }
     }
 
-    /// Full validation, without the verified-token cache.
-    pub(super) fn validate_uncached(&self, token: &str) -> Validation {
+    /// Full validation, without looking in the verified-token cache; an accepted token is
+    /// offered to it under `probe` (if any).
+    pub(super) fn validate_uncached(&self, token: &str, probe: Option<Probe<'_>>) -> Validation {
         let snapshot = match &self.inner.keys {
             Keys::Remote(cache) => Some(cache.snapshot()),
             Keys::Fixed(_) => None,
         };
-        match self.step(token, snapshot.as_deref(), true) {
+        match self.step(token, probe, snapshot.as_deref(), true) {
             Step::Done(result) => Validation::ready(result),
             Step::Refresh { generation, reason } => {
                 let this = self.clone();
+                // Only this rare path (keys being fetched) copies the token, and hashes it
+                // again to offer it to the cache.
+                let cached = probe.is_some();
                 let token = token.to_owned();
                 Validation::pending(async move {
                     let Keys::Remote(cache) = &this.inner.keys else {
                         return Err(unavailable(None));
                     };
                     let snap = cache.refresh_if(generation, Some(reason)).await;
-                    match this.step(&token, Some(&snap), false) {
+                    let probe = match &this.inner.cache {
+                        Some(tokens) if cached => Some(tokens.probe(&token)),
+                        _ => None,
+                    };
+                    match this.step(&token, probe, Some(&snap), false) {
                         Step::Done(result) => result,
                         Step::Refresh { .. } => Err(unavailable(snap.last_error.as_deref())),
                     }
@@ -55,7 +64,13 @@ impl JwtValidator {
 
     /// One pass: parse and check the token with the keys at hand. `may_refresh` is false on
     /// the pass after a refresh, so that a request causes at most one fetch.
-    fn step(&self, token: &str, snapshot: Option<&Snapshot>, may_refresh: bool) -> Step {
+    fn step(
+        &self,
+        token: &str,
+        probe: Option<Probe<'_>>,
+        snapshot: Option<&Snapshot>,
+        may_refresh: bool,
+    ) -> Step {
         let inner = &*self.inner;
         let parsed = match Parsed::new(token, inner) {
             Ok(p) => p,
@@ -63,7 +78,7 @@ impl JwtValidator {
         };
         if is_hmac(parsed.alg) {
             return Step::Done(match &inner.hmac {
-                Some(key) => self.finish(&parsed, key),
+                Some(key) => self.finish(&parsed, key, probe),
                 None => Err(TokenError::AlgorithmNotAllowed.into()),
             });
         }
@@ -81,9 +96,9 @@ impl JwtValidator {
                 if cache.may_refresh(snap, Reason::Stale, now) {
                     cache.refresh_in_background(snap.generation);
                 }
-                Step::Done(self.finish(&parsed, &key))
+                Step::Done(self.finish(&parsed, &key, probe))
             }
-            (Some(Lookup::Found(key)), _, _) => Step::Done(self.finish(&parsed, &key)),
+            (Some(Lookup::Found(key)), _, _) => Step::Done(self.finish(&parsed, &key, probe)),
             (Some(Lookup::Mismatch), _, _) => Step::Done(Err(TokenError::KeyMismatch.into())),
             (_, Keys::Remote(cache), Some(snap)) => {
                 let reason = if keys.is_some() {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
-use super::cache::TokenCache;
+use super::cache::{Probe, TokenCache};
 use super::header::{Checked, HeaderMemo};
 use crate::crypto::Backend;
 use crate::jose::{self, Compact, Presence, SignatureError, MAX_SIGNATURE_BYTES};
@@ -89,8 +89,14 @@ impl JwtValidator {
         }
     }
 
-    /// Verifies the signature with `key`, then the claims.
-    pub(super) fn finish(&self, parsed: &Parsed<'_>, key: &Key) -> Result<Claims, AuthError> {
+    /// Verifies the signature with `key`, then the claims; offers an accepted token to the
+    /// verified-token cache under `probe`, with the key that verified it.
+    pub(super) fn finish(
+        &self,
+        parsed: &Parsed<'_>,
+        key: &Arc<Key>,
+        probe: Option<Probe<'_>>,
+    ) -> Result<Claims, AuthError> {
         let inner = &*self.inner;
         if !key.accepts(parsed.alg) {
             return Err(TokenError::KeyMismatch.into());
@@ -107,10 +113,12 @@ impl JwtValidator {
         }
         let claims = parsed.jws.payload_object()?;
         self.check_claims(&claims)?;
-        Ok(match &inner.scope_claim {
+        let claims = match &inner.scope_claim {
             Some(name) => Claims::with_scope_claim(claims, name),
             None => Claims::new(claims),
-        })
+        };
+        self.remember(probe, &claims, key);
+        Ok(claims)
     }
 
     fn check_claims(&self, claims: &Map<String, Value>) -> Result<(), TokenError> {
@@ -155,25 +163,15 @@ impl Validator for JwtValidator {
             }
             _ => None,
         };
-        match self.validate_uncached(token).into_ready() {
+        match self.validate_uncached(token, probe).into_ready() {
             Ok(result) => {
-                if let Ok(claims) = &result {
-                    self.remember(probe, claims);
-                }
                 obs.finish(counters, Source::Checked, &result);
                 Validation::ready(result)
             }
             Err(pending) => {
                 let this = self.clone();
-                // Only this rare path (keys being fetched) copies the token, to offer it later.
-                let owned = probe.map(|_| token.to_owned());
                 Validation::pending(async move {
                     let result = pending.await;
-                    if let (Some(token), Some(cache), Ok(claims)) =
-                        (&owned, &this.inner.cache, &result)
-                    {
-                        this.remember(Some(cache.probe(token)), claims);
-                    }
                     obs.finish(&this.inner.counters, Source::Checked, &result);
                     result
                 })

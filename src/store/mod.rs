@@ -16,8 +16,12 @@
 //! move that state out of the process. With the `redis` feature, [`RedisStore`] implements
 //! both on Redis; [`MemoryStore`] implements both in the process (tests, or to compare).
 //!
-//! Keys are always SHA-256 hashes (of a proof's `jti`, of an access token): no token is ever
-//! stored or used as a key in clear.
+//! Keys are always SHA-256 hashes (of a proof's `jti`; of the validator's settings and an
+//! access token): no token is ever stored or used as a key in clear. An introspection key
+//! hashes the settings the result was decided under (issuer, endpoint, client id, audiences,
+//! scope claim, cache lifetimes) with the token, so validators that share a store never read
+//! each other's entries; and every result read back is checked again against the reading
+//! validator's rules (`iss`, `aud`, token kind, `exp`/`nbf`) before it is used.
 //!
 //! Failures fail closed: a replay store that cannot answer makes the proof refused with 503
 //! ([`AuthError::Unavailable`](crate::AuthError::Unavailable)); an introspection store that
@@ -31,7 +35,7 @@
 //! |---|---|
 //! | `mod.rs` | the traits [`ReplayStore`], [`IntrospectionStore`], [`StoreError`] |
 //! | `memory.rs` | [`MemoryStore`]: both in the process |
-//! | `redis.rs` | [`RedisStore`] (feature `redis`): both on Redis |
+//! | `redis/` | [`RedisStore`] (feature `redis`): both on Redis, values authenticated by HMAC |
 
 use std::fmt;
 use std::future::Future;
@@ -44,12 +48,13 @@ mod redis;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
-pub use redis::{RedisStore, RedisStoreBuilder};
+pub use redis::{RedisStore, RedisStoreBuilder, SECRET_ENV};
 
 /// The future a store method returns: boxed, so that the traits stay object-safe.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// A key of a store: the SHA-256 of a DPoP proof's `jti` or of an access token.
+/// A key of a store: the SHA-256 of a DPoP proof's `jti`, or of a validator's settings and an
+/// access token.
 pub type StoreKey = [u8; 32];
 
 /// The set of DPoP proof `jti`s (their SHA-256) seen by every instance, each kept until an
@@ -63,7 +68,11 @@ pub trait ReplayStore: Send + Sync + 'static {
 }
 
 /// The introspection results decided by every instance: opaque values (the encoded outcome)
-/// under the SHA-256 of a token, each kept for a time.
+/// under a SHA-256 of the deciding validator's settings and the token, each kept for a time.
+///
+/// What a store returns is not trusted blindly: the validator decodes it, and re-checks an
+/// accepted outcome against its own rules before using it. A store that other parties can
+/// write to should authenticate its values as [`RedisStore`] does.
 pub trait IntrospectionStore: Send + Sync + 'static {
     /// The value stored under `key`, if any and not expired.
     fn get(&self, key: StoreKey) -> StoreFuture<'_, Option<Vec<u8>>>;

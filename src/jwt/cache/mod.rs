@@ -1,5 +1,6 @@
 //! The verified-token cache: a token seen before skips signature verification and claim
-//! parsing, but never its time bounds.
+//! parsing, but never its time bounds, and is not served once the key that verified it has
+//! left the issuer's key set.
 //!
 //! | file | what |
 //! |---|---|
@@ -25,6 +26,7 @@ mod key;
 #[cfg(test)]
 pub(super) mod tests;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use quick_cache::sync::{Cache, DefaultLifecycle};
@@ -35,6 +37,7 @@ pub(super) use self::key::Probe;
 use self::key::{PassThrough, StoredKey, TokenHasher};
 use super::JwtValidator;
 use crate::jose::{self, numeric_date};
+use crate::jwks::Key;
 use crate::{Claims, TokenError};
 
 /// The smallest cache. quick_cache sizes its shards and its hot/cold split for more entries;
@@ -55,6 +58,9 @@ pub(super) struct TokenCache {
 #[derive(Clone)]
 pub(super) struct Verified {
     claims: Claims,
+    /// The key that verified the token: once a refreshed key set drops it, the entry is no
+    /// longer served.
+    key: Arc<Key>,
     exp: f64,
     nbf: Option<f64>,
     /// When the entry stops being used (UNIX seconds): its insertion plus the cache's TTL.
@@ -88,14 +94,17 @@ impl TokenCache {
         }
     }
 
-    /// The entry of the token, if it has one that is still in use at `now`.
+    /// The entry of the token, if it has one that is still in use at `now` and whose key is
+    /// still in the issuer's key set.
     pub(super) fn get(&self, probe: Probe<'_>, now: f64) -> Option<Verified> {
-        self.map.get(&probe).filter(|hit| now <= hit.until)
+        self.map
+            .get(&probe)
+            .filter(|hit| now <= hit.until && !hit.key.is_retired())
     }
 
-    /// Offers a verified token: kept if admission takes it (and it has an `exp`). The time
-    /// bounds are read only for a token admitted.
-    fn offer(&self, probe: Probe<'_>, claims: &Claims) {
+    /// Offers a token verified with `key`: kept if admission takes it (and it has an `exp`).
+    /// The time bounds are read only for a token admitted.
+    fn offer(&self, probe: Probe<'_>, claims: &Claims, key: &Arc<Key>) {
         if !self.admission.admit(probe.hash) {
             return;
         }
@@ -105,6 +114,7 @@ impl TokenCache {
         let nbf = numeric_date(claims.as_map(), "nbf").ok().flatten();
         let entry = Verified {
             claims: claims.clone(),
+            key: key.clone(),
             exp,
             nbf,
             until: jose::unix_now() + self.ttl,
@@ -128,10 +138,10 @@ impl Verified {
 }
 
 impl JwtValidator {
-    /// Offers a verified token to the cache (see [`admission`]).
-    pub(super) fn remember(&self, probe: Option<Probe<'_>>, claims: &Claims) {
+    /// Offers a token verified with `key` to the cache (see [`admission`]).
+    pub(super) fn remember(&self, probe: Option<Probe<'_>>, claims: &Claims, key: &Arc<Key>) {
         if let (Some(cache), Some(probe)) = (&self.inner.cache, probe) {
-            cache.offer(probe, claims);
+            cache.offer(probe, claims, key);
         }
     }
 }
