@@ -1,8 +1,9 @@
-//! One JWK (RFC 7517, RFC 7518 §6) as a verification key, and the vetting that refuses weak or
-//! invalid public keys before any signature reaches them.
+//! One JWK (RFC 7517, RFC 7518 §6, RFC 8037) as a verification key, and the vetting that
+//! refuses weak or invalid public keys before any signature reaches them.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use serde_json::Value;
@@ -202,16 +203,38 @@ fn key_from(raw: RawJwk, only: Option<(Algorithm, Backend)>) -> Result<Key, Refu
         }
         "OKP" => {
             let x = member_bytes(raw.x.as_deref())?;
-            if raw.crv.as_deref() != Some("Ed25519") || x.len() != 32 {
+            if raw.crv.as_deref() != Some("Ed25519") {
                 return Err(Refused::Unusable);
             }
+            let x = <[u8; 32]>::try_from(x.as_slice()).map_err(|_| Refused::Unusable)?;
+            // The same rule for both backends: neither refuses a small-order key by itself.
+            if let Some(why) = ed25519_key_weakness(&x) {
+                return Err(Refused::Weak(why));
+            }
             prepare(KeyKind::Ed25519, Material::Ed25519 { x: &x })
-                .ok_or(Refused::Weak("Ed25519 key is not a point of the curve"))?
+                .ok_or(Refused::Weak(ED25519_OFF_CURVE))?
         }
         // "oct" (symmetric) keys are never taken from a published key set.
         _ => return Err(Refused::Unusable),
     };
     Ok(Key::new(for_verify, prepared))
+}
+
+/// Why an Ed25519 key is skipped when its `x` decodes to no point of the curve.
+const ED25519_OFF_CURVE: &str = "Ed25519 key is not a point of the curve";
+
+/// Why an Ed25519 public key (its 32-octet encoding) is refused, or `None` if it may be used:
+/// an encoding that is no point of the curve, or a point of small order (the identity and the
+/// other seven torsion points, in every encoding, non-canonical ones included). A small-order
+/// key makes the verification equation independent of the message: with the identity as key,
+/// `R` = identity and `S` = 0 "sign" anything, and aws-lc and ed25519-dalek's `verify` (not
+/// `verify_strict`) both accept it.
+fn ed25519_key_weakness(x: &[u8; 32]) -> Option<&'static str> {
+    match CompressedEdwardsY(*x).decompress() {
+        None => Some(ED25519_OFF_CURVE),
+        Some(point) if point.is_small_order() => Some("Ed25519 key of small order"),
+        Some(_) => None,
+    }
 }
 
 /// Why a well-formed RSA key that passed [`rsa_key_weakness`] is still skipped: no backend

@@ -331,3 +331,126 @@ fn a_refreshed_set_takes_over_unchanged_keys_and_retires_the_others() {
     empty.succeed(&new);
     assert!(new_rsa.is_retired() && new_ed.is_retired());
 }
+
+/// The eight points of small order (the identity, one of order 2, two of order 4, four of
+/// order 8) in their canonical encodings: libsodium's and ed25519-dalek's blacklist with both
+/// signs of x.
+const SMALL_ORDER_CANONICAL: [&str; 8] = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+];
+
+/// Non-canonical encodings of small-order points: x = 0 with the sign bit set (identity,
+/// order 2), and y = p (0) and y = p + 1 (1) with either sign.
+const SMALL_ORDER_NON_CANONICAL: [&str; 6] = [
+    "0100000000000000000000000000000000000000000000000000000000000080",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+];
+
+/// The Ed25519 key of RFC 8037 Appendix A.2.
+const RFC8037_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+
+fn okp_jwk(kid: &str, x: &str) -> String {
+    format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"{kid}","x":"{x}"}}"#)
+}
+
+#[test]
+fn small_order_ed25519_keys_are_skipped() {
+    assert!(kept(&okp_jwk("k", RFC8037_X)), "valid key");
+    for point in SMALL_ORDER_CANONICAL
+        .iter()
+        .chain(&SMALL_ORDER_NON_CANONICAL)
+    {
+        assert!(!kept(&okp_jwk("k", &b64(&hex(point)))), "{point}");
+    }
+    // One set: only the valid key is kept, every small-order point counts as skipped.
+    let members: Vec<String> = SMALL_ORDER_CANONICAL
+        .iter()
+        .enumerate()
+        .map(|(i, point)| okp_jwk(&format!("weak{i}"), &b64(&hex(point))))
+        .chain([okp_jwk("good", RFC8037_X)])
+        .collect();
+    let doc = format!(r#"{{"keys":[{}]}}"#, members.join(","));
+    let set = KeySet::from_json(doc.as_bytes()).unwrap();
+    assert_eq!((set.len(), set.skipped()), (1, 8));
+    // A DPoP proof's `jwk` goes through the same vetting, for every backend.
+    for backend in backends() {
+        for point in SMALL_ORDER_CANONICAL
+            .iter()
+            .chain(&SMALL_ORDER_NON_CANONICAL)
+        {
+            let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&hex(point))});
+            assert!(
+                super::parse_jwk(jwk, Algorithm::EdDSA, backend).is_none(),
+                "{backend:?}: {point}"
+            );
+        }
+        let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X});
+        assert!(super::parse_jwk(jwk, Algorithm::EdDSA, backend).is_some());
+    }
+}
+
+fn backends() -> Vec<crate::Backend> {
+    vec![
+        #[cfg(feature = "aws_lc_rs")]
+        crate::Backend::AwsLc,
+        #[cfg(feature = "rust_crypto")]
+        crate::Backend::RustCrypto,
+    ]
+}
+
+/// With a small-order key, the verification equation no longer depends on the message: for the
+/// identity (in any encoding), `R` = identity and `S` = 0 "sign" anything, and both backends
+/// accept such a signature. The token must be refused because the key never enters the set.
+#[tokio::test]
+async fn a_token_signed_for_a_small_order_key_is_refused() {
+    use crate::error::TokenError;
+    use crate::{AuthError, JwtValidator, Validator as _};
+    let now = crate::jose::unix_now() as i64;
+    let header = b64(br#"{"alg":"EdDSA","typ":"at+jwt","kid":"weak"}"#);
+    let claims = serde_json::json!({
+        "iss": "https://as.example", "aud": "api", "sub": "mallory",
+        "client_id": "c", "jti": "j", "iat": now, "exp": now + 600,
+    });
+    let payload = b64(claims.to_string().as_bytes());
+    // The identity: canonical, with the sign bit set, and as y = p + 1.
+    let identities = [
+        SMALL_ORDER_CANONICAL[0],
+        SMALL_ORDER_NON_CANONICAL[0],
+        SMALL_ORDER_NON_CANONICAL[4],
+    ];
+    for identity in identities {
+        let key = hex(identity);
+        let signature = [&hex(SMALL_ORDER_CANONICAL[0])[..], &[0u8; 32][..]].concat();
+        let token = format!("{header}.{payload}.{}", b64(&signature));
+        let doc = format!(r#"{{"keys":[{}]}}"#, okp_jwk("weak", &b64(&key)));
+        for backend in backends() {
+            let validator = JwtValidator::builder("https://as.example")
+                .audience("api")
+                .key_set(KeySet::from_json(doc.as_bytes()).unwrap())
+                .backend(backend)
+                .no_cache()
+                .build()
+                .await
+                .unwrap();
+            let outcome = validator.validate(&token).await;
+            assert!(
+                matches!(
+                    outcome,
+                    Err(AuthError::InvalidToken(TokenError::UnknownKey))
+                ),
+                "{backend:?}, {identity}: {outcome:?}"
+            );
+        }
+    }
+}

@@ -101,7 +101,9 @@ impl Requirement {
     /// Every one of `values` must be in the claim `claim` (a name, or an RFC 6901 JSON Pointer
     /// such as `/realm_access/roles`; see [`Claims::pointer`]), read like scopes: a
     /// space-delimited string, or an array whose string elements are each one whole value.
-    /// For roles, groups or permissions that live beside the scopes. A missing claim fails.
+    /// For roles, groups or permissions that live beside the scopes. A missing claim fails,
+    /// even with an empty `values` list (a claim that is neither a string nor an array counts
+    /// as missing); a present claim with an empty list passes.
     /// The values are named in the 403 challenge's `scope` parameter.
     ///
     /// ```
@@ -214,12 +216,20 @@ impl Requirement {
             Rule::Predicate(f) => f(claims),
             Rule::Authenticated => true,
             Rule::Claim(claim, values, all) => {
+                // A missing claim fails even for an empty `claim_all` list (which `contains_all`
+                // alone would find vacuously satisfied); so does a value that cannot be read
+                // like scopes (null, a number, an object).
+                let present = matches!(
+                    claims.pointer(claim),
+                    Some(serde_json::Value::String(_) | serde_json::Value::Array(_))
+                );
                 let granted = Scopes::from_claims(claims.as_map(), Some(claim));
-                if *all {
-                    granted.contains_all(values)
-                } else {
-                    granted.contains_any(values)
-                }
+                present
+                    && if *all {
+                        granted.contains_all(values)
+                    } else {
+                        granted.contains_any(values)
+                    }
             }
         };
         if !ok {

@@ -116,6 +116,42 @@ fn any_with_no_scopes_fails_closed() {
 }
 
 #[test]
+fn claim_all_with_no_values_needs_the_claim() {
+    let none = Vec::<String>::new;
+    // Missing claim (by name and by JSON Pointer): refused, even with nothing to find in it.
+    assert!(Requirement::claim_all("roles", none())
+        .check(&c(json!({"scope": "a"})))
+        .is_err());
+    assert!(Requirement::claim_all("/realm_access/roles", none())
+        .check(&c(json!({"realm_access": {}})))
+        .is_err());
+    // A value that is not read like scopes counts as missing.
+    assert!(Requirement::claim_all("roles", none())
+        .check(&c(json!({"roles": null})))
+        .is_err());
+    assert!(Requirement::claim_all("roles", none())
+        .check(&c(json!({"roles": 7})))
+        .is_err());
+    // Present claim: every one of no values is in it (the docs: only a missing claim fails).
+    assert!(Requirement::claim_all("roles", none())
+        .check(&c(json!({"roles": ["x"]})))
+        .is_ok());
+    assert!(Requirement::claim_all("roles", none())
+        .check(&c(json!({"roles": []})))
+        .is_ok());
+    assert!(Requirement::claim_all("/realm_access/roles", none())
+        .check(&c(json!({"realm_access": {"roles": "x y"}})))
+        .is_ok());
+    // And the missing claim is still refused when values are named; claim_any stays closed.
+    assert!(Requirement::claim_all("roles", ["x"])
+        .check(&c(json!({})))
+        .is_err());
+    assert!(Requirement::claim_any("roles", none())
+        .check(&c(json!({"roles": ["x"]})))
+        .is_err());
+}
+
+#[test]
 fn map_lookup_order() {
     let m = ScopeMap::new()
         .route("/p.S/A", Requirement::all(["a"]))

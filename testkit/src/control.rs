@@ -1,7 +1,8 @@
 //! The HTTP control API under `/_testkit/` (test-only; mounted only when
 //! [`TestServerBuilder::control_api`](super::TestServerBuilder::control_api) is on). Every
 //! route is a thin layer over the Rust API of [`TestServer`](super::TestServer); the routes
-//! and bodies are documented in the crate docs.
+//! and bodies are documented in the crate docs. `guard.rs`: loopback only (bind address and
+//! `Host`) unless forced, `application/json` on every request that changes something.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,10 +21,15 @@ use super::keys::KeyAlg;
 use super::mint::{Defect, TokenBuilder};
 use super::state::Inner;
 
+mod guard;
+
+pub(crate) use guard::ControlOptions;
+
 type Shared = State<Arc<Inner>>;
 
-/// The routes, to be merged into the server's router.
-pub(crate) fn router() -> Router<Arc<Inner>> {
+/// The routes, to be merged into the server's router, each behind [`guard::guard`] (loopback
+/// `Host` unless `allow_remote`, JSON content type).
+pub(crate) fn router(allow_remote: bool) -> Router<Arc<Inner>> {
     Router::new()
         .route("/_testkit/tokens", post(mint))
         .route("/_testkit/keys", get(list_keys).post(add_key))
@@ -37,6 +43,11 @@ pub(crate) fn router() -> Router<Arc<Inner>> {
         .route("/_testkit/counts", get(counts).delete(reset_counts))
         .route("/_testkit", any(not_found))
         .route("/_testkit/{*rest}", any(not_found))
+        // Only the routes above: the server's other paths (and its 404s) stay as they are.
+        .route_layer(axum::middleware::from_fn_with_state(
+            allow_remote,
+            guard::guard,
+        ))
 }
 
 async fn not_found() -> Response {

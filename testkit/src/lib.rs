@@ -56,11 +56,15 @@
 //! binary's `--control-api`) mounts a small JSON API under `/_testkit/`, so that a test
 //! suite in any language, or in another process, can do over HTTP what Rust tests do with
 //! [`TestServer`]'s methods. It has no authentication: anyone who can reach the server can
-//! mint tokens and break it. When it is off, every `/_testkit/` path is a `404`.
+//! mint tokens and break it. When it is off, every `/_testkit/` path is a `404`. So it is
+//! served on a loopback bind address only, and answers only a loopback `Host` (`127.0.0.1`,
+//! `localhost`, `[::1]`, any port; else `403`, against DNS rebinding), unless
+//! [`TestServerBuilder::allow_remote_control`] (`--allow-remote-control`) is set; and every
+//! request but `GET` must be `Content-Type: application/json` (else `415`, against CSRF).
 //!
 //! Bodies are JSON objects (an empty body is `{}`); unknown members are refused. Errors are
-//! `{"error": "invalid_request" | "not_found" | "server_error", "error_description": "..."}`
-//! with `400`, `404` or `500`.
+//! `{"error": "invalid_request" | "not_found" | "access_denied" | "server_error",
+//! "error_description": "..."}` with `400`, `404`, `403`, `415` or `500`.
 //!
 //! | route | body | does | answer |
 //! | --- | --- | --- | --- |
@@ -96,10 +100,11 @@
 //! | `"opaque": true` | an opaque token, known to introspection only (answer `{"access_token", "claims"}`) | [`opaque`](TokenBuilder::opaque) |
 //!
 //! ```text
-//! curl -s -X POST $ISSUER/_testkit/tokens -d '{"claims": {"sub": "bob", "aud": "other"}}'
-//! curl -s -X POST $ISSUER/_testkit/tokens -d '{"defect": "alg_none"}'
-//! curl -s -X POST $ISSUER/_testkit/keys -d '{"alg": "ES256", "activate": true}'
-//! curl -s -X PUT $ISSUER/_testkit/faults/jwks -d '{"fault": "status", "status": 500}'
+//! JSON='Content-Type: application/json'
+//! curl -s -H "$JSON" -X POST $ISSUER/_testkit/tokens -d '{"claims": {"sub": "bob", "aud": "other"}}'
+//! curl -s -H "$JSON" -X POST $ISSUER/_testkit/tokens -d '{"defect": "alg_none"}'
+//! curl -s -H "$JSON" -X POST $ISSUER/_testkit/keys -d '{"alg": "ES256", "activate": true}'
+//! curl -s -H "$JSON" -X PUT $ISSUER/_testkit/faults/jwks -d '{"fault": "status", "status": 500}'
 //! curl -s $ISSUER/_testkit/counts
 //! ```
 //!
@@ -412,7 +417,7 @@ pub struct TestServerBuilder {
     bind: SocketAddr,
     issuer_url: Option<String>,
     auto_approve: Option<String>,
-    control_api: bool,
+    control: control::ControlOptions,
 }
 
 impl Default for TestServerBuilder {
@@ -432,7 +437,7 @@ impl Default for TestServerBuilder {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             issuer_url: None,
             auto_approve: None,
-            control_api: false,
+            control: control::ControlOptions::default(),
         }
     }
 }
@@ -513,24 +518,18 @@ impl TestServerBuilder {
         self
     }
 
-    /// Mounts the HTTP control API under `/_testkit/` (off by default; **test-only**: it
-    /// lets anyone who can reach the server mint tokens, change keys and inject faults,
-    /// without authentication). See the [crate docs](crate#the-http-control-api) for the
-    /// routes. When off, every `/_testkit/` path is a `404`.
-    pub fn control_api(mut self, enabled: bool) -> Self {
-        self.control_api = enabled;
-        self
-    }
-
     /// Generates the key, binds the listener and starts serving.
     ///
     /// # Errors
     ///
     /// If the address cannot be bound, key generation fails, the
-    /// [`issuer_url`](Self::issuer_url) is not an origin, or the
-    /// [`auto_approve`](Self::auto_approve) user is not registered.
+    /// [`issuer_url`](Self::issuer_url) is not an origin, the
+    /// [`auto_approve`](Self::auto_approve) user is not registered, or the control API would
+    /// be served on a non-loopback address without
+    /// [`allow_remote_control`](Self::allow_remote_control).
     pub async fn start(self) -> io::Result<TestServer> {
         let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
+        self.control.check_bind(self.bind).map_err(invalid)?;
         if let Some(user) = &self.auto_approve {
             if !self.users.iter().any(|u| &u.username == user) {
                 return Err(invalid(format!("auto_approve: unknown user {user:?}")));
@@ -568,7 +567,7 @@ impl TestServerBuilder {
             self.auto_approve,
             key,
         ));
-        let app = endpoints::router(inner.clone(), self.control_api);
+        let app = endpoints::router(inner.clone(), self.control);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)

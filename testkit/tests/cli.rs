@@ -67,6 +67,7 @@ fn help_is_on_stdout_with_exit_0() {
         "--alg",
         "--audience",
         "--control-api",
+        "--allow-remote-control",
         "--config",
         "TEST ONLY",
     ] {
@@ -220,4 +221,61 @@ async fn defaults_have_no_control_api() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+}
+
+#[test]
+fn the_control_api_is_refused_on_a_non_loopback_address() {
+    // Refused before anything is bound (an address of no interface first: were the rule
+    // gone, the test would fail there rather than serve).
+    for bind in ["192.0.2.1:0", "0.0.0.0:0", "[::]:0"] {
+        let out = Command::new(EXE)
+            .args(["--control-api", "--bind", bind])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bind}");
+        assert!(out.stdout.is_empty(), "{bind}: no issuer line");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("not a loopback address"), "{stderr}");
+        assert!(stderr.contains("--allow-remote-control"), "{stderr}");
+    }
+    // The flag means nothing without the control API: a usage error.
+    let out = Command::new(EXE)
+        .args(["--allow-remote-control", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `GET /_testkit/keys` with this `Host`, over a raw connection: the status code.
+fn keys_with_host(issuer: &str, host: &str) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let addr = issuer.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /_testkit/keys HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn allow_remote_control_answers_any_host() {
+    let (_server, issuer) = start(&["--bind", "127.0.0.1:0", "--control-api"]);
+    assert_eq!(keys_with_host(&issuer, "evil.test"), 403);
+    assert_eq!(keys_with_host(&issuer, "localhost"), 200);
+    let (_server, issuer) = start(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--control-api",
+        "--allow-remote-control",
+    ]);
+    assert_eq!(keys_with_host(&issuer, "evil.test"), 200);
 }

@@ -36,11 +36,14 @@ async fn api(validator: &JwtValidator, token: &str) -> (u16, String) {
     (res.status().as_u16(), challenge)
 }
 
-/// A JSON call to the control API: (status, body).
+/// A JSON call to the control API: (status, body). Every call but a `GET` says
+/// `Content-Type: application/json`, with a body or without.
 async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new().request(method, url);
+    let mut req = reqwest::Client::new().request(method.clone(), url);
     if let Some(body) = body {
         req = req.json(&body);
+    } else if method != reqwest::Method::GET {
+        req = req.header(header::CONTENT_TYPE, "application/json");
     }
     let resp = req.send().await.unwrap();
     let status = resp.status();
@@ -455,6 +458,7 @@ async fn faults_counters_opaque_tokens_and_errors_over_http() {
     }
     let resp = http
         .post(format!("{issuer}/_testkit/tokens"))
+        .header(header::CONTENT_TYPE, "application/json")
         .body("{not json")
         .send()
         .await

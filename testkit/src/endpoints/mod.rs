@@ -42,9 +42,9 @@ use introspection::{introspect, revoke};
 use metadata::{discovery, jwks};
 use token::token;
 
-pub(crate) fn router(inner: Arc<Inner>, control_api: bool) -> Router {
-    let router = if control_api {
-        super::control::router()
+pub(crate) fn router(inner: Arc<Inner>, control: super::control::ControlOptions) -> Router {
+    let router = if control.enabled {
+        super::control::router(control.allow_remote)
     } else {
         Router::new()
     };

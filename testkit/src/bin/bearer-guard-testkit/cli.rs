@@ -47,7 +47,9 @@ Flags override and add to the config.
 The control API (--control-api) is documented in the crate docs of bearer-guard-testkit: \
 POST /_testkit/tokens, GET|POST /_testkit/keys, POST /_testkit/keys/{kid}/activate|retire, \
 GET|DELETE /_testkit/faults, PUT|DELETE /_testkit/faults/{endpoint}, GET|DELETE \
-/_testkit/counts.";
+/_testkit/counts. It is served on a loopback --bind address only and answers only a loopback \
+Host (127.0.0.1, localhost, [::1]), unless --allow-remote-control; every request but GET \
+must be Content-Type: application/json.";
 
 /// The flags.
 #[derive(Debug, Parser)]
@@ -95,6 +97,12 @@ pub struct Args {
     /// key rotation and fault injection).
     #[arg(long)]
     control_api: bool,
+
+    /// Let the control API be served on a non-loopback --bind address (0.0.0.0 in a
+    /// container) and answer any Host header. Without it, the server refuses to start with
+    /// --control-api on such an address. Anyone who can reach the server can mint tokens.
+    #[arg(long, requires = "control_api")]
+    allow_remote_control: bool,
 
     /// A JSON config file (format below).
     #[arg(long, value_name = "FILE")]
@@ -255,7 +263,9 @@ fn builder(args: Args) -> Result<TestServerBuilder, String> {
     if let Some(url) = args.issuer_url {
         builder = builder.issuer_url(url);
     }
-    Ok(builder.control_api(args.control_api))
+    Ok(builder
+        .control_api(args.control_api)
+        .allow_remote_control(args.allow_remote_control))
 }
 
 async fn run(args: Args, banner: Banner) -> Result<(), String> {
