@@ -18,20 +18,23 @@
 //! 3. `jwk` is a public key (no private members such as `d`) that fits `alg`, and the
 //!    signature verifies with it;
 //! 4. `htm` equals the request method; `htu` equals the request URI without query and fragment
-//!    (scheme, host, port and path compared after URL normalisation; see
-//!    [`base_url`](DpopConfig::base_url) for how the request URI is known). Without
-//!    `base_url`, the request's authority (`Host` header, or the authority of an absolute
-//!    request URI) must be a plain `host[:port]`, else the proof is refused
-//!    ([`DpopError::WrongUri`]): a value such as `api.example\admin` would otherwise be
-//!    normalised into another path. Behind a proxy, [`base_url`](DpopConfig::base_url) is the
-//!    safe setting: the request URI then does not depend on what the client sent;
+//!    (scheme, host, port and path compared after URL normalisation). The request URI is
+//!    [`base_url`](DpopConfig::base_url) followed by the request path when `base_url` is set
+//!    (the safe setting, and the one for services behind a proxy). Otherwise it is taken from
+//!    the request (`Host` header, or the authority of an absolute request URI), whose
+//!    authority must be a plain `host[:port]` on the
+//!    [`allowed_hosts`](DpopConfig::allowed_hosts) list, else the proof is refused
+//!    ([`DpopError::WrongUri`]): a proof and token made for another resource server (whose
+//!    audience also covers this one) cannot be replayed here under that server's name, and a
+//!    value such as `api.example\admin` is not normalised into another path. A layer with
+//!    neither setting is not built;
 //! 5. `iat` lies within the [window](DpopConfig::iat_window) (default 60 s either side);
 //! 6. `ath` is the base64url SHA-256 of the access token;
 //! 7. the RFC 7638 SHA-256 thumbprint of `jwk` equals the token's `cnf.jkt`;
 //! 8. only with [`nonces`](DpopConfig::nonces) turned on: `nonce` is a string that this server
-//!    (or another sharing its [secret](DpopConfig::nonce_secret)) issued at most the nonce
-//!    lifetime ago (RFC 9449 §9). Otherwise the request is refused with
-//!    `DPoP error="use_dpop_nonce"` and a fresh nonce in the `DPoP-Nonce` response header
+//!    (or another sharing its [secret](DpopConfig::nonce_secret), of at least 32 bytes)
+//!    issued at most the nonce lifetime ago (RFC 9449 §9). Otherwise the request is refused
+//!    with `DPoP error="use_dpop_nonce"` and a fresh nonce in the `DPoP-Nonce` response header
 //!    ([`DpopError::UseNonce`]); the client retries with a new proof carrying it;
 //! 9. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`). An accepted
 //!    `jti` is kept until its proof's `iat` is too old to pass the window again, and never
@@ -45,6 +48,12 @@
 //! A token with `cnf.jkt` presented with the `Bearer` scheme is refused
 //! ([`DpopError::BoundToken`], RFC 9449 §7.2), and so is a token without `cnf.jkt` presented
 //! with the `DPoP` scheme ([`DpopError::NotBound`]).
+//!
+//! [`AuthLayer::dpop`](crate::AuthLayer::dpop) returns a [`BuildError`](crate::BuildError)
+//! rather than a layer that is unsafe or cannot work: without
+//! [`base_url`](DpopConfig::base_url) or [`allowed_hosts`](DpopConfig::allowed_hosts), with an
+//! `allowed_hosts` entry that is not a plain `host[:port]`, or with a
+//! [nonce secret](DpopConfig::nonce_secret) under 32 bytes.
 //!
 //! **Without** a `DpopConfig` the layer accepts only the `Bearer` scheme and still refuses
 //! tokens with `cnf.jkt` (fail closed): such a token says it may only be used with a proof of
@@ -69,7 +78,7 @@
 //!     .iat_window(Duration::from_secs(30), Duration::from_secs(5))
 //!     // The URL clients use, as seen outside any proxy.
 //!     .base_url(url::Url::parse("https://api.example").unwrap());
-//! // AuthLayer::new(validator).dpop(dpop)
+//! // AuthLayer::new(validator).dpop(dpop)?
 //! # let _ = dpop;
 //! ```
 //!
@@ -77,7 +86,7 @@
 //! |---|---|
 //! | `config.rs` | [`DpopConfig`]: algorithms, `iat` window, request URI source, replay cache size, nonces |
 //! | `proof.rs` | checking a request's proof: the JWS (through the JOSE core), its claims, the token binding |
-//! | `uri.rs` | the request URI a proof's `htu` must name, and which authorities are plain enough to build it |
+//! | `uri.rs` | the request URI a proof's `htu` must name: authorities plain enough to build it, the host allow-list |
 //! | `thumbprint.rs` | RFC 7638 JWK thumbprints ([`jwk_thumbprint`]) |
 //! | `nonce.rs` | server-provided nonces ([`Nonce`]): stateless, HMAC-SHA256 |
 //! | `replay.rs` | the replay cache of accepted `jti`s, which refuses rather than forgets when full |
