@@ -1,6 +1,7 @@
 //! DPoP at the edges, over the real layer in process (`tower::ServiceExt::oneshot`): what the
-//! request URI may be built from (`base_url` or an allow-list of hosts, else no layer), and
-//! nonce secrets too short to build with.
+//! request URI may be built from (`base_url` or an allow-list of hosts, else no layer), nonce
+//! secrets too short to build with, and refused bindings that must not use up the replay
+//! cache.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -10,6 +11,7 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_S
 use axum::body::Body;
 use axum::{routing::get, Router};
 use bearer_guard::dpop::ProofVerifier;
+use bearer_guard::store::MemoryStore;
 use bearer_guard::{AuthLayer, BuildError, Claims, DpopConfig, Validation, Validator};
 use http::{Request, Response};
 use serde_json::{json, Value};
@@ -71,9 +73,11 @@ impl Client {
 const BOUND: &str = "token-bound-to-the-client";
 /// A token bound to another key.
 const ELSEWHERE: &str = "token-bound-to-another-key";
+/// A token without `cnf`.
+const UNBOUND: &str = "token-not-bound";
 
-/// Accepts [`BOUND`], [`ELSEWHERE`] and any other token, unbound (as a validator would whose
-/// audience covers this server and others), each with its binding.
+/// Accepts [`BOUND`], [`ELSEWHERE`] and [`UNBOUND`] (as a validator would whose audience
+/// covers this server and others), each with its binding.
 #[derive(Debug)]
 struct Tokens {
     client: String,
@@ -260,4 +264,65 @@ fn a_nonce_secret_under_32_bytes_is_a_build_error() {
     }
     assert!(AuthLayer::new(never()).dpop(config(&[7; 32])).is_ok());
     assert!(ProofVerifier::new(config(&[7; 32])).is_ok());
+}
+
+// 2. Refused bindings and the replay cache.
+
+/// Rule: the binding is checked before the proof's `jti` is recorded. Proofs with an unbound
+/// token, or with a token bound to another key, use up no room in the replay cache (in
+/// process or shared), and the `jti` of a refused attempt is still free for the real client.
+#[tokio::test]
+async fn refused_bindings_use_up_neither_replay_room_nor_jtis() {
+    const CAPACITY: u64 = 2;
+    let client = Client::new();
+    let htu = "https://api.example/public/x";
+    for dpop in [
+        DpopConfig::new().replay_cache(CAPACITY),
+        DpopConfig::new().replay_store(MemoryStore::new(CAPACITY)),
+    ] {
+        let app = app(&client, dpop.base_url(base_url()));
+        // Anyone with an unbound token (or one bound elsewhere) and a key of their own.
+        for _ in 0..=CAPACITY {
+            let proof = client.proof(htu, UNBOUND);
+            let res = send(&app, "/public/x", "", UNBOUND, &proof).await;
+            refused(&res, "the token is not bound to a DPoP key", "unbound");
+            let proof = client.proof(htu, ELSEWHERE);
+            let res = send(&app, "/public/x", "", ELSEWHERE, &proof).await;
+            refused(
+                &res,
+                "the DPoP proof key does not match the token binding",
+                "bound elsewhere",
+            );
+        }
+        // The jti of an attempt refused for its binding is not used up...
+        let jti = "the-jti-of-a-refused-attempt";
+        let res = send(
+            &app,
+            "/public/x",
+            "",
+            UNBOUND,
+            &client.proof_with_jti(jti, htu, UNBOUND),
+        )
+        .await;
+        refused(
+            &res,
+            "the token is not bound to a DPoP key",
+            "unbound, fixed jti",
+        );
+        // ...and the cache still has all its room for the real client.
+        let res = send(
+            &app,
+            "/public/x",
+            "",
+            BOUND,
+            &client.proof_with_jti(jti, htu, BOUND),
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{}", challenge(&res));
+        let res = send(&app, "/public/x", "", BOUND, &client.proof(htu, BOUND)).await;
+        assert_eq!(res.status(), 200, "{}", challenge(&res));
+        // Now it is full (of the two accepted proofs): the capacity was the one configured.
+        let res = send(&app, "/public/x", "", BOUND, &client.proof(htu, BOUND)).await;
+        assert_eq!(res.status(), 503, "{}", challenge(&res));
+    }
 }

@@ -40,14 +40,16 @@
 //!    `jti` is kept until its proof's `iat` is too old to pass the window again, and never
 //!    dropped earlier: when the [cache](DpopConfig::replay_cache) is full of such entries, new
 //!    proofs are refused with 503 ([`AuthError::Unavailable`], fail closed) rather than
-//!    accepted and forgotten. A proof refused by an earlier step does not use up its `jti`.
+//!    accepted and forgotten. The `jti` is recorded last: a proof refused by an earlier step,
+//!    in particular one whose key is not the token's (rule 7) or that comes with a token not
+//!    bound at all ([`DpopError::NotBound`]), uses up neither its `jti` nor room in the cache.
 //!    Behind a load balancer, [`replay_store`](DpopConfig::replay_store) shares the set
 //!    between instances (see [`store`](crate::store)); a store that cannot answer refuses
 //!    with 503 too.
 //!
 //! A token with `cnf.jkt` presented with the `Bearer` scheme is refused
 //! ([`DpopError::BoundToken`], RFC 9449 §7.2), and so is a token without `cnf.jkt` presented
-//! with the `DPoP` scheme ([`DpopError::NotBound`]).
+//! with the `DPoP` scheme ([`DpopError::NotBound`], before its proof is looked at).
 //!
 //! [`AuthLayer::dpop`](crate::AuthLayer::dpop) returns a [`BuildError`](crate::BuildError)
 //! rather than a layer that is unsafe or cannot work: without

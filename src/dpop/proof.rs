@@ -145,21 +145,19 @@ impl DpopVerifier {
         match (scheme, jkt) {
             (Scheme::Bearer, None) => Ok(Checked::Done(None)),
             (Scheme::Bearer, Some(_)) => Err(DpopError::BoundToken.into()),
-            (Scheme::DPoP, jkt) => {
+            // Refused before the proof is looked at: a proof with an unbound token must not
+            // use up room in the replay cache (nor its `jti`).
+            (Scheme::DPoP, None) => Err(DpopError::NotBound.into()),
+            (Scheme::DPoP, Some(jkt)) => {
                 let uri = self.request_uri(req)?;
                 let target = Target {
                     headers: req.headers(),
                     method: req.method(),
                     uri: &uri,
                     token: Some(token),
-                    jkt,
+                    jkt: Some(jkt),
                 };
-                let checked = self.check_at(&target, unix_now())?;
-                if jkt.is_none() {
-                    // A shared store is not asked (the pending check is dropped unpolled).
-                    return Err(DpopError::NotBound.into());
-                }
-                Ok(match checked {
+                Ok(match self.check_at(&target, unix_now())? {
                     Checked::Done(accepted) => Checked::Done(accepted.nonce),
                     Checked::Pending(check) => {
                         Checked::Pending(Box::pin(async move { Ok(check.await?.nonce) }))
@@ -201,8 +199,9 @@ impl DpopVerifier {
         }
     }
 
-    /// Every check, the replay check last: decided at once with the in-memory cache, or a
-    /// future that asks the shared store.
+    /// Every check, the replay check last (after the binding to `target.jkt`, so that a
+    /// proof that does not hold the token's key uses up neither room nor its `jti`): decided
+    /// at once with the in-memory cache, or a future that asks the shared store.
     pub(super) fn check_at(
         &self,
         target: &Target<'_>,
