@@ -1,7 +1,7 @@
 //! DPoP at the edges, over the real layer in process (`tower::ServiceExt::oneshot`): what the
 //! request URI may be built from (`base_url` or an allow-list of hosts, else no layer), nonce
-//! secrets too short to build with, and refused bindings that must not use up the replay
-//! cache.
+//! secrets too short to build with, refused bindings that must not use up the replay cache, and
+//! request paths that URL normalisation would turn into another path than the one routed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -324,5 +324,60 @@ async fn refused_bindings_use_up_neither_replay_room_nor_jtis() {
         // Now it is full (of the two accepted proofs): the capacity was the one configured.
         let res = send(&app, "/public/x", "", BOUND, &client.proof(htu, BOUND)).await;
         assert_eq!(res.status(), 503, "{}", challenge(&res));
+    }
+}
+
+// 3. Request paths URL normalisation would change.
+
+/// Rule: a request path with a dot segment or a backslash, plain or percent-encoded, is refused
+/// before `htu` is compared, whatever the request URI source. Each proof below names exactly
+/// what URL normalisation makes of the request's URI (`/public/x`): without the rule, a proof
+/// captured for `/public/x` would open `/admin/…`.
+#[tokio::test]
+async fn paths_with_dot_segments_or_backslashes_are_refused_before_htu() {
+    let client = Client::new();
+    let ambiguous = "the request path has dot segments or a backslash";
+    for dpop in [
+        DpopConfig::new().base_url(base_url()),
+        DpopConfig::new().allowed_hosts(["api.example"]),
+    ] {
+        let app = app(&client, dpop);
+        let captured = client.proof("https://api.example/public/x", BOUND);
+        for path in [
+            "/admin/%2e%2e/public/x",
+            "/admin/%2E%2E/public/x",
+            "/admin/.%2e/public/x",
+            "/admin/%2e./public/x",
+            "/admin/../public/x",
+            "/admin/./../public/x",
+            "/admin/%2e/../public/x",
+            "/admin/x/../../public/x",
+            "/public/./x",
+            "/public/%2e/x",
+            "/public/x/.",
+            "/public/x/y/..",
+            "/public/x/y/%2e%2e",
+            r"/admin\..\public\x",
+            r"/public\x",
+            "/public%5cx",
+            "/admin%5C..%5Cpublic/x",
+        ] {
+            let res = send(&app, path, "api.example", BOUND, &captured).await;
+            refused(&res, ambiguous, path);
+        }
+        // The refusals did not use up the captured proof: it still opens `/public/x`.
+        let res = send(&app, "/public/x", "api.example", BOUND, &captured).await;
+        assert_eq!(res.status(), 200, "{}", challenge(&res));
+        // Dots that are not whole segments are plain path characters.
+        let proof = client.proof("https://api.example/admin/a..b/.well-known/...", BOUND);
+        let res = send(
+            &app,
+            "/admin/a..b/.well-known/...",
+            "api.example",
+            BOUND,
+            &proof,
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{}", challenge(&res));
     }
 }

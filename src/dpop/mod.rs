@@ -27,7 +27,10 @@
 //!    ([`DpopError::WrongUri`]): a proof and token made for another resource server (whose
 //!    audience also covers this one) cannot be replayed here under that server's name, and a
 //!    value such as `api.example\admin` is not normalised into another path. A layer with
-//!    neither setting is not built;
+//!    neither setting is not built. A request path with a dot segment (`.` or `..`, also
+//!    written with `%2e` or `%2E`) or a backslash (`\`, `%5c`) is refused before any of this
+//!    ([`DpopError::AmbiguousPath`]): URL normalisation would resolve it, so a proof captured
+//!    for `/public/x` would also name `/admin/%2e%2e/public/x`;
 //! 5. `iat` lies within the [window](DpopConfig::iat_window) (default 60 s either side);
 //! 6. `ath` is the base64url SHA-256 of the access token;
 //! 7. the RFC 7638 SHA-256 thumbprint of `jwk` equals the token's `cnf.jkt`;
@@ -88,12 +91,13 @@
 //! |---|---|
 //! | `config.rs` | [`DpopConfig`]: algorithms, `iat` window, request URI source, replay cache size, nonces |
 //! | `proof.rs` | checking a request's proof: the JWS (through the JOSE core), its claims, the token binding |
-//! | `uri.rs` | the request URI a proof's `htu` must name: authorities plain enough to build it, the host allow-list |
+//! | `uri.rs` | the request URI a proof's `htu` must name: paths that can name one, authorities plain enough to build it, the host allow-list |
 //! | `thumbprint.rs` | RFC 7638 JWK thumbprints ([`jwk_thumbprint`]) |
 //! | `nonce.rs` | server-provided nonces ([`Nonce`]): stateless, HMAC-SHA256 |
 //! | `replay.rs` | the replay cache of accepted `jti`s, which refuses rather than forgets when full |
 //!
 //! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
+//! [`DpopError::AmbiguousPath`]: crate::DpopError::AmbiguousPath
 //! [`DpopError::BoundToken`]: crate::DpopError::BoundToken
 //! [`DpopError::NotBound`]: crate::DpopError::NotBound
 //! [`DpopError::UseNonce`]: crate::DpopError::UseNonce

@@ -1,5 +1,5 @@
-//! The request URI a proof's `htu` must name (RFC 9449 §4.3): the authorities plain enough to
-//! build it from, and the allow-list they must be on.
+//! The request URI a proof's `htu` must name (RFC 9449 §4.3): the request paths that can name
+//! one, the authorities plain enough to build it from, and the allow-list they must be on.
 
 use http::header::HOST;
 use http::Request;
@@ -49,10 +49,14 @@ pub(super) fn allowed_hosts(entries: &[String]) -> Result<Vec<AllowedHost>, Buil
 
 impl DpopVerifier {
     /// The absolute URI the request was sent to, as far as `htu` is concerned, or why no proof
-    /// can name it: without `base_url`, an authority that is not plain or not on the allow-list
+    /// can name it: a path with dot segments or a backslash ([`DpopError::AmbiguousPath`]);
+    /// without `base_url`, an authority that is not plain or not on the allow-list
     /// ([`DpopError::WrongUri`]).
     pub(super) fn request_uri<B>(&self, req: &Request<B>) -> Result<Url, DpopError> {
         let path = req.uri().path();
+        if !plain_path(path) {
+            return Err(DpopError::AmbiguousPath);
+        }
         if let Some(base) = &self.config.base_url {
             let mut base = base.clone();
             base.set_query(None);
@@ -82,6 +86,45 @@ impl DpopVerifier {
         }
         Ok(uri)
     }
+}
+
+/// Whether the request `path` means the same to URL parsing as to a router that takes it
+/// literally: no dot segment (`.` or `..`, also with the dots written `%2e` or `%2E`), which URL
+/// parsing resolves, and no `\` (also `%5c`, `%5C`), which URL parsing may take as `/` or a
+/// router may decode into one. Otherwise a proof captured for `/public/x` would name
+/// `/admin/%2e%2e/public/x` as well.
+fn plain_path(path: &str) -> bool {
+    let lower = |b: &u8| b.to_ascii_lowercase();
+    let backslash = path.contains('\\')
+        || path
+            .as_bytes()
+            .windows(3)
+            .any(|w| w.iter().map(lower).eq(*b"%5c"));
+    !backslash && !path.split('/').any(is_dot_segment)
+}
+
+/// Whether `segment` is `.` or `..`, each dot possibly written `%2e` or `%2E` (WHATWG URL
+/// "single-dot" and "double-dot" path segments).
+fn is_dot_segment(segment: &str) -> bool {
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        rest = if let Some(after) = rest.strip_prefix(b".") {
+            after
+        } else if rest
+            .get(..3)
+            .is_some_and(|encoded| encoded.eq_ignore_ascii_case(b"%2e"))
+        {
+            rest.get(3..).unwrap_or_default()
+        } else {
+            return false;
+        };
+        dots += 1;
+        if dots > 2 {
+            return false;
+        }
+    }
+    dots > 0
 }
 
 /// Whether `authority` (untrusted: a `Host` header or a request URI's authority) is a plain
@@ -291,6 +334,59 @@ mod tests {
         assert!(DpopVerifier::for_layer(DpopConfig::new().allowed_hosts(["a", "b:1"])).is_ok());
         let base = Url::parse("https://api.example").unwrap();
         assert!(DpopVerifier::for_layer(DpopConfig::new().base_url(base)).is_ok());
+    }
+
+    /// Rule: a path with a dot segment or a backslash, plain or percent-encoded, names no URI.
+    #[test]
+    fn paths_with_dot_segments_or_backslashes_name_no_uri() {
+        for bad in [
+            "/.",
+            "/..",
+            "/./x",
+            "/../x",
+            "/a/./b",
+            "/a/../b",
+            "/a/.",
+            "/a/..",
+            "/a/%2e/b",
+            "/a/%2E/b",
+            "/a/%2e%2e/b",
+            "/a/%2E%2e/b",
+            "/a/.%2e/b",
+            "/a/%2e./b",
+            "/a/%2e%2E",
+            r"/a\b",
+            r"/a\..\b",
+            "/a%5cb",
+            "/a%5Cb",
+            "/a/%5C..%5C/b",
+        ] {
+            assert!(!plain_path(bad), "{bad}");
+        }
+        for good in [
+            "/",
+            "",
+            "/a/b",
+            "/a/b/",
+            "/.well-known/x",
+            "/a/.../b",
+            "/a/..b/c",
+            "/a/b../c",
+            "/a/%2e%2e%2e/b",
+            "/a/.x",
+            "/a/%2ex",
+            "/a/%2f../b",
+            "/a/%25/b",
+            "/a/%5/b",
+        ] {
+            assert!(plain_path(good), "{good}");
+        }
+        let v = from_request(&["api.example"]);
+        let req = Request::get("/admin/%2e%2e/public/x")
+            .header(HOST, "api.example")
+            .body(())
+            .unwrap();
+        assert_eq!(v.request_uri(&req), Err(DpopError::AmbiguousPath));
     }
 
     #[test]
