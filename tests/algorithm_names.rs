@@ -135,16 +135,23 @@ impl EdClient {
 }
 
 async fn dpop_api(server: &TestServer, dpop: DpopConfig) -> String {
+    let (listener, base) = support::bind().await;
+    let authority = base.trim_start_matches("http://").to_owned();
+    let dpop = dpop
+        .default_scheme(http::uri::Scheme::HTTP)
+        .allowed_hosts([authority]);
     let layer = AuthLayer::new(support::validator(server).await)
         .realm("test")
-        .dpop(dpop.default_scheme(http::uri::Scheme::HTTP));
+        .dpop(dpop)
+        .unwrap();
     let app = Router::new()
         .route(
             "/me",
             get(|Extension(c): Extension<Claims>| async move { Json(c) }),
         )
         .layer(layer);
-    format!("{}/me", support::serve(app).await)
+    support::serve_on(listener, app);
+    format!("{base}/me")
 }
 
 async fn with_proof(url: &str, token: &str, proof: &str) -> (u16, String, String) {

@@ -19,7 +19,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use support::jwt::{b64, decode, hs256_input, with_payload};
-use support::{answer, json, now, serve};
+use support::{answer, bind, json, now, serve_on};
 use tower::ServiceExt as _;
 
 const ALGS: &str = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA";
@@ -118,10 +118,14 @@ struct Setup {
     url: String,
 }
 
+/// `{api}/me` of an API on loopback, with `dpop` (and this API's `127.0.0.1:port` as its one
+/// [allowed host](DpopConfig::allowed_hosts)) if given.
 async fn api(server: &TestServer, dpop: Option<DpopConfig>) -> String {
+    let (listener, base) = bind().await;
     let mut layer = AuthLayer::new(support::validator(server).await).realm("test");
     if let Some(dpop) = dpop {
-        layer = layer.dpop(dpop);
+        let authority = base.trim_start_matches("http://").to_owned();
+        layer = layer.dpop(dpop.allowed_hosts([authority])).unwrap();
     }
     let app = Router::new()
         .route(
@@ -130,7 +134,8 @@ async fn api(server: &TestServer, dpop: Option<DpopConfig>) -> String {
                 .post(|Extension(c): Extension<Claims>| async move { Json(c) }),
         )
         .layer(layer);
-    format!("{}/me", serve(app).await)
+    serve_on(listener, app);
+    format!("{base}/me")
 }
 
 async fn setup() -> Setup {
@@ -803,7 +808,8 @@ fn in_process(client: &DpopClient, dpop: DpopConfig) -> Router {
         .layer(
             AuthLayer::new(BoundTo(client.jkt()))
                 .realm("test")
-                .dpop(dpop),
+                .dpop(dpop)
+                .unwrap(),
         )
 }
 
@@ -837,7 +843,12 @@ fn challenge_of(res: &http::Response<axum::body::Body>) -> String {
 async fn a_full_replay_cache_refuses_new_proofs_and_still_knows_the_old_ones() {
     let (logs, _guard) = support::logs::capture();
     let client = DpopClient::new();
-    let app = in_process(&client, DpopConfig::new().replay_cache(3));
+    let app = in_process(
+        &client,
+        DpopConfig::new()
+            .allowed_hosts(["api.example"])
+            .replay_cache(3),
+    );
     let htu = "https://api.example/me";
     let accepted: Vec<String> = (0..3)
         .map(|_| client.proof("GET", htu, Some(TOKEN)))
@@ -882,7 +893,8 @@ async fn a_full_replay_cache_refuses_new_proofs_and_still_knows_the_old_ones() {
 #[tokio::test]
 async fn without_base_url_only_a_plain_host_header_makes_the_request_uri() {
     let client = DpopClient::new();
-    let app = in_process(&client, DpopConfig::new());
+    let hosts = ["api.example", "api.example:8443", "127.0.0.1:8080", "[::1]"];
+    let app = in_process(&client, DpopConfig::new().allowed_hosts(hosts));
     for (host, htu) in [
         ("api.example", "https://api.example/delete"),
         ("API.example:8443", "https://api.example:8443/delete"),
@@ -928,7 +940,7 @@ fn proof_verifier_outside_the_layer() {
         headers.insert(DPOP_HEADER, proof.parse().unwrap());
         headers
     }
-    let verifier = ProofVerifier::new(DpopConfig::new());
+    let verifier = ProofVerifier::new(DpopConfig::new()).unwrap();
     let client = DpopClient::new();
     let endpoint = url::Url::parse("https://as.example/token").unwrap();
     let verify = |headers: &HeaderMap| verifier.verify_proof(headers, &Method::POST, &endpoint);
@@ -960,7 +972,7 @@ fn proof_verifier_with_nonces() {
     use bearer_guard::{AuthError, DpopError};
     use http::{HeaderMap, Method};
 
-    let verifier = ProofVerifier::new(with_nonces(Some(SECRET)));
+    let verifier = ProofVerifier::new(with_nonces(Some(SECRET))).unwrap();
     let client = DpopClient::new();
     let endpoint = "http://127.0.0.1:1/token";
     let uri = url::Url::parse(endpoint).unwrap();

@@ -24,7 +24,8 @@ async fn validations_fetches_and_dpop_refusals_are_counted_without_secrets() {
     let server = TestServer::start().await;
     let validator = support::validator(&server).await;
     let svc = AuthLayer::new(validator)
-        .dpop(DpopConfig::new())
+        .dpop(DpopConfig::new().allowed_hosts(["api.example"]))
+        .unwrap()
         .layer(service_fn(|_: Request<Body>| async {
             Ok::<_, std::convert::Infallible>(axum::http::Response::new(Body::empty()))
         }));

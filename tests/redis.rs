@@ -82,7 +82,7 @@ async fn store(redis: &RedisServer) -> RedisStore {
 async fn app(validator: impl Validator, dpop: Option<DpopConfig>) -> String {
     let mut layer = AuthLayer::new(validator);
     if let Some(dpop) = dpop {
-        layer = layer.dpop(dpop);
+        layer = layer.dpop(dpop).unwrap();
     }
     let app = Router::new()
         .route(

@@ -475,7 +475,8 @@ async fn tokens_bound_by_methods_the_layer_cannot_check_are_refused() {
         let layer = |v| {
             let l = AuthLayer::new(v).realm("test");
             if with_dpop {
-                l.dpop(DpopConfig::new())
+                l.dpop(DpopConfig::new().allowed_hosts(["api.example"]))
+                    .unwrap()
             } else {
                 l
             }
@@ -483,7 +484,9 @@ async fn tokens_bound_by_methods_the_layer_cannot_check_are_refused() {
         let jwt_svc = layer(jwt.clone()).layer(tower::service_fn(ok));
         let remote_svc = AuthLayer::new(remote.clone());
         let remote_svc = if with_dpop {
-            remote_svc.dpop(DpopConfig::new())
+            remote_svc
+                .dpop(DpopConfig::new().allowed_hosts(["api.example"]))
+                .unwrap()
         } else {
             remote_svc
         }

@@ -10,6 +10,7 @@ use crate::dpop::{DpopConfig, DpopVerifier};
 use crate::error::{Challenge, DefaultErrorHandler};
 use crate::mtls::MtlsConfig;
 use crate::validator::Validator;
+use crate::BuildError;
 
 /// Requires a valid bearer token on every request of the wrapped service.
 ///
@@ -88,18 +89,31 @@ impl<V: Validator, H> AuthLayer<V, H> {
     /// the request's method, URI and headers. Challenges then name the accepted proof
     /// algorithms (`algs`), and requests without credentials are offered both schemes.
     ///
+    /// # Errors
+    ///
+    /// [`BuildError::Invalid`](crate::BuildError::Invalid) when `config` has neither
+    /// [`base_url`](DpopConfig::base_url) nor [`allowed_hosts`](DpopConfig::allowed_hosts)
+    /// (the URI a proof must name would then come from the client's `Host` header alone), an
+    /// `allowed_hosts` entry is not a plain `host[:port]`, or the
+    /// [nonce secret](DpopConfig::nonce_secret) is shorter than 32 bytes.
+    ///
     /// ```
     /// use bearer_guard::{AuthLayer, DpopConfig, Validator, Validation, TokenError};
     /// # struct Never;
     /// # impl Validator for Never {
     /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
     /// # }
-    /// let layer = AuthLayer::new(Never).dpop(DpopConfig::new());
+    /// # fn main() -> Result<(), bearer_guard::BuildError> {
+    /// let base = url::Url::parse("https://api.example").unwrap();
+    /// let layer = AuthLayer::new(Never).dpop(DpopConfig::new().base_url(base))?;
     /// # let _ = layer;
+    /// // Without base_url or allowed_hosts, DPoP is refused at build time.
+    /// assert!(AuthLayer::new(Never).dpop(DpopConfig::new()).is_err());
+    /// # Ok(()) }
     /// ```
-    pub fn dpop(mut self, config: DpopConfig) -> Self {
-        self.dpop = Some(Arc::new(DpopVerifier::new(config)));
-        self
+    pub fn dpop(mut self, config: DpopConfig) -> Result<Self, BuildError> {
+        self.dpop = Some(Arc::new(DpopVerifier::for_layer(config)?));
+        Ok(self)
     }
 
     /// Accepts certificate-bound tokens (RFC 8705 mutual TLS): a token with `cnf.x5t#S256`

@@ -10,15 +10,23 @@ use url::Url;
 use crate::crypto::Backend;
 use crate::jose::{is_hmac, DEFAULT_ALGORITHMS};
 use crate::store::ReplayStore;
+use crate::BuildError;
+
+/// The shortest [nonce secret](DpopConfig::nonce_secret) accepted, in bytes.
+pub(super) const MIN_NONCE_SECRET: usize = 32;
 
 /// How the layer checks DPoP proofs. Made by [`DpopConfig::new`] and passed to
-/// [`AuthLayer::dpop`](crate::AuthLayer::dpop). See the [module docs](crate::dpop) for the rules.
+/// [`AuthLayer::dpop`](crate::AuthLayer::dpop), which refuses it (a [`BuildError`]) without
+/// [`base_url`](Self::base_url) or [`allowed_hosts`](Self::allowed_hosts), or with a
+/// [nonce secret](Self::nonce_secret) under 32 bytes. See the [module docs](crate::dpop) for
+/// the rules.
 #[derive(Debug, Clone)]
 pub struct DpopConfig {
     pub(super) algorithms: Vec<Algorithm>,
     pub(super) max_age: Duration,
     pub(super) max_future: Duration,
     pub(super) base_url: Option<Url>,
+    pub(super) allowed_hosts: Vec<String>,
     pub(super) default_scheme: http::uri::Scheme,
     pub(super) replay_capacity: u64,
     pub(super) max_proof_bytes: usize,
@@ -55,6 +63,7 @@ impl Default for DpopConfig {
             max_age: Duration::from_secs(60),
             max_future: Duration::from_secs(60),
             base_url: None,
+            allowed_hosts: Vec::new(),
             default_scheme: http::uri::Scheme::HTTPS,
             replay_capacity: 100_000,
             max_proof_bytes: 8 * 1024,
@@ -67,10 +76,10 @@ impl Default for DpopConfig {
 }
 
 impl DpopConfig {
-    /// The defaults: every asymmetric algorithm of
-    /// [`DEFAULT_ALGORITHMS`], `iat` within 60 s either side,
-    /// request URI from the request (or `https://` + `Host`), replay cache of 100,000 proofs,
-    /// proofs of at most 8 KiB.
+    /// The defaults: every asymmetric algorithm of [`DEFAULT_ALGORITHMS`], `iat` within 60 s
+    /// either side, replay cache of 100,000 proofs, proofs of at most 8 KiB. No request URI
+    /// source: [`AuthLayer::dpop`](crate::AuthLayer::dpop) needs
+    /// [`base_url`](Self::base_url) or [`allowed_hosts`](Self::allowed_hosts) as well.
     pub fn new() -> Self {
         Self::default()
     }
@@ -95,29 +104,60 @@ impl DpopConfig {
     }
 
     /// The external URL of this service, as clients see it (behind a proxy that rewrites
-    /// scheme, host or port). When set, the URI a proof's `htu` must match is this URL's
-    /// scheme, host and port, its path (without trailing `/`) followed by the request path.
+    /// scheme, host or port). The URI a proof's `htu` must match is then this URL's scheme,
+    /// host and port, its path (without trailing `/`) followed by the request path: it
+    /// depends on configuration only, not on anything the client sent. This is the safe
+    /// setting, and the one to use behind a proxy or load balancer.
     ///
-    /// When not set, the URI is taken from the request: its absolute URI if it has one
-    /// (HTTP/2, proxies), else the [default scheme](Self::default_scheme) with the `Host`
-    /// header and the request path. That authority is chosen by the client, so it is accepted
-    /// only as a plain `host[:port]`: a host of ASCII letters, digits, `-`, `.` and `_`, or an
-    /// IPv6 address in brackets, and a port of at most 5 digits up to 65535; no userinfo, no
-    /// `\`, `/`, `%`, spaces or control characters. Otherwise the proof is refused
-    /// ([`DpopError::WrongUri`]).
-    ///
-    /// Behind a proxy or load balancer, set `base_url`: it is the safe setting, since the
-    /// request URI then depends on configuration only, not on a `Host` header that the client
-    /// chose and the proxy may pass on or rewrite.
-    ///
-    /// [`DpopError::WrongUri`]: crate::DpopError::WrongUri
+    /// [`AuthLayer::dpop`](crate::AuthLayer::dpop) needs either `base_url` or
+    /// [`allowed_hosts`](Self::allowed_hosts); with both, `base_url` is used and the list is
+    /// not consulted.
     pub fn base_url(mut self, url: Url) -> Self {
         self.base_url = Some(url);
         self
     }
 
+    /// The authorities this service answers to, when no [`base_url`](Self::base_url) is set
+    /// (replaces any list given before). The URI a proof's `htu` must match is then taken from
+    /// the request: its absolute URI if it has one (HTTP/2, proxies), else the
+    /// [default scheme](Self::default_scheme) with the `Host` header and the request path. Its
+    /// authority must be one of these, else the proof is refused ([`DpopError::WrongUri`]):
+    /// without such a list, a proof and token made for another resource server (whose
+    /// audience also covers this one) could be replayed here with that server's name in
+    /// `Host`.
+    ///
+    /// Each entry is `host` or `host:port`: a host of ASCII letters, digits, `-`, `.` and `_`
+    /// (a DNS name or IPv4 address) or an IPv6 address in brackets, and a port of 1 to 5
+    /// digits up to 65535. An entry that is not is refused when the layer is built
+    /// ([`BuildError::Invalid`]). A request's authority is accepted only as such a plain
+    /// `host[:port]` too (no userinfo, `\`, `/`, `%`, spaces or control characters), and then
+    /// matches an entry when
+    ///
+    /// - the hosts are equal after URL host parsing: compared without ASCII case
+    ///   (`API.Example` is `api.example`), IPv4 and IPv6 addresses as addresses, a trailing `.`
+    ///   significant (`api.example.` is another host); and
+    /// - the ports are equal, a missing port meaning the default port of the request's scheme:
+    ///   the entry `api.example` matches `api.example` and `api.example:443` on `https`
+    ///   requests (`:80` on `http`), but not `api.example:8443`; the entry `api.example:8443`
+    ///   matches that port only.
+    ///
+    /// ```
+    /// use bearer_guard::DpopConfig;
+    ///
+    /// let dpop = DpopConfig::new().allowed_hosts(["api.example", "api.example:8443"]);
+    /// // AuthLayer::new(validator).dpop(dpop)?
+    /// # let _ = dpop;
+    /// ```
+    ///
+    /// [`DpopError::WrongUri`]: crate::DpopError::WrongUri
+    pub fn allowed_hosts(mut self, hosts: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.allowed_hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// The scheme assumed for requests whose URI is not absolute and no
-    /// [`base_url`](Self::base_url) is set (default `https`).
+    /// [`base_url`](Self::base_url) is set (default `https`); it also gives the default port
+    /// that [`allowed_hosts`](Self::allowed_hosts) entries without a port stand for.
     pub fn default_scheme(mut self, scheme: http::uri::Scheme) -> Self {
         self.default_scheme = scheme;
         self
@@ -185,7 +225,7 @@ impl DpopConfig {
     /// use bearer_guard::DpopConfig;
     ///
     /// let dpop = DpopConfig::new().nonces(Duration::from_secs(300));
-    /// // AuthLayer::new(validator).dpop(dpop)
+    /// // AuthLayer::new(validator).dpop(dpop.base_url(..))?
     /// # let _ = dpop;
     /// ```
     ///
@@ -195,10 +235,11 @@ impl DpopConfig {
         self
     }
 
-    /// The secret nonces are made and checked with (HMAC-SHA256 key; use at least 32 random
-    /// bytes; a shorter one is logged as a warning). Give every instance behind a load
-    /// balancer the same secret so that they accept each other's nonces. Without it, a random
-    /// 32-byte secret is made when the layer is built. Takes effect only with
+    /// The secret nonces are made and checked with (HMAC-SHA256 key): at least 32 random
+    /// bytes, else building the layer or [`ProofVerifier`](crate::dpop::ProofVerifier) fails
+    /// ([`BuildError::Invalid`]), whether or not nonces are on. Give every instance behind a
+    /// load balancer the same secret so that they accept each other's nonces. Without it, a
+    /// random 32-byte secret is made when the layer is built. Takes effect only with
     /// [`nonces`](Self::nonces); never shown in `Debug` output.
     ///
     /// ```
@@ -214,5 +255,28 @@ impl DpopConfig {
     pub fn nonce_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.nonce_secret = Some(Secret(Arc::from(secret.as_ref())));
         self
+    }
+
+    /// The settings every verifier needs, checked when it is built: a nonce secret of at
+    /// least [`MIN_NONCE_SECRET`] bytes.
+    pub(super) fn check(&self) -> Result<(), BuildError> {
+        match &self.nonce_secret {
+            Some(secret) if secret.0.len() < MIN_NONCE_SECRET => Err(BuildError::Invalid(
+                "the DPoP nonce secret must be at least 32 bytes (DpopConfig::nonce_secret)",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// What the layer needs besides [`check`](Self::check): a request URI that does not depend
+    /// on the client alone, from `base_url` or checked against `allowed_hosts`.
+    pub(super) fn check_request_uri(&self) -> Result<(), BuildError> {
+        if self.base_url.is_none() && self.allowed_hosts.is_empty() {
+            return Err(BuildError::Invalid(
+                "DPoP needs DpopConfig::base_url or DpopConfig::allowed_hosts: without them \
+                 the htu authority would be whatever Host header the client sends",
+            ));
+        }
+        Ok(())
     }
 }

@@ -18,33 +18,47 @@
 //! 3. `jwk` is a public key (no private members such as `d`) that fits `alg`, and the
 //!    signature verifies with it;
 //! 4. `htm` equals the request method; `htu` equals the request URI without query and fragment
-//!    (scheme, host, port and path compared after URL normalisation; see
-//!    [`base_url`](DpopConfig::base_url) for how the request URI is known). Without
-//!    `base_url`, the request's authority (`Host` header, or the authority of an absolute
-//!    request URI) must be a plain `host[:port]`, else the proof is refused
-//!    ([`DpopError::WrongUri`]): a value such as `api.example\admin` would otherwise be
-//!    normalised into another path. Behind a proxy, [`base_url`](DpopConfig::base_url) is the
-//!    safe setting: the request URI then does not depend on what the client sent;
+//!    (scheme, host, port and path compared after URL normalisation). The request URI is
+//!    [`base_url`](DpopConfig::base_url) followed by the request path when `base_url` is set
+//!    (the safe setting, and the one for services behind a proxy). Otherwise it is taken from
+//!    the request (`Host` header, or the authority of an absolute request URI), whose
+//!    authority must be a plain `host[:port]` on the
+//!    [`allowed_hosts`](DpopConfig::allowed_hosts) list, else the proof is refused
+//!    ([`DpopError::WrongUri`]): a proof and token made for another resource server (whose
+//!    audience also covers this one) cannot be replayed here under that server's name, and a
+//!    value such as `api.example\admin` is not normalised into another path. A layer with
+//!    neither setting is not built. A request path with a dot segment (`.` or `..`, also
+//!    written with `%2e` or `%2E`) or a backslash (`\`, `%5c`) is refused before any of this
+//!    ([`DpopError::AmbiguousPath`]): URL normalisation would resolve it, so a proof captured
+//!    for `/public/x` would also name `/admin/%2e%2e/public/x`;
 //! 5. `iat` lies within the [window](DpopConfig::iat_window) (default 60 s either side);
 //! 6. `ath` is the base64url SHA-256 of the access token;
 //! 7. the RFC 7638 SHA-256 thumbprint of `jwk` equals the token's `cnf.jkt`;
 //! 8. only with [`nonces`](DpopConfig::nonces) turned on: `nonce` is a string that this server
-//!    (or another sharing its [secret](DpopConfig::nonce_secret)) issued at most the nonce
-//!    lifetime ago (RFC 9449 §9). Otherwise the request is refused with
-//!    `DPoP error="use_dpop_nonce"` and a fresh nonce in the `DPoP-Nonce` response header
+//!    (or another sharing its [secret](DpopConfig::nonce_secret), of at least 32 bytes)
+//!    issued at most the nonce lifetime ago (RFC 9449 §9). Otherwise the request is refused
+//!    with `DPoP error="use_dpop_nonce"` and a fresh nonce in the `DPoP-Nonce` response header
 //!    ([`DpopError::UseNonce`]); the client retries with a new proof carrying it;
 //! 9. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`). An accepted
 //!    `jti` is kept until its proof's `iat` is too old to pass the window again, and never
 //!    dropped earlier: when the [cache](DpopConfig::replay_cache) is full of such entries, new
 //!    proofs are refused with 503 ([`AuthError::Unavailable`], fail closed) rather than
-//!    accepted and forgotten. A proof refused by an earlier step does not use up its `jti`.
+//!    accepted and forgotten. The `jti` is recorded last: a proof refused by an earlier step,
+//!    in particular one whose key is not the token's (rule 7) or that comes with a token not
+//!    bound at all ([`DpopError::NotBound`]), uses up neither its `jti` nor room in the cache.
 //!    Behind a load balancer, [`replay_store`](DpopConfig::replay_store) shares the set
 //!    between instances (see [`store`](crate::store)); a store that cannot answer refuses
 //!    with 503 too.
 //!
 //! A token with `cnf.jkt` presented with the `Bearer` scheme is refused
 //! ([`DpopError::BoundToken`], RFC 9449 §7.2), and so is a token without `cnf.jkt` presented
-//! with the `DPoP` scheme ([`DpopError::NotBound`]).
+//! with the `DPoP` scheme ([`DpopError::NotBound`], before its proof is looked at).
+//!
+//! [`AuthLayer::dpop`](crate::AuthLayer::dpop) returns a [`BuildError`](crate::BuildError)
+//! rather than a layer that is unsafe or cannot work: without
+//! [`base_url`](DpopConfig::base_url) or [`allowed_hosts`](DpopConfig::allowed_hosts), with an
+//! `allowed_hosts` entry that is not a plain `host[:port]`, or with a
+//! [nonce secret](DpopConfig::nonce_secret) under 32 bytes.
 //!
 //! **Without** a `DpopConfig` the layer accepts only the `Bearer` scheme and still refuses
 //! tokens with `cnf.jkt` (fail closed): such a token says it may only be used with a proof of
@@ -69,7 +83,7 @@
 //!     .iat_window(Duration::from_secs(30), Duration::from_secs(5))
 //!     // The URL clients use, as seen outside any proxy.
 //!     .base_url(url::Url::parse("https://api.example").unwrap());
-//! // AuthLayer::new(validator).dpop(dpop)
+//! // AuthLayer::new(validator).dpop(dpop)?
 //! # let _ = dpop;
 //! ```
 //!
@@ -77,12 +91,13 @@
 //! |---|---|
 //! | `config.rs` | [`DpopConfig`]: algorithms, `iat` window, request URI source, replay cache size, nonces |
 //! | `proof.rs` | checking a request's proof: the JWS (through the JOSE core), its claims, the token binding |
-//! | `uri.rs` | the request URI a proof's `htu` must name, and which authorities are plain enough to build it |
+//! | `uri.rs` | the request URI a proof's `htu` must name: paths that can name one, authorities plain enough to build it, the host allow-list |
 //! | `thumbprint.rs` | RFC 7638 JWK thumbprints ([`jwk_thumbprint`]) |
 //! | `nonce.rs` | server-provided nonces ([`Nonce`]): stateless, HMAC-SHA256 |
 //! | `replay.rs` | the replay cache of accepted `jti`s, which refuses rather than forgets when full |
 //!
 //! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
+//! [`DpopError::AmbiguousPath`]: crate::DpopError::AmbiguousPath
 //! [`DpopError::BoundToken`]: crate::DpopError::BoundToken
 //! [`DpopError::NotBound`]: crate::DpopError::NotBound
 //! [`DpopError::UseNonce`]: crate::DpopError::UseNonce

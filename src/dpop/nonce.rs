@@ -99,15 +99,8 @@ pub(super) struct Nonces {
 impl Nonces {
     pub(super) fn new(lifetime: Duration, secret: Option<&Secret>) -> Self {
         let mac = match secret {
-            Some(secret) => {
-                if secret.0.len() < 32 {
-                    tracing::warn!(
-                        bytes = secret.0.len(),
-                        "the DPoP nonce secret is shorter than 32 bytes: nonces may be forged"
-                    );
-                }
-                Hmac::<Sha256>::new_from_slice(&secret.0).ok()
-            }
+            // At least 32 bytes: `DpopConfig::check` refused shorter ones.
+            Some(secret) => Hmac::<Sha256>::new_from_slice(&secret.0).ok(),
             None => {
                 let mut random = [0u8; 32];
                 match getrandom::fill(&mut random) {

@@ -16,7 +16,7 @@ use url::Url;
 use super::nonce::{Nonce, Nonces};
 use super::replay::{ReplayCache, Seen};
 use super::thumbprint::thumbprint;
-use super::uri::same_target;
+use super::uri::{allowed_hosts, same_target, AllowedHost};
 use super::{DpopConfig, DPOP_HEADER};
 use crate::bearer::Scheme;
 use crate::jose::{
@@ -25,7 +25,7 @@ use crate::jose::{
 };
 use crate::jwks::parse_jwk;
 use crate::store::ReplayStore;
-use crate::{AuthError, DpopError, TokenError};
+use crate::{AuthError, BuildError, DpopError, TokenError};
 
 /// The `typ` of a proof (RFC 9449 §4.2), compared without case.
 const PROOF_TYPE: &str = "dpop+jwt";
@@ -57,6 +57,8 @@ pub(crate) struct Target<'a> {
 /// Checks DPoP proofs; holds the replay cache. Shared by all services of a layer.
 pub(crate) struct DpopVerifier {
     pub(super) config: DpopConfig,
+    /// [`DpopConfig::allowed_hosts`], parsed.
+    pub(super) hosts: Vec<AllowedHost>,
     algs: String,
     seen: Replay,
     nonces: Option<Nonces>,
@@ -90,7 +92,18 @@ impl fmt::Debug for DpopVerifier {
 }
 
 impl DpopVerifier {
-    pub(crate) fn new(config: DpopConfig) -> Self {
+    /// The verifier of the layer: [`new`](Self::new), and the request URI must not depend on
+    /// the client alone ([`DpopConfig::base_url`] or [`DpopConfig::allowed_hosts`]).
+    pub(crate) fn for_layer(config: DpopConfig) -> Result<Self, BuildError> {
+        config.check_request_uri()?;
+        Self::new(config)
+    }
+
+    /// A verifier of proofs for URIs given by the caller; refuses a nonce secret under 32
+    /// bytes and `allowed_hosts` entries that are not a plain `host[:port]`.
+    pub(crate) fn new(config: DpopConfig) -> Result<Self, BuildError> {
+        config.check()?;
+        let hosts = allowed_hosts(&config.allowed_hosts)?;
         let algs = config
             .algorithms
             .iter()
@@ -104,12 +117,13 @@ impl DpopVerifier {
         let nonces = config
             .nonce_lifetime
             .map(|lifetime| Nonces::new(lifetime, config.nonce_secret.as_ref()));
-        DpopVerifier {
+        Ok(DpopVerifier {
             config,
+            hosts,
             algs,
             seen,
             nonces,
-        }
+        })
     }
 
     /// The accepted algorithms, space-separated (the `algs` challenge parameter).
@@ -131,21 +145,19 @@ impl DpopVerifier {
         match (scheme, jkt) {
             (Scheme::Bearer, None) => Ok(Checked::Done(None)),
             (Scheme::Bearer, Some(_)) => Err(DpopError::BoundToken.into()),
-            (Scheme::DPoP, jkt) => {
-                let uri = self.request_uri(req).ok_or(DpopError::WrongUri)?;
+            // Refused before the proof is looked at: a proof with an unbound token must not
+            // use up room in the replay cache (nor its `jti`).
+            (Scheme::DPoP, None) => Err(DpopError::NotBound.into()),
+            (Scheme::DPoP, Some(jkt)) => {
+                let uri = self.request_uri(req)?;
                 let target = Target {
                     headers: req.headers(),
                     method: req.method(),
                     uri: &uri,
                     token: Some(token),
-                    jkt,
+                    jkt: Some(jkt),
                 };
-                let checked = self.check_at(&target, unix_now())?;
-                if jkt.is_none() {
-                    // A shared store is not asked (the pending check is dropped unpolled).
-                    return Err(DpopError::NotBound.into());
-                }
-                Ok(match checked {
+                Ok(match self.check_at(&target, unix_now())? {
                     Checked::Done(accepted) => Checked::Done(accepted.nonce),
                     Checked::Pending(check) => {
                         Checked::Pending(Box::pin(async move { Ok(check.await?.nonce) }))
@@ -187,8 +199,9 @@ impl DpopVerifier {
         }
     }
 
-    /// Every check, the replay check last: decided at once with the in-memory cache, or a
-    /// future that asks the shared store.
+    /// Every check, the replay check last (after the binding to `target.jkt`, so that a
+    /// proof that does not hold the token's key uses up neither room nor its `jti`): decided
+    /// at once with the in-memory cache, or a future that asks the shared store.
     pub(super) fn check_at(
         &self,
         target: &Target<'_>,

@@ -15,7 +15,7 @@ fn huge_iat_window_is_capped_not_a_panic() {
     let config = DpopConfig::new().iat_window(Duration::MAX, Duration::MAX);
     assert_eq!(config.max_age, Duration::from_secs(3600));
     assert_eq!(config.max_future, Duration::from_secs(3600));
-    let _ = DpopVerifier::new(config);
+    assert!(DpopVerifier::new(config).is_ok());
 }
 
 fn nonces(secret: &[u8]) -> Nonces {
@@ -69,37 +69,34 @@ fn forged_and_garbage_nonces_are_refused() {
     }
 }
 
+/// Rule: a nonce secret under 32 bytes is a build error, for the layer's verifier and for
+/// [`ProofVerifier`](super::ProofVerifier) alike, whether or not nonces are on.
 #[test]
-fn a_short_nonce_secret_is_warned_about() {
-    use std::sync::Mutex;
-    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let sink = logs.clone();
-    let dispatch = tracing::Dispatch::new(
-        tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || SharedSink(sink.clone()))
-            .finish(),
-    );
-    let warned = |secret: &[u8]| {
-        logs.lock().unwrap().clear();
-        tracing::dispatcher::with_default(&dispatch, || {
-            nonces(secret);
-        });
-        String::from_utf8_lossy(&logs.lock().unwrap()).contains("shorter than 32 bytes")
-    };
-    assert!(warned(b"short"));
-    assert!(warned(b""));
-    assert!(!warned(&[7; 32]));
-
-    struct SharedSink(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for SharedSink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
+fn a_short_nonce_secret_is_a_build_error() {
+    let base = url::Url::parse("https://api.example").unwrap();
+    for nonces in [true, false] {
+        let config = |secret: &[u8]| {
+            let config = DpopConfig::new()
+                .base_url(base.clone())
+                .nonce_secret(secret);
+            match nonces {
+                true => config.nonces(Duration::from_secs(60)),
+                false => config,
+            }
+        };
+        for short in [&b""[..], b"short", &[7; 31]] {
+            let error = DpopVerifier::for_layer(config(short))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("nonce secret must be at least 32 bytes"),
+                "{error}"
+            );
+            assert!(DpopVerifier::new(config(short)).is_err());
+            assert!(super::ProofVerifier::new(config(short)).is_err());
         }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+        assert!(DpopVerifier::for_layer(config(&[7; 32])).is_ok());
+        assert!(super::ProofVerifier::new(config(&[7; 64])).is_ok());
     }
 }
 
@@ -112,8 +109,8 @@ fn random_secrets_differ_and_secrets_stay_out_of_debug() {
     assert_eq!(b.age(nonce.as_str(), 1_000), None);
     let config = DpopConfig::new()
         .nonces(Duration::from_secs(60))
-        .nonce_secret("hunter2-hunter2");
-    let verifier = DpopVerifier::new(config.clone());
+        .nonce_secret("hunter2-hunter2-hunter2-hunter2-");
+    let verifier = DpopVerifier::new(config.clone()).unwrap();
     for debug in [format!("{config:?}"), format!("{verifier:?}")] {
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(!debug.contains("104, 117"), "{debug}");
@@ -143,7 +140,8 @@ fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
         DpopConfig::new()
             .iat_window(Duration::from_secs(60), Duration::from_secs(5))
             .replay_cache(2),
-    );
+    )
+    .unwrap();
     let uri = Url::parse("https://api.example/r").unwrap();
     let proof = |jti: &str, iat: u64| {
         let claims = json!({"jti": jti, "htm": "GET", "htu": uri.as_str(), "iat": iat});
@@ -220,12 +218,13 @@ async fn verifiers_sharing_a_replay_store_refuse_each_others_proofs() {
         keys: Default::default(),
         down: false,
     });
-    let a = DpopVerifier::new(DpopConfig::new().replay_store(store.clone()));
-    let b = DpopVerifier::new(DpopConfig::new().replay_store(store));
+    let a = DpopVerifier::new(DpopConfig::new().replay_store(store.clone())).unwrap();
+    let b = DpopVerifier::new(DpopConfig::new().replay_store(store)).unwrap();
     let down = DpopVerifier::new(DpopConfig::new().replay_store(TestStore {
         keys: Default::default(),
         down: true,
-    }));
+    }))
+    .unwrap();
     let uri = Url::parse("https://api.example/r").unwrap();
     let claims = json!({"jti": "j", "htm": "GET", "htu": uri.as_str(), "iat": DPOP_NOW});
     let mut headers = HeaderMap::new();

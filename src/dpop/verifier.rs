@@ -6,7 +6,7 @@ use url::Url;
 
 use super::proof::{Accepted, DpopVerifier, Target};
 use super::{DpopConfig, Nonce};
-use crate::AuthError;
+use crate::{AuthError, BuildError};
 
 /// Checks DPoP proofs on their own, outside [`AuthLayer`](crate::AuthLayer): for instance at an
 /// authorization server's token endpoint (RFC 9449 §5), which binds the tokens it issues to the
@@ -14,8 +14,10 @@ use crate::AuthError;
 ///
 /// A proof is checked by the rules 1–5, 8 and 9 of the [module docs](super), with the same
 /// [`DpopConfig`] settings as the layer (algorithms, `iat` window, nonces, replay cache, size
-/// limit): there is no access token here, so no `ath` and no `cnf.jkt` comparison. The replay
-/// cache lives in the verifier: share one verifier (e.g. in an `Arc`) between all requests.
+/// limit): there is no access token here, so no `ath` and no `cnf.jkt` comparison. The URI is
+/// the caller's (e.g. the token endpoint's configured URL), so [`DpopConfig::base_url`] and
+/// [`DpopConfig::allowed_hosts`] are not needed here, and not used. The replay cache lives in
+/// the verifier: share one verifier (e.g. in an `Arc`) between all requests.
 ///
 /// ```
 /// use bearer_guard::dpop::{ProofVerifier, DPOP_HEADER};
@@ -36,7 +38,7 @@ use crate::AuthError;
 ///     Ok(Some(proof.jkt().to_owned()))
 /// }
 ///
-/// let verifier = ProofVerifier::new(DpopConfig::new());
+/// let verifier = ProofVerifier::new(DpopConfig::new()).unwrap();
 /// let endpoint = Url::parse("https://as.example/token").unwrap();
 /// assert_eq!(binding(&verifier, &HeaderMap::new(), &endpoint), Ok(None));
 ///
@@ -54,10 +56,17 @@ pub struct ProofVerifier {
 
 impl ProofVerifier {
     /// A verifier with the rules of `config` and an empty replay cache.
-    pub fn new(config: DpopConfig) -> Self {
-        ProofVerifier {
-            inner: DpopVerifier::new(config),
-        }
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::Invalid`] when the [nonce secret](DpopConfig::nonce_secret) is shorter
+    /// than 32 bytes, or an [`allowed_hosts`](DpopConfig::allowed_hosts) entry is not a plain
+    /// `host[:port]`: the same settings that make [`AuthLayer::dpop`](crate::AuthLayer::dpop)
+    /// fail, but for the request URI source, which this verifier does not use.
+    pub fn new(config: DpopConfig) -> Result<Self, BuildError> {
+        Ok(ProofVerifier {
+            inner: DpopVerifier::new(config)?,
+        })
     }
 
     /// Verifies the one `DPoP` header in `headers` as a proof for a `method` request to `uri`

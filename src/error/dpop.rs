@@ -33,6 +33,10 @@ pub enum DpopError {
     WrongMethod => "the DPoP proof is for another HTTP method",
     /// `htu` is not the URI of the request.
     WrongUri => "the DPoP proof is for another URI",
+    /// The request path has a dot segment (`.` or `..`, also written with `%2e`) or a
+    /// backslash (also `%5c`): URL normalisation, which `htu` is compared after, would read it
+    /// as another path than the server routes, so no proof is accepted for it.
+    AmbiguousPath => "the request path has dot segments or a backslash",
     /// `iat` is outside the accepted window.
     OutsideWindow => "the DPoP proof is too old or too far in the future",
     /// A proof with this `jti` was seen before.

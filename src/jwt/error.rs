@@ -1,5 +1,5 @@
-//! [`BuildError`]: why a validator could not be built, and the settings checks that every
-//! validator builder shares.
+//! [`BuildError`]: why a validator (or a layer's DPoP set-up) could not be built, and the
+//! settings checks that every validator builder shares.
 
 use std::time::Duration;
 
@@ -7,7 +7,11 @@ use crate::discovery::{self, DiscoveryError};
 use crate::fetch;
 use crate::introspection::MAX_CACHE_TTL;
 
-/// Why a validator could not be built.
+/// Why a validator could not be built, or why [`AuthLayer::dpop`](crate::AuthLayer::dpop) or
+/// [`ProofVerifier::new`](crate::dpop::ProofVerifier::new) refused their [`DpopConfig`]
+/// ([`BuildError::Invalid`]).
+///
+/// [`DpopConfig`]: crate::DpopConfig
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {

@@ -544,6 +544,11 @@ impl TestServerBuilder {
             None => None,
         };
         let key = SigningKey::generate(self.key).map_err(io::Error::other)?;
+        let dpop = bearer_guard::dpop::ProofVerifier::new(
+            bearer_guard::DpopConfig::new()
+                .algorithms(state::DPOP_ALGORITHMS.iter().map(|(a, _)| *a)),
+        )
+        .map_err(io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
         let issuer = issuer_url.unwrap_or_else(|| format!("http://{addr}"));
@@ -566,6 +571,7 @@ impl TestServerBuilder {
             users,
             self.auto_approve,
             key,
+            dpop,
         ));
         let app = endpoints::router(inner.clone(), self.control);
         let (tx, rx) = oneshot::channel::<()>();

@@ -211,6 +211,7 @@ impl Inner {
         users: HashMap<String, User>,
         auto_approve: Option<String>,
         key: SigningKey,
+        dpop: bearer_guard::dpop::ProofVerifier,
     ) -> Self {
         let key = Arc::new(key);
         Inner {
@@ -232,9 +233,7 @@ impl Inner {
             fault_tx: watch::channel(0).0,
             shutting_down: AtomicBool::new(false),
             jwks_max_age: Mutex::new(Some(300)),
-            dpop: bearer_guard::dpop::ProofVerifier::new(
-                bearer_guard::DpopConfig::new().algorithms(DPOP_ALGORITHMS.iter().map(|(a, _)| *a)),
-            ),
+            dpop,
         }
     }
 
