@@ -1,24 +1,20 @@
 //! Interoperability with a third-party authorization server: the npm package
-//! `oauth2-mock-server` (version pinned in `tests/interop/package.json` and its lock file),
-//! started on loopback by `tests/interop/launcher.mjs`.
+//! `oauth2-mock-server` (version pinned in `tests/interop/mock-server/package.json` and its lock
+//! file), started on loopback by `tests/interop/mock-server/launcher.mjs`.
 //!
 //! Tokens are obtained with a real client-credentials request to its token endpoint, and
 //! checked by a `JwtValidator` built by discovery from its issuer URL. The package is installed
-//! with `npm ci` under the cargo target directory (reused while the lock file is unchanged).
-//!
-//! Skipped, with a message, only where `node` or `npm` is not installed; any other problem
-//! (install, start-up) fails the test.
+//! by `support::node` (skipped, with a message, only where `node` or `npm` is missing).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use std::fs;
-use std::io::{BufRead, BufReader, ErrorKind};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use bearer_guard::{AuthError, JwtValidator, TokenError, Validator};
 use serde_json::Value;
@@ -27,92 +23,7 @@ use support::{assert_invalid, call, json, me_url};
 
 const AUDIENCE: &str = "interop-api";
 const CLIENT_ID: &str = "interop-client";
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(300);
 const START_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The source files of the Node side, copied into the install directory.
-fn interop_src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
-}
-
-fn install_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-node")
-}
-
-/// Whether `program --version` runs; `false` only if it is not installed.
-fn available(program: &str) -> bool {
-    match Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-    {
-        Ok(status) => {
-            assert!(status.success(), "`{program} --version` failed: {status}");
-            true
-        }
-        Err(e) if e.kind() == ErrorKind::NotFound => false,
-        Err(e) => panic!("cannot run `{program}`: {e}"),
-    }
-}
-
-/// Runs `npm ci` in `dir` unless the same lock file was installed there before. Serialized
-/// across the tests of this binary.
-fn install(dir: &Path) {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    fs::create_dir_all(dir).unwrap();
-    let src = interop_src();
-    let lock = fs::read(src.join("package-lock.json")).unwrap();
-    for file in ["package.json", "package-lock.json", "launcher.mjs"] {
-        fs::copy(src.join(file), dir.join(file)).unwrap();
-    }
-    let stamp = dir.join("installed.stamp");
-    if fs::read(&stamp).is_ok_and(|s| s == lock)
-        && dir
-            .join("node_modules/oauth2-mock-server/package.json")
-            .exists()
-    {
-        return;
-    }
-    let log_path = dir.join("npm-ci.log");
-    let log = fs::File::create(&log_path).unwrap();
-    let mut child = Command::new("npm")
-        .args([
-            "ci",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            "--ignore-scripts",
-        ])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("npm could not be started");
-    let deadline = Instant::now() + INSTALL_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "npm ci took longer than {INSTALL_TIMEOUT:?}; log:\n{}",
-                fs::read_to_string(&log_path).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(
-        status.success(),
-        "npm ci failed ({status}); log:\n{}",
-        fs::read_to_string(&log_path).unwrap_or_default()
-    );
-    fs::write(&stamp, &lock).unwrap();
-}
 
 /// The running mock server; killed when dropped.
 struct MockServer {
@@ -131,12 +42,12 @@ impl MockServer {
     /// Installs (if needed) and starts the server, or returns `None` (after saying so) where
     /// Node.js is not installed.
     fn start() -> Option<MockServer> {
-        if !available("node") || !available("npm") {
-            eprintln!("SKIPPED interop_mock_server: node and npm are required and not installed");
-            return None;
-        }
-        let dir = install_dir();
-        install(&dir);
+        let dir = support::node::project(
+            "interop_mock_server",
+            "mock-server",
+            &["launcher.mjs"],
+            "oauth2-mock-server",
+        )?;
         static STARTED: AtomicUsize = AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, Ordering::Relaxed);
         let stderr_path = dir.join(format!("launcher-{n}.log"));

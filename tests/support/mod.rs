@@ -5,6 +5,7 @@
 
 pub mod jwt;
 pub mod logs;
+pub mod node;
 pub mod redis;
 
 use std::time::{SystemTime, UNIX_EPOCH};
