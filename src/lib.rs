@@ -41,7 +41,9 @@ pub use claims::{Claims, Confirmation, Scopes};
 pub use crypto::Backend;
 pub use discovery::{DiscoveryError, Metadata};
 pub use dpop::DpopConfig;
-pub use error::{AuthError, Challenge, DefaultErrorHandler, DpopError, ErrorHandler, TokenError};
+pub use error::{
+    AuthError, Challenge, DefaultErrorHandler, DpopError, ErrorHandler, RequestError, TokenError,
+};
 pub use fetch::FetchError;
 pub use hybrid::HybridValidator;
 pub use introspection::{
