@@ -14,6 +14,8 @@ pub mod fetch;
 pub mod hybrid;
 pub mod introspection;
 mod jose;
+#[cfg(feature = "mcp")]
+pub mod jsonrpc;
 pub mod jwks;
 pub mod jwt;
 pub mod mtls;
@@ -49,6 +51,8 @@ pub use hybrid::HybridValidator;
 pub use introspection::{
     ClientAuth, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError,
 };
+#[cfg(feature = "mcp")]
+pub use jsonrpc::{BindMcpSessionLayer, McpRequirements, RequireMcpScopeLayer};
 pub use jsonwebtoken::Algorithm;
 pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
 pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};
