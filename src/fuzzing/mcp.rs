@@ -28,7 +28,7 @@ fn claims(scope: &str) -> Option<Claims> {
     Claims::from_value(json!({"sub": "fuzz", "scope": scope}))
 }
 
-/// `jsonrpc`: [`peek`] of the input as a request body, and
+/// `jsonrpc`: the peeker (`jsonrpc::peek`) of the input as a request body, and
 /// [`McpRequirements::check_body`] with and without the `admin` scope.
 ///
 /// * An accepted body is JSON a plain `serde_json` parse reads the same way: one message per
