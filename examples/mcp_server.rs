@@ -4,7 +4,7 @@
 //! what each gets, and exits.
 //!
 //! ```text
-//! cargo run --example mcp_server --features axum
+//! cargo run --example mcp_server --features axum,mcp
 //! ```
 //!
 //! The server (`examples/shared/mcp.rs`) is an OAuth 2.1 resource server at its canonical URI
@@ -21,8 +21,8 @@
 //!
 //! Tool calls are all `POST /mcp` with a JSON-RPC body, and rmcp cannot turn a tool's error
 //! into an HTTP status (the `200` is committed before the tool runs), so the per-tool check is
-//! a small middleware in front of rmcp that reads the `tools/call` in the body: see the docs
-//! of `examples/shared/mcp.rs`.
+//! bearer-guard's `RequireMcpScopeLayer` in front of rmcp, which reads the JSON-RPC body: see
+//! the docs of `examples/shared/mcp.rs`.
 
 use std::error::Error;
 use std::process::ExitCode;

@@ -14,6 +14,8 @@ pub mod fetch;
 pub mod hybrid;
 pub mod introspection;
 mod jose;
+#[cfg(feature = "mcp")]
+pub mod jsonrpc;
 pub mod jwks;
 pub mod jwt;
 pub mod mtls;
@@ -41,12 +43,16 @@ pub use claims::{Claims, Confirmation, Scopes};
 pub use crypto::Backend;
 pub use discovery::{DiscoveryError, Metadata};
 pub use dpop::DpopConfig;
-pub use error::{AuthError, Challenge, DefaultErrorHandler, DpopError, ErrorHandler, TokenError};
+pub use error::{
+    AuthError, Challenge, DefaultErrorHandler, DpopError, ErrorHandler, RequestError, TokenError,
+};
 pub use fetch::FetchError;
 pub use hybrid::HybridValidator;
 pub use introspection::{
     ClientAuth, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError,
 };
+#[cfg(feature = "mcp")]
+pub use jsonrpc::{BindMcpSessionLayer, McpRequirements, RequireMcpScopeLayer};
 pub use jsonwebtoken::Algorithm;
 pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
 pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};

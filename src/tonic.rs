@@ -8,6 +8,7 @@
 //! |---|---|
 //! | [`AuthError::Bearer`], [`AuthError::InvalidToken`], [`AuthError::Dpop`], [`AuthError::InsufficientUserAuthentication`] | 16 `UNAUTHENTICATED` |
 //! | [`AuthError::InsufficientScope`] | 7 `PERMISSION_DENIED` |
+//! | [`AuthError::Request`] | 3 `INVALID_ARGUMENT` (8 `RESOURCE_EXHAUSTED` for a body too large, 5 `NOT_FOUND` for a session) |
 //! | [`AuthError::Unavailable`] | 14 `UNAVAILABLE` |
 //! | [`AuthError::Misconfigured`] | 13 `INTERNAL` |
 //!
@@ -33,7 +34,7 @@ use ::tonic::metadata::{MetadataMap, MetadataValue};
 use ::tonic::{Code, Status};
 use http::Response;
 
-use crate::error::{Challenge, ErrorHandler};
+use crate::error::{Challenge, ErrorHandler, RequestError};
 use crate::AuthError;
 
 /// Answers refused gRPC calls with a [`Status`] (see the [module documentation](self)).
@@ -55,6 +56,9 @@ impl AuthError {
             | AuthError::Dpop(_)
             | AuthError::InsufficientUserAuthentication { .. } => Code::Unauthenticated,
             AuthError::InsufficientScope { .. } => Code::PermissionDenied,
+            AuthError::Request(RequestError::BodyTooLarge) => Code::ResourceExhausted,
+            AuthError::Request(RequestError::UnknownSession) => Code::NotFound,
+            AuthError::Request(_) => Code::InvalidArgument,
             AuthError::Unavailable(_) => Code::Unavailable,
             AuthError::Misconfigured(_) => Code::Internal,
         }

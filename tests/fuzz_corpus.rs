@@ -17,7 +17,7 @@ use bearer_guard::{AuthError, DpopError};
 type Entry = fn(&[u8]);
 
 /// Every fuzz target, by the name of its corpus directory.
-const TARGETS: [(&str, Entry); 8] = [
+const TARGETS: [(&str, Entry); 9] = [
     ("bearer_header", fuzzing::bearer_header),
     ("jwt", fuzzing::jwt),
     ("jwt_claims", fuzzing::jwt_claims),
@@ -26,6 +26,7 @@ const TARGETS: [(&str, Entry); 8] = [
     ("scopes", fuzzing::scopes),
     ("introspection", fuzzing::introspection),
     ("dpop", fuzzing::dpop),
+    ("jsonrpc", fuzzing::jsonrpc),
 ];
 
 fn fuzz_dir() -> PathBuf {

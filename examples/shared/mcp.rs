@@ -10,9 +10,9 @@
 //! | RFC 9728 protected resource metadata naming the authorization server | [`ResourceMetadata`] at `/.well-known/oauth-protected-resource/mcp`, outside the auth layer |
 //! | 401 with `WWW-Authenticate: Bearer resource_metadata="…"` | [`AuthLayer`] with `metadata.challenge()` |
 //! | tokens only for this server (audience = canonical URI) | [`JwtValidator`] with `audience(canonical URI)` |
-//! | 403 `insufficient_scope` with `scope="…"` when an operation needs more | [`RequireScopeLayer`] for the base scope, [`require_tool_scopes`] per tool |
+//! | 403 `insufficient_scope` with `scope="…"` when an operation needs more | [`RequireMcpScopeLayer`] with [`McpRequirements`]: the base scope, and more per tool |
 //!
-//! # Per-tool scopes: why a middleware and not the tool handler
+//! # Per-tool scopes: why a layer in front of rmcp and not the tool handler
 //!
 //! Every MCP request is a `POST /mcp` with a JSON-RPC body, so a route layer cannot tell one
 //! tool from another. A tool handler can see the verified [`Claims`] (rmcp hands it the HTTP
@@ -20,29 +20,23 @@
 //! it cannot answer with an HTTP status: rmcp has already committed the `200` (an SSE stream
 //! or a JSON body) by the time a tool runs, and a tool error travels inside the JSON-RPC
 //! answer. The spec wants an HTTP 403 with the scope challenge, which clients act on (rmcp's
-//! client turns it into `InsufficientScopeError`). So [`require_tool_scopes`] runs in front
-//! of rmcp: it buffers the body (at most [`MAX_BODY`] bytes), reads every `tools/call` in
-//! it (a JSON-RPC batch too), checks the tool's [`Requirement`] against the claims, and
-//! answers the 403 itself with the challenge the auth layer left in the request extensions.
-//! What rmcp then parses is the very JSON value that was checked (re-serialized), so no
-//! difference between two parsers can slip a tool call past the check. The tool handlers
+//! client turns it into `InsufficientScopeError`). So bearer-guard's [`RequireMcpScopeLayer`]
+//! runs in front of rmcp: it reads the body (at most [`MAX_BODY`] bytes), checks every
+//! message in it (a JSON-RPC batch too) against the [`McpRequirements`], and answers the 403
+//! itself, naming every scope the call needs, with the challenge the auth layer left in the
+//! request extensions. rmcp then gets the very bytes that were checked. The tool handlers
 //! check again from the claims (defence in depth; that answer can only be a JSON-RPC error).
 #![allow(dead_code)] // the example and the test each use a part of the client helpers
 
-use std::collections::HashMap;
 use std::error::Error;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
 use axum::Router;
 use bearer_guard::{
-    AuthError, AuthLayer, Challenge, Claims, JwtValidator, RequireScopeLayer, Requirement,
+    AuthLayer, Claims, JwtValidator, McpRequirements, RequireMcpScopeLayer, Requirement,
     ResourceMetadata,
 };
-use http::{header, request::Parts, Method, StatusCode};
+use http::request::Parts;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::Extension;
 use rmcp::model::{CallToolRequestParams, ClientConfig, ServerCapabilities, ServerConfig};
@@ -54,7 +48,6 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{tool, tool_handler, tool_router, ErrorData, RoleClient, ServerHandler, ServiceExt};
-use serde_json::Value;
 use tokio::net::TcpListener;
 
 /// Needed for every MCP request (initialize, `tools/list`, the open tool).
@@ -66,101 +59,21 @@ pub const MAX_BODY: usize = 1 << 20;
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
-/// What each tool needs beyond the base scope. Tools not named need only the base scope.
-#[derive(Clone, Debug, Default)]
-pub struct ToolScopes(HashMap<String, Requirement>);
-
-impl ToolScopes {
-    /// No tool needs more than the base scope.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// `name` needs `requirement`.
-    pub fn tool(mut self, name: impl Into<String>, requirement: Requirement) -> Self {
-        self.0.insert(name.into(), requirement);
-        self
-    }
-
-    /// Checks the requirement of tool `name`, if it has one.
-    pub fn check_tool(&self, name: &str, claims: &Claims) -> Result<(), AuthError> {
-        self.0.get(name).map_or(Ok(()), |r| r.check(claims))
-    }
-
-    /// Checks every `tools/call` in a JSON-RPC message or batch.
-    pub fn check_message(&self, message: &Value, claims: &Claims) -> Result<(), AuthError> {
-        let calls: &[Value] = match message {
-            Value::Array(batch) => batch,
-            single => std::slice::from_ref(single),
-        };
-        for call in calls {
-            if call.get("method").and_then(Value::as_str) == Some("tools/call") {
-                let name = call
-                    .pointer("/params/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                self.check_tool(name, claims)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The scopes of this server's tools: `purge_cache` needs both scopes. The challenge names
-/// both (the full set the call needs, as the MCP spec recommends), so a client that asks the
-/// authorization server for exactly that set keeps the base scope.
-pub fn tool_scopes() -> ToolScopes {
-    ToolScopes::new().tool("purge_cache", Requirement::all([BASE_SCOPE, ADMIN_SCOPE]))
-}
-
-/// axum middleware in front of rmcp: answers a `tools/call` whose claims miss the tool's
-/// requirement with 403 `insufficient_scope` (see the module docs). Must sit inside
-/// [`AuthLayer`], which puts the [`Claims`] and the [`Challenge`] into the extensions.
-pub async fn require_tool_scopes(
-    State(scopes): State<Arc<ToolScopes>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if req.method() != Method::POST {
-        return next.run(req).await;
-    }
-    let (mut parts, body) = req.into_parts();
-    let challenge = parts
-        .extensions
-        .get::<Challenge>()
-        .cloned()
-        .unwrap_or_default();
-    let claims = match bearer_guard::scope::claims(&parts.extensions) {
-        Ok(claims) => claims,
-        Err(error) => return error.to_response::<Body>(&challenge),
-    };
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request body too large or unreadable",
-        )
-            .into_response();
-    };
-    let Ok(message) = serde_json::from_slice::<Value>(&bytes) else {
-        return (StatusCode::BAD_REQUEST, "the body is not JSON").into_response();
-    };
-    if let Err(error) = scopes.check_message(&message, claims) {
-        return error.to_response::<Body>(&challenge);
-    }
-    // Hand rmcp exactly what was checked.
-    let checked = serde_json::to_vec(&message).unwrap_or_default();
-    parts
-        .headers
-        .insert(header::CONTENT_LENGTH, checked.len().into());
-    next.run(Request::from_parts(parts, Body::from(checked)))
-        .await
+/// What this server's operations need: [`BASE_SCOPE`] for everything, and [`ADMIN_SCOPE`] as
+/// well for the `purge_cache` tool. A refused call's challenge names both (the full set the
+/// call needs, as the MCP spec recommends), so a client that asks the authorization server
+/// for exactly that set keeps the base scope.
+pub fn requirements() -> McpRequirements {
+    McpRequirements::new()
+        .base(Requirement::all([BASE_SCOPE]))
+        .tool("purge_cache", Requirement::all([ADMIN_SCOPE]))
 }
 
 /// The MCP server: two tools, both reading the verified claims of the HTTP request.
 #[derive(Clone)]
 pub struct Tools {
     tool_router: ToolRouter<Self>,
-    scopes: Arc<ToolScopes>,
+    requirements: Arc<McpRequirements>,
 }
 
 /// The claims [`AuthLayer`] verified, from the HTTP request parts rmcp passes to tools.
@@ -171,10 +84,10 @@ fn claims_of(parts: &Parts) -> Result<&Claims, ErrorData> {
 
 #[tool_router]
 impl Tools {
-    fn new(scopes: Arc<ToolScopes>) -> Self {
+    fn new(requirements: Arc<McpRequirements>) -> Self {
         Tools {
             tool_router: Self::tool_router(),
-            scopes,
+            requirements,
         }
     }
 
@@ -194,8 +107,8 @@ impl Tools {
     async fn purge_cache(&self, Extension(parts): Extension<Parts>) -> Result<String, ErrorData> {
         let claims = claims_of(&parts)?;
         // Already checked in front of rmcp; checked again in case this server is ever mounted
-        // without that middleware.
-        self.scopes
+        // without that layer.
+        self.requirements
             .check_tool("purge_cache", claims)
             .map_err(|e| ErrorData::invalid_request(e.description(), None))?;
         Ok(format!(
@@ -238,20 +151,19 @@ pub async fn serve(listener: TcpListener, issuer: &str) -> Result<McpServer, Box
         .build()?;
     let validator = JwtValidator::builder(issuer).audience(&url).build().await?;
 
-    let scopes = Arc::new(tool_scopes());
+    let requirements = Arc::new(requirements());
     let mut config = StreamableHttpServerConfig::default();
     config.max_request_body_bytes = MAX_BODY;
-    let tool_scopes = scopes.clone();
+    let tools = requirements.clone();
     let mcp = StreamableHttpService::new(
-        move || Ok(Tools::new(tool_scopes.clone())),
+        move || Ok(Tools::new(tools.clone())),
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    // Inside out: rmcp, the per-tool check, the base scope, the token.
+    // Inside out: rmcp, the scopes (base and per tool), the token.
     let app = Router::new()
         .route_service("/mcp", mcp)
-        .route_layer(middleware::from_fn_with_state(scopes, require_tool_scopes))
-        .route_layer(RequireScopeLayer::all([BASE_SCOPE]))
+        .route_layer(RequireMcpScopeLayer::from_arc(requirements).max_body(MAX_BODY))
         .layer(AuthLayer::new(validator).challenge(metadata.challenge()))
         // Outside the auth layer: the document needs no token.
         .merge(metadata.router());

@@ -7,8 +7,8 @@ use http::HeaderValue;
 use super::AuthError;
 use crate::bearer::{BearerError, Scheme};
 
-/// The parameters of the `WWW-Authenticate` challenge: realm, scheme and RFC 9728
-/// `resource_metadata`. Cheap to clone.
+/// The parameters of the `WWW-Authenticate` challenge: realm, scheme, RFC 9728
+/// `resource_metadata` and the base `scope`. Cheap to clone.
 ///
 /// ```
 /// use bearer_guard::{AuthError, BearerError, Challenge};
@@ -25,6 +25,8 @@ pub struct Challenge(Arc<ChallengeParams>);
 struct ChallengeParams {
     realm: Option<String>,
     resource_metadata: Option<String>,
+    /// The `scope` of 401 challenges (the scopes for basic access).
+    scope: Option<String>,
     scheme: Scheme,
     /// The `algs` of DPoP challenges; `Some` when the layer accepts DPoP.
     dpop_algs: Option<String>,
@@ -46,6 +48,30 @@ impl Challenge {
     /// protected-resource metadata document.
     pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
         Arc::make_mut(&mut self.0).resource_metadata = Some(url.into());
+        self
+    }
+
+    /// Sets the `scope` parameter of the 401 challenges that send the client to the
+    /// authorization server (RFC 6750 §3): no token or another scheme, and `invalid_token`.
+    /// The MCP authorization spec reads it as the scopes a client needs for basic access and
+    /// asks for them when it (re)authorizes.
+    ///
+    /// Not sent with 400 `invalid_request` (the client must fix its request, not its token),
+    /// nor with DPoP proof errors or 401 step-up (`insufficient_user_authentication`); a 403
+    /// `insufficient_scope` names the scopes of the refused operation instead.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthError, BearerError, Challenge, TokenError};
+    /// let c = Challenge::new().resource_metadata("https://mcp.example/.well-known/oauth-protected-resource").scope("mcp:tools");
+    /// assert_eq!(
+    ///     c.header_for(&BearerError::Missing.into()).unwrap(),
+    ///     r#"Bearer scope="mcp:tools", resource_metadata="https://mcp.example/.well-known/oauth-protected-resource""#
+    /// );
+    /// let admin = AuthError::InsufficientScope { required: "mcp:tools mcp:admin".into() };
+    /// assert!(c.header_for(&admin).unwrap().to_str().unwrap().contains(r#"scope="mcp:tools mcp:admin""#));
+    /// ```
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.0).scope = Some(scope.into());
         self
     }
 
@@ -72,7 +98,7 @@ impl Challenge {
     }
 
     /// The `WWW-Authenticate` value for an error, or `None` where no challenge is sent
-    /// (503 and 500).
+    /// (503, 500, and the refusals of [`AuthError::Request`]).
     ///
     /// ```
     /// use bearer_guard::{AuthError, Challenge, DpopError};
@@ -83,7 +109,7 @@ impl Challenge {
     pub fn header_for(&self, error: &AuthError) -> Option<HeaderValue> {
         if matches!(
             error,
-            AuthError::Unavailable(_) | AuthError::Misconfigured(_)
+            AuthError::Unavailable(_) | AuthError::Misconfigured(_) | AuthError::Request(_)
         ) {
             return None;
         }
@@ -131,6 +157,12 @@ impl Challenge {
         let max_age;
         match error {
             AuthError::InsufficientScope { required } => params.push(("scope", required)),
+            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme)
+            | AuthError::InvalidToken(_) => {
+                if let Some(scope) = &self.0.scope {
+                    params.push(("scope", scope));
+                }
+            }
             AuthError::InsufficientUserAuthentication {
                 acr_values,
                 max_age: age,

@@ -11,6 +11,7 @@
 //! | [`AuthError::Dpop`] bad or missing proof | 401 | `DPoP error="invalid_dpop_proof", algs="…"` (RFC 9449 §7.1) |
 //! | [`AuthError::Dpop`] key binding wrong | 401 | `DPoP error="invalid_token", algs="…"` |
 //! | [`DpopError::UseNonce`] (nonces on, proof without a valid nonce) | 401 | `DPoP error="use_dpop_nonce", algs="…"` and a `DPoP-Nonce` header (RFC 9449 §9) |
+//! | [`AuthError::Request`] (a body or session refused before the token mattered) | 400 / 404 / 413 | none |
 //! | [`AuthError::Unavailable`] (also a full DPoP replay cache) | 503 | none |
 //! | [`AuthError::Misconfigured`] | 500 | none |
 //!
@@ -32,6 +33,7 @@
 //! | `fixed.rs` | the `fixed_texts!` macro: one literal per variant for `Display` and `description()` |
 //! | `token.rs` | [`TokenError`] |
 //! | `dpop.rs` | [`DpopError`] |
+//! | `request.rs` | [`RequestError`] (request body and MCP session refusals) |
 //! | `challenge.rs` | [`Challenge`]: the `WWW-Authenticate` header value |
 //! | `handler.rs` | [`ErrorHandler`], [`DefaultErrorHandler`] (and closures) |
 
@@ -44,12 +46,14 @@ mod challenge;
 mod dpop;
 mod fixed;
 mod handler;
+mod request;
 mod token;
 
 pub use challenge::Challenge;
 pub use dpop::DpopError;
 pub(crate) use fixed::fixed_texts;
 pub use handler::{DefaultErrorHandler, ErrorHandler};
+pub use request::RequestError;
 pub use token::TokenError;
 
 /// Why a request was not let through.
@@ -82,6 +86,12 @@ pub enum AuthError {
     /// The DPoP proof (RFC 9449) is missing or wrong, or the token's key binding does not hold.
     #[error(transparent)]
     Dpop(#[from] DpopError),
+    /// The request was refused for what it carries, not for its token: a body the
+    /// per-method check cannot read (too large, not JSON-RPC), or an MCP session of another
+    /// principal. Answered with the [status](RequestError::status) of the reason, without a
+    /// challenge.
+    #[error(transparent)]
+    Request(#[from] RequestError),
     /// The token could not be checked now (issuer, JWKS or introspection endpoint unreachable
     /// or misbehaving), or a DPoP proof could not be remembered because the
     /// [replay cache](crate::DpopConfig::replay_cache) is full. The request is refused (fail
@@ -111,6 +121,7 @@ impl AuthError {
             | AuthError::Dpop(_)
             | AuthError::InsufficientUserAuthentication { .. } => StatusCode::UNAUTHORIZED,
             AuthError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            AuthError::Request(e) => e.status(),
             AuthError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -127,7 +138,7 @@ impl AuthError {
             AuthError::InsufficientUserAuthentication { .. } => {
                 Some("insufficient_user_authentication")
             }
-            AuthError::Unavailable(_) | AuthError::Misconfigured(_) => None,
+            AuthError::Request(_) | AuthError::Unavailable(_) | AuthError::Misconfigured(_) => None,
         }
     }
 
@@ -138,6 +149,7 @@ impl AuthError {
             AuthError::Bearer(e) => e.description(),
             AuthError::InvalidToken(e) => e.description(),
             AuthError::Dpop(e) => e.description(),
+            AuthError::Request(e) => e.description(),
             AuthError::InsufficientScope { .. } => "the token lacks the required scope",
             AuthError::InsufficientUserAuthentication { .. } => {
                 "a stronger or more recent user authentication is required"

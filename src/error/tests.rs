@@ -118,3 +118,78 @@ fn display_and_description_are_the_same_literal() {
         "no Authorization header"
     );
 }
+
+#[test]
+fn base_scope_goes_on_401s_that_send_the_client_to_the_authorization_server() {
+    let c = Challenge::new()
+        .resource_metadata("https://mcp.example/meta")
+        .scope("mcp:tools");
+    for err in [
+        AuthError::from(BearerError::Missing),
+        AuthError::from(BearerError::OtherScheme),
+    ] {
+        assert_eq!(
+            header(err, &c),
+            r#"Bearer scope="mcp:tools", resource_metadata="https://mcp.example/meta""#
+        );
+    }
+    assert_eq!(
+        header(TokenError::Expired.into(), &c),
+        r#"Bearer error="invalid_token", error_description="the token has expired", scope="mcp:tools", resource_metadata="https://mcp.example/meta""#
+    );
+    // Not on a 400: the request is malformed, a token with other scopes would not help.
+    let bad = header(BearerError::Malformed.into(), &c);
+    assert!(
+        bad.contains("invalid_request") && !bad.contains("scope="),
+        "{bad}"
+    );
+    // On a 403 the operation's scope, never the base one.
+    let forbidden = header(
+        AuthError::InsufficientScope {
+            required: "mcp:tools mcp:admin".into(),
+        },
+        &c,
+    );
+    assert!(
+        forbidden.contains(r#"scope="mcp:tools mcp:admin""#),
+        "{forbidden}"
+    );
+    assert_eq!(forbidden.matches("scope=").count(), 1, "{forbidden}");
+    // Not on a step-up 401: the scopes are those of the operation, which it does not name.
+    let step_up = header(
+        AuthError::InsufficientUserAuthentication {
+            acr_values: Some("mfa".into()),
+            max_age: None,
+        },
+        &c,
+    );
+    assert!(!step_up.contains("scope="), "{step_up}");
+    // Offered with both schemes when DPoP is accepted.
+    let both = header(
+        BearerError::Missing.into(),
+        &c.clone().with_dpop_algs("ES256".into()),
+    );
+    assert_eq!(both.matches(r#"scope="mcp:tools""#).count(), 2, "{both}");
+}
+
+#[test]
+fn request_refusals_have_their_status_and_no_challenge() {
+    let c = Challenge::new().realm("api").scope("mcp:tools");
+    for (err, status) in [
+        (RequestError::BodyTooLarge, 413),
+        (RequestError::NotJson, 400),
+        (RequestError::NotJsonRpc, 400),
+        (RequestError::EmptyBatch, 400),
+        (RequestError::DuplicateMember, 400),
+        (RequestError::BodyUnreadable, 400),
+        (RequestError::UnknownSession, 404),
+    ] {
+        let err = AuthError::from(err);
+        assert_eq!(err.status(), status, "{err}");
+        assert_eq!(err.code(), None);
+        assert!(c.header_for(&err).is_none(), "{err}");
+        let res: http::Response<()> = err.to_response(&c);
+        assert_eq!(res.status(), status);
+        assert!(res.headers().is_empty());
+    }
+}

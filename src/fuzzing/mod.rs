@@ -7,6 +7,9 @@
 
 use std::sync::OnceLock;
 
+mod mcp;
+pub use mcp::jsonrpc;
+
 use serde_json::{Map, Value};
 
 use crate::{AuthError, Claims, JwtValidator, KeySet, Metadata, Scopes, Validator};

@@ -201,6 +201,11 @@ impl Requirement {
         self
     }
 
+    /// Whether `self` and `other` are clones of the same requirement.
+    pub(crate) fn same(&self, other: &Requirement) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The text sent as the challenge's `scope` parameter.
     pub fn required(&self) -> &str {
         &self.0.required
