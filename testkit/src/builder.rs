@@ -1,6 +1,5 @@
 //! [`TestServerBuilder`]: the configuration of a [`TestServer`] and its start.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -10,6 +9,7 @@ use tokio::sync::oneshot;
 
 use crate::config::{Client, User};
 use crate::keys::{KeyAlg, SigningKey};
+use crate::registry::{RegistrationOptions, Registry};
 use crate::state::{self, Inner};
 use crate::{control, endpoints, TestServer};
 
@@ -30,6 +30,8 @@ pub struct TestServerBuilder {
     bind: SocketAddr,
     issuer_url: Option<String>,
     auto_approve: Option<String>,
+    resources: Vec<String>,
+    registration: RegistrationOptions,
     pub(crate) control: control::ControlOptions,
 }
 
@@ -50,6 +52,8 @@ impl Default for TestServerBuilder {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             issuer_url: None,
             auto_approve: None,
+            resources: Vec::new(),
+            registration: RegistrationOptions::default(),
             control: control::ControlOptions::default(),
         }
     }
@@ -131,13 +135,48 @@ impl TestServerBuilder {
         self
     }
 
+    /// The resources (RFC 8707 resource indicators) this server issues tokens for: a client
+    /// may name one or several of them in the `resource` parameter of its authorization and
+    /// token requests, and the access token's `aud` is then that resource (several: an array
+    /// of them). Each must be an absolute URI without fragment (RFC 8707 §2), compared as an
+    /// exact string (an MCP server's canonical URI such as `http://127.0.0.1:8080/mcp`, as
+    /// its protected resource metadata announces it). Replaces earlier calls. Without it, the
+    /// server serves one resource: the [`audience`](Self::audience) (if that is an absolute
+    /// URI). A request without `resource` gets a token for the audience, as always.
+    pub fn resources<I, S>(mut self, resources: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.resources = resources.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Turns on dynamic client registration (RFC 7591) at `{issuer}/register`, advertised as
+    /// `registration_endpoint` (default off; see the [crate docs](crate#dynamic-client-registration)).
+    /// Anyone who can reach the server can then register clients, up to
+    /// [`max_registrations`](Self::max_registrations).
+    pub fn dynamic_registration(mut self, enabled: bool) -> Self {
+        self.registration.enabled = enabled;
+        self
+    }
+
+    /// How many clients may be registered at run time (default 1000); once reached,
+    /// registration answers `403 access_denied`.
+    pub fn max_registrations(mut self, max: usize) -> Self {
+        self.registration.max = max;
+        self
+    }
+
     /// Generates the key, binds the listener and starts serving.
     ///
     /// # Errors
     ///
     /// If the address cannot be bound, key generation fails, the
     /// [`issuer_url`](Self::issuer_url) is not an origin, the
-    /// [`auto_approve`](Self::auto_approve) user is not registered, or the control API would
+    /// [`auto_approve`](Self::auto_approve) user is not registered, a
+    /// [`resources`](Self::resources) entry is not an absolute URI without fragment, or the
+    /// control API would
     /// be served on a non-loopback address without
     /// [`allow_remote_control`](Self::allow_remote_control).
     pub async fn start(self) -> io::Result<TestServer> {
@@ -147,6 +186,15 @@ impl TestServerBuilder {
             if !self.users.iter().any(|u| &u.username == user) {
                 return Err(invalid(format!("auto_approve: unknown user {user:?}")));
             }
+        }
+        if let Some(bad) = self
+            .resources
+            .iter()
+            .find(|r| !crate::endpoints::resource_syntax_ok(r))
+        {
+            return Err(invalid(format!(
+                "resources: {bad:?} is not an absolute URI without fragment"
+            )));
         }
         let issuer_url = match &self.issuer_url {
             Some(url) => Some(origin(url).ok_or_else(|| {
@@ -165,23 +213,19 @@ impl TestServerBuilder {
         let listener = tokio::net::TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
         let issuer = issuer_url.unwrap_or_else(|| format!("http://{addr}"));
-        let clients: HashMap<String, Client> = self
-            .clients
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect();
-        let users: HashMap<String, _> = self
-            .users
-            .into_iter()
-            .map(|u| (u.username.clone(), u))
-            .collect();
+        let resources = if self.resources.is_empty() {
+            vec![self.audience.clone()]
+        } else {
+            self.resources
+        };
+        let clients = Registry::new(self.clients, self.users, self.registration);
         let inner = Arc::new(Inner::new(
             issuer,
             self.audience,
             self.token_lifetime,
             self.code_lifetime,
             clients,
-            users,
+            resources,
             self.auto_approve,
             key,
             dpop,

@@ -160,6 +160,7 @@ mod control;
 mod endpoints;
 mod keys;
 mod mint;
+mod registry;
 mod state;
 
 use std::fmt;
@@ -260,6 +261,17 @@ impl TestServer {
     /// `{issuer}/authorize`.
     pub fn authorization_endpoint(&self) -> String {
         format!("{}/authorize", self.inner.issuer)
+    }
+
+    /// `{issuer}/register`, the dynamic client registration endpoint (served only with
+    /// [`TestServerBuilder::dynamic_registration`]).
+    pub fn registration_endpoint(&self) -> String {
+        format!("{}/register", self.inner.issuer)
+    }
+
+    /// The clients registered at run time (RFC 7591), oldest first.
+    pub fn registered_clients(&self) -> Vec<Client> {
+        self.inner.clients.registered()
     }
 
     /// Starts minting a token directly (see [`TokenBuilder`] for defaults).

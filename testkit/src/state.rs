@@ -1,6 +1,5 @@
 //! Shared server state: registrations, keys, grants, counters and faults.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,8 +15,9 @@ mod grants;
 
 pub(crate) use grants::{AuthCode, Grants, RefreshGrant};
 
-use super::config::{Client, Endpoint, Fault, User};
+use super::config::{Client, Endpoint, Fault};
 use super::keys::{KeyAlg, KeyError, SigningKey};
+use super::registry::Registry;
 
 /// JSON object type used for claims.
 pub(crate) type Claims = Map<String, Value>;
@@ -99,14 +99,17 @@ pub(crate) struct Inner {
     pub(crate) audience: String,
     pub(crate) token_lifetime: Duration,
     pub(crate) code_lifetime: Duration,
-    pub(crate) clients: HashMap<String, Client>,
-    pub(crate) users: HashMap<String, User>,
+    /// Clients (configured and registered) and users.
+    pub(crate) clients: Registry,
+    /// The resources (RFC 8707) this server issues tokens for: the configured ones, or else
+    /// the audience alone.
+    pub(crate) resources: Vec<String>,
     /// The user the authorization endpoint approves as, without showing the login form.
     pub(crate) auto_approve: Option<String>,
     pub(crate) keys: RwLock<KeyStore>,
     pub(crate) grants: Mutex<Grants>,
-    pub(crate) counts: [AtomicU64; 6],
-    pub(crate) faults: Mutex<[Fault; 6]>,
+    pub(crate) counts: [AtomicU64; 7],
+    pub(crate) faults: Mutex<[Fault; 7]>,
     /// Bumped whenever a fault changes or the server shuts down, to wake
     /// requests parked by [`Fault::Hang`].
     pub(crate) fault_tx: watch::Sender<u64>,
@@ -123,8 +126,8 @@ impl Inner {
         audience: String,
         token_lifetime: Duration,
         code_lifetime: Duration,
-        clients: HashMap<String, Client>,
-        users: HashMap<String, User>,
+        clients: Registry,
+        resources: Vec<String>,
         auto_approve: Option<String>,
         key: SigningKey,
         dpop: bearer_guard::dpop::ProofVerifier,
@@ -136,7 +139,7 @@ impl Inner {
             token_lifetime,
             code_lifetime,
             clients,
-            users,
+            resources,
             auto_approve,
             keys: RwLock::new(KeyStore {
                 published: vec![key.clone()],
@@ -145,7 +148,7 @@ impl Inner {
             }),
             grants: Mutex::new(Grants::default()),
             counts: Default::default(),
-            faults: Mutex::new([Fault::None; 6]),
+            faults: Mutex::new([Fault::None; 7]),
             fault_tx: watch::channel(0).0,
             shutting_down: AtomicBool::new(false),
             jwks_max_age: Mutex::new(Some(300)),
@@ -310,15 +313,26 @@ impl Inner {
 
     /// Issues an access token for `client` (JWT or opaque, per client
     /// settings), bound to the DPoP key with thumbprint `jkt` if given
-    /// (`cnf.jkt`, RFC 9449 §6). Returns the token and its `jti`.
+    /// (`cnf.jkt`, RFC 9449 §6). Its `aud` is `resources` (one: a string, several: an
+    /// array; none: the default audience). Returns the token and its `jti`.
     pub(crate) fn issue_access_token(
         &self,
         client: &Client,
         sub: &str,
         scope: &str,
+        resources: &[String],
         jkt: Option<&str>,
     ) -> Result<(String, String), KeyError> {
         let mut claims = self.base_claims(sub, &client.id, scope);
+        match resources {
+            [] => {}
+            [one] => {
+                claims.insert("aud".into(), Value::String(one.clone()));
+            }
+            several => {
+                claims.insert("aud".into(), Value::from(several.to_vec()));
+            }
+        }
         if let Some(jkt) = jkt {
             claims.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
         }
@@ -420,39 +434,5 @@ impl Inner {
                 }
             }
         }
-    }
-
-    /// Authenticates a client by id and secret in constant time.
-    pub(crate) fn check_client(&self, id: &str, secret: &str) -> Option<&Client> {
-        match self.clients.get(id) {
-            Some(c) if ct_eq(&c.secret, secret) => Some(c),
-            Some(_) => None,
-            None => {
-                // Same work for unknown clients.
-                let _ = ct_eq("unknown-client-dummy-secret", secret);
-                None
-            }
-        }
-    }
-
-    pub(crate) fn check_user(&self, username: &str, password: &str) -> bool {
-        match self.users.get(username) {
-            Some(u) => ct_eq(&u.password, password),
-            None => {
-                let _ = ct_eq("unknown-user-dummy-password", password);
-                false
-            }
-        }
-    }
-
-    pub(crate) fn scopes_supported(&self) -> Vec<String> {
-        let mut all: Vec<String> = self
-            .clients
-            .values()
-            .flat_map(|c| c.scopes.iter().cloned())
-            .collect();
-        all.sort();
-        all.dedup();
-        all
     }
 }

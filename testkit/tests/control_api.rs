@@ -344,7 +344,7 @@ async fn faults_counters_opaque_tokens_and_errors_over_http() {
     .await;
     assert_eq!(
         counts,
-        json!({ "discovery": 1, "jwks": 1, "token": 2, "introspection": 0, "revocation": 0, "authorize": 0 })
+        json!({ "discovery": 1, "jwks": 1, "token": 2, "introspection": 0, "revocation": 0, "authorize": 0, "registration": 0 })
     );
     let (_, counts) = call(
         reqwest::Method::DELETE,

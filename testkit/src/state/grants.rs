@@ -12,6 +12,8 @@ pub(crate) struct AuthCode {
     pub(crate) code_challenge: String,
     pub(crate) sub: String,
     pub(crate) scope: String,
+    /// The resources (RFC 8707) of the authorization request; empty when it named none.
+    pub(crate) resources: Vec<String>,
     pub(crate) expires_at: u64,
 }
 
@@ -20,6 +22,9 @@ pub(crate) struct RefreshGrant {
     pub(crate) client_id: String,
     pub(crate) sub: String,
     pub(crate) scope: String,
+    /// The resources (RFC 8707) of the grant; empty when neither the authorization request
+    /// nor the first token request named one (then the tokens are for the default audience).
+    pub(crate) resources: Vec<String>,
     /// The token family (one authorization) this refresh token belongs to.
     pub(crate) family: u64,
 }
