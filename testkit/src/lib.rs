@@ -13,8 +13,9 @@
 //! | --- | --- |
 //! | discovery (RFC 8414 / OIDC) | `GET /.well-known/oauth-authorization-server`, `GET /.well-known/openid-configuration` |
 //! | JWKS | `GET /jwks` |
-//! | token (`client_credentials`, `authorization_code` + PKCE S256, `refresh_token` with rotation) | `POST /token` |
-//! | authorization (HTML login form; POST it to approve) | `GET`/`POST /authorize` |
+//! | token (`client_credentials`, `authorization_code` + PKCE S256, `refresh_token` with rotation; RFC 8707 `resource`) | `POST /token` |
+//! | authorization (HTML login form; POST it to approve; or [auto-approval](TestServerBuilder::auto_approve)) | `GET`/`POST /authorize` |
+//! | dynamic client registration (RFC 7591, off by default, [see below](#dynamic-client-registration)) | `POST /register` |
 //! | introspection (RFC 7662) | `POST /introspect` |
 //! | revocation (RFC 7009) | `POST /revoke` |
 //! | control API (test-only, off by default, [see below](#the-http-control-api)) | `/_testkit/...` |
@@ -25,7 +26,19 @@
 //! input. Loopback redirect URIs (`http://127.0.0.1/...`, `http://[::1]/...`) match with any
 //! port (RFC 8252 §7.3). Refresh tokens rotate; replaying a rotated-out one revokes its whole
 //! family (RFC 9700 §4.14.2). [`TestServerBuilder::auto_approve`] lets a test follow the
-//! authorization-code flow without the HTML form.
+//! authorization-code flow without the HTML form: `GET /authorize` answers `302` to the
+//! redirect URI with `code`, `state` and `iss`. Every authorization response, success or
+//! error, carries `iss` (RFC 9207).
+//!
+//! Resource indicators (RFC 8707): authorization and token requests (all three grants) may
+//! name one or several `resource`s among those the server serves
+//! ([`TestServerBuilder::resources`], by default the audience alone), compared as exact
+//! strings; the access token's `aud` is then that resource (several: an array). Without
+//! `resource`, `aud` is the audience. An unknown resource, or one that is not an absolute URI
+//! without fragment, is `invalid_target` (at the authorization endpoint, in the redirect). The
+//! resources of the authorization request (or, if it named none, of the first token request)
+//! are the grant's: a token or refresh request may name a subset of them (else
+//! `invalid_target`) and gets all of them when it names none.
 //!
 //! A token request that carries a valid `DPoP` proof header (RFC 9449 §5: signed by its
 //! `jwk`, `htm` `POST`, `htu` the token endpoint, fresh `iat`, unused `jti`) gets a
@@ -49,6 +62,41 @@
 //! `read write admin`, redirect URI `http://127.0.0.1/callback`) and the
 //! resource server `api`/`api-secret` (no scopes, may introspect); user
 //! `alice`/`password`; token lifetime 300 s; authorization codes live 60 s; one RS256 key.
+//!
+//! ## Dynamic client registration
+//!
+//! **Off by default.** [`TestServerBuilder::dynamic_registration`]`(true)` (the binary's
+//! `--dynamic-registration`) serves RFC 7591 registration at `POST {issuer}/register` and
+//! advertises it as `registration_endpoint` in both discovery documents, with `none` among
+//! the token endpoint's auth methods. With it, resource-metadata discovery (RFC 9728, served by
+//! the resource server), resource indicators and [auto-approval](TestServerBuilder::auto_approve),
+//! MCP clients (the official SDKs) can sign in knowing nothing but the MCP server's URL.
+//!
+//! The body is a JSON object of client metadata (`null` members count as absent, unknown ones
+//! are ignored):
+//!
+//! - `token_endpoint_auth_method`: `none` (a [public](Client::public) client, no secret),
+//!   `client_secret_basic` (the default) or `client_secret_post` (a generated `client_secret`
+//!   that does not expire); either secret method is accepted afterwards.
+//! - `grant_types`: among `authorization_code` (the default), `refresh_token` and
+//!   `client_credentials` (not for a public client); the client may use only these, and gets
+//!   refresh tokens only with `refresh_token`. `response_types`: `["code"]` with
+//!   `authorization_code`, else none.
+//! - `redirect_uris`: required with `authorization_code`; each an `https` URI, or `http` on
+//!   `127.0.0.1`, `[::1]` or `localhost`, without fragment or credentials. At the
+//!   authorization endpoint, the IP literals match with any port (RFC 8252 §7.3); `localhost`
+//!   and `https` URIs match exactly.
+//! - `scope`: the scopes the client may request, each among `scopes_supported` (the scopes of
+//!   the configured clients); without it, all of those.
+//!
+//! The answer is `201` with `client_id`, `client_id_issued_at`, `client_secret` and
+//! `client_secret_expires_at: 0` (confidential clients), `redirect_uris`, `grant_types`,
+//! `response_types`, `token_endpoint_auth_method`, and `scope` and `client_name` when given.
+//! Errors are `400` JSON `invalid_redirect_uri` or `invalid_client_metadata` (RFC 7591
+//! §3.2.2); once [`max_registrations`](TestServerBuilder::max_registrations) clients (default
+//! 1000) are registered, `403 access_denied`. Registered clients never introspect; they revoke
+//! their own tokens. [`TestServer::registered_clients`] (control API: `GET /_testkit/clients`)
+//! lists them.
 //!
 //! ## The HTTP control API
 //!
@@ -77,11 +125,12 @@
 //! | `PUT /_testkit/faults/{endpoint}` | `{"fault": "unavailable"}`, `{"fault": "hang"}`, `{"fault": "garbage"}`, `{"fault": "huge", "bytes": N}`, `{"fault": "status", "status": N}`, `{"fault": "delay", "millis": N}`, `{"fault": "none"}` | [`TestServer::set_fault`] (see [`Fault`]) | the fault list |
 //! | `DELETE /_testkit/faults/{endpoint}` | | clears that fault | the fault list |
 //! | `DELETE /_testkit/faults` | | [`TestServer::clear_faults`] | the fault list |
-//! | `GET /_testkit/counts` | | [`TestServer::count`] | `{"discovery": N, "jwks": N, "token": N, "introspection": N, "revocation": N, "authorize": N}` |
+//! | `GET /_testkit/counts` | | [`TestServer::count`] | `{"discovery": N, "jwks": N, "token": N, "introspection": N, "revocation": N, "authorize": N, "registration": N}` |
 //! | `DELETE /_testkit/counts` | | [`TestServer::reset_counts`] | the (zeroed) counts |
+//! | `GET /_testkit/clients` | | [`TestServer::registered_clients`] | `{"registered": [{"client_id", "public", "redirect_uris", "scope"}]}` |
 //!
 //! `{endpoint}` is one of `discovery`, `jwks`, `token`, `introspection`, `revocation`,
-//! `authorize` ([`Endpoint::as_str`]).
+//! `authorize`, `registration` ([`Endpoint::as_str`]).
 //!
 //! The body of `POST /_testkit/tokens` (every member optional) starts from the
 //! [`TokenBuilder`] defaults:

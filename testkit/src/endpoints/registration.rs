@@ -136,7 +136,7 @@ fn register_inner(inner: &Inner, metadata: &Map<String, Value>) -> Result<Value,
     if response_types.iter().any(|r| r != "code") {
         return Err(invalid_metadata("response_types may name code only"));
     }
-    if code_flow != !response_types.is_empty() {
+    if code_flow == response_types.is_empty() {
         return Err(invalid_metadata(
             "response_type code goes with grant_type authorization_code, and only with it",
         ));

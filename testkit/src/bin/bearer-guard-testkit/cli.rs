@@ -56,7 +56,7 @@ USER answers GET /authorize with the redirect at once (code, state, iss), withou
 The control API (--control-api) is documented in the crate docs of bearer-guard-testkit: \
 POST /_testkit/tokens, GET|POST /_testkit/keys, POST /_testkit/keys/{kid}/activate|retire, \
 GET|DELETE /_testkit/faults, PUT|DELETE /_testkit/faults/{endpoint}, GET|DELETE \
-/_testkit/counts. It is served on a loopback --bind address only and answers only a loopback \
+/_testkit/counts, GET /_testkit/clients. It is served on a loopback --bind address only and answers only a loopback \
 Host (127.0.0.1, localhost, [::1]), unless --allow-remote-control; every request but GET \
 must be Content-Type: application/json.";
 
