@@ -6,13 +6,26 @@ use std::time::Duration;
 
 /// A registered OAuth client of the [`TestServer`](super::TestServer).
 ///
-/// All clients are confidential (they authenticate with `client_secret_basic`
-/// or `client_secret_post`). By default a client has no scopes, no redirect
-/// URIs, receives JWT access tokens and may call the introspection endpoint.
+/// A client made with [`new`](Self::new) is confidential: it authenticates with
+/// `client_secret_basic` or `client_secret_post`. One made with [`public`](Self::public)
+/// authenticates with nothing but its `client_id` (`token_endpoint_auth_method` `none`, RFC
+/// 6749 §2.1): it may use the authorization-code and refresh-token grants (PKCE is required
+/// of every client anyway) and revoke its own tokens, but not `client_credentials` or
+/// introspection. By default a client has no scopes, no redirect URIs, receives JWT access
+/// tokens and (if confidential) may call the introspection endpoint.
+///
+/// Clients registered at run time by dynamic client registration (RFC 7591, see
+/// [`TestServerBuilder::dynamic_registration`](super::TestServerBuilder::dynamic_registration))
+/// are `Client`s too; [`TestServer::registered_clients`](super::TestServer::registered_clients)
+/// lists them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Client {
     pub(crate) id: String,
     pub(crate) secret: String,
+    pub(crate) public: bool,
+    /// The grant types the client registered, for a dynamically registered client (`None`:
+    /// every grant the server has, but `client_credentials` for a public client).
+    pub(crate) grant_types: Option<Vec<String>>,
     pub(crate) scopes: Vec<String>,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) opaque_tokens: bool,
@@ -24,6 +37,8 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("id", &self.id)
             .field("secret", &"<redacted>")
+            .field("public", &self.public)
+            .field("grant_types", &self.grant_types)
             .field("scopes", &self.scopes)
             .field("redirect_uris", &self.redirect_uris)
             .field("opaque_tokens", &self.opaque_tokens)
@@ -38,10 +53,23 @@ impl Client {
         Client {
             id: id.into(),
             secret: secret.into(),
+            public: false,
+            grant_types: None,
             scopes: Vec::new(),
             redirect_uris: Vec::new(),
             opaque_tokens: false,
             introspection: true,
+        }
+    }
+
+    /// A public client (RFC 6749 §2.1, `token_endpoint_auth_method` `none`): it has no
+    /// secret and sends only its `client_id` to the token and revocation endpoints. It may
+    /// not use `client_credentials` nor introspect tokens.
+    pub fn public(id: impl Into<String>) -> Self {
+        Client {
+            public: true,
+            introspection: false,
+            ..Client::new(id, String::new())
         }
     }
 
@@ -73,15 +101,42 @@ impl Client {
         self
     }
 
-    /// Whether this client may call the introspection endpoint (default `true`).
+    /// Whether this client may call the introspection endpoint (default `true`; a public
+    /// client never may).
     pub fn introspection(mut self, allowed: bool) -> Self {
-        self.introspection = allowed;
+        self.introspection = allowed && !self.public;
         self
     }
 
     /// The client id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Whether this is a public client (no secret, see [`public`](Self::public)).
+    pub fn is_public(&self) -> bool {
+        self.public
+    }
+
+    /// The client's redirect URIs.
+    pub fn redirect_uris(&self) -> &[String] {
+        &self.redirect_uris
+    }
+
+    /// The scopes this client may request.
+    pub fn allowed_scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// Whether the client may use the grant type `grant` at the token endpoint: a registered
+    /// client only the grants it registered, a public client never `client_credentials`.
+    pub(crate) fn allows_grant(&self, grant: &str) -> bool {
+        if self.public && grant == "client_credentials" {
+            return false;
+        }
+        self.grant_types
+            .as_ref()
+            .is_none_or(|g| g.iter().any(|t| t == grant))
     }
 }
 
@@ -131,20 +186,23 @@ pub enum Endpoint {
     Revocation,
     /// `/authorize` (GET and POST).
     Authorize,
+    /// `/register` (dynamic client registration, when enabled).
+    Registration,
 }
 
 impl Endpoint {
-    pub(crate) const ALL: [Endpoint; 6] = [
+    pub(crate) const ALL: [Endpoint; 7] = [
         Endpoint::Discovery,
         Endpoint::Jwks,
         Endpoint::Token,
         Endpoint::Introspection,
         Endpoint::Revocation,
         Endpoint::Authorize,
+        Endpoint::Registration,
     ];
 
     /// The name used by the control API and the command line: `discovery`, `jwks`, `token`,
-    /// `introspection`, `revocation`, `authorize`.
+    /// `introspection`, `revocation`, `authorize`, `registration`.
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::Discovery => "discovery",
@@ -153,6 +211,7 @@ impl Endpoint {
             Endpoint::Introspection => "introspection",
             Endpoint::Revocation => "revocation",
             Endpoint::Authorize => "authorize",
+            Endpoint::Registration => "registration",
         }
     }
 
@@ -164,6 +223,7 @@ impl Endpoint {
             Endpoint::Introspection => 3,
             Endpoint::Revocation => 4,
             Endpoint::Authorize => 5,
+            Endpoint::Registration => 6,
         }
     }
 }
@@ -183,7 +243,8 @@ impl FromStr for Endpoint {
             .into_iter()
             .find(|e| e.as_str() == s)
             .ok_or_else(|| {
-                "unknown endpoint (discovery, jwks, token, introspection, revocation, authorize)"
+                "unknown endpoint (discovery, jwks, token, introspection, revocation, authorize, \
+                 registration)"
                     .to_owned()
             })
     }

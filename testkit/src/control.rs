@@ -41,6 +41,7 @@ pub(crate) fn router(allow_remote: bool) -> Router<Arc<Inner>> {
             put(set_fault).delete(clear_fault),
         )
         .route("/_testkit/counts", get(counts).delete(reset_counts))
+        .route("/_testkit/clients", get(registered_clients))
         .route("/_testkit", any(not_found))
         .route("/_testkit/{*rest}", any(not_found))
         // Only the routes above: the server's other paths (and its 404s) stay as they are.
@@ -407,4 +408,23 @@ async fn counts(State(inner): Shared) -> Response {
 async fn reset_counts(State(inner): Shared) -> Response {
     inner.reset_counts();
     Json(count_list(&inner)).into_response()
+}
+
+// ----- registered clients ----------------------------------------------------------
+
+async fn registered_clients(State(inner): Shared) -> Response {
+    let clients: Vec<Value> = inner
+        .clients
+        .registered()
+        .iter()
+        .map(|c| {
+            json!({
+                "client_id": c.id(),
+                "public": c.is_public(),
+                "redirect_uris": c.redirect_uris(),
+                "scope": c.allowed_scopes().join(" "),
+            })
+        })
+        .collect();
+    Json(json!({ "registered": clients })).into_response()
 }

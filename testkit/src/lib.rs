@@ -13,8 +13,9 @@
 //! | --- | --- |
 //! | discovery (RFC 8414 / OIDC) | `GET /.well-known/oauth-authorization-server`, `GET /.well-known/openid-configuration` |
 //! | JWKS | `GET /jwks` |
-//! | token (`client_credentials`, `authorization_code` + PKCE S256, `refresh_token` with rotation) | `POST /token` |
-//! | authorization (HTML login form; POST it to approve) | `GET`/`POST /authorize` |
+//! | token (`client_credentials`, `authorization_code` + PKCE S256, `refresh_token` with rotation; RFC 8707 `resource`) | `POST /token` |
+//! | authorization (HTML login form; POST it to approve; or [auto-approval](TestServerBuilder::auto_approve)) | `GET`/`POST /authorize` |
+//! | dynamic client registration (RFC 7591, off by default, [see below](#dynamic-client-registration)) | `POST /register` |
 //! | introspection (RFC 7662) | `POST /introspect` |
 //! | revocation (RFC 7009) | `POST /revoke` |
 //! | control API (test-only, off by default, [see below](#the-http-control-api)) | `/_testkit/...` |
@@ -25,7 +26,19 @@
 //! input. Loopback redirect URIs (`http://127.0.0.1/...`, `http://[::1]/...`) match with any
 //! port (RFC 8252 §7.3). Refresh tokens rotate; replaying a rotated-out one revokes its whole
 //! family (RFC 9700 §4.14.2). [`TestServerBuilder::auto_approve`] lets a test follow the
-//! authorization-code flow without the HTML form.
+//! authorization-code flow without the HTML form: `GET /authorize` answers `302` to the
+//! redirect URI with `code`, `state` and `iss`. Every authorization response, success or
+//! error, carries `iss` (RFC 9207).
+//!
+//! Resource indicators (RFC 8707): authorization and token requests (all three grants) may
+//! name one or several `resource`s among those the server serves
+//! ([`TestServerBuilder::resources`], by default the audience alone), compared as exact
+//! strings; the access token's `aud` is then that resource (several: an array). Without
+//! `resource`, `aud` is the audience. An unknown resource, or one that is not an absolute URI
+//! without fragment, is `invalid_target` (at the authorization endpoint, in the redirect). The
+//! resources of the authorization request (or, if it named none, of the first token request)
+//! are the grant's: a token or refresh request may name a subset of them (else
+//! `invalid_target`) and gets all of them when it names none.
 //!
 //! A token request that carries a valid `DPoP` proof header (RFC 9449 §5: signed by its
 //! `jwk`, `htm` `POST`, `htu` the token endpoint, fresh `iat`, unused `jti`) gets a
@@ -49,6 +62,41 @@
 //! `read write admin`, redirect URI `http://127.0.0.1/callback`) and the
 //! resource server `api`/`api-secret` (no scopes, may introspect); user
 //! `alice`/`password`; token lifetime 300 s; authorization codes live 60 s; one RS256 key.
+//!
+//! ## Dynamic client registration
+//!
+//! **Off by default.** [`TestServerBuilder::dynamic_registration`]`(true)` (the binary's
+//! `--dynamic-registration`) serves RFC 7591 registration at `POST {issuer}/register` and
+//! advertises it as `registration_endpoint` in both discovery documents, with `none` among
+//! the token endpoint's auth methods. With it, resource-metadata discovery (RFC 9728, served by
+//! the resource server), resource indicators and [auto-approval](TestServerBuilder::auto_approve),
+//! MCP clients (the official SDKs) can sign in knowing nothing but the MCP server's URL.
+//!
+//! The body is a JSON object of client metadata (`null` members count as absent, unknown ones
+//! are ignored):
+//!
+//! - `token_endpoint_auth_method`: `none` (a [public](Client::public) client, no secret),
+//!   `client_secret_basic` (the default) or `client_secret_post` (a generated `client_secret`
+//!   that does not expire); either secret method is accepted afterwards.
+//! - `grant_types`: among `authorization_code` (the default), `refresh_token` and
+//!   `client_credentials` (not for a public client); the client may use only these, and gets
+//!   refresh tokens only with `refresh_token`. `response_types`: `["code"]` with
+//!   `authorization_code`, else none.
+//! - `redirect_uris`: required with `authorization_code`; each an `https` URI, or `http` on
+//!   `127.0.0.1`, `[::1]` or `localhost`, without fragment or credentials. At the
+//!   authorization endpoint, the IP literals match with any port (RFC 8252 §7.3); `localhost`
+//!   and `https` URIs match exactly.
+//! - `scope`: the scopes the client may request, each among `scopes_supported` (the scopes of
+//!   the configured clients); without it, all of those.
+//!
+//! The answer is `201` with `client_id`, `client_id_issued_at`, `client_secret` and
+//! `client_secret_expires_at: 0` (confidential clients), `redirect_uris`, `grant_types`,
+//! `response_types`, `token_endpoint_auth_method`, and `scope` and `client_name` when given.
+//! Errors are `400` JSON `invalid_redirect_uri` or `invalid_client_metadata` (RFC 7591
+//! §3.2.2); once [`max_registrations`](TestServerBuilder::max_registrations) clients (default
+//! 1000) are registered, `403 access_denied`. Registered clients never introspect; they revoke
+//! their own tokens. [`TestServer::registered_clients`] (control API: `GET /_testkit/clients`)
+//! lists them.
 //!
 //! ## The HTTP control API
 //!
@@ -77,11 +125,12 @@
 //! | `PUT /_testkit/faults/{endpoint}` | `{"fault": "unavailable"}`, `{"fault": "hang"}`, `{"fault": "garbage"}`, `{"fault": "huge", "bytes": N}`, `{"fault": "status", "status": N}`, `{"fault": "delay", "millis": N}`, `{"fault": "none"}` | [`TestServer::set_fault`] (see [`Fault`]) | the fault list |
 //! | `DELETE /_testkit/faults/{endpoint}` | | clears that fault | the fault list |
 //! | `DELETE /_testkit/faults` | | [`TestServer::clear_faults`] | the fault list |
-//! | `GET /_testkit/counts` | | [`TestServer::count`] | `{"discovery": N, "jwks": N, "token": N, "introspection": N, "revocation": N, "authorize": N}` |
+//! | `GET /_testkit/counts` | | [`TestServer::count`] | `{"discovery": N, "jwks": N, "token": N, "introspection": N, "revocation": N, "authorize": N, "registration": N}` |
 //! | `DELETE /_testkit/counts` | | [`TestServer::reset_counts`] | the (zeroed) counts |
+//! | `GET /_testkit/clients` | | [`TestServer::registered_clients`] | `{"registered": [{"client_id", "public", "redirect_uris", "scope"}]}` |
 //!
 //! `{endpoint}` is one of `discovery`, `jwks`, `token`, `introspection`, `revocation`,
-//! `authorize` ([`Endpoint::as_str`]).
+//! `authorize`, `registration` ([`Endpoint::as_str`]).
 //!
 //! The body of `POST /_testkit/tokens` (every member optional) starts from the
 //! [`TokenBuilder`] defaults:
@@ -154,28 +203,28 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
+mod builder;
 mod config;
 mod control;
 mod endpoints;
 mod keys;
 mod mint;
+mod registry;
 mod state;
 
-use std::collections::HashMap;
 use std::fmt;
-use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use builder::TestServerBuilder;
 pub use config::{Client, Endpoint, Fault, User};
 pub use keys::KeyAlg;
 pub use mint::{Defect, TokenBuilder};
 
-use keys::SigningKey;
 use state::{lock, Inner};
 
 /// A running test authorization server. Stops when dropped (or use
@@ -261,6 +310,17 @@ impl TestServer {
     /// `{issuer}/authorize`.
     pub fn authorization_endpoint(&self) -> String {
         format!("{}/authorize", self.inner.issuer)
+    }
+
+    /// `{issuer}/register`, the dynamic client registration endpoint (served only with
+    /// [`TestServerBuilder::dynamic_registration`]).
+    pub fn registration_endpoint(&self) -> String {
+        format!("{}/register", self.inner.issuer)
+    }
+
+    /// The clients registered at run time (RFC 7591), oldest first.
+    pub fn registered_clients(&self) -> Vec<Client> {
+        self.inner.clients.registered()
     }
 
     /// Starts minting a token directly (see [`TokenBuilder`] for defaults).
@@ -398,209 +458,4 @@ impl Drop for TestServer {
         // Graceful shutdown continues in the background.
         self.signal_shutdown();
     }
-}
-
-/// Configures and starts a [`TestServer`]. Created by [`TestServer::builder`].
-///
-/// Starts from the defaults described in the [crate docs](crate);
-/// [`client`](Self::client) and [`user`](Self::user) add entries or replace
-/// the one with the same id / username.
-#[derive(Debug, Clone)]
-#[must_use = "call .start().await"]
-pub struct TestServerBuilder {
-    audience: String,
-    clients: Vec<Client>,
-    users: Vec<User>,
-    token_lifetime: Duration,
-    code_lifetime: Duration,
-    key: KeyAlg,
-    bind: SocketAddr,
-    issuer_url: Option<String>,
-    auto_approve: Option<String>,
-    control: control::ControlOptions,
-}
-
-impl Default for TestServerBuilder {
-    fn default() -> Self {
-        TestServerBuilder {
-            audience: "api".into(),
-            clients: vec![
-                Client::new("demo-client", "demo-secret")
-                    .scopes(["read", "write", "admin"])
-                    .redirect_uri("http://127.0.0.1/callback"),
-                Client::new("api", "api-secret"),
-            ],
-            users: vec![User::new("alice", "password")],
-            token_lifetime: Duration::from_secs(300),
-            code_lifetime: Duration::from_secs(60),
-            key: KeyAlg::Rs256,
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            issuer_url: None,
-            auto_approve: None,
-            control: control::ControlOptions::default(),
-        }
-    }
-}
-
-impl TestServerBuilder {
-    /// The `aud` of issued tokens (default `"api"`).
-    pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audience = audience.into();
-        self
-    }
-
-    /// Registers a client, replacing any client with the same id.
-    pub fn client(mut self, client: Client) -> Self {
-        self.clients.retain(|c| c.id != client.id);
-        self.clients.push(client);
-        self
-    }
-
-    /// Removes all clients, including the defaults.
-    pub fn clear_clients(mut self) -> Self {
-        self.clients.clear();
-        self
-    }
-
-    /// Registers a user, replacing any user with the same username.
-    pub fn user(mut self, user: User) -> Self {
-        self.users.retain(|u| u.username != user.username);
-        self.users.push(user);
-        self
-    }
-
-    /// Removes all users, including the default.
-    pub fn clear_users(mut self) -> Self {
-        self.users.clear();
-        self
-    }
-
-    /// Lifetime of issued and minted access tokens (default 300 s).
-    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.token_lifetime = lifetime;
-        self
-    }
-
-    /// Lifetime of authorization codes, in whole seconds (default 60 s). A code is refused
-    /// with `invalid_grant` once it has lived this long; `Duration::ZERO` makes every code
-    /// expired on arrival, for tests of that path.
-    pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
-        self.code_lifetime = lifetime;
-        self
-    }
-
-    /// Algorithm of the initial signing key (default [`KeyAlg::Rs256`]).
-    pub fn key(mut self, alg: KeyAlg) -> Self {
-        self.key = alg;
-        self
-    }
-
-    /// Address to listen on (default `127.0.0.1:0`, an ephemeral port).
-    pub fn bind(mut self, addr: SocketAddr) -> Self {
-        self.bind = addr;
-        self
-    }
-
-    /// The issuer identifier to announce and put in tokens instead of
-    /// `http://{bound address}`, for a server reached through another address than the one
-    /// it listens on (a container's port mapping, a proxy). An origin only: `http` or
-    /// `https`, a host, an optional port, no path (a trailing `/` is dropped).
-    pub fn issuer_url(mut self, url: impl Into<String>) -> Self {
-        self.issuer_url = Some(url.into());
-        self
-    }
-
-    /// Makes the authorization endpoint approve every valid request at once as `username`
-    /// (a registered user), redirecting with a code instead of showing the login form, so
-    /// that a test can follow the authorization-code flow without a browser.
-    pub fn auto_approve(mut self, username: impl Into<String>) -> Self {
-        self.auto_approve = Some(username.into());
-        self
-    }
-
-    /// Generates the key, binds the listener and starts serving.
-    ///
-    /// # Errors
-    ///
-    /// If the address cannot be bound, key generation fails, the
-    /// [`issuer_url`](Self::issuer_url) is not an origin, the
-    /// [`auto_approve`](Self::auto_approve) user is not registered, or the control API would
-    /// be served on a non-loopback address without
-    /// [`allow_remote_control`](Self::allow_remote_control).
-    pub async fn start(self) -> io::Result<TestServer> {
-        let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
-        self.control.check_bind(self.bind).map_err(invalid)?;
-        if let Some(user) = &self.auto_approve {
-            if !self.users.iter().any(|u| &u.username == user) {
-                return Err(invalid(format!("auto_approve: unknown user {user:?}")));
-            }
-        }
-        let issuer_url = match &self.issuer_url {
-            Some(url) => Some(origin(url).ok_or_else(|| {
-                invalid(format!(
-                    "issuer_url {url:?} is not an http(s) origin without a path"
-                ))
-            })?),
-            None => None,
-        };
-        let key = SigningKey::generate(self.key).map_err(io::Error::other)?;
-        let dpop = bearer_guard::dpop::ProofVerifier::new(
-            bearer_guard::DpopConfig::new()
-                .algorithms(state::DPOP_ALGORITHMS.iter().map(|(a, _)| *a)),
-        )
-        .map_err(io::Error::other)?;
-        let listener = tokio::net::TcpListener::bind(self.bind).await?;
-        let addr = listener.local_addr()?;
-        let issuer = issuer_url.unwrap_or_else(|| format!("http://{addr}"));
-        let clients: HashMap<String, Client> = self
-            .clients
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect();
-        let users: HashMap<String, _> = self
-            .users
-            .into_iter()
-            .map(|u| (u.username.clone(), u))
-            .collect();
-        let inner = Arc::new(Inner::new(
-            issuer,
-            self.audience,
-            self.token_lifetime,
-            self.code_lifetime,
-            clients,
-            users,
-            self.auto_approve,
-            key,
-            dpop,
-        ));
-        let app = endpoints::router(inner.clone(), self.control);
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(TestServer {
-            inner,
-            addr,
-            shutdown_tx: Some(tx),
-            task: Some(task),
-        })
-    }
-}
-
-/// `url` as an origin (`scheme://host[:port]`, no trailing `/`), if it is an `http` or
-/// `https` URL without path, query, fragment or credentials.
-fn origin(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    let plain = matches!(parsed.scheme(), "http" | "https")
-        && parsed.host().is_some()
-        && parsed.path() == "/"
-        && parsed.query().is_none()
-        && parsed.fragment().is_none()
-        && parsed.username().is_empty()
-        && parsed.password().is_none();
-    plain.then(|| parsed.as_str().trim_end_matches('/').to_owned())
 }

@@ -1,6 +1,5 @@
 //! Shared server state: registrations, keys, grants, counters and faults.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,8 +11,13 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
-use super::config::{Client, Endpoint, Fault, User};
+mod grants;
+
+pub(crate) use grants::{AuthCode, Grants, RefreshGrant};
+
+use super::config::{Client, Endpoint, Fault};
 use super::keys::{KeyAlg, KeyError, SigningKey};
+use super::registry::Registry;
 
 /// JSON object type used for claims.
 pub(crate) type Claims = Map<String, Value>;
@@ -75,94 +79,6 @@ impl KeyStore {
     }
 }
 
-/// A pending authorization code.
-pub(crate) struct AuthCode {
-    pub(crate) client_id: String,
-    pub(crate) redirect_uri: Option<String>,
-    pub(crate) code_challenge: String,
-    pub(crate) sub: String,
-    pub(crate) scope: String,
-    pub(crate) expires_at: u64,
-}
-
-/// An active refresh token.
-pub(crate) struct RefreshGrant {
-    pub(crate) client_id: String,
-    pub(crate) sub: String,
-    pub(crate) scope: String,
-    /// The token family (one authorization) this refresh token belongs to.
-    pub(crate) family: u64,
-}
-
-/// One authorization: the refresh tokens that rotate from one another and the access tokens
-/// issued along the way (RFC 9700 §4.14.2).
-pub(crate) struct Family {
-    /// The client the family was issued to.
-    pub(crate) client_id: String,
-    /// Set once the family is revoked; nothing is added to it afterwards.
-    pub(crate) revoked: bool,
-    /// The one refresh token of the family that may still be redeemed.
-    pub(crate) current: Option<String>,
-    /// `jti`s of access tokens issued under this family (revoked with it).
-    pub(crate) jtis: Vec<String>,
-}
-
-/// Mutable grant bookkeeping.
-#[derive(Default)]
-pub(crate) struct Grants {
-    pub(crate) codes: HashMap<String, AuthCode>,
-    /// Redeemed codes → the family they started, so a replayed code revokes everything
-    /// issued from it (RFC 6749 §4.1.2).
-    pub(crate) used_codes: HashMap<String, u64>,
-    pub(crate) refresh: HashMap<String, RefreshGrant>,
-    /// Rotated-out refresh tokens → their family, so a replay revokes the family.
-    pub(crate) used_refresh: HashMap<String, u64>,
-    pub(crate) families: HashMap<u64, Family>,
-    next_family: u64,
-    pub(crate) opaque: HashMap<String, Claims>,
-    pub(crate) revoked_jtis: HashSet<String>,
-}
-
-impl Grants {
-    /// Starts a token family whose first access token has `jti`.
-    pub(crate) fn new_family(&mut self, client_id: &str, jti: String) -> u64 {
-        self.next_family = self.next_family.wrapping_add(1);
-        let id = self.next_family;
-        self.families.insert(
-            id,
-            Family {
-                client_id: client_id.to_owned(),
-                revoked: false,
-                current: None,
-                jtis: vec![jti],
-            },
-        );
-        id
-    }
-
-    /// Makes `token` the current refresh token of `family`.
-    pub(crate) fn set_current(&mut self, family: u64, token: &str, grant: RefreshGrant) {
-        if let Some(f) = self.families.get_mut(&family) {
-            f.current = Some(token.to_owned());
-        }
-        self.refresh.insert(token.to_owned(), grant);
-    }
-
-    /// Revokes a whole family: its current refresh token and every access token issued in
-    /// it. Rotated-out tokens stay known, so that a later replay is still an `invalid_grant`
-    /// of the same kind.
-    pub(crate) fn revoke_family(&mut self, family: u64) {
-        if let Some(f) = self.families.get_mut(&family) {
-            f.revoked = true;
-            if let Some(current) = f.current.take() {
-                self.refresh.remove(&current);
-            }
-            let jtis = std::mem::take(&mut f.jtis);
-            self.revoked_jtis.extend(jtis);
-        }
-    }
-}
-
 /// The algorithms DPoP proofs may be signed with at the token endpoint, with their JOSE
 /// names (advertised as `dpop_signing_alg_values_supported`).
 pub(crate) const DPOP_ALGORITHMS: [(jsonwebtoken::Algorithm, &str); 9] = [
@@ -183,14 +99,17 @@ pub(crate) struct Inner {
     pub(crate) audience: String,
     pub(crate) token_lifetime: Duration,
     pub(crate) code_lifetime: Duration,
-    pub(crate) clients: HashMap<String, Client>,
-    pub(crate) users: HashMap<String, User>,
+    /// Clients (configured and registered) and users.
+    pub(crate) clients: Registry,
+    /// The resources (RFC 8707) this server issues tokens for: the configured ones, or else
+    /// the audience alone.
+    pub(crate) resources: Vec<String>,
     /// The user the authorization endpoint approves as, without showing the login form.
     pub(crate) auto_approve: Option<String>,
     pub(crate) keys: RwLock<KeyStore>,
     pub(crate) grants: Mutex<Grants>,
-    pub(crate) counts: [AtomicU64; 6],
-    pub(crate) faults: Mutex<[Fault; 6]>,
+    pub(crate) counts: [AtomicU64; 7],
+    pub(crate) faults: Mutex<[Fault; 7]>,
     /// Bumped whenever a fault changes or the server shuts down, to wake
     /// requests parked by [`Fault::Hang`].
     pub(crate) fault_tx: watch::Sender<u64>,
@@ -207,8 +126,8 @@ impl Inner {
         audience: String,
         token_lifetime: Duration,
         code_lifetime: Duration,
-        clients: HashMap<String, Client>,
-        users: HashMap<String, User>,
+        clients: Registry,
+        resources: Vec<String>,
         auto_approve: Option<String>,
         key: SigningKey,
         dpop: bearer_guard::dpop::ProofVerifier,
@@ -220,7 +139,7 @@ impl Inner {
             token_lifetime,
             code_lifetime,
             clients,
-            users,
+            resources,
             auto_approve,
             keys: RwLock::new(KeyStore {
                 published: vec![key.clone()],
@@ -229,7 +148,7 @@ impl Inner {
             }),
             grants: Mutex::new(Grants::default()),
             counts: Default::default(),
-            faults: Mutex::new([Fault::None; 6]),
+            faults: Mutex::new([Fault::None; 7]),
             fault_tx: watch::channel(0).0,
             shutting_down: AtomicBool::new(false),
             jwks_max_age: Mutex::new(Some(300)),
@@ -394,15 +313,26 @@ impl Inner {
 
     /// Issues an access token for `client` (JWT or opaque, per client
     /// settings), bound to the DPoP key with thumbprint `jkt` if given
-    /// (`cnf.jkt`, RFC 9449 §6). Returns the token and its `jti`.
+    /// (`cnf.jkt`, RFC 9449 §6). Its `aud` is `resources` (one: a string, several: an
+    /// array; none: the default audience). Returns the token and its `jti`.
     pub(crate) fn issue_access_token(
         &self,
         client: &Client,
         sub: &str,
         scope: &str,
+        resources: &[String],
         jkt: Option<&str>,
     ) -> Result<(String, String), KeyError> {
         let mut claims = self.base_claims(sub, &client.id, scope);
+        match resources {
+            [] => {}
+            [one] => {
+                claims.insert("aud".into(), Value::String(one.clone()));
+            }
+            several => {
+                claims.insert("aud".into(), Value::from(several.to_vec()));
+            }
+        }
         if let Some(jkt) = jkt {
             claims.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
         }
@@ -504,39 +434,5 @@ impl Inner {
                 }
             }
         }
-    }
-
-    /// Authenticates a client by id and secret in constant time.
-    pub(crate) fn check_client(&self, id: &str, secret: &str) -> Option<&Client> {
-        match self.clients.get(id) {
-            Some(c) if ct_eq(&c.secret, secret) => Some(c),
-            Some(_) => None,
-            None => {
-                // Same work for unknown clients.
-                let _ = ct_eq("unknown-client-dummy-secret", secret);
-                None
-            }
-        }
-    }
-
-    pub(crate) fn check_user(&self, username: &str, password: &str) -> bool {
-        match self.users.get(username) {
-            Some(u) => ct_eq(&u.password, password),
-            None => {
-                let _ = ct_eq("unknown-user-dummy-password", password);
-                false
-            }
-        }
-    }
-
-    pub(crate) fn scopes_supported(&self) -> Vec<String> {
-        let mut all: Vec<String> = self
-            .clients
-            .values()
-            .flat_map(|c| c.scopes.iter().cloned())
-            .collect();
-        all.sort();
-        all.dedup();
-        all
     }
 }

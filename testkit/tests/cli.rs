@@ -69,6 +69,9 @@ fn help_is_on_stdout_with_exit_0() {
         "--control-api",
         "--allow-remote-control",
         "--config",
+        "--dynamic-registration",
+        "--max-registrations",
+        "--resource",
         "TEST ONLY",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
@@ -87,6 +90,9 @@ fn bad_flags_are_refused() {
         &["--auto-approve", "nobody"],
         &["--issuer-url", "http://auth.test/path"],
         &["--config", "/nonexistent/config.json"],
+        &["--resource", "http://127.0.0.1/mcp#frag"],
+        &["--resource", "not-a-uri"],
+        &["--max-registrations", "3"],
     ] {
         let status = Command::new(EXE)
             .args(args)
@@ -278,4 +284,87 @@ fn allow_remote_control_answers_any_host() {
         "--allow-remote-control",
     ]);
     assert_eq!(keys_with_host(&issuer, "evil.test"), 200);
+}
+
+#[tokio::test]
+async fn an_mcp_style_sign_in_with_registration_and_a_resource() {
+    let resource = "http://127.0.0.1:8080/mcp";
+    let (_server, issuer) = start(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--dynamic-registration",
+        "--max-registrations",
+        "1",
+        "--auto-approve",
+        "alice",
+        "--resource",
+        resource,
+    ]);
+    let doc: Value = http()
+        .get(format!("{issuer}/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["registration_endpoint"], format!("{issuer}/register"));
+
+    let redirect = "http://127.0.0.1:33333/callback";
+    let register = || {
+        http()
+            .post(format!("{issuer}/register"))
+            .json(&json!({
+                "redirect_uris": [redirect],
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+            }))
+            .send()
+    };
+    let resp = register().await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let client: Value = resp.json().await.unwrap();
+    let client_id = client["client_id"].as_str().unwrap();
+    // --max-registrations 1.
+    assert_eq!(register().await.unwrap().status(), 403);
+
+    let verifier = "w".repeat(60);
+    let challenge = b64(Sha256::digest(verifier.as_bytes()));
+    let url = url::Url::parse_with_params(
+        &format!("{issuer}/authorize"),
+        [
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("state", "s1"),
+            ("resource", resource),
+        ],
+    )
+    .unwrap();
+    let resp = http().get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(query["iss"], issuer);
+    let body: Value = http()
+        .post(format!("{issuer}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", query["code"].as_str()),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier.as_str()),
+            ("resource", resource),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, claims) = decode(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["aud"], resource);
+    assert_eq!(claims["sub"], "alice");
 }

@@ -344,7 +344,7 @@ async fn faults_counters_opaque_tokens_and_errors_over_http() {
     .await;
     assert_eq!(
         counts,
-        json!({ "discovery": 1, "jwks": 1, "token": 2, "introspection": 0, "revocation": 0, "authorize": 0 })
+        json!({ "discovery": 1, "jwks": 1, "token": 2, "introspection": 0, "revocation": 0, "authorize": 0, "registration": 0 })
     );
     let (_, counts) = call(
         reqwest::Method::DELETE,
@@ -466,4 +466,31 @@ async fn faults_counters_opaque_tokens_and_errors_over_http() {
     assert_eq!(resp.status(), 400);
     // None of it left a fault behind.
     assert_eq!(token_request().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn registered_clients_are_listed() {
+    let server = TestServer::builder()
+        .control_api(true)
+        .dynamic_registration(true)
+        .start()
+        .await
+        .unwrap();
+    let url = format!("{}/_testkit/clients", server.issuer());
+    let (_, list) = call(reqwest::Method::GET, url.clone(), None).await;
+    assert_eq!(list, json!({ "registered": [] }));
+    let metadata = json!({"redirect_uris": ["http://127.0.0.1/cb"], "token_endpoint_auth_method": "none", "scope": "read"});
+    let (status, client) = call(
+        reqwest::Method::POST,
+        server.registration_endpoint(),
+        Some(metadata),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, list) = call(reqwest::Method::GET, url, None).await;
+    assert_eq!(
+        list["registered"],
+        json!([{"client_id": client["client_id"], "public": true,
+                "redirect_uris": ["http://127.0.0.1/cb"], "scope": "read"}])
+    );
 }

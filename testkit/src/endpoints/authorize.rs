@@ -7,6 +7,8 @@ pub(super) struct AuthzRequest {
     redirect_uri: String,
     redirect_given: bool,
     scope: String,
+    /// The `resource`s named (RFC 8707), each served by this server.
+    resources: Vec<String>,
     state: Option<String>,
     code_challenge: String,
 }
@@ -32,6 +34,9 @@ pub(super) fn validate_authz(inner: &Inner, params: &Params) -> Result<AuthzRequ
         .clients
         .get(client_id)
         .ok_or_else(|| bad("unknown client_id"))?;
+    if !client.allows_grant("authorization_code") {
+        return Err(bad("this client may not use the authorization code grant"));
+    }
     let (redirect_uri, redirect_given) = match params.get("redirect_uri") {
         Some(r) if redirect_allowed(&client.redirect_uris, r) => (r.to_owned(), true),
         Some(_) => return Err(bad("redirect_uri is not registered for this client")),
@@ -73,11 +78,14 @@ pub(super) fn validate_authz(inner: &Inner, params: &Params) -> Result<AuthzRequ
     };
     let scope = resolve_scope(params.get("scope"), &client.scopes)
         .map_err(|e| redirect("invalid_scope", e.description))?;
+    let resources =
+        resource::requested(inner, params).map_err(|e| redirect(e.error, e.description))?;
     Ok(AuthzRequest {
         client_id: client.id.clone(),
         redirect_uri,
         redirect_given,
         scope,
+        resources,
         state,
         code_challenge,
     })
@@ -200,6 +208,9 @@ pub(super) fn login_page(
     if let Some(s) = &req.state {
         hidden.push(("state", s.as_str()));
     }
+    for r in &req.resources {
+        hidden.push(("resource", r.as_str()));
+    }
     let fields: String = hidden
         .iter()
         .map(|(k, v)| {
@@ -270,7 +281,7 @@ pub(super) async fn authorize_post(
     };
     let username = params.get("username").unwrap_or_default();
     let password = params.get("password").unwrap_or_default();
-    if !inner.check_user(username, password) {
+    if !inner.clients.check_user(username, password) {
         return login_page(
             StatusCode::UNAUTHORIZED,
             &req,
@@ -291,6 +302,7 @@ pub(super) fn approve(inner: &Inner, req: &AuthzRequest, username: &str) -> Resp
             code_challenge: req.code_challenge.clone(),
             sub: username.to_owned(),
             scope: req.scope.clone(),
+            resources: req.resources.clone(),
             expires_at: now().saturating_add(inner.code_lifetime.as_secs()),
         },
     );

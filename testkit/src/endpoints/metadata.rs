@@ -8,8 +8,8 @@ pub(super) async fn discovery(State(inner): Shared) -> Response {
     }
     let iss = &inner.issuer;
     let dpop_algs: Vec<&str> = DPOP_ALGORITHMS.iter().map(|(_, name)| *name).collect();
-    let auth_methods = ["client_secret_basic", "client_secret_post"];
-    axum::Json(json!({
+    let auth_methods = inner.clients.token_auth_methods();
+    let mut doc = json!({
         "issuer": iss,
         "jwks_uri": format!("{iss}/jwks"),
         "token_endpoint": format!("{iss}/token"),
@@ -21,13 +21,22 @@ pub(super) async fn discovery(State(inner): Shared) -> Response {
         "response_modes_supported": ["query"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": auth_methods,
-        "introspection_endpoint_auth_methods_supported": auth_methods,
+        // Public clients may not introspect.
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "scopes_supported": inner.scopes_supported(),
+        "scopes_supported": inner.clients.scopes_supported(),
         "dpop_signing_alg_values_supported": dpop_algs,
         "authorization_response_iss_parameter_supported": true,
-    }))
-    .into_response()
+    });
+    if inner.clients.registration.enabled {
+        if let Value::Object(map) = &mut doc {
+            map.insert(
+                "registration_endpoint".into(),
+                Value::String(format!("{iss}/register")),
+            );
+        }
+    }
+    axum::Json(doc).into_response()
 }
 
 pub(super) async fn jwks(State(inner): Shared) -> Response {

@@ -9,6 +9,8 @@
 //! | `token.rs` | `POST /token`: the grants, DPoP binding |
 //! | `introspection.rs` | `POST /introspect`, `POST /revoke` |
 //! | `authorize.rs` | `GET`/`POST /authorize`: login form, auto-approval, redirects |
+//! | `registration.rs` | `POST /register`: dynamic client registration (RFC 7591) |
+//! | `resource.rs` | RFC 8707 resource indicators: what a request may name, narrowing |
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -30,24 +32,32 @@ use crate::state::{
     ct_eq, lock, now, random_token, AuthCode, Inner, RefreshGrant, DPOP_ALGORITHMS,
 };
 
+pub(crate) use resource::resource_syntax_ok;
+
 type Shared = State<Arc<Inner>>;
 
 mod authorize;
 mod introspection;
 mod metadata;
+mod registration;
+mod resource;
 mod token;
 
 use authorize::{authorize_get, authorize_post};
 use introspection::{introspect, revoke};
 use metadata::{discovery, jwks};
+use registration::register;
 use token::token;
 
 pub(crate) fn router(inner: Arc<Inner>, control: super::control::ControlOptions) -> Router {
-    let router = if control.enabled {
+    let mut router = if control.enabled {
         super::control::router(control.allow_remote)
     } else {
         Router::new()
     };
+    if inner.clients.registration.enabled {
+        router = router.route("/register", post(register));
+    }
     router
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/.well-known/oauth-authorization-server", get(discovery))
@@ -200,25 +210,33 @@ async fn form_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
 
 // ----- helpers -----------------------------------------------------------------
 
-/// Form / query parameters; duplicates are rejected (RFC 6749 §3.1).
-struct Params(HashMap<String, String>);
+/// Form / query parameters; duplicates are rejected (RFC 6749 §3.1), but for `resource`,
+/// which may be given several times (RFC 8707 §2).
+struct Params {
+    map: HashMap<String, String>,
+    /// Every `resource` parameter, in order (empty values included: they are invalid).
+    resources: Vec<String>,
+}
 
 impl Params {
     fn parse(input: &[u8]) -> Result<Self, OAuthError> {
         let mut map = HashMap::new();
+        let mut resources = Vec::new();
         for (k, v) in url::form_urlencoded::parse(input) {
-            if map.insert(k.to_string(), v.into_owned()).is_some() {
+            if k == "resource" {
+                resources.push(v.into_owned());
+            } else if map.insert(k.to_string(), v.into_owned()).is_some() {
                 return Err(OAuthError::invalid_request(
                     "a parameter is given more than once",
                 ));
             }
         }
-        Ok(Params(map))
+        Ok(Params { map, resources })
     }
 
     /// A non-empty parameter.
     fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.map
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
@@ -227,6 +245,7 @@ impl Params {
 
 /// An RFC 6749 §5.2 error response. Its description is a fixed text (`&'static str`): client
 /// input is never echoed into it.
+#[derive(Clone)]
 pub(crate) struct OAuthError {
     pub(crate) status: StatusCode,
     pub(crate) error: &'static str,
@@ -246,6 +265,10 @@ impl OAuthError {
 
     pub(crate) fn invalid_request(description: &'static str) -> Self {
         Self::new("invalid_request", description)
+    }
+
+    fn unauthorized_client(description: &'static str) -> Self {
+        Self::new("unauthorized_client", description)
     }
 
     fn invalid_grant(description: &'static str) -> Self {
@@ -326,15 +349,15 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>
     Some(parsed.ok_or(()))
 }
 
-/// Authenticates the client with `client_secret_basic` or
-/// `client_secret_post`. `post_failure` is the status for a failed
-/// `client_secret_post` attempt.
-fn authenticate<'a>(
-    inner: &'a Inner,
+/// Authenticates the client with `client_secret_basic` or `client_secret_post`, or, for a
+/// public client, takes its `client_id` alone (RFC 6749 §2.1). `post_failure` is the status
+/// for a failed `client_secret_post` attempt.
+fn authenticate(
+    inner: &Inner,
     headers: &HeaderMap,
     params: &Params,
     post_failure: StatusCode,
-) -> Result<&'a Client, OAuthError> {
+) -> Result<Arc<Client>, OAuthError> {
     let post_id = params.get("client_id");
     let post_secret = params.get("client_secret");
     match basic_credentials(headers) {
@@ -348,14 +371,20 @@ fn authenticate<'a>(
                 ));
             }
             inner
+                .clients
                 .check_client(&id, &secret)
                 .ok_or_else(|| OAuthError::invalid_client(StatusCode::UNAUTHORIZED, true))
         }
         Some(Err(())) => Err(OAuthError::invalid_client(StatusCode::UNAUTHORIZED, true)),
         None => match (post_id, post_secret) {
             (Some(id), Some(secret)) => inner
+                .clients
                 .check_client(id, secret)
                 .ok_or_else(|| OAuthError::invalid_client(post_failure, false)),
+            (Some(id), None) => inner
+                .clients
+                .public_client(id)
+                .ok_or_else(|| OAuthError::invalid_client(StatusCode::UNAUTHORIZED, true)),
             _ => Err(OAuthError::invalid_client(StatusCode::UNAUTHORIZED, true)),
         },
     }

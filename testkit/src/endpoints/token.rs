@@ -23,23 +23,38 @@ pub(super) fn token_inner(
 ) -> Result<Value, OAuthError> {
     let params = Params::parse(body)?;
     let client = authenticate(inner, headers, &params, StatusCode::BAD_REQUEST)?;
+    let client = client.as_ref();
     let jkt = dpop_key(inner, headers)?;
     let jkt = jkt.as_deref();
-    match params.get("grant_type") {
-        None => Err(OAuthError::invalid_request("missing grant_type")),
-        Some("client_credentials") => {
+    let grant_type = params
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("missing grant_type"))?;
+    if !matches!(
+        grant_type,
+        "client_credentials" | "authorization_code" | "refresh_token"
+    ) {
+        return Err(OAuthError::new(
+            "unsupported_grant_type",
+            "grant_type is not supported",
+        ));
+    }
+    if !client.allows_grant(grant_type) {
+        return Err(OAuthError::unauthorized_client(
+            "this client may not use this grant type",
+        ));
+    }
+    // Checked before any grant is consumed.
+    let resources = resource::requested(inner, &params)?;
+    match grant_type {
+        "client_credentials" => {
             let scope = resolve_scope(params.get("scope"), &client.scopes)?;
             let (token, _) = inner
-                .issue_access_token(client, &client.id, &scope, jkt)
+                .issue_access_token(client, &client.id, &scope, &resources, jkt)
                 .map_err(|_| server_error())?;
             Ok(token_json(inner, &token, &scope, None, jkt))
         }
-        Some("authorization_code") => authorization_code_grant(inner, client, &params, jkt),
-        Some("refresh_token") => refresh_grant(inner, client, &params, jkt),
-        Some(_) => Err(OAuthError::new(
-            "unsupported_grant_type",
-            "grant_type is not supported",
-        )),
+        "authorization_code" => authorization_code_grant(inner, client, &params, resources, jkt),
+        _ => refresh_grant(inner, client, &params, resources, jkt),
     }
 }
 
@@ -96,6 +111,7 @@ pub(super) fn authorization_code_grant(
     inner: &Inner,
     client: &Client,
     params: &Params,
+    requested: Vec<String>,
     jkt: Option<&str>,
 ) -> Result<Value, OAuthError> {
     let code_str = params
@@ -137,32 +153,52 @@ pub(super) fn authorization_code_grant(
     if !valid_pkce_string(verifier) || !ct_eq(&pkce_s256(verifier), &code.code_challenge) {
         return Err(OAuthError::invalid_grant("PKCE verification failed"));
     }
+    let resources = resource::narrow(requested, &code.resources)?;
     let (token, jti) = inner
-        .issue_access_token(client, &code.sub, &code.scope, jkt)
+        .issue_access_token(client, &code.sub, &code.scope, &resources, jkt)
         .map_err(|_| server_error())?;
-    let refresh = random_token(32);
+    // A client that did not register the refresh-token grant gets no refresh token.
+    let refresh = client
+        .allows_grant("refresh_token")
+        .then(|| random_token(32));
     {
         let mut g = lock(&inner.grants);
         let family = g.new_family(&client.id, jti);
-        g.set_current(
-            family,
-            &refresh,
-            RefreshGrant {
-                client_id: client.id.clone(),
-                sub: code.sub.clone(),
-                scope: code.scope.clone(),
+        if let Some(refresh) = &refresh {
+            g.set_current(
                 family,
-            },
-        );
+                refresh,
+                RefreshGrant {
+                    client_id: client.id.clone(),
+                    sub: code.sub.clone(),
+                    scope: code.scope.clone(),
+                    // The authorization's resources, or else the ones this first token
+                    // request chose: later refreshes stay within them.
+                    resources: if code.resources.is_empty() {
+                        resources
+                    } else {
+                        code.resources
+                    },
+                    family,
+                },
+            );
+        }
         g.used_codes.insert(code_str.to_owned(), family);
     }
-    Ok(token_json(inner, &token, &code.scope, Some(&refresh), jkt))
+    Ok(token_json(
+        inner,
+        &token,
+        &code.scope,
+        refresh.as_deref(),
+        jkt,
+    ))
 }
 
 pub(super) fn refresh_grant(
     inner: &Inner,
     client: &Client,
     params: &Params,
+    requested: Vec<String>,
     jkt: Option<&str>,
 ) -> Result<Value, OAuthError> {
     let old = params
@@ -191,8 +227,9 @@ pub(super) fn refresh_grant(
                 "refresh token was issued to another client",
             ));
         }
-        // Validate the scope before consuming the token.
+        // Validate the scope and resources before consuming the token.
         resolve_scope(params.get("scope"), &split_scope(&grant.scope))?;
+        resource::narrow(requested.clone(), &grant.resources)?;
         match g.refresh.remove(old) {
             Some(grant) => {
                 g.used_refresh.insert(old.to_owned(), grant.family);
@@ -205,8 +242,9 @@ pub(super) fn refresh_grant(
         }
     };
     let scope = resolve_scope(params.get("scope"), &split_scope(&grant.scope))?;
+    let resources = resource::narrow(requested, &grant.resources)?;
     let (token, jti) = inner
-        .issue_access_token(client, &grant.sub, &scope, jkt)
+        .issue_access_token(client, &grant.sub, &scope, &resources, jkt)
         .map_err(|_| server_error())?;
     let refresh = random_token(32);
     {
@@ -228,8 +266,10 @@ pub(super) fn refresh_grant(
             RefreshGrant {
                 client_id: grant.client_id,
                 sub: grant.sub,
-                // The grant keeps its original scope; narrowing applies per token.
+                // The grant keeps its original scope and resources; narrowing applies per
+                // token.
                 scope: grant.scope,
+                resources: grant.resources,
                 family,
             },
         );

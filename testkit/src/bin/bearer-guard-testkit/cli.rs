@@ -44,10 +44,19 @@ The optional JSON config (all fields optional):
    \"users\": [{\"username\": \"bob\", \"password\": \"hunter2\"}]}
 Flags override and add to the config.
 
+For MCP clients (and any client that signs in with only a URL): --dynamic-registration \
+serves RFC 7591 registration at {issuer}/register (public clients with \
+token_endpoint_auth_method none, or confidential ones; redirect URIs https, or http on \
+127.0.0.1, [::1] or localhost), --resource URL (repeatable) names the MCP server URLs that \
+tokens may be requested for (RFC 8707; the token's aud is the resource), and --auto-approve \
+USER answers GET /authorize with the redirect at once (code, state, iss), without a browser:
+  bearer-guard-testkit --dynamic-registration --auto-approve alice \
+      --resource http://127.0.0.1:8080/mcp
+
 The control API (--control-api) is documented in the crate docs of bearer-guard-testkit: \
 POST /_testkit/tokens, GET|POST /_testkit/keys, POST /_testkit/keys/{kid}/activate|retire, \
 GET|DELETE /_testkit/faults, PUT|DELETE /_testkit/faults/{endpoint}, GET|DELETE \
-/_testkit/counts. It is served on a loopback --bind address only and answers only a loopback \
+/_testkit/counts, GET /_testkit/clients. It is served on a loopback --bind address only and answers only a loopback \
 Host (127.0.0.1, localhost, [::1]), unless --allow-remote-control; every request but GET \
 must be Content-Type: application/json.";
 
@@ -80,6 +89,22 @@ pub struct Args {
     /// instead of showing the login form.
     #[arg(long, value_name = "USER")]
     auto_approve: Option<String>,
+
+    /// Serve dynamic client registration (RFC 7591) at {issuer}/register, for clients that
+    /// sign in with nothing but a URL (MCP clients): anyone who can reach the server can
+    /// register public or confidential clients.
+    #[arg(long)]
+    dynamic_registration: bool,
+
+    /// How many clients --dynamic-registration accepts (default 1000).
+    #[arg(long, value_name = "N", requires = "dynamic_registration")]
+    max_registrations: Option<usize>,
+
+    /// A resource (RFC 8707) the server issues tokens for, e.g. an MCP server's URL
+    /// http://127.0.0.1:8080/mcp (repeatable; default: the audience alone). A token
+    /// requested with resource=URL has that URL as its audience.
+    #[arg(long = "resource", value_name = "URL")]
+    resources: Vec<String>,
 
     /// Lifetime of access tokens, in seconds (default 300).
     #[arg(long, value_name = "SECONDS")]
@@ -263,7 +288,14 @@ fn builder(args: Args) -> Result<TestServerBuilder, String> {
     if let Some(url) = args.issuer_url {
         builder = builder.issuer_url(url);
     }
+    if !args.resources.is_empty() {
+        builder = builder.resources(args.resources);
+    }
+    if let Some(max) = args.max_registrations {
+        builder = builder.max_registrations(max);
+    }
     Ok(builder
+        .dynamic_registration(args.dynamic_registration)
         .control_api(args.control_api)
         .allow_remote_control(args.allow_remote_control))
 }
@@ -271,6 +303,7 @@ fn builder(args: Args) -> Result<TestServerBuilder, String> {
 async fn run(args: Args, banner: Banner) -> Result<(), String> {
     let bind = args.bind;
     let control_api = args.control_api;
+    let registration = args.dynamic_registration;
     let server = builder(args)?
         .start()
         .await
@@ -288,6 +321,9 @@ async fn run(args: Args, banner: Banner) -> Result<(), String> {
     eprintln!("discovery {}", server.discovery_uri());
     eprintln!("jwks      {}", server.jwks_uri());
     eprintln!("token     {}", server.token_endpoint());
+    if registration {
+        eprintln!("register  {}", server.registration_endpoint());
+    }
     if control_api {
         eprintln!(
             "control   {}/_testkit/ (TEST ONLY, unauthenticated)",
