@@ -202,6 +202,7 @@ impl Requirement {
     }
 
     /// Whether `self` and `other` are clones of the same requirement.
+    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
     pub(crate) fn same(&self, other: &Requirement) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }

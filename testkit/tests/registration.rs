@@ -162,7 +162,7 @@ async fn a_public_client_registers_and_signs_in_without_a_secret() {
     assert_eq!(client["response_types"], json!(["code"]));
     assert_eq!(client["token_endpoint_auth_method"], "none");
     assert_eq!(client["client_name"], "MCP Inspector");
-    assert!(client.get("scope").is_none(), "{client}");
+    assert_eq!(client["scope"], "admin read write", "{client}");
     let registered = server.registered_clients();
     assert_eq!(registered.len(), 1);
     assert_eq!(registered[0].id(), id);
@@ -247,7 +247,8 @@ async fn a_confidential_client_gets_a_secret_and_its_grants() {
     assert_eq!(status, 201, "{client}");
     assert_eq!(client["token_endpoint_auth_method"], "client_secret_basic");
     assert_eq!(client["client_secret_expires_at"], 0);
-    assert_eq!(client["scope"], "read");
+    // Every advertised scope is registered, whatever the registration named.
+    assert_eq!(client["scope"], "admin read write");
     assert!(client.get("client_name").is_none());
     let id = client["client_id"].as_str().unwrap();
     let secret = client["client_secret"].as_str().unwrap();
@@ -258,23 +259,35 @@ async fn a_confidential_client_gets_a_secret_and_its_grants() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["scope"], "read");
-    // Restricted to its registered scope.
+    assert_eq!(body["scope"], "admin read write");
+    // Not limited to the scope it registered with (MCP clients step up later)...
     let (status, body) = token(
         &server,
         (id, Some(secret)),
         &[("grant_type", "client_credentials"), ("scope", "write")],
     )
     .await;
+    assert_eq!((status, &body["scope"]), (StatusCode::OK, &json!("write")));
+    let (status, query) =
+        authorize(&server, id, "https://app.example/cb", &[("scope", "write")]).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(
+        query.contains_key("code") && !query.contains_key("error"),
+        "{query:?}"
+    );
+    // ... but to the scopes the server advertises.
+    let (status, body) = token(
+        &server,
+        (id, Some(secret)),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "write unknown"),
+        ],
+    )
+    .await;
     assert_eq!(
         (status, &body["error"]),
         (StatusCode::BAD_REQUEST, &json!("invalid_scope"))
-    );
-    let (status, query) =
-        authorize(&server, id, "https://app.example/cb", &[("scope", "write")]).await;
-    assert_eq!(
-        (status, query["error"].as_str()),
-        (StatusCode::FOUND, "invalid_scope")
     );
     // Without refresh_token among its grants: no refresh token, and the grant is refused.
     let (_, query) = authorize(&server, id, "https://app.example/cb", &[]).await;

@@ -156,27 +156,25 @@ fn register_inner(inner: &Inner, metadata: &Map<String, Value>) -> Result<Value,
         ));
     }
 
+    // A registered client may request every scope the server advertises, whatever its
+    // registration's `scope` names (each of which must be advertised): MCP clients register
+    // with the scope of their first challenge and step up to more scopes later (RFC 7591 §2
+    // lets the server register other values than asked; the answer says which).
     let supported = inner.clients.scopes_supported();
     let requested_scope = string(metadata, "scope")?.filter(|s| !s.trim().is_empty());
-    let scopes: Vec<String> = match requested_scope {
-        Some(scope) => {
-            let mut out: Vec<String> = Vec::new();
-            for s in scope.split_whitespace() {
-                if !supported.iter().any(|a| a == s) {
-                    return Err(invalid_metadata(
-                        "scope names a scope this server does not support (see scopes_supported)",
-                    ));
-                }
-                if !out.iter().any(|o| o == s) {
-                    out.push(s.to_owned());
-                }
-            }
-            out
+    if let Some(scope) = requested_scope {
+        if scope
+            .split_whitespace()
+            .any(|s| !supported.iter().any(|a| a == s))
+        {
+            return Err(invalid_metadata(
+                "scope names a scope this server does not support (see scopes_supported)",
+            ));
         }
-        None => supported.to_vec(),
-    };
+    }
+    let scopes: Vec<String> = supported.to_vec();
     let client_name = string(metadata, "client_name")?;
-    let scope_echo = requested_scope.map(|_| scopes.join(" "));
+    let scope_echo = Some(scopes.join(" ")).filter(|s| !s.is_empty());
 
     let id = random_token(16);
     let secret = (!public).then(|| random_token(32));
