@@ -1,11 +1,22 @@
-//! An MCP server protected as the MCP authorization spec asks, and rmcp's own client calling
-//! it, in one process: starts the bundled authorization server, starts the MCP server (rmcp,
-//! streamable HTTP, behind bearer-guard) on loopback, connects with several tokens, prints
-//! what each gets, and exits.
+//! An MCP server protected as the MCP authorization spec asks, with the bundled authorization
+//! server, in two modes:
 //!
 //! ```text
 //! cargo run --example mcp_server --features axum,mcp
+//! cargo run --example mcp_server --features axum,mcp -- --serve [--bind 127.0.0.1:8000]
 //! ```
+//!
+//! - without arguments, a self-check: rmcp's own client connects with several tokens, each
+//!   answer is printed and compared with the expected one, and the program exits (non-zero if
+//!   any differs);
+//! - with `--serve`, both servers run until Ctrl-C, and the MCP server URL (ending in `/mcp`)
+//!   and the authorization server URL are printed: point any MCP client at the MCP server URL
+//!   (the official TypeScript and Python SDKs, rmcp, an assistant). It finds everything else
+//!   from the 401: the RFC 9728 document, the authorization server's metadata, dynamic client
+//!   registration (RFC 7591), then the authorization-code flow with PKCE and the `resource`
+//!   parameter (RFC 8707); the user `alice` is signed in at once, without a login form.
+//!   `whoami` needs `mcp:tools`; `purge_cache` also needs `mcp:admin`, so calling it makes the
+//!   client step up (403 `insufficient_scope`, a new authorization for both scopes).
 //!
 //! The server (`examples/shared/mcp.rs`) is an OAuth 2.1 resource server at its canonical URI
 //! `http://127.0.0.1:PORT/mcp`:
@@ -25,9 +36,10 @@
 //! the docs of `examples/shared/mcp.rs`.
 
 use std::error::Error;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use bearer_guard_testkit::{Client, TestServer};
+use clap::Parser;
 use serde_json::Value;
 
 #[path = "shared/mcp.rs"]
@@ -35,9 +47,27 @@ mod mcp;
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
+/// An MCP server protected by bearer-guard, with the bundled authorization server.
+#[derive(Parser)]
+struct Args {
+    /// Serve until stopped (for your own MCP client) instead of running the self-check.
+    #[arg(long)]
+    serve: bool,
+    /// The MCP server's address in serve mode (a loopback address: the demo speaks plain
+    /// HTTP); the authorization server listens on the same IP, another port.
+    #[arg(long, default_value = "127.0.0.1:8000", requires = "serve")]
+    bind: SocketAddr,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
+    let args = Args::parse();
+    let result = if args.serve {
+        serve(args.bind).await.map(|()| true)
+    } else {
+        run().await
+    };
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("mcp_server: some answers were not as expected");
@@ -48,6 +78,28 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Serve mode: both servers, their URLs on stdout, until Ctrl-C.
+async fn serve(bind: SocketAddr) -> Result<(), BoxError> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let (server, issuer) = mcp::serve_with_authorization_server(listener).await?;
+    println!("MCP server URL        {}", server.url);
+    println!("authorization server  {}", issuer.issuer());
+    println!("resource metadata     {}", server.metadata_url);
+    println!(
+        "\nPoint your MCP client at the MCP server URL: it finds the authorization server in the\n\
+         401, registers itself, and the user {:?} is signed in without a login form. Tools:\n\
+         `whoami` ({}) and `purge_cache` ({} {}: a step-up). Ctrl-C stops.",
+        mcp::DEMO_USER,
+        mcp::BASE_SCOPE,
+        mcp::BASE_SCOPE,
+        mcp::ADMIN_SCOPE
+    );
+    tokio::signal::ctrl_c().await?;
+    Ok(())
 }
 
 /// Prints one outcome; `Ok(text)` for a success, `Err((status, challenge))` for an HTTP
@@ -69,30 +121,18 @@ fn challenged(e: &(dyn Error + 'static)) -> Result<(u16, String), BoxError> {
     mcp::http_challenge(e).ok_or_else(|| format!("unexpected error: {e}").into())
 }
 
+/// The self-check: tokens from the token endpoint, and what each gets.
 async fn run() -> Result<bool, BoxError> {
-    // 1. The MCP server's address comes first: it is the audience of the tokens.
+    // 1. The MCP server and the authorization server, which issues tokens for the MCP
+    //    server's canonical URI. Two pre-registered clients: an assistant that may ask for
+    //    mcp:tools only, and an operator that may also ask for mcp:admin.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let mcp_url = mcp::canonical_uri(&listener)?;
-
-    // 2. An authorization server issuing tokens for that audience, with two clients: an
-    //    assistant that may ask for mcp:tools only, and an operator that may also ask for
-    //    mcp:admin.
-    let issuer = TestServer::builder()
-        .audience(&mcp_url)
-        .client(Client::new("assistant", "assistant-secret").scopes([mcp::BASE_SCOPE]))
-        .client(
-            Client::new("operator", "operator-secret").scopes([mcp::BASE_SCOPE, mcp::ADMIN_SCOPE]),
-        )
-        .start()
-        .await?;
+    let (server, issuer) = mcp::serve_with_authorization_server(listener).await?;
     println!("authorization server  {}", issuer.issuer());
-
-    // 3. The MCP server.
-    let server = mcp::serve(listener, issuer.issuer()).await?;
     println!("MCP server            {}", server.url);
     println!("resource metadata     {}\n", server.metadata_url);
 
-    // 4. Tokens from the token endpoint (client credentials grant).
+    // 2. Tokens from the token endpoint (client credentials grant).
     let http = reqwest::Client::new();
     let token = |id: &'static str, secret: &'static str, scope: &'static str| {
         let (http, endpoint) = (http.clone(), issuer.token_endpoint());
@@ -122,7 +162,7 @@ async fn run() -> Result<bool, BoxError> {
 
     let mut ok = true;
 
-    // 5. No token: 401, pointing at the metadata, which names the authorization server.
+    // 3. No token: 401, pointing at the metadata, which names the authorization server.
     let outcome = match mcp::connect(&server.url, None).await {
         Ok(_) => Ok("connected".to_owned()),
         Err(e) => Err(challenged(&e)?),
@@ -135,14 +175,14 @@ async fn run() -> Result<bool, BoxError> {
         ok &= doc["authorization_servers"][0] == issuer.issuer() && doc["resource"] == server.url;
     }
 
-    // 6. A token for another resource: 401 invalid_token.
+    // 4. A token for another resource: 401 invalid_token.
     let outcome = match mcp::connect(&server.url, Some(&elsewhere)).await {
         Ok(_) => Ok("connected".to_owned()),
         Err(e) => Err(challenged(&e)?),
     };
     ok &= show("connect with a token for another resource", 401, &outcome);
 
-    // 7. The assistant (mcp:tools): lists the tools, calls the open one, not the admin one.
+    // 5. The assistant (mcp:tools): lists the tools, calls the open one, not the admin one.
     let client = mcp::connect(&server.url, Some(&assistant)).await?;
     let tools: Vec<String> = client
         .list_all_tools()
@@ -166,7 +206,7 @@ async fn run() -> Result<bool, BoxError> {
     ok &= show("assistant: tools/call purge_cache", 403, &outcome);
     client.cancel().await?;
 
-    // 8. The operator (mcp:tools mcp:admin) may purge.
+    // 6. The operator (mcp:tools mcp:admin) may purge.
     let client = mcp::connect(&server.url, Some(&operator)).await?;
     let outcome = mcp::call(&client, "purge_cache")
         .await

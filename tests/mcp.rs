@@ -7,6 +7,9 @@
 
 #[path = "../examples/shared/mcp.rs"]
 mod mcp;
+#[path = "mcp/sign_in.rs"]
+mod sign_in;
+mod support;
 
 use bearer_guard_testkit::TestServer;
 use mcp::{call, connect, http_challenge, param, McpServer, ADMIN_SCOPE, BASE_SCOPE};
@@ -43,7 +46,10 @@ async fn without_a_token_401_points_at_metadata_naming_the_authorization_server(
     assert_eq!(status, 401);
     assert_eq!(
         challenge,
-        format!(r#"Bearer resource_metadata="{}""#, server.metadata_url)
+        format!(
+            r#"Bearer scope="{BASE_SCOPE}", resource_metadata="{}""#,
+            server.metadata_url
+        )
     );
     assert_eq!(
         server.metadata_url,
@@ -80,7 +86,7 @@ async fn a_token_for_another_resource_is_invalid() {
         assert_eq!(
             challenge,
             format!(
-                r#"Bearer error="invalid_token", error_description="the token audience is not accepted", resource_metadata="{}""#,
+                r#"Bearer error="invalid_token", error_description="the token audience is not accepted", scope="{BASE_SCOPE}", resource_metadata="{}""#,
                 server.metadata_url
             )
         );

@@ -33,9 +33,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use bearer_guard::{
-    AuthLayer, Claims, JwtValidator, McpRequirements, RequireMcpScopeLayer, Requirement,
-    ResourceMetadata,
+    AuthLayer, BindMcpSessionLayer, Claims, JwtValidator, McpRequirements, RequireMcpScopeLayer,
+    Requirement, ResourceMetadata,
 };
+use bearer_guard_testkit::{Client, TestServer};
 use http::request::Parts;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::Extension;
@@ -160,11 +161,13 @@ pub async fn serve(listener: TcpListener, issuer: &str) -> Result<McpServer, Box
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    // Inside out: rmcp, the scopes (base and per tool), the token.
+    // Inside out: rmcp, the scopes (base and per tool), the session's owner, the token. A
+    // 401 names the base scope, so that a client asks for it the first time.
     let app = Router::new()
         .route_service("/mcp", mcp)
         .route_layer(RequireMcpScopeLayer::from_arc(requirements).max_body(MAX_BODY))
-        .layer(AuthLayer::new(validator).challenge(metadata.challenge()))
+        .route_layer(BindMcpSessionLayer::new())
+        .layer(AuthLayer::new(validator).challenge(metadata.challenge().scope(BASE_SCOPE)))
         // Outside the auth layer: the document needs no token.
         .merge(metadata.router());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -172,6 +175,45 @@ pub async fn serve(listener: TcpListener, issuer: &str) -> Result<McpServer, Box
         metadata_url: metadata.well_known_url(),
         url,
     })
+}
+
+/// The user the demo authorization server signs in at once, without a login form.
+pub const DEMO_USER: &str = "alice";
+
+/// The MCP server on `listener` together with the bundled authorization server (on the same
+/// IP address, another port), set up so that an MCP client given nothing but the MCP server's
+/// URL can sign in: dynamic client registration (RFC 7591) on, tokens for the MCP server's
+/// canonical URI as the RFC 8707 `resource`, [`DEMO_USER`] approved at once (the
+/// authorization URL answers with the redirect, no login form), both scopes advertised, and
+/// the control API on (`/_testkit/`, loopback only).
+pub async fn serve_with_authorization_server(
+    listener: TcpListener,
+) -> Result<(McpServer, TestServer), BoxError> {
+    let url = canonical_uri(&listener)?;
+    let ip = listener.local_addr()?.ip();
+    if !ip.is_loopback() {
+        return Err(format!(
+            "{ip} is not a loopback address: this demo speaks plain HTTP, which MCP clients \
+             and this crate accept on loopback only"
+        )
+        .into());
+    }
+    let issuer = TestServer::builder()
+        .bind((ip, 0).into())
+        .clear_clients()
+        .audience(&url)
+        .resources([url.as_str()])
+        .dynamic_registration(true)
+        .auto_approve(DEMO_USER)
+        .control_api(true)
+        // Pre-registered clients, for the client-credentials grant; their scopes are the
+        // ones the server advertises (registered clients may ask for any of them).
+        .client(Client::new("assistant", "assistant-secret").scopes([BASE_SCOPE]))
+        .client(Client::new("operator", "operator-secret").scopes([BASE_SCOPE, ADMIN_SCOPE]))
+        .start()
+        .await?;
+    let server = serve(listener, issuer.issuer()).await?;
+    Ok((server, issuer))
 }
 
 /// An rmcp client session.
