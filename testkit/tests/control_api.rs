@@ -491,6 +491,6 @@ async fn registered_clients_are_listed() {
     assert_eq!(
         list["registered"],
         json!([{"client_id": client["client_id"], "public": true,
-                "redirect_uris": ["http://127.0.0.1/cb"], "scope": "read"}])
+                "redirect_uris": ["http://127.0.0.1/cb"], "scope": "admin read write"}])
     );
 }
