@@ -114,12 +114,12 @@ fn bench(c: &mut Criterion) {
     let secret = b"bench-secret-bench-secret-bench-secret";
     let mut header = Header::new(Algorithm::HS256);
     header.typ = Some("at+jwt".into());
-    let hs = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret)).unwrap();
+    let hs = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret).unwrap()).unwrap();
     tokens.push((
         "HS256".into(),
         Algorithm::HS256,
         hs,
-        DecodingKey::from_secret(secret),
+        DecodingKey::from_secret(secret).unwrap(),
     ));
 
     let mut g = c.benchmark_group("verify");

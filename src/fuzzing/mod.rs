@@ -123,7 +123,9 @@ pub fn hs256_token(payload: &[u8]) -> String {
         URL_SAFE_NO_PAD.encode(CLAIMS_HEADER),
         URL_SAFE_NO_PAD.encode(payload)
     );
-    let key = jsonwebtoken::EncodingKey::from_secret(HMAC_SECRET);
+    let Ok(key) = jsonwebtoken::EncodingKey::from_secret(HMAC_SECRET) else {
+        panic!("HMAC key refused");
+    };
     let provider = crate::crypto::Backend::default().provider();
     let Ok(signer) = (provider.signer_factory)(&jsonwebtoken::Algorithm::HS256, &key) else {
         panic!("no HS256 signer");
