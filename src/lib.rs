@@ -22,6 +22,7 @@ pub mod mtls;
 pub mod multi;
 pub mod resource_metadata;
 pub mod scope;
+pub mod source;
 pub mod stats;
 pub mod store;
 pub mod validator;
