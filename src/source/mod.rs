@@ -14,8 +14,9 @@
 //! * **Query parameter**: the last resort of RFC 6750 §2.3, for clients that can set neither
 //!   a header nor a cookie. URLs end up in browser history, proxy and server logs: the layer
 //!   never logs the URI, and removes the parameter from the URI the inner service sees, so
-//!   that logging inside the layer (e.g. `tower_http::trace`) does not record it. Logging
-//!   *outside* the layer sees the original URI: keep it there off, or redact it.
+//!   that logging inside the layer (e.g. `tower_http::trace`) does not record it (with feature
+//!   `axum`, from axum's `OriginalUri` too). Logging *outside* the layer sees the original URI:
+//!   keep it off there, or redact it.
 //! * **WebSocket subprotocol**: browsers cannot set headers on a WebSocket handshake, but they
 //!   can offer subprotocols. The client offers its real protocol and the token as a second
 //!   entry, `Sec-WebSocket-Protocol: graphql-ws, <prefix><token>` (Kubernetes and Hasura use
@@ -180,7 +181,10 @@ impl TokenSources {
             }
         };
         if let Some(name) = &self.cookie {
-            add(TokenSource::Cookie, cookie(headers, name)?.map(Cow::Borrowed))?;
+            add(
+                TokenSource::Cookie,
+                cookie(headers, name)?.map(Cow::Borrowed),
+            )?;
         }
         if self.query {
             add(TokenSource::Query, query(req.uri())?)?;
@@ -199,7 +203,17 @@ impl TokenSources {
     /// the protocol entry from `Sec-WebSocket-Protocol`. Header and cookie stay as they are.
     pub(crate) fn scrub<B>(&self, req: &mut Request<B>, source: TokenSource) {
         match source {
-            TokenSource::Query => *req.uri_mut() = without_query_token(req.uri()),
+            TokenSource::Query => {
+                *req.uri_mut() = without_query_token(req.uri());
+                // axum keeps the URI as it came in, for `OriginalUri` (nested routers).
+                #[cfg(feature = "axum")]
+                if let Some(original) = req
+                    .extensions_mut()
+                    .get_mut::<::axum::extract::OriginalUri>()
+                {
+                    original.0 = without_query_token(&original.0);
+                }
+            }
             TokenSource::WebSocketProtocol => {
                 if let Some(prefix) = &self.websocket {
                     without_protocol_token(req.headers_mut(), prefix);
@@ -328,7 +342,9 @@ fn without_protocol_token(headers: &mut HeaderMap, prefix: &str) {
         .filter(|entry| !entry.starts_with(prefix))
         .collect::<Vec<_>>()
         .join(", ");
-    let value = HeaderValue::from_str(&kept).ok().filter(|_| !kept.is_empty());
+    let value = HeaderValue::from_str(&kept)
+        .ok()
+        .filter(|_| !kept.is_empty());
     headers.remove(SEC_WEBSOCKET_PROTOCOL);
     if let Some(value) = value {
         headers.insert(SEC_WEBSOCKET_PROTOCOL, value);

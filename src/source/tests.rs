@@ -47,7 +47,10 @@ fn each_place_gives_its_token() {
     assert_eq!(
         find(
             &s,
-            &req("/", &[(SEC_WEBSOCKET_PROTOCOL, "graphql-ws, bearer-token.a.b")])
+            &req(
+                "/",
+                &[(SEC_WEBSOCKET_PROTOCOL, "graphql-ws, bearer-token.a.b")]
+            )
         ),
         ok(TokenSource::WebSocketProtocol, "a.b")
     );
