@@ -20,6 +20,7 @@ pub mod jwks;
 pub mod jwt;
 pub mod mtls;
 pub mod multi;
+pub mod profiles;
 pub mod resource_metadata;
 pub mod scope;
 pub mod source;
