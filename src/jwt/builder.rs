@@ -11,7 +11,7 @@ use super::cache::TokenCache;
 use super::header::HeaderMemo;
 use super::validator::{Inner, Keys};
 use super::{
-    acceptable_url, audiences, check_cache_ttl, http_client, BuildError, JwtValidator,
+    acceptable_url, audiences, check_cache_ttl, check_tls, http_client, BuildError, JwtValidator,
     DEFAULT_ALGORITHMS,
 };
 use crate::crypto::Backend;
@@ -345,6 +345,13 @@ impl JwtValidatorBuilder {
         } else if hmac_only {
             Keys::Fixed(Arc::new(KeySet::default()))
         } else {
+            // Every URL fetched from here on, checked before the first fetch.
+            let custom = self.client.is_some();
+            match (&self.jwks_uri, &self.metadata_url) {
+                (Some(uri), _) => check_tls(uri, custom)?,
+                (None, Some(url)) => check_tls(url, custom)?,
+                (None, None) => check_tls(&self.issuer, custom)?,
+            }
             let client = http_client(self.client, self.jwks_config.limits().timeout)?;
             let limits = self.jwks_config.limits();
             let uri = match (self.jwks_uri, self.metadata_url) {
@@ -366,6 +373,7 @@ impl JwtValidatorBuilder {
                     .jwks_uri
                     .ok_or(DiscoveryError::Missing("jwks_uri"))?,
             };
+            check_tls(&uri, custom)?;
             Keys::Remote(JwksCache::new(
                 acceptable_url(uri)?,
                 client,
