@@ -30,6 +30,10 @@ pub enum BearerError {
     Malformed => "the Bearer token is malformed",
     /// The request carries more than one `Authorization` header.
     Multiple => "more than one Authorization header",
+    /// The request presents a token in more than one place (RFC 6750 §2): the header and a
+    /// cookie, or two of the [token sources](crate::source) configured on the layer, or one
+    /// of them twice.
+    SeveralPlaces => "the token is presented in more than one place",
 }
 }
 
@@ -158,7 +162,7 @@ fn is_body_byte(b: u8) -> bool {
 
 /// A non-empty body of body bytes, then only `=` padding: the padding is found from the end,
 /// then the body is checked in one branch-free pass.
-fn is_b64token(token: &[u8]) -> bool {
+pub(crate) fn is_b64token(token: &[u8]) -> bool {
     let body_len = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
     let body = token.get(..body_len).unwrap_or_default();
     !body.is_empty() && body.iter().fold(true, |ok, &b| ok & is_body_byte(b))

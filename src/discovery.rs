@@ -87,6 +87,23 @@ impl Metadata {
             .unwrap_or_else(|| DiscoveryError::BadIssuer(issuer.to_owned())))
     }
 
+    /// Fetches the metadata document at `url` itself (no well-known location is derived) and
+    /// checks that it speaks for `issuer`: for issuers whose document is not where RFC 8414
+    /// puts it (Entra ID's v1.0 and multi-tenant documents), and for tests.
+    pub(crate) async fn fetch_from(
+        client: &reqwest::Client,
+        url: &str,
+        issuer: &str,
+        limits: Limits,
+    ) -> Result<Metadata, DiscoveryError> {
+        let limits = Limits {
+            purpose: "discovery",
+            ..limits
+        };
+        let (_, doc) = fetch::get_json::<Metadata>(client, url, limits).await?;
+        doc.checked(issuer)
+    }
+
     /// Parses a metadata document and checks it against `issuer`.
     ///
     /// ```

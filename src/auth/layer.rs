@@ -9,6 +9,7 @@ use crate::bearer::Scheme;
 use crate::dpop::{DpopConfig, DpopVerifier};
 use crate::error::{Challenge, DefaultErrorHandler};
 use crate::mtls::MtlsConfig;
+use crate::source::TokenSources;
 use crate::validator::Validator;
 use crate::BuildError;
 
@@ -25,6 +26,7 @@ pub struct AuthLayer<V, H = DefaultErrorHandler> {
     optional: bool,
     dpop: Option<Arc<DpopVerifier>>,
     mtls: Option<Arc<MtlsConfig>>,
+    sources: TokenSources,
 }
 
 impl<V, H: Clone> Clone for AuthLayer<V, H> {
@@ -36,6 +38,7 @@ impl<V, H: Clone> Clone for AuthLayer<V, H> {
             optional: self.optional,
             dpop: self.dpop.clone(),
             mtls: self.mtls.clone(),
+            sources: self.sources.clone(),
         }
     }
 }
@@ -56,6 +59,7 @@ impl<V: Validator> AuthLayer<V> {
             optional: false,
             dpop: None,
             mtls: None,
+            sources: TokenSources::new(),
         }
     }
 }
@@ -139,6 +143,26 @@ impl<V: Validator, H> AuthLayer<V, H> {
         self
     }
 
+    /// Takes tokens also from the places named in `sources` (a cookie, the `access_token`
+    /// query parameter, a `Sec-WebSocket-Protocol` entry), besides the `Authorization`
+    /// header. A request must present its token in one place only (else 400
+    /// `invalid_request`); see the [`source`](crate::source) module for each place's rules.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthLayer, Validator, Validation, TokenError};
+    /// use bearer_guard::source::TokenSources;
+    /// # struct Never;
+    /// # impl Validator for Never {
+    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// # }
+    /// let layer = AuthLayer::new(Never).token_sources(TokenSources::new().cookie("access_token"));
+    /// # let _ = layer;
+    /// ```
+    pub fn token_sources(mut self, sources: TokenSources) -> Self {
+        self.sources = sources;
+        self
+    }
+
     /// Answers rejected requests with `handler` instead of [`DefaultErrorHandler`].
     pub fn error_handler<H2>(self, handler: H2) -> AuthLayer<V, H2> {
         AuthLayer {
@@ -148,6 +172,7 @@ impl<V: Validator, H> AuthLayer<V, H> {
             optional: self.optional,
             dpop: self.dpop,
             mtls: self.mtls,
+            sources: self.sources,
         }
     }
 
@@ -177,6 +202,7 @@ impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
             optional: self.optional,
             dpop: self.dpop.clone(),
             mtls: self.mtls.clone(),
+            sources: self.sources.clone(),
         }
     }
 }

@@ -69,7 +69,7 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `layer.rs` | [`AuthLayer`]: the configuration (validator, error handler, challenge, DPoP) |
+//! | `layer.rs` | [`AuthLayer`]: the configuration (validator, error handler, challenge, DPoP, mTLS, [token sources](crate::source)) |
 //! | `service.rs` | [`Auth`]: takes the token, asks the validator, checks the binding |
 //! | `future.rs` | [`future::ResponseFuture`]: waits for a pending validation, then calls the inner service |
 

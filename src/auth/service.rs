@@ -11,6 +11,7 @@ use crate::bearer::{self, BearerError, Scheme};
 use crate::dpop::{Checked, DpopVerifier, Nonce};
 use crate::error::{Challenge, DefaultErrorHandler, ErrorHandler};
 use crate::mtls::MtlsConfig;
+use crate::source::{TokenSource, TokenSources};
 use crate::validator::Validator;
 use crate::AuthError;
 
@@ -38,6 +39,7 @@ pub struct Auth<S, V, H = DefaultErrorHandler> {
     pub(super) optional: bool,
     pub(super) dpop: Option<Arc<DpopVerifier>>,
     pub(super) mtls: Option<Arc<MtlsConfig>>,
+    pub(super) sources: TokenSources,
 }
 
 impl<S: Clone, V, H: Clone> Clone for Auth<S, V, H> {
@@ -51,6 +53,7 @@ impl<S: Clone, V, H: Clone> Clone for Auth<S, V, H> {
             optional: self.optional,
             dpop: self.dpop.clone(),
             mtls: self.mtls.clone(),
+            sources: self.sources.clone(),
         }
     }
 }
@@ -70,8 +73,12 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
-        let (scheme, validation) = match extract(req.headers(), self.dpop.is_some()) {
-            Ok((scheme, token)) => (scheme, self.validator.validate(token)),
+        let (scheme, source, validation) = match self.sources.find(&req, self.dpop.is_some()) {
+            Ok(found) => (
+                found.scheme,
+                found.source,
+                self.validator.validate(&found.token),
+            ),
             Err(BearerError::Missing) if self.optional => {
                 req.extensions_mut().insert(Anonymous);
                 req.extensions_mut().insert(self.challenge.clone());
@@ -79,6 +86,10 @@ where
             }
             Err(e) => return self.reject(e.into(), Scheme::Bearer),
         };
+        if !matches!(source, TokenSource::Header) {
+            // Whatever the outcome: the token goes no further than this layer.
+            self.sources.scrub(&mut req, source);
+        }
         match validation.into_ready() {
             Ok(Ok(claims)) => {
                 let nonce = match check_binding(
@@ -144,15 +155,6 @@ where
     }
 }
 
-/// Takes the token and its scheme; `DPoP` is accepted only when the layer checks proofs.
-fn extract(headers: &http::HeaderMap, dpop: bool) -> Result<(Scheme, &str), BearerError> {
-    if dpop {
-        bearer::extract_any(headers)
-    } else {
-        bearer::extract(headers).map(|token| (Scheme::Bearer, token))
-    }
-}
-
 /// After the validator accepted the token: checks its bindings (`cnf`, RFC 7800) against the
 /// request. The client certificate first (`cnf.x5t#S256`, see [`crate::mtls`]), then the DPoP
 /// proof (`cnf.jkt`), so that a request refused for its certificate does not use up its proof;
@@ -171,11 +173,17 @@ pub(super) fn check_binding<B>(
     crate::mtls::check_binding(mtls, req, confirmation.x5t_s256)?;
     match dpop {
         None => crate::dpop::refuse_bound(confirmation.jkt).map(|()| Checked::Done(None)),
-        Some(dpop) => {
-            // The token was extracted from these very headers before.
-            let (_, token) = extract(req.headers(), true)?;
-            dpop.check_request(req, scheme, token, confirmation.jkt)
-        }
+        // Only the `DPoP` scheme needs the token (the proof's `ath`), and that scheme is only
+        // ever taken from the `Authorization` header, where it was found before. A token from
+        // any other place is a `Bearer` one: bound with `cnf.jkt`, it is refused
+        // (`DpopError::BoundToken`), so DPoP-bound tokens stay header-only.
+        Some(dpop) => match scheme {
+            Scheme::DPoP => {
+                let (_, token) = bearer::extract_any(req.headers())?;
+                dpop.check_request(req, scheme, token, confirmation.jkt)
+            }
+            Scheme::Bearer => dpop.check_request(req, scheme, "", confirmation.jkt),
+        },
     }
 }
 

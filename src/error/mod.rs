@@ -4,7 +4,7 @@
 //! | error | status | challenge |
 //! |---|---|---|
 //! | [`AuthError::Bearer`] missing header / other scheme | 401 | `Bearer realm="…"` (no error code, RFC 6750 §3.1) |
-//! | [`AuthError::Bearer`] empty, malformed or repeated | 400 | `error="invalid_request"` |
+//! | [`AuthError::Bearer`] empty, malformed, repeated or in several places | 400 | `error="invalid_request"` |
 //! | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
 //! | [`AuthError::InsufficientScope`] | 403 | `error="insufficient_scope", scope="…"` |
 //! | [`AuthError::InsufficientUserAuthentication`] | 401 | `error="insufficient_user_authentication", acr_values="…", max_age="…"` (RFC 9470 §3) |

@@ -12,7 +12,7 @@ use super::validator::{Inner, IntrospectionValidator};
 use crate::discovery::{DiscoveryError, Metadata};
 use crate::fetch::Limits;
 use crate::jose::check_leeway;
-use crate::jwt::{acceptable_url, audiences, check_cache_ttl, http_client};
+use crate::jwt::{acceptable_url, audiences, check_cache_ttl, check_tls, http_client};
 use crate::stats::Counters;
 use crate::store::IntrospectionStore;
 use crate::BuildError;
@@ -258,6 +258,8 @@ impl IntrospectionValidatorBuilder {
             max_bytes: self.max_bytes,
             purpose: "introspection",
         };
+        let custom = self.client.is_some();
+        check_tls(self.endpoint.as_deref().unwrap_or(&self.issuer), custom)?;
         let client = http_client(self.client, self.timeout)?;
         let endpoint = match self.endpoint {
             Some(url) => url,
@@ -266,6 +268,7 @@ impl IntrospectionValidatorBuilder {
                 .introspection_endpoint
                 .ok_or(DiscoveryError::Missing("introspection_endpoint"))?,
         };
+        check_tls(&endpoint, custom)?;
         let endpoint = acceptable_url(endpoint)?;
         let shared = self.shared.filter(|_| self.cache).map(|s| s.0);
         let cache = (self.cache && shared.is_none()).then(|| {

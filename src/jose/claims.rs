@@ -86,3 +86,209 @@ pub(crate) fn check_audience(
         refuse(aud, TokenError::WrongAudience)
     }
 }
+
+/// An issuer that differs per tenant (Microsoft Entra ID multi-tenant apps): a template with
+/// one `{…}` placeholder (e.g. `https://login.microsoftonline.com/{tenantid}/v2.0`) that
+/// stands for a claim of the token (`tid`). `iss` must equal the template with the token's
+/// value in place, and that value must be on the allow-list, if there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IssuerTemplate {
+    template: String,
+    prefix: String,
+    suffix: String,
+    claim: String,
+    tenants: Vec<String>,
+}
+
+impl IssuerTemplate {
+    /// `template` with exactly one `{…}` placeholder, filled from `claim`; `None` otherwise.
+    pub(crate) fn new(template: &str, claim: String, tenants: Vec<String>) -> Option<Self> {
+        let (prefix, rest) = template.split_once('{')?;
+        let (_, suffix) = rest.split_once('}')?;
+        if [prefix, suffix].iter().any(|s| s.contains(['{', '}'])) || claim.is_empty() {
+            return None;
+        }
+        Some(IssuerTemplate {
+            template: template.to_owned(),
+            prefix: prefix.to_owned(),
+            suffix: suffix.to_owned(),
+            claim,
+            tenants,
+        })
+    }
+}
+
+/// Whether `tenant` may stand in an issuer URL: a non-empty name of letters, digits, `-`,
+/// `.` and `_` (Entra tenant ids are GUIDs), so that it cannot reach into another path.
+fn is_tenant_name(tenant: &str) -> bool {
+    !tenant.is_empty()
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+}
+
+/// Checks `iss` against an [`IssuerTemplate`]: the tenant claim is a string, a tenant name,
+/// allowed (when there is an allow-list), and `iss` is the template filled with it.
+pub(crate) fn check_issuer_template(
+    claims: &Map<String, Value>,
+    rule: &IssuerTemplate,
+) -> Result<(), TokenError> {
+    let template = rule.template.as_str();
+    let tenant = match claims.get(&rule.claim) {
+        Some(Value::String(t)) if is_tenant_name(t) => t,
+        found => {
+            tracing::debug!(
+                check = %rule.claim,
+                template,
+                found = %found.map(shown).unwrap_or_else(|| "nothing".to_owned()),
+                "token refused: no tenant for the issuer template"
+            );
+            return Err(match found {
+                None => TokenError::MissingClaim,
+                Some(_) => TokenError::InvalidClaim,
+            });
+        }
+    };
+    if !rule.tenants.is_empty() && !rule.tenants.contains(tenant) {
+        tracing::debug!(check = %rule.claim, expected = ?rule.tenants, found = %tenant, "token refused: a tenant not allowed");
+        return Err(TokenError::WrongIssuer);
+    }
+    let matches = |iss: &str| {
+        iss.strip_prefix(rule.prefix.as_str())
+            .and_then(|rest| rest.strip_suffix(rule.suffix.as_str()))
+            == Some(tenant.as_str())
+    };
+    match claims.get("iss") {
+        Some(Value::String(iss)) if matches(iss) => Ok(()),
+        found => {
+            tracing::debug!(
+                check = "iss",
+                template,
+                tenant = %tenant,
+                found = %found.map(shown).unwrap_or_else(|| "nothing".to_owned()),
+                "token refused: iss is not the issuer template with the token's tenant"
+            );
+            Err(match found {
+                None => TokenError::MissingClaim,
+                Some(_) => TokenError::WrongIssuer,
+            })
+        }
+    }
+}
+
+/// Checks that claim `name` is present and one of `allowed` (JSON values compared exactly):
+/// Cognito's `token_use` and `client_id`, Entra's `ver`, Google's `email_verified`.
+pub(crate) fn check_claim_value(
+    claims: &Map<String, Value>,
+    name: &str,
+    allowed: &[Value],
+) -> Result<(), TokenError> {
+    match claims.get(name) {
+        Some(found) if allowed.contains(found) => Ok(()),
+        found => {
+            tracing::debug!(
+                check = name,
+                expected = ?allowed,
+                found = %found.map(shown).unwrap_or_else(|| "nothing".to_owned()),
+                "token refused: a claim value not accepted"
+            );
+            Err(match found {
+                None => TokenError::MissingClaim,
+                Some(_) => TokenError::InvalidClaim,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    const ENTRA: &str = "https://login.microsoftonline.com/{tenantid}/v2.0";
+    const TID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+    #[test]
+    fn templates_have_one_placeholder() {
+        assert!(IssuerTemplate::new(ENTRA, "tid".into(), vec![]).is_some());
+        for bad in [
+            "https://a.example/",
+            "https://a.example/{a}/{b}",
+            "https://a.example/{",
+        ] {
+            assert!(
+                IssuerTemplate::new(bad, "tid".into(), vec![]).is_none(),
+                "{bad}"
+            );
+        }
+        assert!(IssuerTemplate::new(ENTRA, String::new(), vec![]).is_none());
+    }
+
+    #[test]
+    fn iss_must_be_the_template_with_the_tokens_tenant() {
+        let any = IssuerTemplate::new(ENTRA, "tid".into(), vec![]).unwrap();
+        let iss = format!("https://login.microsoftonline.com/{TID}/v2.0");
+        let ok = map(json!({"iss": iss, "tid": TID}));
+        assert_eq!(check_issuer_template(&ok, &any), Ok(()));
+        let other = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        for (claims, error) in [
+            // Another tenant's issuer with this tid: the tenant is not who signed for it.
+            (
+                json!({"iss": format!("https://login.microsoftonline.com/{other}/v2.0"), "tid": TID}),
+                TokenError::WrongIssuer,
+            ),
+            (json!({"iss": ENTRA, "tid": TID}), TokenError::WrongIssuer),
+            (
+                json!({"iss": "https://login.microsoftonline.com/a/b/v2.0", "tid": "a/b"}),
+                TokenError::InvalidClaim,
+            ),
+            (
+                json!({"iss": "https://login.microsoftonline.com//v2.0", "tid": ""}),
+                TokenError::InvalidClaim,
+            ),
+            (json!({"iss": iss}), TokenError::MissingClaim),
+            (json!({"tid": TID}), TokenError::MissingClaim),
+            (json!({"iss": iss, "tid": 7}), TokenError::InvalidClaim),
+        ] {
+            assert_eq!(
+                check_issuer_template(&map(claims.clone()), &any),
+                Err(error),
+                "{claims}"
+            );
+        }
+        let listed = IssuerTemplate::new(ENTRA, "tid".into(), vec![other.into()]).unwrap();
+        assert_eq!(
+            check_issuer_template(&ok, &listed),
+            Err(TokenError::WrongIssuer)
+        );
+    }
+
+    #[test]
+    fn claim_values_are_compared_as_json() {
+        let claims = map(json!({"token_use": "access", "email_verified": true}));
+        assert_eq!(
+            check_claim_value(&claims, "token_use", &[json!("access")]),
+            Ok(())
+        );
+        assert_eq!(
+            check_claim_value(&claims, "email_verified", &[json!(true)]),
+            Ok(())
+        );
+        assert_eq!(
+            check_claim_value(&claims, "email_verified", &[json!("true")]),
+            Err(TokenError::InvalidClaim)
+        );
+        assert_eq!(
+            check_claim_value(&claims, "client_id", &[json!("app")]),
+            Err(TokenError::MissingClaim)
+        );
+    }
+}

@@ -32,7 +32,10 @@ pub use alg::DEFAULT_ALGORITHMS;
 pub use time::MAX_LEEWAY;
 
 pub(crate) use alg::{alg_from_name, alg_name, hmac_min_len, is_hmac};
-pub(crate) use claims::{check_audience, check_issuer, Presence};
+pub(crate) use claims::{
+    check_audience, check_claim_value, check_issuer, check_issuer_template, IssuerTemplate,
+    Presence,
+};
 pub(crate) use compact::{looks_like_jws, Compact, MAX_SIGNATURE_BYTES};
 pub(crate) use header::{unverified_kid, AlgError, Header};
 pub(crate) use json::parse_object;

@@ -5,18 +5,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
+use serde_json::Value;
 
 use super::cache::TokenCache;
 use super::header::HeaderMemo;
 use super::validator::{Inner, Keys};
 use super::{
-    acceptable_url, audiences, check_cache_ttl, http_client, BuildError, JwtValidator,
+    acceptable_url, audiences, check_cache_ttl, check_tls, http_client, BuildError, JwtValidator,
     DEFAULT_ALGORITHMS,
 };
 use crate::crypto::Backend;
 use crate::discovery::{DiscoveryError, Metadata};
 use crate::introspection::MAX_CACHE_TTL;
-use crate::jose::{check_leeway, hmac_min_len, is_hmac};
+use crate::jose::{check_leeway, hmac_min_len, is_hmac, IssuerTemplate};
 use crate::jwks::{JwksCache, JwksConfig, Key, KeySet};
 use crate::stats::Counters;
 
@@ -41,6 +42,10 @@ pub struct JwtValidatorBuilder {
     cache: bool,
     cache_capacity: u64,
     cache_ttl: Duration,
+    tenant_claim: Option<String>,
+    tenants: Vec<String>,
+    metadata_url: Option<String>,
+    claim_values: Vec<(String, Vec<Value>)>,
 }
 
 impl fmt::Debug for JwtValidatorBuilder {
@@ -56,6 +61,10 @@ impl fmt::Debug for JwtValidatorBuilder {
                 &self.hmac_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("jwks_uri", &self.jwks_uri)
+            .field("tenant_claim", &self.tenant_claim)
+            .field("tenants", &self.tenants)
+            .field("metadata_url", &self.metadata_url)
+            .field("claim_values", &self.claim_values)
             .finish_non_exhaustive()
     }
 }
@@ -129,6 +138,70 @@ impl JwtValidatorBuilder {
             }
         }
         self.hmac_secret = Some(secret);
+        self
+    }
+
+    /// Makes the issuer a template for tenants of one multi-tenant issuer (Microsoft Entra ID:
+    /// `https://login.microsoftonline.com/{tenantid}/v2.0`): its one `{…}` placeholder stands
+    /// for the token's `claim` (`tid`), and `iss` must equal the template with that value in
+    /// place. The value must be a plain name (letters, digits, `-`, `.`, `_`); restrict it
+    /// with [`tenants`](Self::tenants). Discovery cannot start from a template: set
+    /// [`metadata_url`](Self::metadata_url) (whose document names the template as its
+    /// `issuer`) or [`jwks_uri`](Self::jwks_uri). An issuer without exactly one placeholder is
+    /// a [`BuildError`].
+    ///
+    /// See [`profiles::entra_multi_tenant`](crate::profiles::entra_multi_tenant).
+    pub fn tenant_claim(mut self, claim: impl Into<String>) -> Self {
+        self.tenant_claim = Some(claim.into());
+        self
+    }
+
+    /// Accepts only these tenants (the values of the [`tenant_claim`](Self::tenant_claim)):
+    /// without an allow-list, any tenant of the issuer is accepted, which means anyone who
+    /// can create a tenant there.
+    pub fn tenants<I, S>(mut self, tenants: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tenants = tenants.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Fetches the issuer's metadata from this URL (the whole document URL) instead of the
+    /// well-known locations under the issuer. The document's `issuer` must still equal the
+    /// configured issuer (or template) exactly.
+    pub fn metadata_url(mut self, url: impl Into<String>) -> Self {
+        self.metadata_url = Some(url.into());
+        self
+    }
+
+    /// Requires claim `name` to be present and equal to one of `values` (JSON values,
+    /// compared exactly: `"true"` is not `true`). May be called for several claims; calling
+    /// it again for a claim replaces its values. An empty list is a [`BuildError`]. A refusal
+    /// is `401 invalid_token` and a DEBUG event naming the claim.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), bearer_guard::BuildError> {
+    /// // AWS Cognito access tokens: no `aud`, but `token_use` and `client_id`.
+    /// let v = bearer_guard::JwtValidator::builder("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc")
+    ///     .any_audience()
+    ///     .claim_values("token_use", ["access"])
+    ///     .claim_values("client_id", ["my-app-client"])
+    ///     .hmac_secret(b"a secret of at least thirty-two bytes".to_vec())
+    ///     .build()
+    ///     .await?;
+    /// # let _ = v; Ok(()) }
+    /// ```
+    pub fn claim_values<I, T>(mut self, name: impl Into<String>, values: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<Value>,
+    {
+        let name = name.into();
+        let values = values.into_iter().map(Into::into).collect();
+        self.claim_values.retain(|(n, _)| *n != name);
+        self.claim_values.push((name, values));
         self
     }
 
@@ -246,20 +319,61 @@ impl JwtValidatorBuilder {
         if self.algorithms.is_empty() {
             return Err(BuildError::Invalid("the algorithm allow-list is empty"));
         }
+        if self
+            .claim_values
+            .iter()
+            .any(|(_, values)| values.is_empty())
+        {
+            return Err(BuildError::Invalid("a claim_values list is empty"));
+        }
+        let template = match self.tenant_claim {
+            Some(claim) => Some(
+                IssuerTemplate::new(&self.issuer, claim, self.tenants).ok_or(
+                    BuildError::Invalid(
+                        "with tenant_claim, the issuer must have exactly one {placeholder}",
+                    ),
+                )?,
+            ),
+            None if !self.tenants.is_empty() => {
+                return Err(BuildError::Invalid("tenants without tenant_claim"))
+            }
+            None => None,
+        };
         let hmac_only = self.hmac_secret.is_some() && self.algorithms.iter().all(|a| is_hmac(*a));
         let keys = if let Some(set) = self.key_set.clone() {
             Keys::Fixed(set)
         } else if hmac_only {
             Keys::Fixed(Arc::new(KeySet::default()))
         } else {
+            // Every URL fetched from here on, checked before the first fetch.
+            let custom = self.client.is_some();
+            match (&self.jwks_uri, &self.metadata_url) {
+                (Some(uri), _) => check_tls(uri, custom)?,
+                (None, Some(url)) => check_tls(url, custom)?,
+                (None, None) => check_tls(&self.issuer, custom)?,
+            }
             let client = http_client(self.client, self.jwks_config.limits().timeout)?;
-            let uri = match self.jwks_uri {
-                Some(uri) => uri,
-                None => Metadata::discover_with(&client, &self.issuer, self.jwks_config.limits())
+            let limits = self.jwks_config.limits();
+            let uri = match (self.jwks_uri, self.metadata_url) {
+                (Some(uri), _) => uri,
+                (None, Some(url)) => {
+                    let url = acceptable_url(url)?;
+                    Metadata::fetch_from(&client, &url, &self.issuer, limits)
+                        .await?
+                        .jwks_uri
+                        .ok_or(DiscoveryError::Missing("jwks_uri"))?
+                }
+                (None, None) if template.is_some() => {
+                    return Err(BuildError::Invalid(
+                        "an issuer template needs metadata_url or jwks_uri",
+                    ))
+                }
+                (None, None) => Metadata::discover_with(&client, &self.issuer, limits)
                     .await?
                     .jwks_uri
                     .ok_or(DiscoveryError::Missing("jwks_uri"))?,
             };
+            check_tls(&uri, custom)?;
             Keys::Remote(JwksCache::new(
                 acceptable_url(uri)?,
                 client,
@@ -283,6 +397,8 @@ impl JwtValidatorBuilder {
                 required_claims: self.required_claims,
                 max_token_bytes: self.max_token_bytes,
                 scope_claim: self.scope_claim,
+                issuer_template: template,
+                claim_values: self.claim_values,
                 backend: self.backend,
                 keys,
                 counters: Counters::default(),
@@ -317,6 +433,10 @@ impl JwtValidator {
             cache: true,
             cache_capacity: 10_000,
             cache_ttl: Duration::from_secs(300),
+            tenant_claim: None,
+            tenants: Vec::new(),
+            metadata_url: None,
+            claim_values: Vec::new(),
         }
     }
 }

@@ -49,7 +49,7 @@ mod validator;
 pub use crate::jose::{DEFAULT_ALGORITHMS, MAX_LEEWAY};
 pub use builder::JwtValidatorBuilder;
 pub use error::BuildError;
-pub(crate) use error::{acceptable_url, audiences, check_cache_ttl, http_client};
+pub(crate) use error::{acceptable_url, audiences, check_cache_ttl, check_tls, http_client};
 pub use validator::JwtValidator;
 
 #[cfg(test)]

@@ -31,6 +31,9 @@ pub(super) struct Inner {
     pub(super) required_claims: Vec<String>,
     pub(super) max_token_bytes: usize,
     pub(super) scope_claim: Option<String>,
+    /// With a template, `iss` is checked against it instead of `issuer` (see `tenant_claim`).
+    pub(super) issuer_template: Option<jose::IssuerTemplate>,
+    pub(super) claim_values: Vec<(String, Vec<Value>)>,
     pub(super) backend: Backend,
     pub(super) hmac: Option<Arc<Key>>,
     pub(super) keys: Keys,
@@ -123,7 +126,10 @@ impl JwtValidator {
 
     fn check_claims(&self, claims: &Map<String, Value>) -> Result<(), TokenError> {
         let inner = &*self.inner;
-        jose::check_issuer(claims, &inner.issuer, Presence::Required)?;
+        match &inner.issuer_template {
+            Some(template) => jose::check_issuer_template(claims, template)?,
+            None => jose::check_issuer(claims, &inner.issuer, Presence::Required)?,
+        }
         jose::check_audience(claims, &inner.audiences)?;
         let now = jose::unix_now();
         jose::check_exp_nbf(claims, Presence::Required, now, inner.leeway)?;
@@ -134,6 +140,9 @@ impl JwtValidator {
             .any(|name| !claims.contains_key(name))
         {
             return Err(TokenError::MissingClaim);
+        }
+        for (name, allowed) in &inner.claim_values {
+            jose::check_claim_value(claims, name, allowed)?;
         }
         Ok(())
     }
