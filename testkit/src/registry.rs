@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::config::Client;
-use crate::user::User;
 use crate::state::ct_eq;
+use crate::user::User;
 
 /// How dynamic client registration is configured.
 #[derive(Debug, Clone, Copy)]
@@ -123,8 +123,14 @@ impl Registry {
     /// (`claims_supported`, `acr_values_supported`).
     pub(crate) fn user_claims_and_acrs(&self) -> (Vec<String>, Vec<String>) {
         let users = read(&self.users);
-        let mut claims: Vec<String> = users.values().flat_map(|u| u.claims.keys().cloned()).collect();
-        let mut acrs: Vec<String> = users.values().flat_map(|u| u.acr_values.iter().cloned()).collect();
+        let mut claims: Vec<String> = users
+            .values()
+            .flat_map(|u| u.claims.keys().cloned())
+            .collect();
+        let mut acrs: Vec<String> = users
+            .values()
+            .flat_map(|u| u.acr_values.iter().cloned())
+            .collect();
         for list in [&mut claims, &mut acrs] {
             list.sort();
             list.dedup();

@@ -145,7 +145,8 @@ impl Inner {
         key: Option<KeyAlg>,
         tenants: Option<Arc<Tenants>>,
     ) -> io::Result<Self> {
-        let key = Arc::new(SigningKey::generate(key.unwrap_or(settings.key)).map_err(io::Error::other)?);
+        let key =
+            Arc::new(SigningKey::generate(key.unwrap_or(settings.key)).map_err(io::Error::other)?);
         let dpop = bearer_guard::dpop::ProofVerifier::new(
             bearer_guard::DpopConfig::new().algorithms(DPOP_ALGORITHMS.iter().map(|(a, _)| *a)),
         )

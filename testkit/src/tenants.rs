@@ -89,9 +89,8 @@ impl Tenants {
             return Err(TenantError::Exists);
         }
         let issuer = format!("{}/{name}", self.base);
-        let inner = Arc::new(
-            Inner::new(issuer, &self.settings, key, None).map_err(TenantError::Key)?,
-        );
+        let inner =
+            Arc::new(Inner::new(issuer, &self.settings, key, None).map_err(TenantError::Key)?);
         let router = endpoints::router(inner.clone(), self.settings.control);
         let mut map = write(&self.map);
         if map.contains_key(name) {

@@ -144,5 +144,10 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    Value::Array(values.into_iter().map(|s| Value::String(s.into())).collect())
+    Value::Array(
+        values
+            .into_iter()
+            .map(|s| Value::String(s.into()))
+            .collect(),
+    )
 }

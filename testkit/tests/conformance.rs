@@ -349,9 +349,15 @@ async fn discovery_advertises_only_what_is_served() {
         .unwrap();
     // ID tokens are signed with the published keys' algorithms only; no request objects,
     // no `claims` parameter; OpenID Connect Discovery §3's required members are there.
-    assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["RS256"]));
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
     assert_eq!(doc["subject_types_supported"], json!(["public"]));
-    assert_eq!(doc["userinfo_endpoint"], format!("{}/userinfo", server.issuer()));
+    assert_eq!(
+        doc["userinfo_endpoint"],
+        format!("{}/userinfo", server.issuer())
+    );
     assert_eq!(doc["request_uri_parameter_supported"], false);
     assert_eq!(doc["request_parameter_supported"], false);
     assert_eq!(doc["claims_parameter_supported"], false);
@@ -359,7 +365,10 @@ async fn discovery_advertises_only_what_is_served() {
         .as_array()
         .unwrap()
         .contains(&json!("openid")));
-    assert!(doc.get("acr_values_supported").is_none(), "no user has an acr");
+    assert!(
+        doc.get("acr_values_supported").is_none(),
+        "no user has an acr"
+    );
     assert_eq!(doc["response_types_supported"], json!(["code"]));
     let algs = doc["dpop_signing_alg_values_supported"].as_array().unwrap();
     for alg in ["ES256", "EdDSA", "RS256", "PS256"] {

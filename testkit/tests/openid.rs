@@ -118,11 +118,7 @@ async fn id_tokens_pass_a_relying_party_library() {
 async fn id_token_claims_and_header() {
     let server = server(KeyAlg::Rs256).await;
     let before = support::now();
-    let answer = sign_in(
-        server.issuer(),
-        &[("scope", "openid"), ("nonce", "abc")],
-    )
-    .await;
+    let answer = sign_in(server.issuer(), &[("scope", "openid"), ("nonce", "abc")]).await;
     let (header, claims) = decode(answer["id_token"].as_str().unwrap());
     assert_eq!(header["typ"], "JWT");
     assert_eq!(header["kid"], server.active_kid());
@@ -164,13 +160,20 @@ async fn no_openid_scope_no_id_token() {
         &[("grant_type", "client_credentials"), ("scope", "openid")],
     )
     .await;
-    assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_scope")));
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
 }
 
 #[tokio::test]
 async fn refreshed_id_token_keeps_the_sign_in_without_nonce() {
     let server = server(KeyAlg::Rs256).await;
-    let first = sign_in(server.issuer(), &[("scope", "openid read"), ("nonce", "n1")]).await;
+    let first = sign_in(
+        server.issuer(),
+        &[("scope", "openid read"), ("nonce", "n1")],
+    )
+    .await;
     let (_, first_claims) = decode(first["id_token"].as_str().unwrap());
     let (status, answer) = token(
         server.issuer(),
@@ -264,13 +267,25 @@ async fn discovery_is_a_complete_openid_document() {
     // Discovery §3 REQUIRED members, and what the server really does.
     assert_eq!(doc["issuer"], server.issuer());
     assert_eq!(doc["subject_types_supported"], json!(["public"]));
-    assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["ES256"]));
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
     assert_eq!(
         doc["acr_values_supported"],
         json!(["urn:example:mfa", "urn:example:pwd"])
     );
     let claims = doc["claims_supported"].as_array().unwrap();
-    for c in ["sub", "iss", "auth_time", "acr", "nonce", "email", "groups", "roles"] {
+    for c in [
+        "sub",
+        "iss",
+        "auth_time",
+        "acr",
+        "nonce",
+        "email",
+        "groups",
+        "roles",
+    ] {
         assert!(claims.contains(&json!(c)), "{c}");
     }
     assert_eq!(doc["userinfo_endpoint"], server.userinfo_endpoint());

@@ -206,7 +206,10 @@ async fn discovery_documents() {
             json!(["openid", "admin", "read", "write"])
         );
         // ID tokens are signed with the one RS256 key.
-        assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["RS256"]));
+        assert_eq!(
+            doc["id_token_signing_alg_values_supported"],
+            json!(["RS256"])
+        );
         assert!(doc["dpop_signing_alg_values_supported"]
             .as_array()
             .unwrap()

@@ -116,7 +116,11 @@ async fn max_age_step_up_round_trip() {
 
     let fresh = sign_in(
         server.issuer(),
-        &[("scope", "read"), ("max_age", &max_age), ("acr_values", MFA)],
+        &[
+            ("scope", "read"),
+            ("max_age", &max_age),
+            ("acr_values", MFA),
+        ],
     )
     .await;
     let claims = decode(&access(&fresh)).1;
@@ -144,13 +148,20 @@ async fn prompt_login_and_prompt_none() {
         &[("prompt", "none"), ("acr_values", MFA)],
     )
     .await;
-    assert_eq!(query_param(&location, "error").as_deref(), Some("login_required"));
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("login_required")
+    );
     assert!(query_param(&location, "code").is_none());
     // prompt=none when the sign-in still answers: a code.
     let location = authorize_redirect(server.issuer(), &challenge, &[("prompt", "none")]).await;
     assert!(query_param(&location, "code").is_some(), "{location}");
     // Bad values: invalid_request.
-    for (name, value) in [("prompt", "none login"), ("prompt", "bogus"), ("max_age", "-1")] {
+    for (name, value) in [
+        ("prompt", "none login"),
+        ("prompt", "bogus"),
+        ("max_age", "-1"),
+    ] {
         let location = authorize_redirect(server.issuer(), &challenge, &[(name, value)]).await;
         assert_eq!(
             query_param(&location, "error").as_deref(),

@@ -285,7 +285,10 @@ pub(super) async fn authorize_get(State(inner): Shared, RawQuery(query): RawQuer
     };
     // Approved at once, as the configured user, for tests that follow the redirect: signed
     // in anew only when the request asks for it (prompt=login, max_age, acr_values).
-    let auto = inner.auto_approve.as_deref().and_then(|u| inner.clients.user(u));
+    let auto = inner
+        .auto_approve
+        .as_deref()
+        .and_then(|u| inner.clients.user(u));
     match auto {
         Some(user) => match inner.silent_sign_in(&user, &req.sign_in) {
             Some(auth) => approve(&inner, &req, &user.username, auth),

@@ -122,10 +122,7 @@ pub(super) fn exchange(
             "issued_token_type".into(),
             Value::String(ACCESS_TOKEN.into()),
         );
-        map.insert(
-            "expires_in".into(),
-            Value::from(exp.saturating_sub(now())),
-        );
+        map.insert("expires_in".into(), Value::from(exp.saturating_sub(now())));
     }
     Ok(answer)
 }

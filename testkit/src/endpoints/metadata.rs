@@ -14,7 +14,15 @@ pub(super) async fn discovery(State(inner): Shared) -> Response {
     scopes.dedup();
     let (user_claims, acr_values) = inner.clients.user_claims_and_acrs();
     let mut claims: Vec<String> = [
-        "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash",
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "at_hash",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -25,7 +33,12 @@ pub(super) async fn discovery(State(inner): Shared) -> Response {
         }
     }
     // ID tokens are signed with the active key, which may be any published one.
-    let mut id_token_algs: Vec<&str> = inner.key_list().iter().filter(|k| k.2).map(|k| k.1.as_str()).collect();
+    let mut id_token_algs: Vec<&str> = inner
+        .key_list()
+        .iter()
+        .filter(|k| k.2)
+        .map(|k| k.1.as_str())
+        .collect();
     id_token_algs.sort_unstable();
     id_token_algs.dedup();
     let mut doc = json!({

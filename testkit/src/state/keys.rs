@@ -30,7 +30,6 @@ impl KeyStore {
 }
 
 impl Inner {
-
     pub(crate) fn add_key(&self, alg: KeyAlg) -> Result<String, KeyError> {
         let key = Arc::new(SigningKey::generate(alg)?);
         let kid = key.kid.clone();
@@ -101,5 +100,4 @@ impl Inner {
             .collect();
         serde_json::json!({ "keys": keys })
     }
-
 }
