@@ -16,7 +16,7 @@ use std::time::Duration;
 ///
 /// Clients registered at run time by dynamic client registration (RFC 7591, see
 /// [`TestServerBuilder::dynamic_registration`](super::TestServerBuilder::dynamic_registration))
-/// are `Client`s too; [`TestServer::registered_clients`](super::TestServer::registered_clients)
+/// are `Client`s too; [`Issuer::registered_clients`](super::Issuer::registered_clients)
 /// lists them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Client {

@@ -32,7 +32,7 @@ impl fmt::Debug for Issuer {
 
 impl Issuer {
     /// The issuer identifier, `http://127.0.0.1:PORT` for the root issuer,
-    /// `http://127.0.0.1:PORT/{name}` for one [by path](TestServer::add_issuer) (no trailing
+    /// `http://127.0.0.1:PORT/{name}` for one [by path](crate::TestServer::add_issuer) (no trailing
     /// slash); also the `iss` of issued tokens.
     pub fn issuer(&self) -> &str {
         &self.inner.issuer
@@ -74,7 +74,7 @@ impl Issuer {
     }
 
     /// `{issuer}/register`, the dynamic client registration endpoint (served only with
-    /// [`TestServerBuilder::dynamic_registration`]).
+    /// [`TestServerBuilder::dynamic_registration`](crate::TestServerBuilder::dynamic_registration)).
     pub fn registration_endpoint(&self) -> String {
         format!("{}/register", self.inner.issuer)
     }

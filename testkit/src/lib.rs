@@ -13,7 +13,8 @@
 //! | --- | --- |
 //! | discovery (RFC 8414 / OIDC) | `GET /.well-known/oauth-authorization-server`, `GET /.well-known/openid-configuration` |
 //! | JWKS | `GET /jwks` |
-//! | token (`client_credentials`, `authorization_code` + PKCE S256, `refresh_token` with rotation; RFC 8707 `resource`) | `POST /token` |
+//! | token (`client_credentials`, `authorization_code` + PKCE S256, `refresh_token` with rotation, RFC 8693 token exchange; RFC 8707 `resource`; ID tokens) | `POST /token` |
+//! | userinfo (OpenID Connect, [see below](#openid-connect)) | `GET`/`POST /userinfo` |
 //! | authorization (HTML login form; POST it to approve; or [auto-approval](TestServerBuilder::auto_approve)) | `GET`/`POST /authorize` |
 //! | dynamic client registration (RFC 7591, off by default, [see below](#dynamic-client-registration)) | `POST /register` |
 //! | introspection (RFC 7662) | `POST /introspect` |
@@ -48,7 +49,7 @@
 //! Access tokens are RFC 9068 JWTs (`typ: at+jwt`) signed with the active key,
 //! or opaque strings for clients configured with [`Client::opaque_tokens`].
 //! Tests can also mint arbitrary (including malformed or hostile) tokens
-//! directly with [`TestServer::mint`] and [`TestServer::sign_raw`], rotate
+//! directly with [`Issuer::mint`] and [`Issuer::sign_raw`], rotate
 //! keys, count requests and inject [`Fault`]s per [`Endpoint`].
 //!
 //! Introspection reports a token active only if it was issued or minted by
@@ -62,6 +63,50 @@
 //! `read write admin`, redirect URI `http://127.0.0.1/callback`) and the
 //! resource server `api`/`api-secret` (no scopes, may introspect); user
 //! `alice`/`password`; token lifetime 300 s; authorization codes live 60 s; one RS256 key.
+//!
+//! ## OpenID Connect
+//!
+//! The server is a small OpenID provider. `scope=openid` (which every client may request at
+//! the authorization endpoint) on the authorization-code flow adds an `id_token` to the token
+//! answer: signed with the active key (`typ: JWT`), with `iss`, `sub`, `aud` (the client id
+//! alone, so no `azp`), `exp`, `iat`, `auth_time`, `acr` (when the user has levels), `nonce`
+//! (echoed from the authorization request), `at_hash` (SHA-256, or SHA-512 for EdDSA) and the
+//! user's claims. A refresh with `openid` in the grant's scope gets a new ID token with the
+//! same `auth_time` and no `nonce`. `GET`/`POST {issuer}/userinfo` answers an active,
+//! unbound access token with the `openid` scope (`Authorization: Bearer`) with `sub` and the
+//! user's claims (`401 invalid_token` or `403 insufficient_scope` otherwise). Discovery has
+//! OpenID Connect Discovery §3's members: `userinfo_endpoint`, `subject_types_supported`
+//! (`public`), `id_token_signing_alg_values_supported` (the published keys' algorithms),
+//! `claims_supported`, `acr_values_supported` (the users' levels), `prompt_values_supported`,
+//! and `false` for `request_uri_parameter_supported` and the like.
+//!
+//! [`User`]s carry claims ([`email`](User::email), [`name`](User::name),
+//! [`groups`](User::groups), [`roles`](User::roles), any [`claim`](User::claim)) and the
+//! authentication levels they can sign in at ([`acr_values`](User::acr_values), the default
+//! first); their claims, `auth_time` and `acr` are in the access tokens of the code flow too.
+//!
+//! Step-up (RFC 9470): the authorization request's `acr_values` (the user signs in at the
+//! first one they have), `max_age` and `prompt=login` decide whether the user signs in anew
+//! (fresh `auth_time`); the auto-approved user's last sign-in is reused otherwise, and
+//! [`Issuer::set_sign_in`] backdates it for `max_age` tests. `prompt=none` when a new sign-in
+//! is needed is `login_required`.
+//!
+//! Token exchange (RFC 8693): a confidential client posts `grant_type=
+//! urn:ietf:params:oauth:grant-type:token-exchange`, `subject_token` (an active access token
+//! of this issuer), `subject_token_type` (`...:token-type:access_token` or `...:jwt`), and
+//! optionally `audience` (the audience or a resource of this server), `resource` and `scope`
+//! (a subset of the subject token's). The answer's token keeps `sub`, `auth_time`, `acr` and
+//! the user's claims, expires no later than the subject token, and has `client_id` the
+//! exchanging client. An inactive subject token or an actor token is `invalid_request`, an
+//! unknown audience `invalid_target`, a wider scope `invalid_scope`.
+//!
+//! ## Several issuers
+//!
+//! [`TestServerBuilder::issuer_path`] and [`TestServer::add_issuer`] serve more issuers under
+//! paths of the root one (`http://127.0.0.1:PORT/tenant-a`), each an [`Issuer`] with its own
+//! keys, grants, sign-ins, counters and faults, and its discovery (also at RFC 8414's
+//! `/.well-known/oauth-authorization-server/tenant-a`), JWKS, token, authorization, userinfo
+//! and control routes under its path; they share the root's configuration and listener.
 //!
 //! ## Dynamic client registration
 //!
@@ -95,7 +140,7 @@
 //! Errors are `400` JSON `invalid_redirect_uri` or `invalid_client_metadata` (RFC 7591
 //! §3.2.2); once [`max_registrations`](TestServerBuilder::max_registrations) clients (default
 //! 1000) are registered, `403 access_denied`. Registered clients never introspect; they revoke
-//! their own tokens. [`TestServer::registered_clients`] (control API: `GET /_testkit/clients`)
+//! their own tokens. [`Issuer::registered_clients`] (control API: `GET /_testkit/clients`)
 //! lists them.
 //!
 //! ## The HTTP control API
@@ -116,18 +161,24 @@
 //!
 //! | route | body | does | answer |
 //! | --- | --- | --- | --- |
-//! | `POST /_testkit/tokens` | see below | [`TestServer::mint`] | `{"access_token", "header", "claims"}` |
-//! | `GET /_testkit/keys` | | [`TestServer::kids`] | `{"active": kid, "keys": [{"kid", "alg", "published", "active"}]}` |
-//! | `POST /_testkit/keys` | `{"alg": "RS256"\|"PS256"\|"ES256"\|"EdDSA", "activate": bool}` (defaults RS256, false) | [`TestServer::add_key`] (+ [`use_key`](TestServer::use_key)) | `201 {"kid", "alg", "active"}` |
-//! | `POST /_testkit/keys/{kid}/activate` | | [`TestServer::use_key`]: new tokens are signed with it | the key list |
-//! | `POST /_testkit/keys/{kid}/retire` | | [`TestServer::retire_key`]: out of the JWKS | the key list |
+//! | `POST /_testkit/tokens` | see below | [`Issuer::mint`] | `{"access_token", "header", "claims"}` |
+//! | `GET /_testkit/keys` | | [`Issuer::kids`] | `{"active": kid, "keys": [{"kid", "alg", "published", "active"}]}` |
+//! | `POST /_testkit/keys` | `{"alg": "RS256"\|"PS256"\|"ES256"\|"EdDSA", "activate": bool}` (defaults RS256, false) | [`Issuer::add_key`] (+ [`use_key`](Issuer::use_key)) | `201 {"kid", "alg", "active"}` |
+//! | `POST /_testkit/keys/{kid}/activate` | | [`Issuer::use_key`]: new tokens are signed with it | the key list |
+//! | `POST /_testkit/keys/{kid}/retire` | | [`Issuer::retire_key`]: out of the JWKS | the key list |
 //! | `GET /_testkit/faults` | | | `{"jwks": {"fault": "none"}, ...}`, one member per endpoint |
-//! | `PUT /_testkit/faults/{endpoint}` | `{"fault": "unavailable"}`, `{"fault": "hang"}`, `{"fault": "garbage"}`, `{"fault": "huge", "bytes": N}`, `{"fault": "status", "status": N}`, `{"fault": "delay", "millis": N}`, `{"fault": "none"}` | [`TestServer::set_fault`] (see [`Fault`]) | the fault list |
+//! | `PUT /_testkit/faults/{endpoint}` | `{"fault": "unavailable"}`, `{"fault": "hang"}`, `{"fault": "garbage"}`, `{"fault": "huge", "bytes": N}`, `{"fault": "status", "status": N}`, `{"fault": "delay", "millis": N}`, `{"fault": "none"}` | [`Issuer::set_fault`] (see [`Fault`]) | the fault list |
 //! | `DELETE /_testkit/faults/{endpoint}` | | clears that fault | the fault list |
-//! | `DELETE /_testkit/faults` | | [`TestServer::clear_faults`] | the fault list |
-//! | `GET /_testkit/counts` | | [`TestServer::count`] | `{"discovery": N, "jwks": N, "token": N, "introspection": N, "revocation": N, "authorize": N, "registration": N}` |
-//! | `DELETE /_testkit/counts` | | [`TestServer::reset_counts`] | the (zeroed) counts |
-//! | `GET /_testkit/clients` | | [`TestServer::registered_clients`] | `{"registered": [{"client_id", "public", "redirect_uris", "scope"}]}` |
+//! | `DELETE /_testkit/faults` | | [`Issuer::clear_faults`] | the fault list |
+//! | `GET /_testkit/counts` | | [`Issuer::count`] | `{"discovery": N, "jwks": N, "token": N, "introspection": N, "revocation": N, "authorize": N, "registration": N}` |
+//! | `DELETE /_testkit/counts` | | [`Issuer::reset_counts`] | the (zeroed) counts |
+//! | `GET /_testkit/clients` | | [`Issuer::registered_clients`] | `{"registered": [{"client_id", "public", "redirect_uris", "scope"}]}` |
+//! | `POST /_testkit/users` | `{"username", "password", "claims": {...}, "acr_values": [...]}` | [`Issuer::add_user`] | `201 {"username", "claims"}` |
+//! | `PUT /_testkit/users/{username}/sign-in` | `{"auth_time": UNIX_SECONDS, "acr": "..."}` (defaults now, none) | [`Issuer::set_sign_in`] | `{"username", "auth_time", "acr"}` |
+//! | `GET /_testkit/issuers` | | [`TestServer::issuers_by_path`] | `{"issuers": [{"name", "issuer"}]}` |
+//! | `POST /_testkit/issuers` | `{"name": "tenant-a", "alg": "ES256"}` (root issuer only) | [`TestServer::add_issuer`] | `201 {"name", "issuer"}` |
+//!
+//! An issuer by path has the same routes under `{issuer}/{name}/_testkit/` (but `issuers`).
 //!
 //! `{endpoint}` is one of `discovery`, `jwks`, `token`, `introspection`, `revocation`,
 //! `authorize`, `registration` ([`Endpoint::as_str`]).

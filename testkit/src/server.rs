@@ -105,7 +105,7 @@ impl TestServer {
     }
 
     /// Stops the server and waits (up to 5 s) for in-flight requests;
-    /// requests parked by [`Fault::Hang`] are answered with 503.
+    /// requests parked by [`Fault::Hang`](crate::Fault::Hang) are answered with 503.
     pub async fn shutdown(mut self) {
         self.signal_shutdown();
         if let Some(mut task) = self.task.take() {
