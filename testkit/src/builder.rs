@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::config::{Client, User};
-use crate::keys::{KeyAlg, SigningKey};
-use crate::registry::{RegistrationOptions, Registry};
-use crate::state::{self, Inner};
+use crate::config::Client;
+use crate::issuer::Issuer;
+use crate::keys::KeyAlg;
+use crate::registry::RegistrationOptions;
+use crate::state::{Inner, Settings};
+use crate::tenants::Tenants;
+use crate::user::User;
 use crate::{control, endpoints, TestServer};
 
 /// Configures and starts a [`TestServer`]. Created by [`TestServer::builder`].
@@ -32,6 +35,7 @@ pub struct TestServerBuilder {
     auto_approve: Option<String>,
     resources: Vec<String>,
     registration: RegistrationOptions,
+    issuer_paths: Vec<String>,
     pub(crate) control: control::ControlOptions,
 }
 
@@ -54,6 +58,7 @@ impl Default for TestServerBuilder {
             auto_approve: None,
             resources: Vec::new(),
             registration: RegistrationOptions::default(),
+            issuer_paths: Vec::new(),
             control: control::ControlOptions::default(),
         }
     }
@@ -168,6 +173,15 @@ impl TestServerBuilder {
         self
     }
 
+    /// Also serves an issuer under path `name`, `{issuer}/{name}`, configured like the root
+    /// issuer but with its own keys and state (see
+    /// [`TestServer::add_issuer`](crate::TestServer::add_issuer), which adds one at run
+    /// time). Repeatable.
+    pub fn issuer_path(mut self, name: impl Into<String>) -> Self {
+        self.issuer_paths.push(name.into());
+        self
+    }
+
     /// Generates the key, binds the listener and starts serving.
     ///
     /// # Errors
@@ -175,7 +189,8 @@ impl TestServerBuilder {
     /// If the address cannot be bound, key generation fails, the
     /// [`issuer_url`](Self::issuer_url) is not an origin, the
     /// [`auto_approve`](Self::auto_approve) user is not registered, a
-    /// [`resources`](Self::resources) entry is not an absolute URI without fragment, or the
+    /// [`resources`](Self::resources) entry is not an absolute URI without fragment, an
+    /// [`issuer_path`](Self::issuer_path) is not a valid name (or given twice), or the
     /// control API would
     /// be served on a non-loopback address without
     /// [`allow_remote_control`](Self::allow_remote_control).
@@ -204,12 +219,6 @@ impl TestServerBuilder {
             })?),
             None => None,
         };
-        let key = SigningKey::generate(self.key).map_err(io::Error::other)?;
-        let dpop = bearer_guard::dpop::ProofVerifier::new(
-            bearer_guard::DpopConfig::new()
-                .algorithms(state::DPOP_ALGORITHMS.iter().map(|(a, _)| *a)),
-        )
-        .map_err(io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
         let issuer = issuer_url.unwrap_or_else(|| format!("http://{addr}"));
@@ -218,18 +227,25 @@ impl TestServerBuilder {
         } else {
             self.resources
         };
-        let clients = Registry::new(self.clients, self.users, self.registration);
-        let inner = Arc::new(Inner::new(
-            issuer,
-            self.audience,
-            self.token_lifetime,
-            self.code_lifetime,
-            clients,
+        let settings = Settings {
+            audience: self.audience,
+            token_lifetime: self.token_lifetime,
+            code_lifetime: self.code_lifetime,
+            clients: self.clients,
+            users: self.users,
             resources,
-            self.auto_approve,
-            key,
-            dpop,
-        ));
+            auto_approve: self.auto_approve,
+            registration: self.registration,
+            key: self.key,
+            control: self.control,
+        };
+        let tenants = Arc::new(Tenants::new(issuer.clone(), settings.clone()));
+        for name in &self.issuer_paths {
+            tenants
+                .add(name, None)
+                .map_err(|e| invalid(format!("issuer_path {name:?}: {e}")))?;
+        }
+        let inner = Arc::new(Inner::new(issuer, &settings, None, Some(tenants.clone()))?);
         let app = endpoints::router(inner.clone(), self.control);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -240,7 +256,8 @@ impl TestServerBuilder {
                 .await;
         });
         Ok(TestServer {
-            inner,
+            root: Issuer { inner },
+            tenants,
             addr,
             shutdown_tx: Some(tx),
             task: Some(task),

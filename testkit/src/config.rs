@@ -1,4 +1,4 @@
-//! Registration data: clients, users, endpoints and injectable faults.
+//! Registration data: clients, endpoints and injectable faults (users: `user.rs`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,7 +16,7 @@ use std::time::Duration;
 ///
 /// Clients registered at run time by dynamic client registration (RFC 7591, see
 /// [`TestServerBuilder::dynamic_registration`](super::TestServerBuilder::dynamic_registration))
-/// are `Client`s too; [`TestServer::registered_clients`](super::TestServer::registered_clients)
+/// are `Client`s too; [`Issuer::registered_clients`](super::Issuer::registered_clients)
 /// lists them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Client {
@@ -137,37 +137,6 @@ impl Client {
         self.grant_types
             .as_ref()
             .is_none_or(|g| g.iter().any(|t| t == grant))
-    }
-}
-
-/// A resource owner who can log in at the authorization endpoint.
-#[derive(Clone, PartialEq, Eq)]
-pub struct User {
-    pub(crate) username: String,
-    pub(crate) password: String,
-}
-
-impl fmt::Debug for User {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("User")
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
-
-impl User {
-    /// A user with the given name (also the `sub` of their tokens) and password.
-    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
-        User {
-            username: username.into(),
-            password: password.into(),
-        }
-    }
-
-    /// The username.
-    pub fn username(&self) -> &str {
-        &self.username
     }
 }
 

@@ -2,7 +2,8 @@
 //! [`TestServerBuilder::control_api`](super::TestServerBuilder::control_api) is on). Every
 //! route is a thin layer over the Rust API of [`TestServer`](super::TestServer); the routes
 //! and bodies are documented in the crate docs. `guard.rs`: loopback only (bind address and
-//! `Host`) unless forced, `application/json` on every request that changes something.
+//! `Host`) unless forced, `application/json` on every request that changes something;
+//! `openid.rs`: users, sign-ins and issuers by path.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use super::mint::{Defect, TokenBuilder};
 use super::state::Inner;
 
 mod guard;
+mod openid;
 
 pub(crate) use guard::ControlOptions;
 
@@ -42,6 +44,15 @@ pub(crate) fn router(allow_remote: bool) -> Router<Arc<Inner>> {
         )
         .route("/_testkit/counts", get(counts).delete(reset_counts))
         .route("/_testkit/clients", get(registered_clients))
+        .route("/_testkit/users", post(openid::add_user))
+        .route(
+            "/_testkit/users/{username}/sign-in",
+            put(openid::set_sign_in),
+        )
+        .route(
+            "/_testkit/issuers",
+            get(openid::list_issuers).post(openid::add_issuer),
+        )
         .route("/_testkit", any(not_found))
         .route("/_testkit/{*rest}", any(not_found))
         // Only the routes above: the server's other paths (and its 404s) stay as they are.

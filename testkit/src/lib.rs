@@ -13,7 +13,8 @@
 //! | --- | --- |
 //! | discovery (RFC 8414 / OIDC) | `GET /.well-known/oauth-authorization-server`, `GET /.well-known/openid-configuration` |
 //! | JWKS | `GET /jwks` |
-//! | token (`client_credentials`, `authorization_code` + PKCE S256, `refresh_token` with rotation; RFC 8707 `resource`) | `POST /token` |
+//! | token (`client_credentials`, `authorization_code` + PKCE S256, `refresh_token` with rotation, RFC 8693 token exchange; RFC 8707 `resource`; ID tokens) | `POST /token` |
+//! | userinfo (OpenID Connect, [see below](#openid-connect)) | `GET`/`POST /userinfo` |
 //! | authorization (HTML login form; POST it to approve; or [auto-approval](TestServerBuilder::auto_approve)) | `GET`/`POST /authorize` |
 //! | dynamic client registration (RFC 7591, off by default, [see below](#dynamic-client-registration)) | `POST /register` |
 //! | introspection (RFC 7662) | `POST /introspect` |
@@ -48,7 +49,7 @@
 //! Access tokens are RFC 9068 JWTs (`typ: at+jwt`) signed with the active key,
 //! or opaque strings for clients configured with [`Client::opaque_tokens`].
 //! Tests can also mint arbitrary (including malformed or hostile) tokens
-//! directly with [`TestServer::mint`] and [`TestServer::sign_raw`], rotate
+//! directly with [`Issuer::mint`] and [`Issuer::sign_raw`], rotate
 //! keys, count requests and inject [`Fault`]s per [`Endpoint`].
 //!
 //! Introspection reports a token active only if it was issued or minted by
@@ -62,6 +63,50 @@
 //! `read write admin`, redirect URI `http://127.0.0.1/callback`) and the
 //! resource server `api`/`api-secret` (no scopes, may introspect); user
 //! `alice`/`password`; token lifetime 300 s; authorization codes live 60 s; one RS256 key.
+//!
+//! ## OpenID Connect
+//!
+//! The server is a small OpenID provider. `scope=openid` (which every client may request at
+//! the authorization endpoint) on the authorization-code flow adds an `id_token` to the token
+//! answer: signed with the active key (`typ: JWT`), with `iss`, `sub`, `aud` (the client id
+//! alone, so no `azp`), `exp`, `iat`, `auth_time`, `acr` (when the user has levels), `nonce`
+//! (echoed from the authorization request), `at_hash` (SHA-256, or SHA-512 for EdDSA) and the
+//! user's claims. A refresh with `openid` in the grant's scope gets a new ID token with the
+//! same `auth_time` and no `nonce`. `GET`/`POST {issuer}/userinfo` answers an active,
+//! unbound access token with the `openid` scope (`Authorization: Bearer`) with `sub` and the
+//! user's claims (`401 invalid_token` or `403 insufficient_scope` otherwise). Discovery has
+//! OpenID Connect Discovery §3's members: `userinfo_endpoint`, `subject_types_supported`
+//! (`public`), `id_token_signing_alg_values_supported` (the published keys' algorithms),
+//! `claims_supported`, `acr_values_supported` (the users' levels), `prompt_values_supported`,
+//! and `false` for `request_uri_parameter_supported` and the like.
+//!
+//! [`User`]s carry claims ([`email`](User::email), [`name`](User::name),
+//! [`groups`](User::groups), [`roles`](User::roles), any [`claim`](User::claim)) and the
+//! authentication levels they can sign in at ([`acr_values`](User::acr_values), the default
+//! first); their claims, `auth_time` and `acr` are in the access tokens of the code flow too.
+//!
+//! Step-up (RFC 9470): the authorization request's `acr_values` (the user signs in at the
+//! first one they have), `max_age` and `prompt=login` decide whether the user signs in anew
+//! (fresh `auth_time`); the auto-approved user's last sign-in is reused otherwise, and
+//! [`Issuer::set_sign_in`] backdates it for `max_age` tests. `prompt=none` when a new sign-in
+//! is needed is `login_required`.
+//!
+//! Token exchange (RFC 8693): a confidential client posts `grant_type=
+//! urn:ietf:params:oauth:grant-type:token-exchange`, `subject_token` (an active access token
+//! of this issuer), `subject_token_type` (`...:token-type:access_token` or `...:jwt`), and
+//! optionally `audience` (the audience or a resource of this server), `resource` and `scope`
+//! (a subset of the subject token's). The answer's token keeps `sub`, `auth_time`, `acr` and
+//! the user's claims, expires no later than the subject token, and has `client_id` the
+//! exchanging client. An inactive subject token or an actor token is `invalid_request`, an
+//! unknown audience `invalid_target`, a wider scope `invalid_scope`.
+//!
+//! ## Several issuers
+//!
+//! [`TestServerBuilder::issuer_path`] and [`TestServer::add_issuer`] serve more issuers under
+//! paths of the root one (`http://127.0.0.1:PORT/tenant-a`), each an [`Issuer`] with its own
+//! keys, grants, sign-ins, counters and faults, and its discovery (also at RFC 8414's
+//! `/.well-known/oauth-authorization-server/tenant-a`), JWKS, token, authorization, userinfo
+//! and control routes under its path; they share the root's configuration and listener.
 //!
 //! ## Dynamic client registration
 //!
@@ -95,7 +140,7 @@
 //! Errors are `400` JSON `invalid_redirect_uri` or `invalid_client_metadata` (RFC 7591
 //! §3.2.2); once [`max_registrations`](TestServerBuilder::max_registrations) clients (default
 //! 1000) are registered, `403 access_denied`. Registered clients never introspect; they revoke
-//! their own tokens. [`TestServer::registered_clients`] (control API: `GET /_testkit/clients`)
+//! their own tokens. [`Issuer::registered_clients`] (control API: `GET /_testkit/clients`)
 //! lists them.
 //!
 //! ## The HTTP control API
@@ -116,18 +161,24 @@
 //!
 //! | route | body | does | answer |
 //! | --- | --- | --- | --- |
-//! | `POST /_testkit/tokens` | see below | [`TestServer::mint`] | `{"access_token", "header", "claims"}` |
-//! | `GET /_testkit/keys` | | [`TestServer::kids`] | `{"active": kid, "keys": [{"kid", "alg", "published", "active"}]}` |
-//! | `POST /_testkit/keys` | `{"alg": "RS256"\|"PS256"\|"ES256"\|"EdDSA", "activate": bool}` (defaults RS256, false) | [`TestServer::add_key`] (+ [`use_key`](TestServer::use_key)) | `201 {"kid", "alg", "active"}` |
-//! | `POST /_testkit/keys/{kid}/activate` | | [`TestServer::use_key`]: new tokens are signed with it | the key list |
-//! | `POST /_testkit/keys/{kid}/retire` | | [`TestServer::retire_key`]: out of the JWKS | the key list |
+//! | `POST /_testkit/tokens` | see below | [`Issuer::mint`] | `{"access_token", "header", "claims"}` |
+//! | `GET /_testkit/keys` | | [`Issuer::kids`] | `{"active": kid, "keys": [{"kid", "alg", "published", "active"}]}` |
+//! | `POST /_testkit/keys` | `{"alg": "RS256"\|"PS256"\|"ES256"\|"EdDSA", "activate": bool}` (defaults RS256, false) | [`Issuer::add_key`] (+ [`use_key`](Issuer::use_key)) | `201 {"kid", "alg", "active"}` |
+//! | `POST /_testkit/keys/{kid}/activate` | | [`Issuer::use_key`]: new tokens are signed with it | the key list |
+//! | `POST /_testkit/keys/{kid}/retire` | | [`Issuer::retire_key`]: out of the JWKS | the key list |
 //! | `GET /_testkit/faults` | | | `{"jwks": {"fault": "none"}, ...}`, one member per endpoint |
-//! | `PUT /_testkit/faults/{endpoint}` | `{"fault": "unavailable"}`, `{"fault": "hang"}`, `{"fault": "garbage"}`, `{"fault": "huge", "bytes": N}`, `{"fault": "status", "status": N}`, `{"fault": "delay", "millis": N}`, `{"fault": "none"}` | [`TestServer::set_fault`] (see [`Fault`]) | the fault list |
+//! | `PUT /_testkit/faults/{endpoint}` | `{"fault": "unavailable"}`, `{"fault": "hang"}`, `{"fault": "garbage"}`, `{"fault": "huge", "bytes": N}`, `{"fault": "status", "status": N}`, `{"fault": "delay", "millis": N}`, `{"fault": "none"}` | [`Issuer::set_fault`] (see [`Fault`]) | the fault list |
 //! | `DELETE /_testkit/faults/{endpoint}` | | clears that fault | the fault list |
-//! | `DELETE /_testkit/faults` | | [`TestServer::clear_faults`] | the fault list |
-//! | `GET /_testkit/counts` | | [`TestServer::count`] | `{"discovery": N, "jwks": N, "token": N, "introspection": N, "revocation": N, "authorize": N, "registration": N}` |
-//! | `DELETE /_testkit/counts` | | [`TestServer::reset_counts`] | the (zeroed) counts |
-//! | `GET /_testkit/clients` | | [`TestServer::registered_clients`] | `{"registered": [{"client_id", "public", "redirect_uris", "scope"}]}` |
+//! | `DELETE /_testkit/faults` | | [`Issuer::clear_faults`] | the fault list |
+//! | `GET /_testkit/counts` | | [`Issuer::count`] | `{"discovery": N, "jwks": N, "token": N, "introspection": N, "revocation": N, "authorize": N, "registration": N}` |
+//! | `DELETE /_testkit/counts` | | [`Issuer::reset_counts`] | the (zeroed) counts |
+//! | `GET /_testkit/clients` | | [`Issuer::registered_clients`] | `{"registered": [{"client_id", "public", "redirect_uris", "scope"}]}` |
+//! | `POST /_testkit/users` | `{"username", "password", "claims": {...}, "acr_values": [...]}` | [`Issuer::add_user`] | `201 {"username", "claims"}` |
+//! | `PUT /_testkit/users/{username}/sign-in` | `{"auth_time": UNIX_SECONDS, "acr": "..."}` (defaults now, none) | [`Issuer::set_sign_in`] | `{"username", "auth_time", "acr"}` |
+//! | `GET /_testkit/issuers` | | [`TestServer::issuers_by_path`] | `{"issuers": [{"name", "issuer"}]}` |
+//! | `POST /_testkit/issuers` | `{"name": "tenant-a", "alg": "ES256"}` (root issuer only) | [`TestServer::add_issuer`] | `201 {"name", "issuer"}` |
+//!
+//! An issuer by path has the same routes under `{issuer}/{name}/_testkit/` (but `issuers`).
 //!
 //! `{endpoint}` is one of `discovery`, `jwks`, `token`, `introspection`, `revocation`,
 //! `authorize`, `registration` ([`Endpoint::as_str`]).
@@ -207,255 +258,19 @@ mod builder;
 mod config;
 mod control;
 mod endpoints;
+mod issuer;
 mod keys;
 mod mint;
 mod registry;
+mod server;
 mod state;
-
-use std::fmt;
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+mod tenants;
+mod user;
 
 pub use builder::TestServerBuilder;
-pub use config::{Client, Endpoint, Fault, User};
+pub use config::{Client, Endpoint, Fault};
+pub use issuer::Issuer;
 pub use keys::KeyAlg;
 pub use mint::{Defect, TokenBuilder};
-
-use state::{lock, Inner};
-
-/// A running test authorization server. Stops when dropped (or use
-/// [`shutdown`](Self::shutdown) to wait for it).
-///
-/// Several servers can run side by side in one process; each has its own
-/// keys, clients, tokens, counters and faults.
-pub struct TestServer {
-    inner: Arc<Inner>,
-    addr: SocketAddr,
-    shutdown_tx: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl fmt::Debug for TestServer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TestServer")
-            .field("issuer", &self.inner.issuer)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TestServer {
-    /// Starts a server with the default configuration on `127.0.0.1:0`.
-    ///
-    /// # Panics
-    ///
-    /// If binding the loopback listener fails (this is a test helper; use
-    /// [`builder`](Self::builder) to handle the error).
-    pub async fn start() -> TestServer {
-        match Self::builder().start().await {
-            Ok(server) => server,
-            Err(e) => panic!("failed to start the test authorization server: {e}"),
-        }
-    }
-
-    /// A builder with the default configuration (see the [crate docs](crate)).
-    pub fn builder() -> TestServerBuilder {
-        TestServerBuilder::default()
-    }
-
-    /// The issuer identifier, `http://127.0.0.1:PORT` (no trailing slash);
-    /// also the `iss` of issued tokens.
-    pub fn issuer(&self) -> &str {
-        &self.inner.issuer
-    }
-
-    /// The address the server listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The default audience (`aud`) of issued tokens.
-    pub fn audience(&self) -> &str {
-        &self.inner.audience
-    }
-
-    /// `{issuer}/.well-known/openid-configuration`.
-    pub fn discovery_uri(&self) -> String {
-        format!("{}/.well-known/openid-configuration", self.inner.issuer)
-    }
-
-    /// `{issuer}/jwks`.
-    pub fn jwks_uri(&self) -> String {
-        format!("{}/jwks", self.inner.issuer)
-    }
-
-    /// `{issuer}/token`.
-    pub fn token_endpoint(&self) -> String {
-        format!("{}/token", self.inner.issuer)
-    }
-
-    /// `{issuer}/introspect`.
-    pub fn introspection_endpoint(&self) -> String {
-        format!("{}/introspect", self.inner.issuer)
-    }
-
-    /// `{issuer}/revoke`.
-    pub fn revocation_endpoint(&self) -> String {
-        format!("{}/revoke", self.inner.issuer)
-    }
-
-    /// `{issuer}/authorize`.
-    pub fn authorization_endpoint(&self) -> String {
-        format!("{}/authorize", self.inner.issuer)
-    }
-
-    /// `{issuer}/register`, the dynamic client registration endpoint (served only with
-    /// [`TestServerBuilder::dynamic_registration`]).
-    pub fn registration_endpoint(&self) -> String {
-        format!("{}/register", self.inner.issuer)
-    }
-
-    /// The clients registered at run time (RFC 7591), oldest first.
-    pub fn registered_clients(&self) -> Vec<Client> {
-        self.inner.clients.registered()
-    }
-
-    /// Starts minting a token directly (see [`TokenBuilder`] for defaults).
-    pub fn mint(&self) -> TokenBuilder {
-        TokenBuilder::new(self.inner.clone())
-    }
-
-    /// Signs exactly the given header and claims bytes (base64url-encoded as
-    /// they are) with key `kid`; the signature algorithm is the key's,
-    /// whatever the header says. For attack tests (duplicate members, odd
-    /// types, wrong `alg`...).
-    ///
-    /// # Panics
-    ///
-    /// If `kid` is not a key of this server (published or retired).
-    pub fn sign_raw(&self, kid: &str, header_json: &str, claims_json: &str) -> String {
-        let Some(key) = self.inner.find_key(kid) else {
-            panic!("sign_raw: unknown kid {kid:?}");
-        };
-        match key.sign_compact(header_json.as_bytes(), claims_json.as_bytes()) {
-            Ok(token) => token,
-            Err(e) => panic!("sign_raw: signing failed: {e}"),
-        }
-    }
-
-    /// Generates a new key, publishes it in the JWKS immediately and returns
-    /// its `kid`. It does not become the signing key until [`use_key`](Self::use_key).
-    ///
-    /// # Panics
-    ///
-    /// If key generation fails in the crypto library.
-    pub fn add_key(&self, alg: KeyAlg) -> String {
-        match self.inner.add_key(alg) {
-            Ok(kid) => kid,
-            Err(e) => panic!("add_key: {e}"),
-        }
-    }
-
-    /// Makes `kid` the signing key for new tokens (minted or issued).
-    ///
-    /// # Panics
-    ///
-    /// If `kid` is not a key of this server.
-    pub fn use_key(&self, kid: &str) {
-        if !self.inner.use_key(kid) {
-            panic!("use_key: unknown kid {kid:?}");
-        }
-    }
-
-    /// Removes `kid` from the JWKS; tokens signed with it are no longer
-    /// active for introspection. The key is kept privately so tests can still
-    /// mint with it via [`TokenBuilder::kid`]. If it is the active key, it
-    /// stays the signing key until [`use_key`](Self::use_key) picks another.
-    /// Unknown kids are ignored.
-    pub fn retire_key(&self, kid: &str) {
-        self.inner.retire_key(kid);
-    }
-
-    /// The `kid` of the current signing key.
-    pub fn active_kid(&self) -> String {
-        self.inner.active_key().kid.clone()
-    }
-
-    /// The `kid`s currently published in the JWKS, oldest first.
-    pub fn kids(&self) -> Vec<String> {
-        self.inner.kids()
-    }
-
-    /// Number of requests received by `endpoint` (including faulted ones)
-    /// since start or the last [`reset_counts`](Self::reset_counts).
-    pub fn count(&self, endpoint: Endpoint) -> u64 {
-        self.inner.count(endpoint)
-    }
-
-    /// Resets all request counters to zero.
-    pub fn reset_counts(&self) {
-        self.inner.reset_counts();
-    }
-
-    /// Injects `fault` into `endpoint` (use [`Fault::None`] to clear it).
-    /// Requests hanging on [`Fault::Hang`] are released when it is changed.
-    pub fn set_fault(&self, endpoint: Endpoint, fault: Fault) {
-        self.inner.set_fault(endpoint, fault);
-    }
-
-    /// Clears the faults of all endpoints.
-    pub fn clear_faults(&self) {
-        for ep in Endpoint::ALL {
-            self.inner.set_fault(ep, Fault::None);
-        }
-    }
-
-    /// Sets `Cache-Control: max-age=N` on JWKS responses (`None` omits the
-    /// header). Default `Some(300)`.
-    pub fn set_jwks_max_age(&self, max_age: Option<u64>) {
-        *lock(&self.inner.jwks_max_age) = max_age;
-    }
-
-    /// Revokes an access token (JWT or opaque) or refresh token. Revoking a
-    /// refresh token also revokes the access tokens issued under that grant.
-    /// Unknown tokens are ignored.
-    pub fn revoke(&self, token: &str) {
-        self.inner.revoke(token, None);
-    }
-
-    /// Whether introspection would currently report `token` as active.
-    pub fn is_active(&self, token: &str) -> bool {
-        self.inner.active_claims(token).is_some()
-    }
-
-    /// Stops the server and waits (up to 5 s) for in-flight requests;
-    /// requests parked by [`Fault::Hang`] are answered with 503.
-    pub async fn shutdown(mut self) {
-        self.signal_shutdown();
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-            {
-                task.abort();
-            }
-        }
-    }
-
-    fn signal_shutdown(&mut self) {
-        self.inner.begin_shutdown();
-        if let Some(tx) = self.shutdown_tx.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        // Graceful shutdown continues in the background.
-        self.signal_shutdown();
-    }
-}
+pub use server::TestServer;
+pub use user::User;

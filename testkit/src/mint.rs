@@ -14,7 +14,7 @@ use super::keys::{KeyAlg, SigningKey};
 use super::state::{now, random_token, Claims, Inner};
 
 /// Builder for a token minted directly by test code, returned by
-/// [`TestServer::mint`](super::TestServer::mint).
+/// [`Issuer::mint`](super::Issuer::mint).
 ///
 /// Starts with RFC 9068 defaults: header `{"alg", "typ": "at+jwt", "kid"}` and
 /// claims `iss` (the server issuer), `sub` `"alice"`, `aud` (the server
@@ -273,7 +273,7 @@ impl TokenBuilder {
 
     /// Signs with the newest key of algorithm `alg` (published keys first, then retired
     /// ones), unless [`kid`](Self::kid) names a key of this server. Add one with
-    /// [`TestServer::add_key`](super::TestServer::add_key) first: [`sign`](Self::sign) panics
+    /// [`Issuer::add_key`](super::Issuer::add_key) first: [`sign`](Self::sign) panics
     /// if the server has no key of that algorithm.
     pub fn alg(mut self, alg: KeyAlg) -> Self {
         self.alg = Some(alg);

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::config::{Client, User};
+use crate::config::Client;
 use crate::state::ct_eq;
+use crate::user::User;
 
 /// How dynamic client registration is configured.
 #[derive(Debug, Clone, Copy)]
@@ -33,7 +34,7 @@ pub(crate) struct Registry {
     clients: RwLock<HashMap<String, Arc<Client>>>,
     /// Ids of the clients registered at run time, oldest first.
     registered: RwLock<Vec<String>>,
-    users: HashMap<String, User>,
+    users: RwLock<HashMap<String, Arc<User>>>,
     pub(crate) registration: RegistrationOptions,
     /// The scopes of the configured clients (`scopes_supported`); registered clients may
     /// ask for these only.
@@ -63,7 +64,12 @@ impl Registry {
                     .collect(),
             ),
             registered: RwLock::new(Vec::new()),
-            users: users.into_iter().map(|u| (u.username.clone(), u)).collect(),
+            users: RwLock::new(
+                users
+                    .into_iter()
+                    .map(|u| (u.username.clone(), Arc::new(u)))
+                    .collect(),
+            ),
             registration,
             scopes_supported: scopes,
             any_public,
@@ -94,13 +100,42 @@ impl Registry {
     }
 
     pub(crate) fn check_user(&self, username: &str, password: &str) -> bool {
-        match self.users.get(username) {
+        match self.user(username) {
             Some(u) => ct_eq(&u.password, password),
             None => {
                 let _ = ct_eq("unknown-user-dummy-password", password);
                 false
             }
         }
+    }
+
+    /// The user `username`.
+    pub(crate) fn user(&self, username: &str) -> Option<Arc<User>> {
+        read(&self.users).get(username).cloned()
+    }
+
+    /// Adds a user, replacing one of the same name.
+    pub(crate) fn add_user(&self, user: User) {
+        write(&self.users).insert(user.username.clone(), Arc::new(user));
+    }
+
+    /// The names of the users' claims and their `acr` values, each sorted without repeats
+    /// (`claims_supported`, `acr_values_supported`).
+    pub(crate) fn user_claims_and_acrs(&self) -> (Vec<String>, Vec<String>) {
+        let users = read(&self.users);
+        let mut claims: Vec<String> = users
+            .values()
+            .flat_map(|u| u.claims.keys().cloned())
+            .collect();
+        let mut acrs: Vec<String> = users
+            .values()
+            .flat_map(|u| u.acr_values.iter().cloned())
+            .collect();
+        for list in [&mut claims, &mut acrs] {
+            list.sort();
+            list.dedup();
+        }
+        (claims, acrs)
     }
 
     pub(crate) fn scopes_supported(&self) -> &[String] {

@@ -72,6 +72,11 @@ fn help_is_on_stdout_with_exit_0() {
         "--dynamic-registration",
         "--max-registrations",
         "--resource",
+        "--user-claim",
+        "--user-acr",
+        "--issuer-path",
+        "userinfo",
+        "token-exchange",
         "TEST ONLY",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
@@ -367,4 +372,63 @@ async fn an_mcp_style_sign_in_with_registration_and_a_resource() {
     let (_, claims) = decode(body["access_token"].as_str().unwrap());
     assert_eq!(claims["aud"], resource);
     assert_eq!(claims["sub"], "alice");
+}
+
+#[tokio::test]
+async fn openid_users_and_issuers_by_path_from_flags() {
+    let (_server, issuer) = start(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--user",
+        "bob:pw",
+        "--user-claim",
+        "bob:email=bob@example.com",
+        "--user-claim",
+        r#"bob:groups=["staff"]"#,
+        "--user-acr",
+        "bob:urn:example:pwd",
+        "--user-acr",
+        "bob:urn:example:mfa",
+        "--issuer-path",
+        "tenant-a",
+        "--control-api",
+    ]);
+    let doc: Value = http()
+        .get(format!(
+            "{issuer}/tenant-a/.well-known/openid-configuration"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], format!("{issuer}/tenant-a"));
+    assert_eq!(
+        doc["acr_values_supported"],
+        json!(["urn:example:mfa", "urn:example:pwd"])
+    );
+    let minted: Value = http()
+        .post(format!("{issuer}/_testkit/tokens"))
+        .header("content-type", "application/json")
+        .body(r#"{"claims": {"sub": "bob", "scope": "openid"}}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let info: Value = http()
+        .get(format!("{issuer}/userinfo"))
+        .bearer_auth(minted["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        info,
+        json!({"sub": "bob", "email": "bob@example.com", "groups": ["staff"]})
+    );
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bearer_guard_testkit::{Client, TestServer};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use support::jwt::{b64, decode};
 
@@ -347,14 +347,29 @@ async fn discovery_advertises_only_what_is_served() {
         .json()
         .await
         .unwrap();
-    // No ID tokens are ever issued, and there is no userinfo endpoint.
-    for absent in [
-        "id_token_signing_alg_values_supported",
-        "subject_types_supported",
-        "userinfo_endpoint",
-    ] {
-        assert!(doc.get(absent).is_none(), "{absent} advertised");
-    }
+    // ID tokens are signed with the published keys' algorithms only; no request objects,
+    // no `claims` parameter; OpenID Connect Discovery §3's required members are there.
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
+    assert_eq!(doc["subject_types_supported"], json!(["public"]));
+    assert_eq!(
+        doc["userinfo_endpoint"],
+        format!("{}/userinfo", server.issuer())
+    );
+    assert_eq!(doc["request_uri_parameter_supported"], false);
+    assert_eq!(doc["request_parameter_supported"], false);
+    assert_eq!(doc["claims_parameter_supported"], false);
+    assert!(doc["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("openid")));
+    assert!(
+        doc.get("acr_values_supported").is_none(),
+        "no user has an acr"
+    );
+    assert_eq!(doc["response_types_supported"], json!(["code"]));
     let algs = doc["dpop_signing_alg_values_supported"].as_array().unwrap();
     for alg in ["ES256", "EdDSA", "RS256", "PS256"] {
         assert!(algs.contains(&Value::from(alg)), "{alg}");

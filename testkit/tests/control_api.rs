@@ -488,6 +488,7 @@ async fn registered_clients_are_listed() {
     .await;
     assert_eq!(status, 201);
     let (_, list) = call(reqwest::Method::GET, url, None).await;
+    // A registered client may request every advertised scope (see tests/registration.rs).
     assert_eq!(
         list["registered"],
         json!([{"client_id": client["client_id"], "public": true,

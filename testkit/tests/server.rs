@@ -193,12 +193,23 @@ async fn discovery_documents() {
             json!(["client_secret_basic", "client_secret_post"])
         );
         let grants = doc["grant_types_supported"].as_array().unwrap();
-        for g in ["client_credentials", "authorization_code", "refresh_token"] {
+        for g in [
+            "client_credentials",
+            "authorization_code",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ] {
             assert!(grants.contains(&json!(g)));
         }
-        assert_eq!(doc["scopes_supported"], json!(["admin", "read", "write"]));
-        // No ID tokens are issued, so no ID token algorithms are advertised.
-        assert!(doc.get("id_token_signing_alg_values_supported").is_none());
+        assert_eq!(
+            doc["scopes_supported"],
+            json!(["openid", "admin", "read", "write"])
+        );
+        // ID tokens are signed with the one RS256 key.
+        assert_eq!(
+            doc["id_token_signing_alg_values_supported"],
+            json!(["RS256"])
+        );
         assert!(doc["dpop_signing_alg_values_supported"]
             .as_array()
             .unwrap()

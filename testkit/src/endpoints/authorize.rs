@@ -1,6 +1,7 @@
 //! The authorization endpoint: the login form, auto-approval, redirects (loopback ports per RFC 8252 §7.3).
 
 use super::*;
+use crate::state::{AuthInfo, SignIn};
 
 pub(super) struct AuthzRequest {
     client_id: String,
@@ -11,6 +12,12 @@ pub(super) struct AuthzRequest {
     resources: Vec<String>,
     state: Option<String>,
     code_challenge: String,
+    /// OpenID Connect `nonce`, for the ID token.
+    nonce: Option<String>,
+    /// What the request asks of the sign-in (`prompt`, `max_age`, `acr_values`).
+    sign_in: SignIn,
+    /// `nonce`, `max_age` and `acr_values` as given, for the login form.
+    oidc_fields: Vec<(&'static str, String)>,
 }
 
 pub(super) enum AuthzError {
@@ -76,8 +83,14 @@ pub(super) fn validate_authz(inner: &Inner, params: &Params) -> Result<AuthzRequ
             ))
         }
     };
-    let scope = resolve_scope(params.get("scope"), &client.scopes)
+    let scope = oidc::authz_scope(params.get("scope"), &client)
         .map_err(|e| redirect("invalid_scope", e.description))?;
+    let (nonce, sign_in) =
+        oidc::sign_in_params(params).map_err(|d| redirect("invalid_request", d))?;
+    let oidc_fields = ["nonce", "max_age", "acr_values"]
+        .into_iter()
+        .filter_map(|name| params.get(name).map(|v| (name, v.to_owned())))
+        .collect();
     let resources =
         resource::requested(inner, params).map_err(|e| redirect(e.error, e.description))?;
     Ok(AuthzRequest {
@@ -88,6 +101,9 @@ pub(super) fn validate_authz(inner: &Inner, params: &Params) -> Result<AuthzRequ
         resources,
         state,
         code_challenge,
+        nonce,
+        sign_in,
+        oidc_fields,
     })
 }
 
@@ -191,6 +207,7 @@ pub(super) fn error_page(status: StatusCode, msg: &str) -> Response {
 }
 
 pub(super) fn login_page(
+    inner: &Inner,
     status: StatusCode,
     req: &AuthzRequest,
     message: Option<&str>,
@@ -211,6 +228,9 @@ pub(super) fn login_page(
     for r in &req.resources {
         hidden.push(("resource", r.as_str()));
     }
+    for (name, value) in &req.oidc_fields {
+        hidden.push((name, value.as_str()));
+    }
     let fields: String = hidden
         .iter()
         .map(|(k, v)| {
@@ -227,7 +247,7 @@ pub(super) fn login_page(
     let body = format!(
         "<!doctype html>\n<html><head><title>Sign in</title></head><body>\n\
          <h1>Sign in</h1>\n<p>Client <b>{client}</b> requests scope <b>{scope}</b>.</p>\n{message}\n\
-         <form method=\"post\" action=\"/authorize\">\n{fields}\
+         <form method=\"post\" action=\"{action}\">\n{fields}\
          <label>Username <input name=\"username\" autocomplete=\"username\"></label>\n\
          <label>Password <input name=\"password\" type=\"password\"></label>\n\
          <button type=\"submit\">Approve</button>\n</form>\n\
@@ -235,6 +255,7 @@ pub(super) fn login_page(
          </body></html>\n",
         client = html_escape(&req.client_id),
         scope = html_escape(&req.scope),
+        action = html_escape(&format!("{}/authorize", inner.issuer)),
     );
     (status, no_store(), Html(body)).into_response()
 }
@@ -247,13 +268,34 @@ pub(super) async fn authorize_get(State(inner): Shared, RawQuery(query): RawQuer
         Ok(p) => p,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, e.description),
     };
-    match validate_authz(&inner, &params) {
-        // Approved at once, as the configured user, for tests that follow the redirect.
-        Ok(req) => match &inner.auto_approve {
-            Some(user) => approve(&inner, &req, user),
-            None => login_page(StatusCode::OK, &req, None),
+    let req = match validate_authz(&inner, &params) {
+        Ok(req) => req,
+        Err(e) => return authz_error_response(&inner, e),
+    };
+    let login_required = |req: &AuthzRequest| {
+        authz_error_response(
+            &inner,
+            AuthzError::Redirect {
+                redirect_uri: req.redirect_uri.clone(),
+                error: "login_required",
+                description: "the user must sign in again (prompt=none)",
+                state: req.state.clone(),
+            },
+        )
+    };
+    // Approved at once, as the configured user, for tests that follow the redirect: signed
+    // in anew only when the request asks for it (prompt=login, max_age, acr_values).
+    let auto = inner
+        .auto_approve
+        .as_deref()
+        .and_then(|u| inner.clients.user(u));
+    match auto {
+        Some(user) => match inner.silent_sign_in(&user, &req.sign_in) {
+            Some(auth) => approve(&inner, &req, &user.username, auth),
+            None => login_required(&req),
         },
-        Err(e) => authz_error_response(&inner, e),
+        None if req.sign_in.none => login_required(&req),
+        None => login_page(&inner, StatusCode::OK, &req, None),
     }
 }
 
@@ -281,18 +323,28 @@ pub(super) async fn authorize_post(
     };
     let username = params.get("username").unwrap_or_default();
     let password = params.get("password").unwrap_or_default();
-    if !inner.clients.check_user(username, password) {
-        return login_page(
-            StatusCode::UNAUTHORIZED,
-            &req,
-            Some("Invalid username or password."),
-        );
-    }
-    approve(&inner, &req, username)
+    let user = match inner.clients.user(username) {
+        Some(user) if inner.clients.check_user(username, password) => user,
+        _ => {
+            return login_page(
+                &inner,
+                StatusCode::UNAUTHORIZED,
+                &req,
+                Some("Invalid username or password."),
+            )
+        }
+    };
+    let auth = inner.sign_in_now(&user, &req.sign_in);
+    approve(&inner, &req, username, auth)
 }
 
 /// Issues an authorization code for `req` as `username` and redirects to the client.
-pub(super) fn approve(inner: &Inner, req: &AuthzRequest, username: &str) -> Response {
+pub(super) fn approve(
+    inner: &Inner,
+    req: &AuthzRequest,
+    username: &str,
+    auth: AuthInfo,
+) -> Response {
     let code = random_token(32);
     lock(&inner.grants).codes.insert(
         code.clone(),
@@ -304,6 +356,8 @@ pub(super) fn approve(inner: &Inner, req: &AuthzRequest, username: &str) -> Resp
             scope: req.scope.clone(),
             resources: req.resources.clone(),
             expires_at: now().saturating_add(inner.code_lifetime.as_secs()),
+            nonce: req.nonce.clone(),
+            auth,
         },
     );
     let mut pairs = vec![("code", code.as_str())];

@@ -11,6 +11,8 @@
 //! | `authorize.rs` | `GET`/`POST /authorize`: login form, auto-approval, redirects |
 //! | `registration.rs` | `POST /register`: dynamic client registration (RFC 7591) |
 //! | `resource.rs` | RFC 8707 resource indicators: what a request may name, narrowing |
+//! | `oidc.rs` | OpenID Connect: the authorization request's `nonce`, `prompt`, `max_age`, `acr_values`; ID tokens; `GET`/`POST /userinfo` |
+//! | `exchange.rs` | RFC 8693 token exchange at the token endpoint |
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -29,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Client, Endpoint, Fault};
 use crate::state::{
-    ct_eq, lock, now, random_token, AuthCode, Inner, RefreshGrant, DPOP_ALGORITHMS,
+    ct_eq, lock, now, random_token, AuthCode, Claims, Inner, RefreshGrant, DPOP_ALGORITHMS,
 };
 
 pub(crate) use resource::resource_syntax_ok;
@@ -37,8 +39,10 @@ pub(crate) use resource::resource_syntax_ok;
 type Shared = State<Arc<Inner>>;
 
 mod authorize;
+mod exchange;
 mod introspection;
 mod metadata;
+mod oidc;
 mod registration;
 mod resource;
 mod token;
@@ -46,6 +50,7 @@ mod token;
 use authorize::{authorize_get, authorize_post};
 use introspection::{introspect, revoke};
 use metadata::{discovery, jwks};
+use oidc::userinfo;
 use registration::register;
 use token::token;
 
@@ -66,7 +71,17 @@ pub(crate) fn router(inner: Arc<Inner>, control: super::control::ControlOptions)
         .route("/introspect", post(introspect))
         .route("/revoke", post(revoke))
         .route("/authorize", get(authorize_get).post(authorize_post))
+        .route("/userinfo", get(userinfo).post(userinfo))
+        .fallback(by_path)
         .with_state(inner)
+}
+
+/// A path no route knows: an issuer served under a path of this one, if it names one.
+async fn by_path(State(inner): Shared, req: axum::extract::Request) -> Response {
+    match &inner.tenants {
+        Some(tenants) => tenants.dispatch(req).await,
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 // ----- faults ----------------------------------------------------------------
@@ -211,27 +226,36 @@ async fn form_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
 // ----- helpers -----------------------------------------------------------------
 
 /// Form / query parameters; duplicates are rejected (RFC 6749 §3.1), but for `resource`,
-/// which may be given several times (RFC 8707 §2).
+/// which may be given several times (RFC 8707 §2), and `audience` (RFC 8693 §2.1).
 struct Params {
     map: HashMap<String, String>,
     /// Every `resource` parameter, in order (empty values included: they are invalid).
     resources: Vec<String>,
+    /// Every `audience` parameter, in order.
+    audiences: Vec<String>,
 }
 
 impl Params {
     fn parse(input: &[u8]) -> Result<Self, OAuthError> {
         let mut map = HashMap::new();
         let mut resources = Vec::new();
+        let mut audiences = Vec::new();
         for (k, v) in url::form_urlencoded::parse(input) {
             if k == "resource" {
                 resources.push(v.into_owned());
+            } else if k == "audience" {
+                audiences.push(v.into_owned());
             } else if map.insert(k.to_string(), v.into_owned()).is_some() {
                 return Err(OAuthError::invalid_request(
                     "a parameter is given more than once",
                 ));
             }
         }
-        Ok(Params { map, resources })
+        Ok(Params {
+            map,
+            resources,
+            audiences,
+        })
     }
 
     /// A non-empty parameter.

@@ -165,7 +165,7 @@ fn register_inner(inner: &Inner, metadata: &Map<String, Value>) -> Result<Value,
     if let Some(scope) = requested_scope {
         if scope
             .split_whitespace()
-            .any(|s| !supported.iter().any(|a| a == s))
+            .any(|s| s != "openid" && !supported.iter().any(|a| a == s))
         {
             return Err(invalid_metadata(
                 "scope names a scope this server does not support (see scopes_supported)",

@@ -1,4 +1,5 @@
-//! The token endpoint: client credentials, authorization code + PKCE, refresh with rotation, DPoP-bound tokens.
+//! The token endpoint: client credentials, authorization code + PKCE, refresh with rotation,
+//! DPoP-bound tokens, ID tokens (OpenID Connect), token exchange (RFC 8693, `exchange.rs`).
 
 use super::*;
 
@@ -31,14 +32,16 @@ pub(super) fn token_inner(
         .ok_or_else(|| OAuthError::invalid_request("missing grant_type"))?;
     if !matches!(
         grant_type,
-        "client_credentials" | "authorization_code" | "refresh_token"
+        "client_credentials" | "authorization_code" | "refresh_token" | exchange::GRANT_TYPE
     ) {
         return Err(OAuthError::new(
             "unsupported_grant_type",
             "grant_type is not supported",
         ));
     }
-    if !client.allows_grant(grant_type) {
+    // A public client may not exchange tokens either: it could not be told apart.
+    let public_exchange = client.public && grant_type == exchange::GRANT_TYPE;
+    if !client.allows_grant(grant_type) || public_exchange {
         return Err(OAuthError::unauthorized_client(
             "this client may not use this grant type",
         ));
@@ -49,12 +52,13 @@ pub(super) fn token_inner(
         "client_credentials" => {
             let scope = resolve_scope(params.get("scope"), &client.scopes)?;
             let (token, _) = inner
-                .issue_access_token(client, &client.id, &scope, &resources, jkt)
+                .issue_access_token(client, &client.id, &scope, &resources, jkt, &Claims::new())
                 .map_err(|_| server_error())?;
             Ok(token_json(inner, &token, &scope, None, jkt))
         }
         "authorization_code" => authorization_code_grant(inner, client, &params, resources, jkt),
-        _ => refresh_grant(inner, client, &params, resources, jkt),
+        "refresh_token" => refresh_grant(inner, client, &params, resources, jkt),
+        _ => exchange::exchange(inner, client, &params, resources, jkt),
     }
 }
 
@@ -154,8 +158,9 @@ pub(super) fn authorization_code_grant(
         return Err(OAuthError::invalid_grant("PKCE verification failed"));
     }
     let resources = resource::narrow(requested, &code.resources)?;
+    let extra = inner.sign_in_claims(&code.sub, &code.auth);
     let (token, jti) = inner
-        .issue_access_token(client, &code.sub, &code.scope, &resources, jkt)
+        .issue_access_token(client, &code.sub, &code.scope, &resources, jkt, &extra)
         .map_err(|_| server_error())?;
     // A client that did not register the refresh-token grant gets no refresh token.
     let refresh = client
@@ -180,18 +185,22 @@ pub(super) fn authorization_code_grant(
                         code.resources
                     },
                     family,
+                    auth: code.auth.clone(),
                 },
             );
         }
         g.used_codes.insert(code_str.to_owned(), family);
     }
-    Ok(token_json(
+    let mut answer = token_json(inner, &token, &code.scope, refresh.as_deref(), jkt);
+    oidc::id_token_member(
         inner,
-        &token,
+        &mut answer,
         &code.scope,
-        refresh.as_deref(),
-        jkt,
-    ))
+        (&client.id, &code.sub),
+        &code.auth,
+        code.nonce.as_deref(),
+    )?;
+    Ok(answer)
 }
 
 pub(super) fn refresh_grant(
@@ -243,8 +252,9 @@ pub(super) fn refresh_grant(
     };
     let scope = resolve_scope(params.get("scope"), &split_scope(&grant.scope))?;
     let resources = resource::narrow(requested, &grant.resources)?;
+    let extra = inner.sign_in_claims(&grant.sub, &grant.auth);
     let (token, jti) = inner
-        .issue_access_token(client, &grant.sub, &scope, &resources, jkt)
+        .issue_access_token(client, &grant.sub, &scope, &resources, jkt, &extra)
         .map_err(|_| server_error())?;
     let refresh = random_token(32);
     {
@@ -265,14 +275,25 @@ pub(super) fn refresh_grant(
             &refresh,
             RefreshGrant {
                 client_id: grant.client_id,
-                sub: grant.sub,
+                sub: grant.sub.clone(),
                 // The grant keeps its original scope and resources; narrowing applies per
                 // token.
                 scope: grant.scope,
                 resources: grant.resources,
                 family,
+                auth: grant.auth.clone(),
             },
         );
     }
-    Ok(token_json(inner, &token, &scope, Some(&refresh), jkt))
+    let mut answer = token_json(inner, &token, &scope, Some(&refresh), jkt);
+    // A refreshed ID token keeps the sign-in's `auth_time` and has no `nonce` (Core §12.2).
+    oidc::id_token_member(
+        inner,
+        &mut answer,
+        &scope,
+        (&client.id, &grant.sub),
+        &grant.auth,
+        None,
+    )?;
+    Ok(answer)
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::Claims;
+use super::{AuthInfo, Claims};
 
 /// A pending authorization code.
 pub(crate) struct AuthCode {
@@ -15,6 +15,10 @@ pub(crate) struct AuthCode {
     /// The resources (RFC 8707) of the authorization request; empty when it named none.
     pub(crate) resources: Vec<String>,
     pub(crate) expires_at: u64,
+    /// The OpenID Connect `nonce` of the authorization request, for the ID token.
+    pub(crate) nonce: Option<String>,
+    /// The user's sign-in the code was issued after.
+    pub(crate) auth: AuthInfo,
 }
 
 /// An active refresh token.
@@ -27,6 +31,8 @@ pub(crate) struct RefreshGrant {
     pub(crate) resources: Vec<String>,
     /// The token family (one authorization) this refresh token belongs to.
     pub(crate) family: u64,
+    /// The user's sign-in the grant started with (its tokens keep its `auth_time`, `acr`).
+    pub(crate) auth: AuthInfo,
 }
 
 /// One authorization: the refresh tokens that rotate from one another and the access tokens

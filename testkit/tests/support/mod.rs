@@ -2,6 +2,7 @@
 //! the clock, and compact JWS taken apart by hand (in [`jwt`]).
 #![allow(dead_code)]
 
+pub mod flow;
 pub mod jwt;
 
 use std::time::{SystemTime, UNIX_EPOCH};

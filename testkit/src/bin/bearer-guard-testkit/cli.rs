@@ -41,8 +41,23 @@ The optional JSON config (all fields optional):
    \"clients\": [{\"id\": \"shop\", \"secret\": \"s\", \"scopes\": [\"read\"],
                 \"redirect_uris\": [\"http://127.0.0.1/cb\"], \"opaque_tokens\": false,
                 \"introspection\": true}],
-   \"users\": [{\"username\": \"bob\", \"password\": \"hunter2\"}]}
+   \"users\": [{\"username\": \"bob\", \"password\": \"hunter2\",
+              \"claims\": {\"email\": \"bob@example.com\", \"groups\": [\"staff\"]},
+              \"acr_values\": [\"urn:example:pwd\", \"urn:example:mfa\"]}],
+   \"issuer_paths\": [\"tenant-a\"]}
 Flags override and add to the config.
+
+OpenID Connect: scope=openid on the authorization-code flow yields an id_token (nonce, \
+at_hash, auth_time, acr); {issuer}/userinfo answers a Bearer access token with scope openid \
+with the user's claims (--user-claim). Step-up: acr_values, max_age and prompt=login|none on \
+the authorization request; a user signs in at the first of its --user-acr levels the request \
+names (else at its first one), and the auto-approved user's last sign-in is reused until a \
+request asks for a new one. Token exchange (RFC 8693): grant_type \
+urn:ietf:params:oauth:grant-type:token-exchange with subject_token (an active access token of \
+this server), audience / resource (served ones only) and scope (a subset).
+
+Several issuers in one process: --issuer-path tenant-a serves issuer {issuer}/tenant-a with \
+its own keys, discovery, JWKS, token endpoint and control API (same clients and users).
 
 For MCP clients (and any client that signs in with only a URL): --dynamic-registration \
 serves RFC 7591 registration at {issuer}/register (public clients with \
@@ -56,7 +71,9 @@ USER answers GET /authorize with the redirect at once (code, state, iss), withou
 The control API (--control-api) is documented in the crate docs of bearer-guard-testkit: \
 POST /_testkit/tokens, GET|POST /_testkit/keys, POST /_testkit/keys/{kid}/activate|retire, \
 GET|DELETE /_testkit/faults, PUT|DELETE /_testkit/faults/{endpoint}, GET|DELETE \
-/_testkit/counts, GET /_testkit/clients. It is served on a loopback --bind address only and answers only a loopback \
+/_testkit/counts, GET /_testkit/clients, POST /_testkit/users, PUT \
+/_testkit/users/{username}/sign-in, GET|POST /_testkit/issuers (and the same under \
+/{name}/_testkit/ for an issuer by path). It is served on a loopback --bind address only and answers only a loopback \
 Host (127.0.0.1, localhost, [::1]), unless --allow-remote-control; every request but GET \
 must be Content-Type: application/json.";
 
@@ -84,6 +101,22 @@ pub struct Args {
     /// A user who can log in at the authorization endpoint (repeatable).
     #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
     users: Vec<(String, String)>,
+
+    /// A claim of a user given by --user or the config, for ID tokens, userinfo and access
+    /// tokens: VALUE is JSON if it parses as JSON, else a string (repeatable), e.g.
+    /// alice:email=alice@example.com or alice:groups=["staff"].
+    #[arg(long = "user-claim", value_name = "USER:NAME=VALUE", value_parser = parse_user_claim)]
+    user_claims: Vec<(String, String, serde_json::Value)>,
+
+    /// An authentication level (acr) a user can sign in at, the default first (repeatable),
+    /// e.g. alice:urn:example:mfa.
+    #[arg(long = "user-acr", value_name = "USER:ACR", value_parser = parse_user_acr)]
+    user_acrs: Vec<(String, String)>,
+
+    /// Also serve an issuer under this path, {issuer}/NAME, with its own keys and state
+    /// (repeatable): several issuers in one process.
+    #[arg(long = "issuer-path", value_name = "NAME")]
+    issuer_paths: Vec<String>,
 
     /// Approve every authorization request at once as this user, redirecting with a code
     /// instead of showing the login form.
@@ -166,6 +199,26 @@ fn parse_user(value: &str) -> Result<(String, String), String> {
     }
 }
 
+fn parse_user_claim(value: &str) -> Result<(String, String, serde_json::Value), String> {
+    let bad = || "expected USER:NAME=VALUE".to_owned();
+    let (user, rest) = value.split_once(':').ok_or_else(bad)?;
+    let (name, raw) = rest.split_once('=').ok_or_else(bad)?;
+    if user.is_empty() || name.is_empty() {
+        return Err(bad());
+    }
+    let value = serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::from(raw));
+    Ok((user.to_owned(), name.to_owned(), value))
+}
+
+fn parse_user_acr(value: &str) -> Result<(String, String), String> {
+    match value.split_once(':') {
+        Some((user, acr)) if !user.is_empty() && !acr.is_empty() => {
+            Ok((user.to_owned(), acr.to_owned()))
+        }
+        _ => Err("expected USER:ACR".into()),
+    }
+}
+
 fn parse_redirect(value: &str) -> Result<(String, String), String> {
     match value.split_once(':') {
         Some((id, uri)) if !id.is_empty() && url::Url::parse(uri).is_ok() => {
@@ -191,6 +244,8 @@ struct Config {
     clients: Vec<ClientConfig>,
     #[serde(default)]
     users: Vec<UserConfig>,
+    #[serde(default)]
+    issuer_paths: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +272,10 @@ fn yes() -> bool {
 struct UserConfig {
     username: String,
     password: String,
+    #[serde(default)]
+    claims: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    acr_values: Vec<String>,
 }
 
 /// The server builder the config file and the flags describe.
@@ -276,11 +335,39 @@ fn builder(args: Args) -> Result<TestServerBuilder, String> {
     for client in clients.into_values() {
         builder = builder.client(client);
     }
+    // Users of the config, then of the flags; then their claims and levels.
+    let mut users: BTreeMap<String, User> = BTreeMap::new();
     for u in config.users {
-        builder = builder.user(User::new(u.username, u.password));
+        let mut user = User::new(u.username.clone(), u.password).acr_values(u.acr_values);
+        for (name, value) in u.claims {
+            user = user.claim(name, value);
+        }
+        users.insert(u.username, user);
     }
     for (name, password) in args.users {
-        builder = builder.user(User::new(name, password));
+        users.insert(name.clone(), User::new(name, password));
+    }
+    for (username, name, value) in args.user_claims {
+        let user = users.remove(&username).ok_or_else(|| {
+            format!("--user-claim: user {username:?} is not given by --user or --config")
+        })?;
+        users.insert(username, user.claim(name, value));
+    }
+    let mut acrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (username, acr) in args.user_acrs {
+        acrs.entry(username).or_default().push(acr);
+    }
+    for (username, levels) in acrs {
+        let user = users.remove(&username).ok_or_else(|| {
+            format!("--user-acr: user {username:?} is not given by --user or --config")
+        })?;
+        users.insert(username, user.acr_values(levels));
+    }
+    for user in users.into_values() {
+        builder = builder.user(user);
+    }
+    for name in config.issuer_paths.into_iter().chain(args.issuer_paths) {
+        builder = builder.issuer_path(name);
     }
     if let Some(user) = args.auto_approve {
         builder = builder.auto_approve(user);
@@ -321,6 +408,10 @@ async fn run(args: Args, banner: Banner) -> Result<(), String> {
     eprintln!("discovery {}", server.discovery_uri());
     eprintln!("jwks      {}", server.jwks_uri());
     eprintln!("token     {}", server.token_endpoint());
+    eprintln!("userinfo  {}", server.userinfo_endpoint());
+    for (_, issuer) in server.issuers_by_path() {
+        eprintln!("issuer    {} (by path)", issuer.issuer());
+    }
     if registration {
         eprintln!("register  {}", server.registration_endpoint());
     }
