@@ -90,6 +90,11 @@ impl JwksConfig {
             .clamp(self.min_refresh, self.max_refresh.max(self.min_refresh))
     }
 
+    /// The [`cooldown`](Self::cooldown) setting.
+    pub(crate) fn cooldown_time(&self) -> Duration {
+        self.cooldown
+    }
+
     pub(crate) fn limits(&self) -> Limits {
         Limits {
             timeout: self.timeout,
