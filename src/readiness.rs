@@ -100,7 +100,9 @@ impl Readiness {
     pub(crate) fn context(self, context: &str) -> Readiness {
         match self {
             Readiness::Ready => Readiness::Ready,
-            Readiness::NotReady(reason) => Readiness::NotReady(format!("{context}: {reason}").into()),
+            Readiness::NotReady(reason) => {
+                Readiness::NotReady(format!("{context}: {reason}").into())
+            }
         }
     }
 }

@@ -52,7 +52,10 @@ fn preflight() -> Request<Body> {
 
 fn allowed(res: &http::Response<Body>) -> bool {
     res.status().is_success()
-        && res.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).map(|v| v.as_bytes())
+        && res
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .map(|v| v.as_bytes())
             == Some(ORIGIN.as_bytes())
 }
 
@@ -64,7 +67,9 @@ async fn send(app: Router, req: Request<Body>) -> http::Response<Body> {
 #[tokio::test]
 async fn cors_outside_the_auth_layer_answers_preflights() {
     // `.layer` wraps what is there: the last one added is the outermost.
-    let app = routes().layer(AuthLayer::new(validator().await)).layer(cors());
+    let app = routes()
+        .layer(AuthLayer::new(validator().await))
+        .layer(cors());
     let res = send(app.clone(), preflight()).await;
     assert!(allowed(&res), "{:?}", res.headers());
     // The real request still needs its token, and a refusal still carries the CORS headers
@@ -84,7 +89,9 @@ async fn cors_outside_the_auth_layer_answers_preflights() {
 #[tokio::test]
 async fn cors_inside_the_auth_layer_needs_allow_preflight() {
     // The wrong order: the auth layer sees the preflight first, and it has no token.
-    let app = routes().layer(cors()).layer(AuthLayer::new(validator().await));
+    let app = routes()
+        .layer(cors())
+        .layer(AuthLayer::new(validator().await));
     let res = send(app, preflight()).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
@@ -99,15 +106,24 @@ async fn cors_inside_the_auth_layer_needs_allow_preflight() {
         .uri("/me")
         .body(Body::empty())
         .unwrap();
-    assert_eq!(send(app.clone(), plain).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(app.clone(), plain).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let mut no_origin = preflight();
     no_origin.headers_mut().remove(header::ORIGIN);
-    assert_eq!(send(app.clone(), no_origin).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(app.clone(), no_origin).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let mut no_method = preflight();
     no_method
         .headers_mut()
         .remove(header::ACCESS_CONTROL_REQUEST_METHOD);
-    assert_eq!(send(app.clone(), no_method).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(app.clone(), no_method).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // And a GET with preflight-looking headers is not a preflight.
     let get = Request::get("/me")
         .header(header::ORIGIN, ORIGIN)

@@ -115,7 +115,11 @@ async fn background_prefetch_retries_until_the_keys_come() {
     assert_eq!(call(&url, &token).await.0, 200);
     let fetched = server.count(Endpoint::Jwks);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(server.count(Endpoint::Jwks), fetched, "and stops once it has them");
+    assert_eq!(
+        server.count(Endpoint::Jwks),
+        fetched,
+        "and stops once it has them"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,7 +33,8 @@ impl Dpop {
     fn new() -> Self {
         let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
         let point = key.public_key().as_ref().to_vec();
-        let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65])});
+        let jwk =
+            json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65])});
         Dpop { key, jwk }
     }
 
@@ -52,7 +53,10 @@ impl Dpop {
         let claims = json!({"jti": jti, "htm": "GET", "htu": URL, "iat": now(),
             "ath": b64(Sha256::digest(token.as_bytes()))});
         let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
-        let sig = self.key.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+        let sig = self
+            .key
+            .sign(&SystemRandom::new(), input.as_bytes())
+            .unwrap();
         format!("{input}.{}", b64(sig.as_ref()))
     }
 }
@@ -147,30 +151,40 @@ async fn every_mode_against_every_kind_of_token() {
         (
             Some(Dpop),
             Plain,
-            Err(r#"DPoP error="invalid_token", error_description="a DPoP-bound token is required", "#),
+            Err(
+                r#"DPoP error="invalid_token", error_description="a DPoP-bound token is required", "#,
+            ),
         ),
         (Some(Dpop), DpopBound, Ok(())),
         (
             Some(Dpop),
             CertBound,
-            Err(r#"DPoP error="invalid_token", error_description="a DPoP-bound token is required", "#),
+            Err(
+                r#"DPoP error="invalid_token", error_description="a DPoP-bound token is required", "#,
+            ),
         ),
         (
             Some(Mtls),
             Plain,
-            Err(r#"Bearer error="invalid_token", error_description="a certificate-bound token is required""#),
+            Err(
+                r#"Bearer error="invalid_token", error_description="a certificate-bound token is required""#,
+            ),
         ),
         (
             Some(Mtls),
             DpopBound,
             // Presented with the DPoP scheme: answered in that scheme.
-            Err(r#"DPoP error="invalid_token", error_description="a certificate-bound token is required", "#),
+            Err(
+                r#"DPoP error="invalid_token", error_description="a certificate-bound token is required", "#,
+            ),
         ),
         (Some(Mtls), CertBound, Ok(())),
         (
             Some(Either),
             Plain,
-            Err(r#"Bearer error="invalid_token", error_description="a sender-constrained token is required", DPoP error="invalid_token", error_description="a sender-constrained token is required", "#),
+            Err(
+                r#"Bearer error="invalid_token", error_description="a sender-constrained token is required", DPoP error="invalid_token", error_description="a sender-constrained token is required", "#,
+            ),
         ),
         (Some(Either), DpopBound, Ok(())),
         (Some(Either), CertBound, Ok(())),
@@ -179,7 +193,12 @@ async fn every_mode_against_every_kind_of_token() {
         let layer = s.layer(mode).await;
         let res = send(&layer, s.request(kind)).await;
         match expected {
-            Ok(()) => assert_eq!(res.status(), StatusCode::OK, "{mode:?} {kind:?}: {}", challenge(&res)),
+            Ok(()) => assert_eq!(
+                res.status(),
+                StatusCode::OK,
+                "{mode:?} {kind:?}: {}",
+                challenge(&res)
+            ),
             Err(prefix) => {
                 assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{mode:?} {kind:?}");
                 let got = challenge(&res);
@@ -199,7 +218,11 @@ async fn without_credentials_dpop_only_offers_dpop_only() {
     let res = send(&s.layer(Some(SenderConstraint::Dpop)).await, bare()).await;
     assert_eq!(res.status(), 401);
     assert_eq!(challenge(&res), format!("DPoP {ALGS}"));
-    for mode in [None, Some(SenderConstraint::Mtls), Some(SenderConstraint::Either)] {
+    for mode in [
+        None,
+        Some(SenderConstraint::Mtls),
+        Some(SenderConstraint::Either),
+    ] {
         let res = send(&s.layer(mode).await, bare()).await;
         assert_eq!(challenge(&res), format!("Bearer, DPoP {ALGS}"), "{mode:?}");
     }
@@ -211,7 +234,8 @@ async fn a_bound_token_must_still_pass_its_binding() {
     // Certificate-bound token, another certificate: the binding check refuses it.
     let layer = s.layer(Some(SenderConstraint::Either)).await;
     let mut req = s.request(Kind::CertBound);
-    req.extensions_mut().insert(ClientCertificate::new(b"another".as_slice()));
+    req.extensions_mut()
+        .insert(ClientCertificate::new(b"another".as_slice()));
     let res = send(&layer, req).await;
     assert_eq!(res.status(), 401);
     assert!(challenge(&res).contains("the token is bound to another client certificate"));
@@ -219,7 +243,11 @@ async fn a_bound_token_must_still_pass_its_binding() {
     let mut req = s.request(Kind::DpopBound);
     req.headers_mut().remove("dpop");
     let res = send(&s.layer(Some(SenderConstraint::Dpop)).await, req).await;
-    assert!(challenge(&res).contains("a DPoP proof is required"), "{}", challenge(&res));
+    assert!(
+        challenge(&res).contains("a DPoP proof is required"),
+        "{}",
+        challenge(&res)
+    );
 }
 
 #[test]

@@ -35,10 +35,7 @@ impl SenderConstraint {
     /// Whether a token with this confirmation meets the constraint (the binding itself is
     /// checked apart).
     pub(super) fn check(self, confirmation: &Confirmation<'_>) -> Result<(), AuthError> {
-        let (dpop, mtls) = (
-            confirmation.jkt.is_some(),
-            confirmation.x5t_s256.is_some(),
-        );
+        let (dpop, mtls) = (confirmation.jkt.is_some(), confirmation.x5t_s256.is_some());
         match self {
             SenderConstraint::Dpop if !dpop => Err(DpopError::Required.into()),
             SenderConstraint::Mtls if !mtls => Err(TokenError::NotCertificateBound.into()),

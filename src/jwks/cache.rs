@@ -255,7 +255,7 @@ impl JwksCache {
         // A document that parses is the issuer's word, even with no usable key in it: it
         // replaces the last set (publishing an empty set revokes every key). Only a failed
         // transfer or a document that is not a key set keeps the last good keys.
-        let keys = KeySet::from_json(&body)?;
+        let keys = KeySet::parse(&body, self.inner.config.signing_use)?;
         if keys.is_empty() {
             tracing::warn!(uri = %uri, skipped = keys.skipped(), "the JWKS holds no usable key; every token is refused until it does");
         }

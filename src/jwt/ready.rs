@@ -70,8 +70,7 @@ async fn fetch_until_done(weak: WeakJwksCache) {
             return;
         };
         // Keys fetched meanwhile (by a request) end the task too.
-        if cache.snapshot().usable_keys(Instant::now()).is_some() || cache.refresh().await.is_ok()
-        {
+        if cache.snapshot().usable_keys(Instant::now()).is_some() || cache.refresh().await.is_ok() {
             return;
         }
         let wait = cache.config().cooldown_time().max(MIN_RETRY);

@@ -37,8 +37,14 @@ async fn probe<V: Validator>(service: ReadinessService<V>, method: Method) -> (u
 #[tokio::test]
 async fn the_probe_answers_200_or_503_with_one_line() {
     let ready = ReadinessService::new(Fixed(Readiness::Ready));
-    assert_eq!(probe(ready.clone(), Method::GET).await, (200, "ready\n".into()));
-    assert_eq!(probe(ready.clone(), Method::HEAD).await, (200, String::new()));
+    assert_eq!(
+        probe(ready.clone(), Method::GET).await,
+        (200, "ready\n".into())
+    );
+    assert_eq!(
+        probe(ready.clone(), Method::HEAD).await,
+        (200, String::new())
+    );
     assert_eq!(probe(ready, Method::POST).await.0, 405);
 
     let down = ReadinessService::new(Fixed(Readiness::NotReady("a\r\nb".into())));
@@ -76,13 +82,19 @@ fn a_validator_is_ready_unless_it_says_otherwise() {
 fn combined_validators_are_ready_when_all_are() {
     let ready = || Fixed(Readiness::Ready);
     let down = |why| Fixed(Readiness::not_ready(why));
-    assert!(HybridValidator::new(ready(), ready()).readiness().is_ready());
+    assert!(HybridValidator::new(ready(), ready())
+        .readiness()
+        .is_ready());
     assert_eq!(
-        HybridValidator::new(ready(), down("remote")).readiness().reason(),
+        HybridValidator::new(ready(), down("remote"))
+            .readiness()
+            .reason(),
         Some("remote")
     );
     assert_eq!(
-        HybridValidator::new(down("local"), down("remote")).readiness().reason(),
+        HybridValidator::new(down("local"), down("remote"))
+            .readiness()
+            .reason(),
         Some("local")
     );
     let multi = MultiIssuer::builder()
