@@ -14,6 +14,7 @@
 //! # let _ = layer; Ok(()) }
 //! ```
 
+use crate::readiness::Readiness;
 use crate::{IntrospectionValidator, JwtValidator, Validation, Validator};
 
 /// Sends tokens that look like JWTs to a local validator and all others to a remote one.
@@ -42,6 +43,11 @@ impl<L: Validator, R: Validator> Validator for HybridValidator<L, R> {
         } else {
             self.remote.validate(token)
         }
+    }
+
+    /// Ready when both validators are.
+    fn readiness(&self) -> Readiness {
+        self.local.readiness().and(self.remote.readiness())
     }
 }
 

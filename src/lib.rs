@@ -21,6 +21,7 @@ pub mod jwt;
 pub mod mtls;
 pub mod multi;
 pub mod profiles;
+pub mod readiness;
 pub mod resource_metadata;
 pub mod scope;
 pub mod source;
@@ -39,7 +40,7 @@ pub mod fuzzing;
 
 #[allow(deprecated)]
 pub use auth::AuthService;
-pub use auth::{Anonymous, Auth, AuthLayer};
+pub use auth::{Anonymous, Auth, AuthLayer, SenderConstraint};
 pub use bearer::{BearerError, Scheme};
 pub use claims::{Claims, Confirmation, Scopes};
 pub use crypto::Backend;
@@ -60,6 +61,7 @@ pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
 pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};
 pub use mtls::MtlsConfig;
 pub use multi::{MultiIssuer, MultiIssuerBuilder};
+pub use readiness::{Prefetch, Readiness, ReadinessService};
 pub use resource_metadata::{ResourceMetadata, ResourceMetadataBuilder, ResourceMetadataService};
 #[allow(deprecated)]
 pub use scope::ScopeService;

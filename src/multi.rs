@@ -36,6 +36,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::jose::Compact;
+use crate::readiness::Readiness;
 use crate::{BuildError, JwtValidator, TokenError, Validation, Validator};
 
 /// Default for [`MultiIssuerBuilder::max_token_bytes`]: 8 KiB, as for [`JwtValidator`].
@@ -158,6 +159,19 @@ impl Validator for MultiIssuer {
                 Validation::ready(Err(TokenError::WrongIssuer.into()))
             }
         }
+    }
+
+    /// Ready when every issuer's validator is; the reason names the first issuer (in
+    /// alphabetical order) that is not. Every validator is asked, so that each starts its
+    /// own first fetch.
+    fn readiness(&self) -> Readiness {
+        let mut issuers: Vec<(&String, &Box<dyn Validator>)> =
+            self.inner.validators.iter().collect();
+        issuers.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        issuers
+            .into_iter()
+            .map(|(issuer, validator)| validator.readiness().context(issuer))
+            .fold(Readiness::Ready, Readiness::and)
     }
 }
 

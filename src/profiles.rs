@@ -15,6 +15,7 @@
 //! | Auth0 | [`auth0`] | `iss` = `https://{domain}/` (trailing slash) |
 //! | Okta custom authorization server | [`okta`] | `iss` = `https://{domain}/oauth2/{server}`, any `typ` |
 //! | Google ID tokens (service-to-service) | [`google_id_tokens`] | `iss` = `https://accounts.google.com`, `aud` = your URL, `email_verified` = `true` |
+//! | SPIFFE JWT-SVIDs | [`spiffe_jwt_svid`] | keys from the trust bundle (`use: "jwt-svid"`), `aud` = you, `sub` required, any `typ`, the JWT-SVID algorithms |
 //!
 //! Where their scopes and roles are: Entra `scp` (a string, read by [`Claims::scopes`]) and
 //! `roles` (app roles, `/roles`); Keycloak `scope`, realm roles at `/realm_access/roles`,
@@ -184,4 +185,42 @@ pub fn google_id_tokens(audience: &str) -> JwtValidatorBuilder {
         .audience(audience)
         .require_typ(false)
         .claim_values("email_verified", [true])
+}
+
+/// SPIFFE JWT-SVIDs (workload identity tokens) for `audience`: keys from the trust domain's
+/// bundle at `bundle_url` (a SPIFFE bundle endpoint, whose keys say `use: "jwt-svid"`:
+/// accepted through [`JwksConfig::accept_use`](crate::JwksConfig::accept_use)), `sub`
+/// required, any `typ` (`JWT` or `JOSE`), the algorithms of the JWT-SVID specification (RS,
+/// ES and PS). `issuer` is the `iss` your SPIRE server writes (its `jwt_issuer` setting):
+/// `iss` is checked like any other token's, so set it there. Replacing the
+/// [`jwks_config`](JwtValidatorBuilder::jwks_config) afterwards: keep `accept_use("jwt-svid")`
+/// in it.
+///
+/// The `sub` of a JWT-SVID is the workload's SPIFFE ID (`spiffe://trust-domain/path`);
+/// accept the workloads you mean with [`claim_values`](JwtValidatorBuilder::claim_values) on
+/// `sub` (or per route with [`Requirement::claim_any`](crate::Requirement::claim_any) on
+/// `/sub`). Only the keys of one trust domain's bundle verify, so a token that passes comes
+/// from that trust domain.
+///
+/// ```
+/// # async fn demo() -> Result<(), bearer_guard::BuildError> {
+/// let validator = bearer_guard::profiles::spiffe_jwt_svid(
+///     "https://spire.example.org",
+///     "https://spire.example.org:8443/bundle",
+///     "spiffe://example.org/api",
+/// )
+/// .claim_values("sub", ["spiffe://example.org/ns/prod/sa/billing"])
+/// .build()
+/// .await?;
+/// # let _ = validator; Ok(()) }
+/// ```
+pub fn spiffe_jwt_svid(issuer: &str, bundle_url: &str, audience: &str) -> JwtValidatorBuilder {
+    use crate::{Algorithm::*, JwksConfig};
+    JwtValidator::builder(issuer)
+        .audience(audience)
+        .jwks_uri(bundle_url)
+        .jwks_config(JwksConfig::default().accept_use("jwt-svid"))
+        .require_typ(false)
+        .required_claims(["sub"])
+        .algorithms([RS256, RS384, RS512, ES256, ES384, PS256, PS384, PS512])
 }

@@ -42,6 +42,7 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use tower_service::Service;
 
+use crate::auth::SenderConstraint;
 use crate::{BuildError, Challenge};
 
 /// The well-known URI suffix of RFC 9728 §3.
@@ -314,6 +315,31 @@ impl ResourceMetadataBuilder {
         self
     }
 
+    /// Sets the two members that tell clients about a layer's
+    /// [`require_sender_constraint`](crate::AuthLayer::require_sender_constraint), to match
+    /// it: `dpop_bound_access_tokens_required` (true for [`Dpop`](SenderConstraint::Dpop)
+    /// only: with the others a certificate-bound token will do) and
+    /// `tls_client_certificate_bound_access_tokens` (true when certificate-bound tokens are
+    /// accepted: [`Mtls`](SenderConstraint::Mtls), [`Either`](SenderConstraint::Either)).
+    ///
+    /// ```
+    /// use bearer_guard::{auth::SenderConstraint, ResourceMetadata};
+    /// let doc = ResourceMetadata::builder("https://api.example")
+    ///     .sender_constraint(SenderConstraint::Dpop)
+    ///     .build()?;
+    /// assert_eq!(doc.dpop_bound_access_tokens_required, Some(true));
+    /// assert_eq!(doc.tls_client_certificate_bound_access_tokens, Some(false));
+    /// # Ok::<(), bearer_guard::BuildError>(())
+    /// ```
+    pub fn sender_constraint(self, constraint: SenderConstraint) -> Self {
+        let (dpop_required, mtls) = match constraint {
+            SenderConstraint::Dpop => (true, false),
+            SenderConstraint::Mtls | SenderConstraint::Either => (false, true),
+        };
+        self.dpop_bound_access_tokens_required(dpop_required)
+            .tls_client_certificate_bound_access_tokens(mtls)
+    }
+
     /// Checks the resource identifier (an `https` URL, or `http` on a loopback host, without
     /// fragment; RFC 9728 §2) and returns the document.
     pub fn build(self) -> Result<ResourceMetadata, BuildError> {
@@ -405,99 +431,4 @@ impl<B> Service<Request<B>> for ResourceMetadataService {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn well_known_locations() {
-        let cases = [
-            (
-                "https://resource.example.com",
-                "https://resource.example.com/.well-known/oauth-protected-resource",
-            ),
-            (
-                "https://resource.example.com/",
-                "https://resource.example.com/.well-known/oauth-protected-resource",
-            ),
-            (
-                "https://resource.example.com/resource1",
-                "https://resource.example.com/.well-known/oauth-protected-resource/resource1",
-            ),
-            (
-                "https://resource.example.com/a/b/",
-                "https://resource.example.com/.well-known/oauth-protected-resource/a/b/",
-            ),
-            (
-                "https://resource.example.com:443/x",
-                "https://resource.example.com/.well-known/oauth-protected-resource/x",
-            ),
-            (
-                "http://127.0.0.1:8080/mcp",
-                "http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp",
-            ),
-        ];
-        for (resource, expected) in cases {
-            assert_eq!(well_known_url(resource).unwrap(), expected, "{resource}");
-        }
-        for bad in [
-            "http://resource.example.com/",
-            "https://resource.example.com/#x",
-            "ftp://resource.example.com/",
-            "/relative",
-            "",
-        ] {
-            assert!(ResourceMetadata::builder(bad).build().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn absent_fields_are_left_out_and_round_trip() {
-        let doc = ResourceMetadata::builder("https://api.example/mcp")
-            .authorization_server("https://as1.example")
-            .authorization_server("https://as2.example")
-            .scopes_supported(["a", "b"])
-            .resource_name("API")
-            .dpop_bound_access_tokens_required(false)
-            .build()
-            .unwrap();
-        let json = doc.to_json();
-        assert_eq!(
-            json,
-            r#"{"resource":"https://api.example/mcp","authorization_servers":["https://as1.example","https://as2.example"],"scopes_supported":["a","b"],"bearer_methods_supported":["header"],"resource_name":"API","dpop_bound_access_tokens_required":false}"#
-        );
-        let back: ResourceMetadata = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, doc);
-        let none = ResourceMetadata::builder("https://api.example")
-            .bearer_methods_supported(Vec::<String>::new())
-            .build()
-            .unwrap();
-        assert_eq!(none.to_json(), r#"{"resource":"https://api.example"}"#);
-    }
-
-    #[tokio::test]
-    async fn service_answers_get_and_head_only() {
-        let doc = ResourceMetadata::builder("https://api.example")
-            .build()
-            .unwrap();
-        let mut svc = doc.service();
-        let res = svc
-            .call(Request::get("/anything").body(()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
-        assert_eq!(res.body(), &doc.to_json());
-        let res = svc
-            .call(Request::head("/").body(()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        assert!(res.body().is_empty());
-        let res = svc
-            .call(Request::post("/").body(()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 405);
-        assert_eq!(res.headers()[header::ALLOW], "GET, HEAD");
-    }
-}
+mod tests;

@@ -27,23 +27,40 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::readiness::Readiness;
 use crate::{AuthError, Claims};
 
 /// Checks a bearer token and returns its verified claims.
 pub trait Validator: Send + Sync + 'static {
     /// Validates `token`. The returned future must not borrow `token`.
     fn validate(&self, token: &str) -> Validation;
+
+    /// Whether this validator can decide tokens now (keys fetched and not past `max_stale`,
+    /// introspection endpoint answering): what a readiness probe reports (see
+    /// [`readiness`](crate::readiness)). Must be quick and must not wait; it may start work
+    /// in the background (a first key fetch, say). The default says ready.
+    fn readiness(&self) -> Readiness {
+        Readiness::Ready
+    }
 }
 
 impl<V: Validator + ?Sized> Validator for Arc<V> {
     fn validate(&self, token: &str) -> Validation {
         (**self).validate(token)
     }
+
+    fn readiness(&self) -> Readiness {
+        (**self).readiness()
+    }
 }
 
 impl<V: Validator + ?Sized> Validator for Box<V> {
     fn validate(&self, token: &str) -> Validation {
         (**self).validate(token)
+    }
+
+    fn readiness(&self) -> Readiness {
+        (**self).readiness()
     }
 }
 

@@ -9,6 +9,7 @@ use http::{Request, Response};
 use pin_project::pin_project;
 use tower_service::Service;
 
+use super::constraint::SenderConstraint;
 use super::service::check_binding;
 use crate::bearer::Scheme;
 use crate::dpop::{Checked, DpopVerifier, Nonce, PendingCheck, NONCE_HEADER};
@@ -26,6 +27,7 @@ pub(super) struct Pending<S, ReqB, H> {
     pub(super) scheme: Scheme,
     pub(super) dpop: Option<Arc<DpopVerifier>>,
     pub(super) mtls: Option<Arc<MtlsConfig>>,
+    pub(super) required: Option<SenderConstraint>,
 }
 
 /// A request whose token was accepted, with its claims, waiting for the shared replay store.
@@ -175,10 +177,18 @@ where
                         scheme,
                         dpop,
                         mtls,
+                        required,
                     } = *pending;
                     let result = result.and_then(|claims| {
-                        check_binding(dpop.as_deref(), mtls.as_deref(), &req, scheme, &claims)
-                            .map(|nonce| (claims, nonce))
+                        check_binding(
+                            dpop.as_deref(),
+                            mtls.as_deref(),
+                            required,
+                            &req,
+                            scheme,
+                            &claims,
+                        )
+                        .map(|nonce| (claims, nonce))
                     });
                     match result {
                         Ok((claims, Checked::Pending(check))) => State::Replaying {
@@ -192,6 +202,7 @@ where
                                     scheme,
                                     dpop: None,
                                     mtls: None,
+                                    required: None,
                                 },
                                 claims,
                             ))),

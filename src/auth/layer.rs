@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
+use super::constraint::SenderConstraint;
 use super::service::Auth;
 use crate::bearer::Scheme;
 use crate::dpop::{DpopConfig, DpopVerifier};
 use crate::error::{Challenge, DefaultErrorHandler};
 use crate::mtls::MtlsConfig;
+use crate::readiness::{Readiness, ReadinessService};
 use crate::source::TokenSources;
 use crate::validator::Validator;
 use crate::BuildError;
@@ -27,6 +29,8 @@ pub struct AuthLayer<V, H = DefaultErrorHandler> {
     dpop: Option<Arc<DpopVerifier>>,
     mtls: Option<Arc<MtlsConfig>>,
     sources: TokenSources,
+    required: Option<SenderConstraint>,
+    allow_preflight: bool,
 }
 
 impl<V, H: Clone> Clone for AuthLayer<V, H> {
@@ -39,6 +43,8 @@ impl<V, H: Clone> Clone for AuthLayer<V, H> {
             dpop: self.dpop.clone(),
             mtls: self.mtls.clone(),
             sources: self.sources.clone(),
+            required: self.required,
+            allow_preflight: self.allow_preflight,
         }
     }
 }
@@ -60,6 +66,8 @@ impl<V: Validator> AuthLayer<V> {
             dpop: None,
             mtls: None,
             sources: TokenSources::new(),
+            required: None,
+            allow_preflight: false,
         }
     }
 }
@@ -163,6 +171,63 @@ impl<V: Validator, H> AuthLayer<V, H> {
         self
     }
 
+    /// Refuses plain bearer tokens: only tokens bound to a DPoP key, to a client certificate,
+    /// or either, pass (see [`SenderConstraint`] for the challenges). Turn on the binding
+    /// checks the mode needs too ([`dpop`](Self::dpop), [`mtls`](Self::mtls)).
+    ///
+    /// ```
+    /// use bearer_guard::auth::SenderConstraint;
+    /// use bearer_guard::{AuthLayer, MtlsConfig, Validator, Validation, TokenError};
+    /// # struct Never;
+    /// # impl Validator for Never {
+    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// # }
+    /// let layer = AuthLayer::new(Never)
+    ///     .mtls(MtlsConfig::new())
+    ///     .require_sender_constraint(SenderConstraint::Mtls);
+    /// # let _ = layer;
+    /// ```
+    pub fn require_sender_constraint(mut self, constraint: SenderConstraint) -> Self {
+        self.required = Some(constraint);
+        self
+    }
+
+    /// Lets CORS preflights through untouched: an `OPTIONS` request with `Origin` and
+    /// `Access-Control-Request-Method` goes to the inner service without a token check (no
+    /// [`Claims`](crate::Claims), no [`Anonymous`](super::Anonymous) marker). Browsers send
+    /// preflights without credentials, so without this they get 401 and the real request is
+    /// never made.
+    ///
+    /// Prefer putting tower-http's `CorsLayer` *outside* this layer, where it answers
+    /// preflights before they get here; use this only when the CORS layer must sit inside
+    /// (directly inside: a scope check in between would refuse the preflight). Other
+    /// `OPTIONS` requests still need a token.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthLayer, Validator, Validation, TokenError};
+    /// # struct Never;
+    /// # impl Validator for Never {
+    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// # }
+    /// let layer = AuthLayer::new(Never).allow_preflight();
+    /// # let _ = layer;
+    /// ```
+    pub fn allow_preflight(mut self) -> Self {
+        self.allow_preflight = true;
+        self
+    }
+
+    /// Whether the validator can decide tokens now ([`Validator::readiness`]).
+    pub fn readiness(&self) -> Readiness {
+        self.validator.readiness()
+    }
+
+    /// A readiness probe for this layer's validator (`200` / `503` with one line), to route
+    /// at, say, `/readyz` outside the layer. See [`readiness`](crate::readiness).
+    pub fn readiness_service(&self) -> ReadinessService<V> {
+        ReadinessService::from_arc(self.validator.clone())
+    }
+
     /// Answers rejected requests with `handler` instead of [`DefaultErrorHandler`].
     pub fn error_handler<H2>(self, handler: H2) -> AuthLayer<V, H2> {
         AuthLayer {
@@ -173,6 +238,8 @@ impl<V: Validator, H> AuthLayer<V, H> {
             dpop: self.dpop,
             mtls: self.mtls,
             sources: self.sources,
+            required: self.required,
+            allow_preflight: self.allow_preflight,
         }
     }
 
@@ -193,6 +260,11 @@ impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
                 .with_dpop_algs(dpop.algs().to_owned()),
             None => self.challenge.clone(),
         };
+        // Bearer tokens refused: a request without credentials is offered DPoP only.
+        let challenge = match self.required {
+            Some(SenderConstraint::Dpop) => challenge.dpop_only(),
+            _ => challenge,
+        };
         Auth {
             inner,
             validator: self.validator.clone(),
@@ -203,6 +275,8 @@ impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
             dpop: self.dpop.clone(),
             mtls: self.mtls.clone(),
             sources: self.sources.clone(),
+            required: self.required,
+            allow_preflight: self.allow_preflight,
         }
     }
 }

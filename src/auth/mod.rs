@@ -71,12 +71,15 @@
 //! |---|---|
 //! | `layer.rs` | [`AuthLayer`]: the configuration (validator, error handler, challenge, DPoP, mTLS, [token sources](crate::source)) |
 //! | `service.rs` | [`Auth`]: takes the token, asks the validator, checks the binding |
+//! | `constraint.rs` | [`SenderConstraint`] (plain bearer tokens refused) and the CORS preflight test of [`AuthLayer::allow_preflight`] |
 //! | `future.rs` | [`future::ResponseFuture`]: waits for a pending validation, then calls the inner service |
 
+mod constraint;
 pub mod future;
 mod layer;
 mod service;
 
+pub use constraint::SenderConstraint;
 pub use layer::AuthLayer;
 pub use service::{Anonymous, Auth};
 

@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower_service::Service;
 
+use super::constraint::{is_preflight, SenderConstraint};
 use super::future::{Pending, ResponseFuture, State};
 use crate::bearer::{self, BearerError, Scheme};
 use crate::dpop::{Checked, DpopVerifier, Nonce};
@@ -40,6 +41,8 @@ pub struct Auth<S, V, H = DefaultErrorHandler> {
     pub(super) dpop: Option<Arc<DpopVerifier>>,
     pub(super) mtls: Option<Arc<MtlsConfig>>,
     pub(super) sources: TokenSources,
+    pub(super) required: Option<SenderConstraint>,
+    pub(super) allow_preflight: bool,
 }
 
 impl<S: Clone, V, H: Clone> Clone for Auth<S, V, H> {
@@ -54,6 +57,8 @@ impl<S: Clone, V, H: Clone> Clone for Auth<S, V, H> {
             dpop: self.dpop.clone(),
             mtls: self.mtls.clone(),
             sources: self.sources.clone(),
+            required: self.required,
+            allow_preflight: self.allow_preflight,
         }
     }
 }
@@ -73,6 +78,10 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
+        if self.allow_preflight && is_preflight(&req) {
+            // Untouched: no token looked for, no claims, no marker (see `allow_preflight`).
+            return ResponseFuture::inner(self.inner.call(req), None);
+        }
         let (scheme, source, validation) = match self.sources.find(&req, self.dpop.is_some()) {
             Ok(found) => (
                 found.scheme,
@@ -95,6 +104,7 @@ where
                 let nonce = match check_binding(
                     self.dpop.as_deref(),
                     self.mtls.as_deref(),
+                    self.required,
                     &req,
                     scheme,
                     &claims,
@@ -116,6 +126,7 @@ where
                                         scheme,
                                         dpop: None,
                                         mtls: None,
+                                        required: None,
                                     },
                                     claims,
                                 ))),
@@ -147,6 +158,7 @@ where
                             scheme,
                             dpop: self.dpop.clone(),
                             mtls: self.mtls.clone(),
+                            required: self.required,
                         })),
                     },
                 }
@@ -160,16 +172,22 @@ where
 /// proof (`cnf.jkt`), so that a request refused for its certificate does not use up its proof;
 /// a token bound both ways must pass both. Without DPoP support, tokens bound to a key are
 /// refused (fail closed), and so are certificate-bound tokens without certificate support.
+/// A [required](super::AuthLayer::require_sender_constraint) sender constraint is checked
+/// first, so that a plain bearer token refused for it uses up no proof.
 /// Returns the fresh DPoP nonce to send with the response, if any, or the check that must
 /// still ask the shared replay store for it.
 pub(super) fn check_binding<B>(
     dpop: Option<&DpopVerifier>,
     mtls: Option<&MtlsConfig>,
+    required: Option<SenderConstraint>,
     req: &Request<B>,
     scheme: Scheme,
     claims: &crate::Claims,
 ) -> Result<Checked<Option<Nonce>>, AuthError> {
     let confirmation = claims.confirmation()?;
+    if let Some(required) = required {
+        required.check(&confirmation)?;
+    }
     crate::mtls::check_binding(mtls, req, confirmation.x5t_s256)?;
     match dpop {
         None => crate::dpop::refuse_bound(confirmation.jkt).map(|()| Checked::Done(None)),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use http::HeaderValue;
 
-use super::AuthError;
+use super::{AuthError, TokenError};
 use crate::bearer::{BearerError, Scheme};
 
 /// The parameters of the `WWW-Authenticate` challenge: realm, scheme, RFC 9728
@@ -30,6 +30,8 @@ struct ChallengeParams {
     scheme: Scheme,
     /// The `algs` of DPoP challenges; `Some` when the layer accepts DPoP.
     dpop_algs: Option<String>,
+    /// The layer accepts DPoP-bound tokens only: every challenge uses the `DPoP` scheme.
+    dpop_only: bool,
 }
 
 impl Challenge {
@@ -91,6 +93,13 @@ impl Challenge {
         self
     }
 
+    /// The same challenge for a layer that accepts DPoP-bound tokens only (with
+    /// [`with_dpop_algs`](Self::with_dpop_algs)): no `Bearer` challenge is offered.
+    pub(crate) fn dpop_only(mut self) -> Self {
+        Arc::make_mut(&mut self.0).dpop_only = true;
+        self
+    }
+
     /// The same challenge for a request that used `scheme`.
     pub(crate) fn with_scheme(mut self, scheme: Scheme) -> Self {
         Arc::make_mut(&mut self.0).scheme = scheme;
@@ -114,7 +123,11 @@ impl Challenge {
             return None;
         }
         let dpop = match &self.0.dpop_algs {
-            Some(algs) if self.0.scheme == Scheme::DPoP || matches!(error, AuthError::Dpop(_)) => {
+            Some(algs)
+                if self.0.scheme == Scheme::DPoP
+                    || self.0.dpop_only
+                    || matches!(error, AuthError::Dpop(_)) =>
+            {
                 Some(algs.as_str())
             }
             _ => None,
@@ -131,7 +144,8 @@ impl Challenge {
         if let (
             None,
             Some(algs),
-            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme),
+            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme)
+            | AuthError::InvalidToken(TokenError::NotSenderConstrained),
         ) = (dpop, &self.0.dpop_algs, error)
         {
             // Both schemes are accepted: offer both (RFC 9449 §7.1).

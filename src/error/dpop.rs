@@ -50,6 +50,10 @@ pub enum DpopError {
     BoundToken => "the token is bound to a DPoP key",
     /// A token presented with the `DPoP` scheme is not bound to a key (no string `cnf.jkt`).
     NotBound => "the token is not bound to a DPoP key",
+    /// The layer [requires](crate::AuthLayer::require_sender_constraint) DPoP-bound tokens
+    /// ([`SenderConstraint::Dpop`](crate::auth::SenderConstraint::Dpop)) and the token is not
+    /// bound to a key (no `cnf.jkt`).
+    Required => "a DPoP-bound token is required",
     /// Nonces are [required](crate::DpopConfig::nonces) and the proof's `nonce` is missing,
     /// not one this server issued, or expired (RFC 9449 §9). Carries the fresh nonce to send in
     /// the `DPoP-Nonce` header, which [`AuthError::to_response`](crate::AuthError::to_response) does; the client retries with
@@ -80,7 +84,10 @@ impl DpopError {
     /// ```
     pub fn code(&self) -> &'static str {
         match self {
-            DpopError::KeyMismatch | DpopError::BoundToken | DpopError::NotBound => "invalid_token",
+            DpopError::KeyMismatch
+            | DpopError::BoundToken
+            | DpopError::NotBound
+            | DpopError::Required => "invalid_token",
             DpopError::UseNonce(_) => "use_dpop_nonce",
             _ => "invalid_dpop_proof",
         }

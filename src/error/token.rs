@@ -56,5 +56,13 @@ pub enum TokenError {
     /// ([`ProxyHeader`](crate::mtls::ProxyHeader)) is repeated, too large or not in its
     /// format.
     MalformedCertificate => "the forwarded client certificate is malformed",
+    /// The layer [requires](crate::AuthLayer::require_sender_constraint) certificate-bound
+    /// tokens ([`SenderConstraint::Mtls`](crate::auth::SenderConstraint::Mtls), RFC 8705 §3)
+    /// and the token has no `cnf.x5t#S256`.
+    NotCertificateBound => "a certificate-bound token is required",
+    /// The layer [requires](crate::AuthLayer::require_sender_constraint) sender-constrained
+    /// tokens ([`SenderConstraint::Either`](crate::auth::SenderConstraint::Either)) and the
+    /// token is bound neither to a DPoP key nor to a client certificate.
+    NotSenderConstrained => "a sender-constrained token is required",
 }
 }

@@ -2,6 +2,7 @@
 //! when it is built.
 
 use std::fmt;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -309,6 +310,8 @@ impl IntrospectionValidatorBuilder {
                 call_wait: self.call_wait,
                 counters: Counters::default(),
                 keyer,
+                endpoint_down: AtomicBool::new(false),
+                probing: AtomicBool::new(false),
             }),
         })
     }

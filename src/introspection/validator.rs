@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use super::flight::Flight;
 use super::parse_response;
 use super::response::token_refusal;
 use crate::fetch::{self, FetchError, Limits};
+use crate::readiness::Readiness;
 use crate::stats::{Counters, Observation, Source, Stats};
 use crate::store::{IntrospectionStore, StoreError};
 use crate::{AuthError, Claims, TokenError, Validation, Validator};
@@ -55,6 +57,10 @@ pub(super) struct Inner {
     pub(super) counters: Counters,
     /// A SHA-256 that has taken in the settings; see [`IntrospectionValidator::key`].
     pub(super) keyer: Sha256,
+    /// Whether the last call to the endpoint failed (readiness).
+    pub(super) endpoint_down: AtomicBool,
+    /// Whether a readiness probe of the endpoint is under way (or waiting out its interval).
+    pub(super) probing: AtomicBool,
 }
 
 impl fmt::Debug for IntrospectionValidator {
@@ -190,7 +196,15 @@ impl IntrospectionValidator {
             );
         }
         let request = request.body(self.form(token));
-        let body = match fetch::exchange(request, url, inner.limits, readable).await {
+        let answer = fetch::exchange(request, url, inner.limits, readable).await;
+        // Down: no answer, or an answer that is not one (an error status, unreadable).
+        let down = match &answer {
+            Ok((StatusCode::OK, _, body)) => parse_response(body).is_err(),
+            Ok((_, _, body)) => token_refusal(body).is_none(),
+            Err(_) => true,
+        };
+        inner.endpoint_down.store(down, Ordering::Relaxed);
+        let body = match answer {
             Ok((StatusCode::OK, _, body)) => body,
             Ok((status, _, body)) => {
                 return match token_refusal(&body) {
@@ -233,7 +247,52 @@ impl IntrospectionValidator {
     }
 }
 
+impl IntrospectionValidator {
+    /// Ready unless the last call to the endpoint failed; then the endpoint is asked again
+    /// in the background (at most one probe per [`PROBE_INTERVAL`]), since a server that is
+    /// not ready gets no requests that could find it back up.
+    fn endpoint_readiness(&self) -> Readiness {
+        if !self.inner.endpoint_down.load(Ordering::Relaxed) {
+            return Readiness::Ready;
+        }
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            if self
+                .inner
+                .probing
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                let this = self.clone();
+                handle.spawn(async move {
+                    // Any answer about this made-up token (`active: false`) shows the
+                    // endpoint up; `introspect` records the outcome.
+                    let _ = this.introspect(PROBE_TOKEN).await;
+                    tokio::time::sleep(PROBE_INTERVAL).await;
+                    this.inner.probing.store(false, Ordering::Release);
+                });
+            }
+        }
+        Readiness::not_ready(ENDPOINT_DOWN)
+    }
+}
+
+/// The token a readiness probe introspects: no token at all, so the answer is `active: false`.
+const PROBE_TOKEN: &str = "bearer-guard-readiness-probe";
+
+/// The shortest time between two readiness probes of the introspection endpoint.
+pub(crate) const PROBE_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The readiness reason of an endpoint whose last call failed.
+pub(crate) const ENDPOINT_DOWN: &str = "the last call to the introspection endpoint failed";
+
 impl Validator for IntrospectionValidator {
+    /// Ready unless the last call to the introspection endpoint failed (no answer, an error
+    /// status, an answer that is not an introspection response). The endpoint is not called
+    /// for the probe: the next request's call decides again.
+    fn readiness(&self) -> Readiness {
+        self.endpoint_readiness()
+    }
+
     fn validate(&self, token: &str) -> Validation {
         let obs = Observation::start("introspection", &self.inner.issuer);
         if token.len() > self.inner.max_token_bytes {

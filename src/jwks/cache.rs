@@ -45,6 +45,16 @@ pub(crate) enum Reason {
     UnknownKid,
 }
 
+/// A [`JwksCache`] that does not keep it alive (for background tasks).
+pub(crate) struct WeakJwksCache(std::sync::Weak<CacheInner>);
+
+impl WeakJwksCache {
+    /// The cache, if it is still in use.
+    pub(crate) fn upgrade(&self) -> Option<JwksCache> {
+        self.0.upgrade().map(|inner| JwksCache { inner })
+    }
+}
+
 /// Fetches an issuer's JWK Set and keeps it fresh. Cheap to clone (shared state).
 #[derive(Clone)]
 pub struct JwksCache {
@@ -110,6 +120,16 @@ impl JwksCache {
             (_, Some(err)) => Err(JwksError::Refresh(err.clone())),
             (None, None) => Err(JwksError::Refresh("no keys".into())),
         }
+    }
+
+    /// A handle that does not keep the cache alive.
+    pub(crate) fn downgrade(&self) -> WeakJwksCache {
+        WeakJwksCache(Arc::downgrade(&self.inner))
+    }
+
+    /// The configuration this cache was made with.
+    pub(crate) fn config(&self) -> &JwksConfig {
+        &self.inner.config
     }
 
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
@@ -235,7 +255,7 @@ impl JwksCache {
         // A document that parses is the issuer's word, even with no usable key in it: it
         // replaces the last set (publishing an empty set revokes every key). Only a failed
         // transfer or a document that is not a key set keeps the last good keys.
-        let keys = KeySet::from_json(&body)?;
+        let keys = KeySet::parse(&body, self.inner.config.signing_use)?;
         if keys.is_empty() {
             tracing::warn!(uri = %uri, skipped = keys.skipped(), "the JWKS holds no usable key; every token is refused until it does");
         }

@@ -21,6 +21,7 @@ pub struct JwksConfig {
     pub(super) timeout: Duration,
     pub(super) max_bytes: usize,
     pub(super) max_stale: Duration,
+    pub(super) signing_use: Option<&'static str>,
 }
 
 impl Default for JwksConfig {
@@ -32,6 +33,7 @@ impl Default for JwksConfig {
             timeout: Duration::from_secs(10),
             max_bytes: 256 * 1024,
             max_stale: Duration::from_secs(24 * 60 * 60),
+            signing_use: None,
         }
     }
 }
@@ -83,11 +85,32 @@ impl JwksConfig {
         self
     }
 
+    /// Takes keys whose `use` is `signing_use` as signing keys too, besides `use: "sig"` and
+    /// keys without `use` (keys of any other `use` never verify a token). For issuers that
+    /// name the signing use of their own profile: a SPIFFE trust bundle serves its JWT-SVID
+    /// keys with `use: "jwt-svid"` (see
+    /// [`profiles::spiffe_jwt_svid`](crate::profiles::spiffe_jwt_svid)). One extra use; a
+    /// later call replaces it.
+    ///
+    /// ```
+    /// let config = bearer_guard::JwksConfig::default().accept_use("jwt-svid");
+    /// # let _ = config;
+    /// ```
+    pub fn accept_use(mut self, signing_use: &'static str) -> Self {
+        self.signing_use = Some(signing_use);
+        self
+    }
+
     /// How long to keep keys fetched with this `Cache-Control: max-age` (or none).
     pub(super) fn lifetime(&self, max_age: Option<Duration>) -> Duration {
         max_age
             .unwrap_or(self.max_refresh)
             .clamp(self.min_refresh, self.max_refresh.max(self.min_refresh))
+    }
+
+    /// The [`cooldown`](Self::cooldown) setting.
+    pub(crate) fn cooldown_time(&self) -> Duration {
+        self.cooldown
     }
 
     pub(crate) fn limits(&self) -> Limits {

@@ -131,12 +131,17 @@ fn member_bytes(member: Option<&str>) -> Result<Vec<u8>, Refused> {
 
 /// One JWK member of a key set: its `kid`, and the key or why it was not taken. A member that
 /// is not a JWK at all has no `kid` here and is [`Refused::Unusable`].
-pub(super) fn parse_member(member: Value) -> (Option<String>, Result<Key, Refused>) {
+/// A `use` other than `sig` is a signing use too when it is `signing_use` (SPIFFE bundles:
+/// `jwt-svid`).
+pub(super) fn parse_member(
+    member: Value,
+    signing_use: Option<&str>,
+) -> (Option<String>, Result<Key, Refused>) {
     let Ok(mut raw) = serde_json::from_value::<RawJwk>(member) else {
         return (None, Err(Refused::Unusable));
     };
     let kid = raw.kid.take();
-    (kid, key_from(raw, None))
+    (kid, key_from(raw, None, signing_use))
 }
 
 /// The key of a DPoP proof's `jwk` header, parsed for the proof's `alg` and the verifier's
@@ -144,15 +149,22 @@ pub(super) fn parse_member(member: Value) -> (Option<String>, Result<Key, Refuse
 /// or weak.
 pub(crate) fn parse_jwk(member: Value, alg: Algorithm, backend: Backend) -> Option<Key> {
     let raw = serde_json::from_value::<RawJwk>(member).ok()?;
-    key_from(raw, Some((alg, backend))).ok()
+    key_from(raw, Some((alg, backend)), None).ok()
 }
 
 /// The key a JWK describes, parsed for every algorithm it fits and every backend, or with
 /// `only`, for one algorithm and one backend.
-fn key_from(raw: RawJwk, only: Option<(Algorithm, Backend)>) -> Result<Key, Refused> {
+fn key_from(
+    raw: RawJwk,
+    only: Option<(Algorithm, Backend)>,
+    signing_use: Option<&str>,
+) -> Result<Key, Refused> {
     // A JWK `alg` of `Ed25519` (RFC 9864) or `EdDSA` both fit EdDSA tokens.
     let alg = raw.alg.as_deref().map(|a| alg_from_name(a).ok_or(()));
-    let for_verify = raw.use_.as_deref().is_none_or(|u| u == "sig")
+    let for_verify = raw
+        .use_
+        .as_deref()
+        .is_none_or(|u| u == "sig" || Some(u) == signing_use)
         && raw
             .key_ops
             .as_ref()

@@ -38,7 +38,7 @@ pub use config::JwksConfig;
 pub use error::JwksError;
 pub use set::KeySet;
 
-pub(crate) use cache::{Reason, Snapshot};
+pub(crate) use cache::{Reason, Snapshot, WeakJwksCache};
 pub(crate) use key::{parse_jwk, Key};
 pub(crate) use set::Lookup;
 

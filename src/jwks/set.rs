@@ -36,6 +36,25 @@ impl KeySet {
     /// ROCA fingerprint (CVE-2017-15361), or with an exponent that is even, under 3 or over 33
     /// bits; EC keys whose point is not on the curve.
     pub fn from_json(bytes: &[u8]) -> Result<Self, JwksError> {
+        Self::parse(bytes, None)
+    }
+
+    /// Like [`KeySet::from_json`], taking keys whose `use` is `signing_use` as signing keys
+    /// too (besides `sig` and no `use`): the keys of a SPIFFE trust bundle say
+    /// `use: "jwt-svid"`. See [`JwksConfig::accept_use`](super::JwksConfig::accept_use).
+    ///
+    /// ```
+    /// use bearer_guard::KeySet;
+    /// let bundle = br#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","use":"jwt-svid",
+    ///   "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}],"spiffe_sequence":1}"#;
+    /// assert_eq!(KeySet::from_json_with_use(bundle, "jwt-svid").unwrap().len(), 1);
+    /// ```
+    pub fn from_json_with_use(bytes: &[u8], signing_use: &str) -> Result<Self, JwksError> {
+        Self::parse(bytes, Some(signing_use))
+    }
+
+    /// The parse of both constructors.
+    pub(crate) fn parse(bytes: &[u8], signing_use: Option<&str>) -> Result<Self, JwksError> {
         #[derive(Deserialize)]
         struct Doc {
             keys: Vec<Value>,
@@ -46,7 +65,7 @@ impl KeySet {
         let mut weak = Vec::new();
         for member in doc.keys {
             let source: [u8; 32] = Sha256::digest(member.to_string().as_bytes()).into();
-            let (kid, key) = parse_member(member);
+            let (kid, key) = parse_member(member, signing_use);
             match key {
                 Ok(mut key) => {
                     key.source = source;

@@ -19,6 +19,7 @@ use crate::discovery::{DiscoveryError, Metadata};
 use crate::introspection::MAX_CACHE_TTL;
 use crate::jose::{check_leeway, hmac_min_len, is_hmac, IssuerTemplate};
 use crate::jwks::{JwksCache, JwksConfig, Key, KeySet};
+use crate::readiness::Prefetch;
 use crate::stats::Counters;
 
 /// Configures a [`JwtValidator`]. Made by [`JwtValidator::builder`].
@@ -46,6 +47,7 @@ pub struct JwtValidatorBuilder {
     tenants: Vec<String>,
     metadata_url: Option<String>,
     claim_values: Vec<(String, Vec<Value>)>,
+    prefetch: Prefetch,
 }
 
 impl fmt::Debug for JwtValidatorBuilder {
@@ -65,6 +67,7 @@ impl fmt::Debug for JwtValidatorBuilder {
             .field("tenants", &self.tenants)
             .field("metadata_url", &self.metadata_url)
             .field("claim_values", &self.claim_values)
+            .field("prefetch", &self.prefetch)
             .finish_non_exhaustive()
     }
 }
@@ -202,6 +205,29 @@ impl JwtValidatorBuilder {
         let values = values.into_iter().map(Into::into).collect();
         self.claim_values.retain(|(n, _)| *n != name);
         self.claim_values.push((name, values));
+        self
+    }
+
+    /// When the signing keys are first fetched (default [`Prefetch::Lazy`]: by the first
+    /// request or readiness check). [`Prefetch::FailFast`] makes [`build`](Self::build) fail
+    /// when they cannot be had; [`Prefetch::Background`] fetches them in a task that retries
+    /// each cooldown, while the validator reports [not ready](crate::Validator::readiness).
+    /// No effect with a fixed [`key_set`](Self::key_set) or HMAC only. Either way, requests
+    /// that come before the keys wait for the fetch under way, or get 503, never 401.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), bearer_guard::BuildError> {
+    /// use bearer_guard::{readiness::Prefetch, JwtValidator};
+    /// let v = JwtValidator::builder("https://issuer.example")
+    ///     .audience("api")
+    ///     .prefetch(Prefetch::FailFast)
+    ///     .hmac_secret(b"a secret of at least thirty-two bytes".to_vec())
+    ///     .build()
+    ///     .await?; // HMAC only: nothing to fetch
+    /// # let _ = v; Ok(()) }
+    /// ```
+    pub fn prefetch(mut self, prefetch: Prefetch) -> Self {
+        self.prefetch = prefetch;
         self
     }
 
@@ -386,6 +412,9 @@ impl JwtValidatorBuilder {
             ))?)),
             None => None,
         };
+        if let Keys::Remote(cache) = &keys {
+            super::ready::prefetch(cache, self.prefetch).await?;
+        }
         Ok(JwtValidator {
             inner: Arc::new(Inner {
                 hmac,
@@ -437,6 +466,7 @@ impl JwtValidator {
             tenants: Vec::new(),
             metadata_url: None,
             claim_values: Vec::new(),
+            prefetch: Prefetch::Lazy,
         }
     }
 }

@@ -40,6 +40,10 @@ pub enum BuildError {
     /// Another setting is inconsistent.
     #[error("invalid configuration: {0}")]
     Invalid(&'static str),
+    /// With [`Prefetch::FailFast`](crate::readiness::Prefetch::FailFast): the first fetch of
+    /// the signing keys failed.
+    #[error("the signing keys could not be fetched: {0}")]
+    Prefetch(#[source] crate::jwks::JwksError),
 }
 
 /// The audiences a validator checks: those configured, or none at all with `any_audience`

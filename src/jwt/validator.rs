@@ -13,6 +13,7 @@ use super::header::{Checked, HeaderMemo};
 use crate::crypto::Backend;
 use crate::jose::{self, Compact, Presence, SignatureError, MAX_SIGNATURE_BYTES};
 use crate::jwks::{JwksCache, Key, KeySet};
+use crate::readiness::Readiness;
 use crate::stats::{Counters, Observation, Source, Stats};
 use crate::{AuthError, Claims, TokenError, Validation, Validator};
 
@@ -186,6 +187,12 @@ impl Validator for JwtValidator {
                 })
             }
         }
+    }
+
+    /// Ready with fixed keys (or HMAC only); with fetched keys, once a key set was fetched
+    /// and is not past `max_stale`. Starts a fetch in the background when one is due.
+    fn readiness(&self) -> Readiness {
+        self.key_readiness()
     }
 }
 
