@@ -114,7 +114,8 @@ fn bench(c: &mut Criterion) {
     let secret = b"bench-secret-bench-secret-bench-secret";
     let mut header = Header::new(Algorithm::HS256);
     header.typ = Some("at+jwt".into());
-    let hs = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret).unwrap()).unwrap();
+    let hs =
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret).unwrap()).unwrap();
     tokens.push((
         "HS256".into(),
         Algorithm::HS256,

@@ -1,4 +1,3 @@
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
@@ -97,7 +96,7 @@ async fn local_checks_on_active_responses() {
 }
 
 #[tokio::test]
-async fn cancelled_calls_leave_no_flight_behind() {
+async fn flights_outlive_their_callers_and_leave_when_the_call_ends() {
     use std::future::Future;
     use std::task::Poll;
     /// Polls once, so that the call has joined (or started) its flight.
@@ -113,6 +112,7 @@ async fn cancelled_calls_leave_no_flight_behind() {
     let v = IntrospectionValidator::builder("https://as.example")
         .client("api", "secret")
         .audience("api")
+        .timeout(Duration::from_millis(400))
         .introspection_endpoint(format!(
             "http://{}/introspect",
             silent.local_addr().unwrap()
@@ -120,33 +120,42 @@ async fn cancelled_calls_leave_no_flight_behind() {
         .build()
         .await
         .unwrap();
-    // Callers waiting on each flight (the map holds one more reference).
+    // Callers waiting on each flight.
     let waiters = || {
         let mut n: Vec<usize> = v
             .inner
             .lock_flights()
             .values()
-            .map(Arc::strong_count)
+            .map(|f| f.receiver_count())
             .collect();
         n.sort_unstable();
-        n.into_iter().map(|n| n - 1).collect::<Vec<_>>()
+        n
     };
     let (mut lonely, mut a, mut b) = (v.validate("x"), v.validate("y"), v.validate("y"));
     for call in [&mut lonely, &mut a, &mut b] {
         start(call).await;
     }
     assert_eq!(waiters(), [1, 2]);
+    // A caller that goes away leaves the call running, for the requests that follow ...
     drop(lonely);
-    assert_eq!(waiters(), [2]);
-    // `b` still waits on the flight it shares with `a`, so the flight stays...
+    assert_eq!(waiters(), [0, 2]);
     drop(a);
-    assert_eq!(waiters(), [1]);
+    assert_eq!(waiters(), [0, 1]);
     // ... and a new caller joins it rather than starting another.
     let mut c = v.validate("y");
     start(&mut c).await;
-    assert_eq!(waiters(), [2]);
+    assert_eq!(waiters(), [0, 2]);
     drop((b, c));
-    assert_eq!(waiters(), [] as [usize; 0]);
+    assert_eq!(waiters(), [0, 0]);
+    // When the calls end (here by their timeout), nothing is left behind.
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !waiters().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the flights left the map when their calls timed out");
+    assert_eq!(v.stats().fetches, 2, "one call per token");
 }
 
 #[tokio::test]
