@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::seal::Sealer;
+use crate::store::seal::Sealer;
 use super::{run, RedisStore};
 use crate::store::StoreError;
 
