@@ -27,27 +27,44 @@ pub fn mtls(data: &[u8]) {
             (Ok(None), _) => panic!("a non-empty header read as no certificate"),
             (Ok(Some(hash)), Some(text)) => {
                 let der = plain_escaped_pem(text);
-                assert_eq!(der.map(|d| sha256(&d)), Some(*hash), "thumbprint of a header a plain reading refuses");
+                assert_eq!(
+                    der.map(|d| sha256(&d)),
+                    Some(*hash),
+                    "thumbprint of a header a plain reading refuses"
+                );
             }
             (Ok(Some(_)), None) => panic!("a thumbprint from a header that is not text"),
         }
         if let (Err(()), Some(text)) = (&pem, text) {
             assert!(
-                text.is_empty() || plain_escaped_pem(text).is_none() || value.len() > MAX_HEADER_BYTES,
+                text.is_empty()
+                    || plain_escaped_pem(text).is_none()
+                    || value.len() > MAX_HEADER_BYTES,
                 "a well-formed escaped PEM refused"
             );
         }
         let xfcc = read(&ProxyHeader::envoy_xfcc(), &value);
         if let Ok(Some(hash)) = xfcc {
             let lower = value.to_str().unwrap_or_default().to_ascii_lowercase();
-            assert!(!has_unquoted_comma(&lower), "an XFCC header of several elements read");
+            assert!(
+                !has_unquoted_comma(&lower),
+                "an XFCC header of several elements read"
+            );
             let hex = hex(&hash);
             assert!(
                 lower.contains(&hex) || lower.contains("cert="),
                 "an XFCC thumbprint that is neither its Hash= nor from a Cert="
             );
-            if lower.contains("hash=") {
-                assert!(lower.contains(&hex), "a Hash= that disagrees with the thumbprint read");
+            for pair in split_unquoted(&lower, ';') {
+                if let Some((key, value)) = pair.split_once('=') {
+                    if key.trim() == "hash" {
+                        let value = value.trim().trim_matches('"').replace('\\', "");
+                        assert_eq!(
+                            value, hex,
+                            "a Hash= that disagrees with the thumbprint read"
+                        );
+                    }
+                }
             }
         }
     }
@@ -91,7 +108,10 @@ fn forwarded_der(der: &[u8]) {
     wrong[0] ^= 1;
     let cases = [
         (format!("Hash={hash};Cert=\"{escaped}\""), expected),
-        (format!("By=spiffe://a/b;Hash={hash};Subject=\"CN=x, O=y\""), Some(sha256(der))),
+        (
+            format!("By=spiffe://a/b;Hash={hash};Subject=\"CN=x, O=y\""),
+            Some(sha256(der)),
+        ),
         (format!("Hash={};Cert=\"{escaped}\"", hex(&wrong)), None),
         (format!("Hash={hash},Hash={hash}"), None),
         (format!("Hash={hash};Hash={hash}"), None),
@@ -205,7 +225,9 @@ fn is_one_der_sequence(der: &[u8]) -> bool {
             return false;
         }
         let (len_bytes, content) = rest.split_at(n);
-        let length = len_bytes.iter().fold(0u64, |acc, &b| acc * 256 + u64::from(b));
+        let length = len_bytes
+            .iter()
+            .fold(0u64, |acc, &b| acc * 256 + u64::from(b));
         (length, content)
     };
     length > 0 && length == content.len() as u64
@@ -213,15 +235,27 @@ fn is_one_der_sequence(der: &[u8]) -> bool {
 
 /// Whether `s` has a comma outside double quotes (with `\` escapes inside them).
 fn has_unquoted_comma(s: &str) -> bool {
+    split_unquoted(s, ',').len() > 1
+}
+
+/// The parts of `s` between `sep`s outside double quotes (with `\` escapes inside them).
+fn split_unquoted(s: &str, sep: char) -> Vec<String> {
     let (mut quoted, mut escaped) = (false, false);
+    let mut parts = vec![String::new()];
     for c in s.chars() {
         match (quoted, escaped, c) {
             (_, true, _) => escaped = false,
             (true, false, '\\') => escaped = true,
             (_, false, '"') => quoted = !quoted,
-            (false, false, ',') => return true,
+            (false, false, c) if c == sep => {
+                parts.push(String::new());
+                continue;
+            }
             _ => {}
         }
+        if let Some(last) = parts.last_mut() {
+            last.push(c);
+        }
     }
-    false
+    parts
 }
