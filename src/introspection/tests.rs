@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+use super::response::token_refusal;
 use super::validator::form_encode;
 use super::{parse_response, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError};
 use crate::jose::unix_now;
@@ -92,6 +93,69 @@ async fn local_checks_on_active_responses() {
     ];
     for (m, expected) in cases {
         assert_eq!(v.check_members(&members(m.clone())), Err(expected), "{m}");
+    }
+}
+
+#[tokio::test]
+async fn an_active_answer_must_be_about_an_access_token() {
+    let v = validator(IntrospectionValidator::builder("https://as.example").audience("api")).await;
+    let with = |extra: Value| {
+        let mut m = members(json!({"active": true, "aud": "api"}));
+        m.extend(members(extra));
+        v.check_members(&m).map(|_| ())
+    };
+    for good in [
+        json!({}),
+        json!({"token_type": "Bearer"}),
+        json!({"token_type": "bearer"}),
+        json!({"token_type": "DPoP"}),
+        json!({"token_type": "dpop"}),
+        json!({"token_use": "access_token"}),
+        json!({"token_type": "Bearer", "token_use": "access_token"}),
+    ] {
+        assert_eq!(with(good.clone()), Ok(()), "{good}");
+    }
+    for bad in [
+        json!({"token_type": "refresh_token"}),
+        json!({"token_type": "Bearer2"}),
+        json!({"token_type": 1}),
+        json!({"token_type": null}),
+        json!({"token_use": "refresh_token"}),
+        json!({"token_use": "Access_Token"}),
+        json!({"token_use": true}),
+        json!({"token_type": "DPoP", "token_use": "id_token"}),
+    ] {
+        assert_eq!(with(bad.clone()), Err(TokenError::WrongType), "{bad}");
+    }
+}
+
+#[test]
+fn only_two_error_codes_of_a_400_are_about_the_token() {
+    assert_eq!(
+        token_refusal(br#"{"error":"invalid_token"}"#),
+        Some("invalid_token")
+    );
+    assert_eq!(
+        token_refusal(br#"{"error":"unsupported_token_type","error_description":"x"}"#),
+        Some("unsupported_token_type")
+    );
+    // About our request or the server: a 503, never a cached refusal of the token.
+    for other in [
+        &br#"{"error":"invalid_client"}"#[..],
+        br#"{"error":"invalid_request"}"#,
+        br#"{"error":"server_error"}"#,
+        br#"{"error":"INVALID_TOKEN"}"#,
+        br#"{"error":["invalid_token"]}"#,
+        br#"{"error":"invalid_token","error":"invalid_client"}"#,
+        br#"{}"#,
+        b"invalid_token",
+    ] {
+        assert_eq!(
+            token_refusal(other),
+            None,
+            "{}",
+            String::from_utf8_lossy(other)
+        );
     }
 }
 
