@@ -76,11 +76,23 @@ fn sealed(data: &[u8]) {
         panic!("the fuzzing store secret is refused");
     };
     if let Some(value) = sealer.open(KEY, data) {
-        assert_eq!(sealer.seal(KEY, &value), data, "opened a value not sealed here");
+        assert_eq!(
+            sealer.seal(KEY, &value),
+            data,
+            "opened a value not sealed here"
+        );
     }
     let sealed = sealer.seal(KEY, data);
-    assert_eq!(sealer.open(KEY, &sealed).as_deref(), Some(data), "a sealed value does not open");
-    assert_eq!(sealer.open(OTHER_KEY, &sealed), None, "opened under another key");
+    assert_eq!(
+        sealer.open(KEY, &sealed).as_deref(),
+        Some(data),
+        "a sealed value does not open"
+    );
+    assert_eq!(
+        sealer.open(OTHER_KEY, &sealed),
+        None,
+        "opened under another key"
+    );
     let mut tampered = sealed.clone();
     let at = data.first().map_or(0, |b| usize::from(*b)) % tampered.len();
     if let Some(byte) = tampered.get_mut(at) {

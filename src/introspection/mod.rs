@@ -105,10 +105,10 @@ mod validator;
 
 pub use builder::{ClientAuth, IntrospectionValidatorBuilder};
 pub use cache::MAX_CACHE_TTL;
-pub use response::{parse_response, ResponseError};
-pub use validator::IntrospectionValidator;
 #[cfg(feature = "fuzzing")]
 pub(crate) use cache::{decode as decode_entry, encode as encode_entry};
+pub use response::{parse_response, ResponseError};
+pub use validator::IntrospectionValidator;
 
 #[cfg(test)]
 mod tests;

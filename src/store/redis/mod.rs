@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
-use crate::store::seal::Sealer;
 use super::{hex, IntrospectionStore, ReplayStore, StoreError, StoreFuture, StoreKey};
 use crate::jose::unix_now;
+use crate::store::seal::Sealer;
 
 mod builder;
 
