@@ -1,27 +1,6 @@
 //! The `jwt_differential` target: the [`jwt`](super::jwt) target's validator against
-//! `jsonwebtoken::decode` with the equivalent settings.
-//!
-//! The same token and key set go through both: [`JwtValidator`](crate::JwtValidator) (issuer
-//! [`ISSUER`](super::ISSUER), audience [`AUDIENCE`](super::AUDIENCE), the default algorithms and
-//! HS256 with [`HMAC_SECRET`](super::HMAC_SECRET), leeway 60 s) and `jsonwebtoken::decode`
-//! (the same issuer, audience, algorithm, key and leeway; `exp`, `iss` and `aud` required; `nbf`
-//! checked). Any disagreement on accept or refuse is a finding, except for these intended
-//! differences, which the reference applies before asking jsonwebtoken (a token they cover is
-//! either refused by the reference too, or not compared):
-//!
-//! - **refused here, by design** (the reference refuses as well): tokens over 8 KiB; duplicate
-//!   members in the header or the claims (RFC 7515 §5.2; jsonwebtoken keeps the last);
-//!   `crit`, `enc` or `b64` in the header; a `typ` other than `at+jwt` /
-//!   `application/at+jwt` (RFC 9068); an `iat` later than now plus the leeway; an `iss` that is
-//!   not one string (jsonwebtoken also takes an array); a key whose JWK `alg` is not the
-//!   token's, or no `kid` with more than one key fitting the algorithm (jsonwebtoken is handed
-//!   one key and verifies with it whatever the JWK says);
-//! - **not compared**: `alg: "Ed25519"` (RFC 9864's name, unknown to jsonwebtoken); `exp`,
-//!   `nbf` or `iat` that are not integers from 0 to 253402300799 (RFC 7519 NumericDates may
-//!   have fractions; jsonwebtoken wants a `u64`, and ignores `iat`); times within 3 s of a
-//!   boundary (the two read the clock at different instants); header members this crate never
-//!   reads (`cty`, `jku`, `jwk`, `x5u`, `x5c`, `x5t`, `x5t#S256`) of a type jsonwebtoken
-//!   refuses.
+//! `jsonwebtoken::decode` with the equivalent settings; the intended differences are listed
+//! on [`jwt_differential`].
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -42,13 +21,30 @@ const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
 const UNREAD_HEADER_MEMBERS: [&str; 7] = ["cty", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256"];
 
 /// `jwt_differential`: the input as a token, then as the claims of an HS256 token signed with
-/// the validator's secret; see the [module](self) for the intended differences.
+/// the validator's secret.
+///
+/// The same token and key set go through both: [`JwtValidator`](crate::JwtValidator) (issuer
+/// [`ISSUER`](super::ISSUER), audience [`AUDIENCE`](super::AUDIENCE), the default algorithms and
+/// HS256 with [`HMAC_SECRET`](super::HMAC_SECRET), leeway 60 s) and `jsonwebtoken::decode`
+/// (the same issuer, audience, algorithm, key and leeway; `exp`, `iss` and `aud` required; `nbf`
+/// checked). Any disagreement on accept or refuse is a finding, except for these intended
+/// differences, which the reference applies before asking jsonwebtoken (a token they cover is
+/// either refused by the reference too, or not compared):
+///
+/// - **refused here, by design** (the reference refuses as well): tokens over 8 KiB; duplicate
+///   members in the header or the claims (RFC 7515 §5.2; jsonwebtoken keeps the last);
+///   `crit`, `enc` or `b64` in the header; a `typ` other than `at+jwt` /
+///   `application/at+jwt` (RFC 9068); an `iat` later than now plus the leeway; an `iss` that is
+///   not one string (jsonwebtoken also takes an array); a key whose JWK `alg` is not the
+///   token's, or no `kid` with more than one key fitting the algorithm (jsonwebtoken is handed
+///   one key and verifies with it whatever the JWK says);
+/// - **not compared**: `alg: "Ed25519"` (RFC 9864's name, unknown to jsonwebtoken); `exp`,
+///   `nbf` or `iat` that are not integers from 0 to 253402300799 (RFC 7519 NumericDates may
+///   have fractions; jsonwebtoken wants a `u64`, and ignores `iat`); times within 3 s of a
+///   boundary (the two read the clock at different instants); header members this crate never
+///   reads (`cty`, `jku`, `jwk`, `x5u`, `x5c`, `x5t`, `x5t#S256`) of a type jsonwebtoken
+///   refuses.
 pub fn jwt_differential(data: &[u8]) {
-    // jsonwebtoken's process-wide provider: the backend the validator uses (with both backends
-    // compiled in, jsonwebtoken has none of its own).
-    let _ = crate::crypto::Backend::default()
-        .provider()
-        .install_default();
     compare(data);
     compare(hs256_token(data).as_bytes());
 }
@@ -72,9 +68,14 @@ fn compare(token: &[u8]) {
     );
 }
 
-/// What jsonwebtoken, with the intended differences applied, decides: `None` when the token is
-/// one not compared.
+/// What jsonwebtoken, with the intended differences of [`jwt_differential`] applied, decides:
+/// `None` when the token is one not compared.
 pub fn reference(token: &str) -> Option<bool> {
+    // jsonwebtoken's process-wide provider: the backend the validator uses (with both backends
+    // compiled in, jsonwebtoken has none of its own).
+    let _ = crate::crypto::Backend::default()
+        .provider()
+        .install_default();
     if token.len() > MAX_TOKEN_BYTES {
         return Some(false);
     }

@@ -7,6 +7,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 
 use crate::mtls::ProxyHeader;
+use crate::TokenError;
 
 /// The longest header the [`mtls`] target reads (the configured cap of a deployment).
 const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -72,16 +73,18 @@ pub fn mtls(data: &[u8]) {
 }
 
 /// The thumbprint the layer reads from `value` as nginx's escaped PEM (`xfcc` false) or as
-/// Envoy's XFCC header: `Ok(None)` no certificate, `Err(())` refused (the seeds' names say
+/// Envoy's XFCC header: `Ok(None)` no certificate, an error when refused (the seeds' names say
 /// which).
-pub fn mtls_thumbprint(xfcc: bool, value: &[u8]) -> Result<Option<[u8; 32]>, ()> {
-    let value = HeaderValue::from_bytes(value).map_err(|_| ())?;
+pub fn mtls_thumbprint(xfcc: bool, value: &[u8]) -> Result<Option<[u8; 32]>, TokenError> {
+    let value = HeaderValue::from_bytes(value).map_err(|_| TokenError::MalformedCertificate)?;
     let header = if xfcc {
         ProxyHeader::envoy_xfcc()
     } else {
         ProxyHeader::escaped_pem(pem_header())
     };
-    read(&header, &value)
+    let mut headers = HeaderMap::new();
+    headers.insert(header.name().clone(), value);
+    header.read(&headers, MAX_HEADER_BYTES)
 }
 
 /// The input as a DER certificate, forwarded well-formed.

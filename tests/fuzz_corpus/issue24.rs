@@ -68,7 +68,7 @@ fn mtls_seeds_read_as_their_names_say() {
         assert_eq!(read(name, true), Ok(Some(thumbprint)), "{name}");
     }
     for name in ["pem-two-blocks", "pem-bad-percent"] {
-        assert_eq!(read(name, false), Err(()), "{name}");
+        assert!(read(name, false).is_err(), "{name}");
     }
     for name in [
         "xfcc-disagreeing-hash",
@@ -76,7 +76,7 @@ fn mtls_seeds_read_as_their_names_say() {
         "xfcc-unknown-key",
         "xfcc-unterminated-quote",
     ] {
-        assert_eq!(read(name, true), Err(()), "{name}");
+        assert!(read(name, true).is_err(), "{name}");
     }
     assert_eq!(read("empty", false), Ok(None));
     assert_eq!(read("empty", true), Ok(None));
