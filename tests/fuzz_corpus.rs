@@ -7,6 +7,8 @@
 //! `bearer-guard-testkit`) makes new ones of both.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "fuzz_corpus/issue24.rs"]
+mod issue24;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +19,7 @@ use bearer_guard::{AuthError, DpopError};
 type Entry = fn(&[u8]);
 
 /// Every fuzz target, by the name of its corpus directory.
-const TARGETS: [(&str, Entry); 9] = [
+const TARGETS: [(&str, Entry); 12] = [
     ("bearer_header", fuzzing::bearer_header),
     ("jwt", fuzzing::jwt),
     ("jwt_claims", fuzzing::jwt_claims),
@@ -27,14 +29,17 @@ const TARGETS: [(&str, Entry); 9] = [
     ("introspection", fuzzing::introspection),
     ("dpop", fuzzing::dpop),
     ("jsonrpc", fuzzing::jsonrpc),
+    ("mtls", fuzzing::mtls),
+    ("store", fuzzing::store),
+    ("jwt_differential", fuzzing::jwt_differential),
 ];
 
-fn fuzz_dir() -> PathBuf {
+pub(crate) fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
 }
 
 /// The files of `dir`, sorted; none if it does not exist.
-fn files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

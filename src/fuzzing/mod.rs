@@ -7,8 +7,14 @@
 
 use std::sync::OnceLock;
 
+mod differential;
 mod mcp;
+mod mtls;
+mod store;
+pub use differential::{jwt_differential, reference as jwt_reference};
 pub use mcp::jsonrpc;
+pub use mtls::{mtls, mtls_thumbprint};
+pub use store::{store, store_outcome};
 
 use serde_json::{Map, Value};
 

@@ -61,6 +61,7 @@ pub struct IntrospectionValidatorBuilder {
     any_audience: bool,
     max_calls: usize,
     call_wait: Duration,
+    max_wait: Duration,
     shared: Option<SharedCache>,
 }
 
@@ -136,6 +137,20 @@ impl IntrospectionValidatorBuilder {
     /// so requests never pile up behind a hanging authorization server. Zero refuses at once.
     pub fn max_call_wait(mut self, wait: Duration) -> Self {
         self.call_wait = wait;
+        self
+    }
+
+    /// How long a request waits for the introspection call of its token, its own or one it
+    /// joined (default 2 s). Past it the request is answered
+    /// [`AuthError::Unavailable`](crate::AuthError::Unavailable) (503 with `Retry-After`)
+    /// while the call goes on, up to [`timeout`](Self::timeout), and its answer is cached for
+    /// the requests that follow: a slow or hanging authorization server holds a request for at
+    /// most this long, not for the whole call timeout. The wait for a free slot
+    /// ([`max_call_wait`](Self::max_call_wait)) is part of the call, so of this bound too.
+    /// Zero answers 503 at once and leaves the call to run. The same word as
+    /// [`JwksConfig::max_wait`](crate::JwksConfig::max_wait).
+    pub fn max_wait(mut self, wait: Duration) -> Self {
+        self.max_wait = wait;
         self
     }
 
@@ -308,6 +323,7 @@ impl IntrospectionValidatorBuilder {
                 flights: Mutex::default(),
                 calls: Semaphore::new(self.max_calls.min(Semaphore::MAX_PERMITS)),
                 call_wait: self.call_wait,
+                max_wait: self.max_wait,
                 counters: Counters::default(),
                 keyer,
                 endpoint_down: AtomicBool::new(false),
@@ -341,6 +357,7 @@ impl IntrospectionValidator {
             any_audience: false,
             max_calls: 64,
             call_wait: Duration::from_secs(1),
+            max_wait: Duration::from_secs(2),
             shared: None,
         }
     }

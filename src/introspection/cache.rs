@@ -130,7 +130,7 @@ const REFUSALS: [TokenError; 19] = [
 ];
 
 /// The shared cache's value of an outcome: `{"claims": {...}}` or `{"refused": "<reason>"}`.
-pub(super) fn encode(result: &Result<Claims, TokenError>) -> Option<Vec<u8>> {
+pub(crate) fn encode(result: &Result<Claims, TokenError>) -> Option<Vec<u8>> {
     let mut object = Map::new();
     match result {
         Ok(claims) => object.insert("claims".into(), Value::Object(claims.as_map().clone())),
@@ -140,11 +140,13 @@ pub(super) fn encode(result: &Result<Claims, TokenError>) -> Option<Vec<u8>> {
 }
 
 /// The outcome of a shared cache value; `None` (a miss) for anything not made by [`encode`].
-pub(super) fn decode(
+/// A value with duplicate members is not [`encode`]'s: a miss, so that no two
+/// readers of one value can see different outcomes or claims.
+pub(crate) fn decode(
     bytes: &[u8],
     scope_claim: Option<&str>,
 ) -> Option<Result<Claims, TokenError>> {
-    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(bytes) else {
+    let Ok(mut object) = crate::jose::parse_object(bytes) else {
         return None;
     };
     match (object.remove("claims"), object.remove("refused")) {

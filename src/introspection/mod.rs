@@ -40,6 +40,13 @@
 //! waiting requests for long nor multiply the calls to the authorization server, and it delays
 //! legitimate uncached tokens by at most the wait instead of refusing them at once.
 //!
+//! A request waits for the call of its token (its own, or the one it joined) for at most
+//! [`max_wait`](IntrospectionValidatorBuilder::max_wait) (default 2 s), then fails with `503`
+//! and `Retry-After`; the call runs in a task of its own and goes on, bounded by the
+//! [`timeout`](IntrospectionValidatorBuilder::timeout), so that its answer is cached for the
+//! requests that follow. A hanging authorization server thus holds requests for the bound, not
+//! for the whole timeout.
+//!
 //! # Cache and revocation
 //!
 //! Results are cached under a SHA-256 of the validator's settings and the token (the token
@@ -81,7 +88,7 @@
 //! |---|---|
 //! | `builder.rs` | [`IntrospectionValidatorBuilder`], [`ClientAuth`]: endpoint, credentials, audiences, cache and limits |
 //! | `validator.rs` | [`IntrospectionValidator`]: the call to the endpoint, and failures made 503s |
-//! | `flight.rs` | coalescing: one call for all concurrent requests with the same token |
+//! | `flight.rs` | coalescing: one call for all concurrent requests with the same token, in a task of its own; requests wait for it at most `max_wait` |
 //! | `cache.rs` | cached outcomes and their lifetimes ([`MAX_CACHE_TTL`]) |
 //! | `response.rs` | [`parse_response`] and the rules for an answer: `active`, token kind, and (through the JOSE core) `iss`, `aud`, `exp`, `nbf` |
 //!
@@ -98,6 +105,8 @@ mod validator;
 
 pub use builder::{ClientAuth, IntrospectionValidatorBuilder};
 pub use cache::MAX_CACHE_TTL;
+#[cfg(feature = "fuzzing")]
+pub(crate) use cache::{decode as decode_entry, encode as encode_entry};
 pub use response::{parse_response, ResponseError};
 pub use validator::IntrospectionValidator;
 

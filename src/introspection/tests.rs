@@ -1,8 +1,8 @@
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+use super::response::token_refusal;
 use super::validator::form_encode;
 use super::{parse_response, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError};
 use crate::jose::unix_now;
@@ -97,7 +97,70 @@ async fn local_checks_on_active_responses() {
 }
 
 #[tokio::test]
-async fn cancelled_calls_leave_no_flight_behind() {
+async fn an_active_answer_must_be_about_an_access_token() {
+    let v = validator(IntrospectionValidator::builder("https://as.example").audience("api")).await;
+    let with = |extra: Value| {
+        let mut m = members(json!({"active": true, "aud": "api"}));
+        m.extend(members(extra));
+        v.check_members(&m).map(|_| ())
+    };
+    for good in [
+        json!({}),
+        json!({"token_type": "Bearer"}),
+        json!({"token_type": "bearer"}),
+        json!({"token_type": "DPoP"}),
+        json!({"token_type": "dpop"}),
+        json!({"token_use": "access_token"}),
+        json!({"token_type": "Bearer", "token_use": "access_token"}),
+    ] {
+        assert_eq!(with(good.clone()), Ok(()), "{good}");
+    }
+    for bad in [
+        json!({"token_type": "refresh_token"}),
+        json!({"token_type": "Bearer2"}),
+        json!({"token_type": 1}),
+        json!({"token_type": null}),
+        json!({"token_use": "refresh_token"}),
+        json!({"token_use": "Access_Token"}),
+        json!({"token_use": true}),
+        json!({"token_type": "DPoP", "token_use": "id_token"}),
+    ] {
+        assert_eq!(with(bad.clone()), Err(TokenError::WrongType), "{bad}");
+    }
+}
+
+#[test]
+fn only_two_error_codes_of_a_400_are_about_the_token() {
+    assert_eq!(
+        token_refusal(br#"{"error":"invalid_token"}"#),
+        Some("invalid_token")
+    );
+    assert_eq!(
+        token_refusal(br#"{"error":"unsupported_token_type","error_description":"x"}"#),
+        Some("unsupported_token_type")
+    );
+    // About our request or the server: a 503, never a cached refusal of the token.
+    for other in [
+        &br#"{"error":"invalid_client"}"#[..],
+        br#"{"error":"invalid_request"}"#,
+        br#"{"error":"server_error"}"#,
+        br#"{"error":"INVALID_TOKEN"}"#,
+        br#"{"error":["invalid_token"]}"#,
+        br#"{"error":"invalid_token","error":"invalid_client"}"#,
+        br#"{}"#,
+        b"invalid_token",
+    ] {
+        assert_eq!(
+            token_refusal(other),
+            None,
+            "{}",
+            String::from_utf8_lossy(other)
+        );
+    }
+}
+
+#[tokio::test]
+async fn flights_outlive_their_callers_and_leave_when_the_call_ends() {
     use std::future::Future;
     use std::task::Poll;
     /// Polls once, so that the call has joined (or started) its flight.
@@ -113,6 +176,7 @@ async fn cancelled_calls_leave_no_flight_behind() {
     let v = IntrospectionValidator::builder("https://as.example")
         .client("api", "secret")
         .audience("api")
+        .timeout(Duration::from_millis(400))
         .introspection_endpoint(format!(
             "http://{}/introspect",
             silent.local_addr().unwrap()
@@ -120,33 +184,42 @@ async fn cancelled_calls_leave_no_flight_behind() {
         .build()
         .await
         .unwrap();
-    // Callers waiting on each flight (the map holds one more reference).
+    // Callers waiting on each flight.
     let waiters = || {
         let mut n: Vec<usize> = v
             .inner
             .lock_flights()
             .values()
-            .map(Arc::strong_count)
+            .map(|f| f.receiver_count())
             .collect();
         n.sort_unstable();
-        n.into_iter().map(|n| n - 1).collect::<Vec<_>>()
+        n
     };
     let (mut lonely, mut a, mut b) = (v.validate("x"), v.validate("y"), v.validate("y"));
     for call in [&mut lonely, &mut a, &mut b] {
         start(call).await;
     }
     assert_eq!(waiters(), [1, 2]);
+    // A caller that goes away leaves the call running, for the requests that follow ...
     drop(lonely);
-    assert_eq!(waiters(), [2]);
-    // `b` still waits on the flight it shares with `a`, so the flight stays...
+    assert_eq!(waiters(), [0, 2]);
     drop(a);
-    assert_eq!(waiters(), [1]);
+    assert_eq!(waiters(), [0, 1]);
     // ... and a new caller joins it rather than starting another.
     let mut c = v.validate("y");
     start(&mut c).await;
-    assert_eq!(waiters(), [2]);
+    assert_eq!(waiters(), [0, 2]);
     drop((b, c));
-    assert_eq!(waiters(), [] as [usize; 0]);
+    assert_eq!(waiters(), [0, 0]);
+    // When the calls end (here by their timeout), nothing is left behind.
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !waiters().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the flights left the map when their calls timed out");
+    assert_eq!(v.stats().fetches, 2, "one call per token");
 }
 
 #[tokio::test]

@@ -54,6 +54,8 @@ pub(super) struct Inner {
     pub(super) calls: Semaphore,
     /// How long a call waits for a permit.
     pub(super) call_wait: Duration,
+    /// How long a request waits for the call of its token (`max_wait`).
+    pub(super) max_wait: Duration,
     pub(super) counters: Counters,
     /// A SHA-256 that has taken in the settings; see [`IntrospectionValidator::key`].
     pub(super) keyer: Sha256,

@@ -111,6 +111,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn leeway_up_to_five_minutes_is_accepted_and_no_more() {
+        assert_eq!(MAX_LEEWAY, Duration::from_secs(300));
+        for ok in [Duration::ZERO, Duration::from_secs(66), MAX_LEEWAY] {
+            assert!(check_leeway(ok).is_ok(), "{ok:?}");
+        }
+        for over in [
+            MAX_LEEWAY + Duration::from_nanos(1),
+            Duration::from_secs(301),
+            Duration::MAX,
+        ] {
+            assert!(check_leeway(over).is_err(), "{over:?}");
+        }
+    }
+
+    #[test]
+    fn iat_up_to_now_plus_leeway_is_accepted() {
+        let iat = |t: f64| serde_json::json!({ "iat": t }).as_object().unwrap().clone();
+        let (now, leeway) = (1_000_000.0, 60.0);
+        assert_eq!(check_iat(&iat(now + leeway), now, leeway), Ok(()));
+        assert_eq!(
+            check_iat(&iat(now + leeway + 0.5), now, leeway),
+            Err(TokenError::IssuedInFuture)
+        );
+        assert_eq!(check_iat(&Map::new(), now, leeway), Ok(()));
+    }
+
+    #[test]
     fn numeric_dates_are_numbers_from_the_epoch_to_year_9999() {
         let claims = |v: Value| serde_json::json!({ "exp": v }).as_object().unwrap().clone();
         for good in [

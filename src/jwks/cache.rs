@@ -67,6 +67,9 @@ struct CacheInner {
     config: JwksConfig,
     state: ArcSwap<Snapshot>,
     refresh: Arc<tokio::sync::Mutex<()>>,
+    /// Bumped after every refresh round (a fetch, or a look under the lock that found none
+    /// needed) once the lock is released: what [`JwksCache::refresh_within`] waits on.
+    rounds: tokio::sync::watch::Sender<u64>,
     fetches: AtomicU64,
 }
 
@@ -90,6 +93,7 @@ impl JwksCache {
                 config,
                 state: ArcSwap::from_pointee(Snapshot::default()),
                 refresh: Arc::new(tokio::sync::Mutex::new(())),
+                rounds: tokio::sync::watch::Sender::new(0),
                 fetches: AtomicU64::new(0),
             }),
         }
@@ -164,24 +168,86 @@ impl JwksCache {
         let Ok(guard) = self.inner.refresh.clone().try_lock_owned() else {
             return; // a refresh is under way already
         };
+        self.spawn_round(
+            &handle,
+            Round::new(guard, self),
+            seen_generation,
+            Reason::Stale,
+        );
+    }
+
+    /// Runs one refresh round in a task of its own, holding `round` (the refresh lock) to the
+    /// end: the fetch goes on when the request that started it stops waiting.
+    fn spawn_round(
+        &self,
+        handle: &tokio::runtime::Handle,
+        round: Round,
+        seen_generation: u64,
+        reason: Reason,
+    ) {
         let cache = self.clone();
         handle.spawn(async move {
-            cache
-                .refresh_locked(seen_generation, Some(Reason::Stale))
-                .await;
-            drop(guard);
+            cache.refresh_locked(seen_generation, Some(reason)).await;
+            drop(round);
         });
+    }
+
+    /// The single-flight refresh of a request: starts one (or joins the one under way) and
+    /// waits for it at most [`JwksConfig::max_wait`]. The fetch runs in a task of its own, so
+    /// that it goes on for the next requests when this one stops waiting. `None`: no answer
+    /// within the bound (the caller answers 503).
+    pub(crate) async fn refresh_within(
+        &self,
+        seen_generation: u64,
+        reason: Reason,
+    ) -> Option<Arc<Snapshot>> {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            // No runtime to run the fetch on (nor a timer): wait for it here, unbounded.
+            return Some(self.refresh_if(seen_generation, Some(reason)).await);
+        };
+        let mut rounds = self.inner.rounds.subscribe();
+        let wait = async {
+            loop {
+                // Marked before the lock is tried: a round that ends after this wakes us.
+                rounds.borrow_and_update();
+                let ours = match self.inner.refresh.clone().try_lock_owned() {
+                    Ok(guard) => {
+                        let round = Round::new(guard, self);
+                        self.spawn_round(&handle, round, seen_generation, reason);
+                        true
+                    }
+                    Err(_) => false, // a round is under way: join it
+                };
+                if rounds.changed().await.is_err() {
+                    return self.snapshot(); // cannot happen: `self` holds the sender
+                }
+                let snap = self.snapshot();
+                // A round of someone else's that fetched nothing (it judged by its own
+                // reason) does not answer ours: try again, within the same bound.
+                if ours || snap.generation != seen_generation {
+                    return snap;
+                }
+            }
+        };
+        let bound = self.inner.config.max_wait;
+        let snap = tokio::time::timeout(bound, wait).await;
+        if snap.is_err() {
+            tracing::warn!(uri = %self.inner.uri, wait = ?bound, "the JWKS fetch takes longer than max_wait; request answered 503, the fetch goes on");
+        }
+        snap.ok()
     }
 
     /// Single-flight refresh: waits for the refresh lock; if another caller fetched since
     /// `seen_generation` was read, returns its result without fetching again. `reason` is
-    /// re-checked under the lock (`None` forces the fetch).
+    /// re-checked under the lock (`None` forces the fetch). Unbounded (the fetch's own
+    /// timeout ends it), and cancelled with the caller.
     pub(crate) async fn refresh_if(
         &self,
         seen_generation: u64,
         reason: Option<Reason>,
     ) -> Arc<Snapshot> {
-        let _guard = self.inner.refresh.lock().await;
+        let guard = self.inner.refresh.clone().lock_owned().await;
+        let _round = Round::new(guard, self);
         self.refresh_locked(seen_generation, reason).await
     }
 
@@ -260,6 +326,33 @@ impl JwksCache {
             tracing::warn!(uri = %uri, skipped = keys.skipped(), "the JWKS holds no usable key; every token is refused until it does");
         }
         Ok((keys, max_age))
+    }
+}
+
+/// One refresh round: holds the refresh lock; when dropped (the round over, or cancelled),
+/// releases it and only then tells the waiters of [`JwksCache::refresh_within`], so that a
+/// waiter woken finds the lock free.
+struct Round {
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    cache: JwksCache,
+}
+
+impl Round {
+    fn new(guard: tokio::sync::OwnedMutexGuard<()>, cache: &JwksCache) -> Self {
+        Round {
+            guard: Some(guard),
+            cache: cache.clone(),
+        }
+    }
+}
+
+impl Drop for Round {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        self.cache
+            .inner
+            .rounds
+            .send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 

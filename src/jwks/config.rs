@@ -22,6 +22,7 @@ pub struct JwksConfig {
     pub(super) max_bytes: usize,
     pub(super) max_stale: Duration,
     pub(super) signing_use: Option<&'static str>,
+    pub(super) max_wait: Duration,
 }
 
 impl Default for JwksConfig {
@@ -34,6 +35,7 @@ impl Default for JwksConfig {
             max_bytes: 256 * 1024,
             max_stale: Duration::from_secs(24 * 60 * 60),
             signing_use: None,
+            max_wait: Duration::from_secs(2),
         }
     }
 }
@@ -98,6 +100,19 @@ impl JwksConfig {
     /// ```
     pub fn accept_use(mut self, signing_use: &'static str) -> Self {
         self.signing_use = Some(signing_use);
+        self
+    }
+
+    /// How long a request waits for a key fetch under way, its own or one it joined (default
+    /// 2 s). Past it the request is answered [`AuthError::Unavailable`](crate::AuthError::Unavailable)
+    /// (503 with `Retry-After`) while the fetch goes on, up to [`timeout`](Self::timeout), for
+    /// the requests that follow: a slow or hanging issuer holds a request for at most this
+    /// long, not for the whole fetch timeout. Only requests that need keys the cache does not
+    /// have wait at all; the others are served with the keys at hand while a refresh runs in
+    /// the background. Zero answers 503 at once and leaves the fetch to run. The same word
+    /// as [`IntrospectionValidatorBuilder::max_wait`](crate::IntrospectionValidatorBuilder::max_wait).
+    pub fn max_wait(mut self, d: Duration) -> Self {
+        self.max_wait = d;
         self
     }
 

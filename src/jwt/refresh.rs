@@ -48,7 +48,9 @@ impl JwtValidator {
                     let Keys::Remote(cache) = &this.inner.keys else {
                         return Err(unavailable(None));
                     };
-                    let snap = cache.refresh_if(generation, Some(reason)).await;
+                    let Some(snap) = cache.refresh_within(generation, reason).await else {
+                        return Err(unavailable(Some(SLOW_FETCH)));
+                    };
                     let probe = match &this.inner.cache {
                         Some(tokens) if cached => Some(tokens.probe(&token)),
                         _ => None,
@@ -122,6 +124,9 @@ impl JwtValidator {
         }
     }
 }
+
+/// Why a request stopped waiting for a key fetch ([`JwksConfig::max_wait`](crate::JwksConfig::max_wait)).
+const SLOW_FETCH: &str = "the key fetch under way takes longer than max_wait";
 
 fn unavailable(reason: Option<&str>) -> AuthError {
     AuthError::Unavailable(match reason {

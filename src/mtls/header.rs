@@ -72,7 +72,7 @@ impl ProxyHeader {
     }
 
     /// The SHA-256 of the DER certificate forwarded in `headers`, if any.
-    pub(super) fn read(
+    pub(crate) fn read(
         &self,
         headers: &HeaderMap,
         max_bytes: usize,

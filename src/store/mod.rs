@@ -36,6 +36,7 @@
 //! | `mod.rs` | the traits [`ReplayStore`], [`IntrospectionStore`], [`StoreError`] |
 //! | `memory.rs` | [`MemoryStore`]: both in the process |
 //! | `redis/` | [`RedisStore`] (feature `redis`): both on Redis, values authenticated by HMAC |
+//! | `seal.rs` | the HMAC each value read back from Redis carries over its key and itself (features `redis`, `fuzzing`) |
 
 use std::fmt;
 use std::future::Future;
@@ -45,6 +46,8 @@ use std::time::Duration;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(any(feature = "redis", feature = "fuzzing"))]
+pub(crate) mod seal;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]

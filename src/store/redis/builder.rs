@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::seal::Sealer;
 use super::{run, RedisStore};
+use crate::store::seal::Sealer;
 use crate::store::StoreError;
 
 /// The environment variable [`RedisStoreBuilder::connect`] reads the store secret from when

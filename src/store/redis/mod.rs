@@ -13,12 +13,11 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
-use self::seal::Sealer;
 use super::{hex, IntrospectionStore, ReplayStore, StoreError, StoreFuture, StoreKey};
 use crate::jose::unix_now;
+use crate::store::seal::Sealer;
 
 mod builder;
-mod seal;
 
 pub use builder::{RedisStoreBuilder, SECRET_ENV};
 

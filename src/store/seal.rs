@@ -16,13 +16,13 @@ const MIN_SECRET_BYTES: usize = 32;
 
 /// The keyed MAC of one store.
 #[derive(Clone)]
-pub(super) struct Sealer {
+pub(crate) struct Sealer {
     mac: Hmac<Sha256>,
 }
 
 impl Sealer {
     /// A sealer with `secret`; `None` if it is shorter than [`MIN_SECRET_BYTES`].
-    pub(super) fn new(secret: &[u8]) -> Option<Self> {
+    pub(crate) fn new(secret: &[u8]) -> Option<Self> {
         if secret.len() < MIN_SECRET_BYTES {
             return None;
         }
@@ -41,7 +41,7 @@ impl Sealer {
     }
 
     /// `value` with its tag in front, to be stored under `key`.
-    pub(super) fn seal(&self, key: &str, value: &[u8]) -> Vec<u8> {
+    pub(crate) fn seal(&self, key: &str, value: &[u8]) -> Vec<u8> {
         let tag = self.tagger(key, value).finalize().into_bytes();
         let mut sealed = Vec::with_capacity(TAG_BYTES + value.len());
         sealed.extend_from_slice(&tag);
@@ -51,7 +51,7 @@ impl Sealer {
 
     /// The value of `sealed`, read under `key`, if its tag verifies (compared in constant
     /// time); `None` otherwise.
-    pub(super) fn open(&self, key: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn open(&self, key: &str, sealed: &[u8]) -> Option<Vec<u8>> {
         let tag = sealed.get(..TAG_BYTES)?;
         let value = sealed.get(TAG_BYTES..)?;
         self.tagger(key, value).verify_slice(tag).ok()?;
