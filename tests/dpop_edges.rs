@@ -6,68 +6,15 @@
 
 mod support;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
 use axum::body::Body;
 use axum::{routing::get, Router};
 use bearer_guard::dpop::ProofVerifier;
 use bearer_guard::store::MemoryStore;
 use bearer_guard::{AuthLayer, BuildError, Claims, DpopConfig, Validation, Validator};
 use http::{Request, Response};
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use support::jwt::b64;
+use serde_json::json;
+use support::dpop::DpopClient;
 use tower::ServiceExt as _;
-
-/// A DPoP client: an EC P-256 key pair and the proofs it signs.
-struct Client {
-    key: EcdsaKeyPair,
-    jwk: Value,
-}
-
-impl Client {
-    fn new() -> Self {
-        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
-        let point = key.public_key().as_ref().to_vec();
-        let jwk = json!({
-            "kty": "EC", "crv": "P-256",
-            "x": b64(&point[1..33]), "y": b64(&point[33..65]),
-        });
-        Client { key, jwk }
-    }
-
-    /// RFC 7638 thumbprint, computed here independently of the crate.
-    fn jkt(&self) -> String {
-        let canonical = format!(
-            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-            self.jwk["x"].as_str().unwrap(),
-            self.jwk["y"].as_str().unwrap()
-        );
-        b64(Sha256::digest(canonical.as_bytes()))
-    }
-
-    /// A proof with `jti` for GET `htu`, for `token`.
-    fn proof_with_jti(&self, jti: &str, htu: &str, token: &str) -> String {
-        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
-        let claims = json!({
-            "jti": jti, "htm": "GET", "htu": htu, "iat": support::now(),
-            "ath": b64(Sha256::digest(token.as_bytes())),
-        });
-        let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
-        let sig = self
-            .key
-            .sign(&SystemRandom::new(), input.as_bytes())
-            .unwrap();
-        format!("{input}.{}", b64(sig.as_ref()))
-    }
-
-    /// A proof with a fresh `jti` for GET `htu`, for `token`.
-    fn proof(&self, htu: &str, token: &str) -> String {
-        let mut jti = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut jti).unwrap();
-        self.proof_with_jti(&b64(jti), htu, token)
-    }
-}
 
 /// The token bound to the client's key.
 const BOUND: &str = "token-bound-to-the-client";
@@ -95,15 +42,15 @@ impl Validator for Tokens {
     }
 }
 
-fn tokens(client: &Client) -> Tokens {
+fn tokens(client: &DpopClient) -> Tokens {
     Tokens {
         client: client.jkt(),
-        other: Client::new().jkt(),
+        other: DpopClient::new().jkt(),
     }
 }
 
 /// `/public/x` ("public") and `/admin/{*rest}` ("admin") behind a layer with `dpop`.
-fn app(client: &Client, dpop: DpopConfig) -> Router {
+fn app(client: &DpopClient, dpop: DpopConfig) -> Router {
     Router::new()
         .route("/public/x", get(|| async { "public" }))
         .route("/admin/{*rest}", get(|| async { "admin" }))
@@ -203,7 +150,7 @@ fn dpop_needs_base_url_or_allowed_hosts_to_build() {
 /// for `other.example`, cannot be replayed here with `Host: other.example`.
 #[tokio::test]
 async fn a_proof_for_another_resource_server_is_refused_here() {
-    let client = Client::new();
+    let client = DpopClient::new();
     let app = app(&client, DpopConfig::new().allowed_hosts(["api.example"]));
     let wrong_uri = "the DPoP proof is for another URI";
     for (uri, host, htu) in [
@@ -274,7 +221,7 @@ fn a_nonce_secret_under_32_bytes_is_a_build_error() {
 #[tokio::test]
 async fn refused_bindings_use_up_neither_replay_room_nor_jtis() {
     const CAPACITY: u64 = 2;
-    let client = Client::new();
+    let client = DpopClient::new();
     let htu = "https://api.example/public/x";
     for dpop in [
         DpopConfig::new().replay_cache(CAPACITY),
@@ -335,7 +282,7 @@ async fn refused_bindings_use_up_neither_replay_room_nor_jtis() {
 /// captured for `/public/x` would open `/admin/…`.
 #[tokio::test]
 async fn paths_with_dot_segments_or_backslashes_are_refused_before_htu() {
-    let client = Client::new();
+    let client = DpopClient::new();
     let ambiguous = "the request path has dot segments or a backslash";
     for dpop in [
         DpopConfig::new().base_url(base_url()),

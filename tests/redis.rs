@@ -8,64 +8,18 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
 use axum::{routing, Extension, Json, Router};
 use bearer_guard::store::RedisStore;
 use bearer_guard::{AuthLayer, Claims, DpopConfig, IntrospectionValidator, Validator};
 use bearer_guard_testkit::{Endpoint, TestServer};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
-use support::jwt::b64;
+use support::dpop::DpopClient;
 use support::redis::RedisServer;
-use support::{now, serve};
+use support::serve;
 
 /// The URL clients use, as behind a load balancer: the same for every instance.
 const PUBLIC: &str = "https://api.example/me";
-
-/// An ES256 DPoP client.
-struct DpopClient {
-    key: EcdsaKeyPair,
-    jwk: Value,
-}
-
-impl DpopClient {
-    fn new() -> Self {
-        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
-        let point = key.public_key().as_ref().to_vec();
-        let jwk = json!({
-            "kty": "EC", "crv": "P-256",
-            "x": b64(&point[1..33]), "y": b64(&point[33..65]),
-        });
-        DpopClient { key, jwk }
-    }
-
-    fn jkt(&self) -> String {
-        let canonical = format!(
-            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-            self.jwk["x"].as_str().unwrap(),
-            self.jwk["y"].as_str().unwrap()
-        );
-        b64(Sha256::digest(canonical.as_bytes()))
-    }
-
-    /// A fresh proof for `GET PUBLIC` with `token`.
-    fn proof(&self, token: &str) -> String {
-        let mut jti = [0u8; 16];
-        getrandom::fill(&mut jti).unwrap();
-        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
-        let claims = json!({
-            "jti": b64(jti), "htm": "GET", "htu": PUBLIC, "iat": now(),
-            "ath": b64(Sha256::digest(token.as_bytes())),
-        });
-        let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
-        let sig = self
-            .key
-            .sign(&SystemRandom::new(), input.as_bytes())
-            .unwrap();
-        format!("{input}.{}", b64(sig.as_ref()))
-    }
-}
 
 /// The store secret every instance of these tests shares.
 const SECRET: &[u8] = b"the-store-secret-of-these-tests!";
@@ -156,13 +110,19 @@ async fn a_proof_accepted_by_one_instance_is_a_replay_at_the_other() {
         .claim("cnf", json!({"jkt": client.jkt()}))
         .sign();
     let auth = format!("DPoP {token}");
-    let proof = client.proof(&token);
+    let proof = client.proof(PUBLIC, &token);
     assert_eq!(get(&a, &auth, Some(&proof)).await, 200);
     assert_eq!(get(&b, &auth, Some(&proof)).await, 401, "replayed at B");
     assert_eq!(get(&a, &auth, Some(&proof)).await, 401, "replayed at A");
     // Fresh proofs go through at both.
-    assert_eq!(get(&b, &auth, Some(&client.proof(&token))).await, 200);
-    assert_eq!(get(&a, &auth, Some(&client.proof(&token))).await, 200);
+    assert_eq!(
+        get(&b, &auth, Some(&client.proof(PUBLIC, &token))).await,
+        200
+    );
+    assert_eq!(
+        get(&a, &auth, Some(&client.proof(PUBLIC, &token))).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -223,14 +183,20 @@ async fn while_redis_is_down_proofs_get_503_and_introspection_asks_the_server() 
         .sign();
     let auth = format!("DPoP {bound}");
     let opaque = server.mint().opaque();
-    assert_eq!(get(&dpop, &auth, Some(&client.proof(&bound))).await, 200);
+    assert_eq!(
+        get(&dpop, &auth, Some(&client.proof(PUBLIC, &bound))).await,
+        200
+    );
     assert_eq!(get(&api, &bearer(&opaque), None).await, 200);
     assert_eq!(server.count(Endpoint::Introspection), 1);
 
     redis.stop();
     // Fail closed: no proof is accepted without being remembered.
     for _ in 0..3 {
-        assert_eq!(get(&dpop, &auth, Some(&client.proof(&bound))).await, 503);
+        assert_eq!(
+            get(&dpop, &auth, Some(&client.proof(PUBLIC, &bound))).await,
+            503
+        );
     }
     // The cache is a miss: the authorization server decides, every time.
     assert_eq!(get(&api, &bearer(&opaque), None).await, 200);
@@ -247,7 +213,7 @@ async fn while_redis_is_down_proofs_get_503_and_introspection_asks_the_server() 
     redis.restart();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let status = get(&dpop, &auth, Some(&client.proof(&bound))).await;
+        let status = get(&dpop, &auth, Some(&client.proof(PUBLIC, &bound))).await;
         if status == 200 {
             break;
         }
@@ -258,7 +224,7 @@ async fn while_redis_is_down_proofs_get_503_and_introspection_asks_the_server() 
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let proof = client.proof(&bound);
+    let proof = client.proof(PUBLIC, &bound);
     assert_eq!(get(&dpop, &auth, Some(&proof)).await, 200);
     assert_eq!(
         get(&dpop, &auth, Some(&proof)).await,
@@ -434,7 +400,7 @@ async fn an_evicting_redis_is_refused_as_a_replay_set_unless_allowed() {
             .sign();
         let auth = format!("DPoP {token}");
         assert_eq!(
-            get(&url, &auth, Some(&client.proof(&token))).await,
+            get(&url, &auth, Some(&client.proof(PUBLIC, &token))).await,
             503,
             "{policy}"
         );
@@ -455,7 +421,7 @@ async fn an_evicting_redis_is_refused_as_a_replay_set_unless_allowed() {
             ),
         )
         .await;
-        let proof = client.proof(&token);
+        let proof = client.proof(PUBLIC, &token);
         assert_eq!(get(&url, &auth, Some(&proof)).await, 200, "{policy}");
         assert_eq!(
             get(&url, &auth, Some(&proof)).await,

@@ -3,6 +3,7 @@
 //! and put together by hand are in [`jwt`], log capture in [`logs`].
 #![allow(dead_code)]
 
+pub mod dpop;
 pub mod jwt;
 pub mod logs;
 pub mod node;
