@@ -47,11 +47,11 @@ async fn app(validator: impl Validator, dpop: Option<DpopConfig>) -> String {
     format!("{}/me", serve(app).await)
 }
 
-/// One instance checking DPoP proofs against the shared replay set.
-async fn dpop_instance(server: &TestServer, redis: &RedisServer) -> String {
+/// One instance checking DPoP proofs against the replay set in `store`.
+async fn dpop_instance(server: &TestServer, store: RedisStore) -> String {
     let dpop = DpopConfig::new()
         .base_url(url::Url::parse("https://api.example").unwrap())
-        .replay_store(store(redis).await);
+        .replay_store(store);
     app(support::validator(server).await, Some(dpop)).await
 }
 
@@ -101,8 +101,8 @@ async fn a_proof_accepted_by_one_instance_is_a_replay_at_the_other() {
     };
     let server = TestServer::start().await;
     let (a, b) = (
-        dpop_instance(&server, &redis).await,
-        dpop_instance(&server, &redis).await,
+        dpop_instance(&server, store(&redis).await).await,
+        dpop_instance(&server, store(&redis).await).await,
     );
     let client = DpopClient::new();
     let token = server
@@ -174,7 +174,7 @@ async fn while_redis_is_down_proofs_get_503_and_introspection_asks_the_server() 
         return;
     };
     let server = TestServer::start().await;
-    let dpop = dpop_instance(&server, &redis).await;
+    let dpop = dpop_instance(&server, store(&redis).await).await;
     let (api, _) = introspection_instance(&server, &redis).await;
     let client = DpopClient::new();
     let bound = server
@@ -384,15 +384,7 @@ async fn an_evicting_redis_is_refused_as_a_replay_set_unless_allowed() {
         let server = TestServer::start().await;
         let refusing = store(&redis).await;
         assert!(!refusing.is_replay_safe(), "{policy}");
-        let url = app(
-            support::validator(&server).await,
-            Some(
-                DpopConfig::new()
-                    .base_url(url::Url::parse("https://api.example").unwrap())
-                    .replay_store(refusing),
-            ),
-        )
-        .await;
+        let url = dpop_instance(&server, refusing).await;
         let client = DpopClient::new();
         let token = server
             .mint()
@@ -412,15 +404,7 @@ async fn an_evicting_redis_is_refused_as_a_replay_set_unless_allowed() {
             .await
             .unwrap();
         assert!(allowed.is_replay_safe());
-        let url = app(
-            support::validator(&server).await,
-            Some(
-                DpopConfig::new()
-                    .base_url(url::Url::parse("https://api.example").unwrap())
-                    .replay_store(allowed),
-            ),
-        )
-        .await;
+        let url = dpop_instance(&server, allowed).await;
         let proof = client.proof(PUBLIC, &token);
         assert_eq!(get(&url, &auth, Some(&proof)).await, 200, "{policy}");
         assert_eq!(
