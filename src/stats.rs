@@ -2,12 +2,40 @@
 //! validation (target `bearer_guard`, level DEBUG) with its outcome, issuer, key id, cache use
 //! and latency. Neither ever records the token.
 //!
+//! # Tracing
+//!
+//! Each validation opens a span (target `bearer_guard`, DEBUG) with `validator`, `issuer`,
+//! `kid`, `cache` (hit/miss), `outcome` and `micros`. Every refusal also leaves one DEBUG event
+//! (target `bearer_guard::…`) naming the check and, for fields that are not secret, what was
+//! expected and what was found: `check="aud" expected=["api"] found=["api://y"]`,
+//! `check="typ" expected="at+jwt" found="JWT"`, `check="exp"` with the times, or "the token is
+//! not a JWT; if your issuer issues opaque tokens, validate them with IntrospectionValidator".
+//! The client's answer stays a fixed text. Turn it on with `RUST_LOG=bearer_guard=debug`.
+//!
+//! # Counters
+//!
+//! `JwtValidator::stats()` and `IntrospectionValidator::stats()` return counters (accepted,
+//! rejected, unavailable, cache hits, fetches) to export to your metrics system:
+//!
 //! ```no_run
 //! # async fn demo(validator: bearer_guard::JwtValidator) {
 //! let stats = validator.stats();
 //! println!("accepted {} rejected {} cache hits {}", stats.accepted, stats.rejected, stats.cache_hits);
 //! # }
 //! ```
+//!
+//! # Metrics (feature `metrics`)
+//!
+//! The same events go through the [`metrics`](https://docs.rs/metrics) facade, so any exporter
+//! (Prometheus, StatsD, OpenTelemetry) picks them up (`examples/metrics.rs`). Labels are bounded
+//! sets chosen by the crate: never a token, a subject or any other claim value.
+//!
+//! | metric | kind | labels |
+//! |---|---|---|
+//! | `bearer_guard_validations_total` (`VALIDATIONS`) | counter | `validator` (`jwt`, `introspection`), `outcome` (`accepted`, `rejected`, `unavailable`), `cache` (`hit`, `miss`) |
+//! | `bearer_guard_fetches_total` (`FETCHES`) | counter | `purpose` (`discovery`, `jwks`, `introspection`), `result` (`ok`, `error`) |
+//! | `bearer_guard_fetch_duration_seconds` (`FETCH_SECONDS`) | histogram | as `FETCHES` |
+//! | `bearer_guard_dpop_refusals_total` (`DPOP_REFUSALS`) | counter | `reason` (the `DpopError` variant: `Replayed`, `WrongUri`, `BoundToken`…) |
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;

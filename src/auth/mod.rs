@@ -67,6 +67,49 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Requiring sender-constrained tokens
+//!
+//! A bearer token works for whoever holds it. To accept only tokens bound to the client,
+//! DPoP-bound ([RFC 9449](crate::dpop)), certificate-bound ([RFC 8705](crate::mtls)) or either,
+//! require it on the layer and advertise it in the RFC 9728 metadata:
+//!
+//! ```no_run
+//! # fn run(validator: bearer_guard::JwtValidator) -> Result<(), Box<dyn std::error::Error>> {
+//! use bearer_guard::{AuthLayer, DpopConfig, MtlsConfig, ResourceMetadata, SenderConstraint};
+//! let layer = AuthLayer::new(validator)
+//!     .dpop(DpopConfig::new().base_url(url::Url::parse("https://api.example")?))?
+//!     .mtls(MtlsConfig::new())
+//!     .require_sender_constraint(SenderConstraint::Either); // or ::Dpop, ::Mtls
+//! let metadata = ResourceMetadata::builder("https://api.example")
+//!     .sender_constraint(SenderConstraint::Either) // the matching RFC 9728 flags
+//!     .build()?;
+//! # let _ = (layer, metadata); Ok(()) }
+//! ```
+//!
+//! A plain bearer token is then 401 `invalid_token`: "a DPoP-bound token is required" with a
+//! `DPoP` challenge (and requests without credentials are offered `DPoP` only), "a
+//! certificate-bound token is required" with a `Bearer` challenge (RFC 8705 §3), or "a
+//! sender-constrained token is required" with both. The binding itself is checked as always,
+//! so turn on [`AuthLayer::dpop`] / [`AuthLayer::mtls`] for the modes you require.
+//!
+//! # CORS
+//!
+//! Browsers send a preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`)
+//! without credentials before a cross-origin request with an `Authorization` header. Through
+//! the auth layer it would get 401 and the browser would give up. Put tower-http's `CorsLayer`
+//! **outside** the auth layer (in axum, add it after: the last `.layer` is the outermost), so
+//! that it answers preflights and adds its headers to the 401s too:
+//!
+//! ```ignore
+//! let app = Router::new()
+//!     .route("/me", get(me))
+//!     .layer(AuthLayer::new(validator))
+//!     .layer(CorsLayer::new().allow_origin(origin).allow_headers([AUTHORIZATION]));
+//! ```
+//!
+//! When the CORS layer must sit inside, [`AuthLayer::allow_preflight`] lets preflights (only
+//! those: other `OPTIONS` requests still need a token) through untouched to it.
+//!
 //! | file | what |
 //! |---|---|
 //! | `layer.rs` | [`AuthLayer`]: the configuration (validator, error handler, challenge, DPoP, mTLS, [token sources](crate::source)) |

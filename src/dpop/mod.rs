@@ -64,6 +64,10 @@
 //! tokens with `cnf.jkt` (fail closed): such a token says it may only be used with a proof of
 //! possession, which that layer cannot check.
 //!
+//! [`ProofVerifier`] checks proofs outside the layer (at a token endpoint, say) and hands back
+//! the key's thumbprint; the test server of `bearer-guard-testkit` uses it to issue bound
+//! tokens (`token_type: "DPoP"`) when a token request carries a proof.
+//!
 //! # Server-provided nonces
 //!
 //! Nonces (RFC 9449 §9) are off by default. With [`DpopConfig::nonces`], proofs must carry a

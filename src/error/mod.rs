@@ -1,19 +1,27 @@
 //! The one error type of a rejected request, and the one place that turns it into an HTTP answer
 //! with an RFC 6750 `WWW-Authenticate` challenge.
 //!
-//! | error | status | challenge |
-//! |---|---|---|
-//! | [`AuthError::Bearer`] missing header / other scheme | 401 | `Bearer realm="…"` (no error code, RFC 6750 §3.1) |
-//! | [`AuthError::Bearer`] empty, malformed, repeated or in several places | 400 | `error="invalid_request"` |
-//! | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
-//! | [`AuthError::InsufficientScope`] | 403 | `error="insufficient_scope", scope="…"` |
-//! | [`AuthError::InsufficientUserAuthentication`] | 401 | `error="insufficient_user_authentication", acr_values="…", max_age="…"` (RFC 9470 §3) |
-//! | [`AuthError::Dpop`] bad or missing proof | 401 | `DPoP error="invalid_dpop_proof", algs="…"` (RFC 9449 §7.1) |
-//! | [`AuthError::Dpop`] key binding wrong | 401 | `DPoP error="invalid_token", algs="…"` |
-//! | [`DpopError::UseNonce`] (nonces on, proof without a valid nonce) | 401 | `DPoP error="use_dpop_nonce", algs="…"` and a `DPoP-Nonce` header (RFC 9449 §9) |
-//! | [`AuthError::Request`] (a body or session refused before the token mattered) | 400 / 404 / 413 | none |
-//! | [`AuthError::Unavailable`] (also a full DPoP replay cache) | 503 | none |
-//! | [`AuthError::Misconfigured`] | 500 | none |
+//! This table is the one list of every answer the layers give (and the place to change when an
+//! answer changes):
+//!
+//! | situation | error | status | headers |
+//! |---|---|---|---|
+//! | no `Authorization` header, or another scheme | [`AuthError::Bearer`] | 401 | `WWW-Authenticate: Bearer realm="…"` (no error code, RFC 6750 §3.1) |
+//! | empty, malformed or repeated `Authorization`, or a token in more than one [place](crate::source) | [`AuthError::Bearer`] | 400 | `error="invalid_request"` |
+//! | bad signature, expired, wrong issuer, audience or type, unknown key… | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
+//! | a `cnf` the layer cannot check (`jwk`…, or `x5t#S256` without [`mtls`](crate::mtls)), or `cnf` not an object | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
+//! | certificate-bound token without a client certificate, with another one, or with a malformed proxy header | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
+//! | a plain bearer token where a [sender constraint](crate::SenderConstraint) is required | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"`, `Bearer` and/or `DPoP` challenge by the mode |
+//! | introspection: `400` `unsupported_token_type` / `invalid_token`, or an active answer not about an access token | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` (cached like an inactive token) |
+//! | the route's (or MCP method's, tool's) scope missing | [`AuthError::InsufficientScope`] | 403 | `error="insufficient_scope", scope="…"` |
+//! | `acr` / `auth_time` short of the route's step-up requirement | [`AuthError::InsufficientUserAuthentication`] | 401 | `error="insufficient_user_authentication", acr_values="…", max_age="…"` (RFC 9470 §3) |
+//! | DPoP proof missing, repeated or invalid | [`AuthError::Dpop`] | 401 | `DPoP error="invalid_dpop_proof", algs="…"` (RFC 9449 §7.1) |
+//! | DPoP key binding wrong (proof key ≠ `cnf.jkt`; a `cnf.jkt` token as `Bearer`, or on a layer without [`dpop`](crate::dpop)) | [`AuthError::Dpop`] | 401 | `error="invalid_token"` (`DPoP` challenge, with `algs`, on a layer with DPoP) |
+//! | nonces on and the proof's `nonce` missing, forged or expired | [`DpopError::UseNonce`] | 401 | `DPoP error="use_dpop_nonce", algs="…"` and `DPoP-Nonce` (RFC 9449 §9) |
+//! | MCP: body over the limit / not JSON-RPC (duplicate members, empty batch) | [`AuthError::Request`] | 413 / 400 | none |
+//! | MCP: an `Mcp-Session-Id` opened by another principal | [`AuthError::Request`] | 404 | none |
+//! | keys or introspection unreachable, slow past `max_wait`, redirecting or misbehaving, and nothing cached decides (JWKS past `max_stale` included); introspection calls over `max_concurrent_calls` for longer than `max_call_wait`; the DPoP replay set full or its store unreachable | [`AuthError::Unavailable`] | 503 | `Retry-After: 5` |
+//! | a scope layer with no auth layer in front | [`AuthError::Misconfigured`] | 500 | none (logged at error level) |
 //!
 //! The challenge uses the `DPoP` scheme (RFC 9449 §7.1) when the request presented its token
 //! with that scheme, and for every [`DpopError`] when the layer accepts DPoP; it then carries

@@ -7,6 +7,18 @@
 //! the last good key set keeps serving, for at most [`JwksConfig::max_stale`] past its refresh
 //! time.
 //!
+//! Key removal bites at once: a JWKS that parses replaces the last one even when it holds no
+//! usable key (publishing `{"keys": []}` revokes every key; only a failed fetch or a document
+//! that is not a key set keeps the last good keys, for at most `max_stale`, then 503 until a
+//! refresh succeeds), and tokens in the verified-token cache are no longer served once the key
+//! that verified them has left the set. `jku`, `x5u`, `jwk` and `x5c` in a token are never
+//! followed.
+//!
+//! Weak or invalid keys are skipped with a warning naming their `kid`: RSA under 2048 bits,
+//! even or ROCA (CVE-2017-15361) moduli, exponents even, under 3 or over 33 bits; EC points off
+//! their curve; Ed25519 keys of small order (with which a forged signature verifies). Ed448 is
+//! not supported; `Algorithm::EdDSA` admits both `alg: EdDSA` and RFC 9864's `alg: Ed25519`.
+//!
 //! ```
 //! use bearer_guard::KeySet;
 //! let set = KeySet::from_json(br#"{"keys":[

@@ -65,6 +65,10 @@
 //! # let _ = (direct, nginx);
 //! ```
 //!
+//! `ResourceMetadata::builder(..).tls_client_certificate_bound_access_tokens(true)` advertises
+//! the requirement (RFC 9728 §2), and the test server of `bearer-guard-testkit` mints bound
+//! tokens with `server.mint().bound_to_certificate(&der)`.
+//!
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | [`ClientCertificate`], [`MtlsConfig`], the binding rule |

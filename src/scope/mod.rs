@@ -16,18 +16,46 @@
 //! # }
 //! ```
 //!
-//! # Answers
+//! A token that does not meet the requirement gets 403 `insufficient_scope` naming the required
+//! scopes (a step-up requirement: 401 `insufficient_user_authentication`); a request with no
+//! claims (an [optional](crate::AuthLayer::optional) auth layer let it through) gets 401, and
+//! one with no auth layer in front 500, logged: the whole table is in [`error`](crate::error).
+//! The challenge uses the [`Challenge`](crate::Challenge) the auth layer left in the
+//! extensions, so realm and `resource_metadata` match the auth layer's own answers. The answer
+//! is built by the layer's [`ErrorHandler`](crate::ErrorHandler)
+//! ([`DefaultErrorHandler`](crate::DefaultErrorHandler) unless set with
+//! [`RequireScopeLayer::error_handler`]), so the same layer serves gRPC with the `tonic`
+//! feature's `GrpcErrors`.
 //!
-//! | situation | error | answer |
+//! # Where scopes come from; roles and nested claims
+//!
+//! Scopes come from the `scope` claim (space-delimited) or, when it is absent, `scp` (an array
+//! or a string). Wherever a claim name is taken (`scope_claim` on the validator builders), an
+//! RFC 6901 JSON Pointer reaches into nested claims, and [`Requirement::claim_all`] /
+//! [`Requirement::claim_any`] check another claim (roles, groups, permissions) beside the
+//! scopes. An element of an array claim is one value, kept whole (a group named `"not admin"`
+//! never grants `admin`); a string claim is space-delimited. Recipes:
+//!
+//! | provider | scopes | roles / permissions |
 //! |---|---|---|
-//! | requirement not met | [`AuthError::InsufficientScope`] | 403, `WWW-Authenticate: Bearer error="insufficient_scope", error_description="…", scope="<required>"` |
-//! | no claims, request let through anonymously by an [optional](crate::AuthLayer::optional) auth layer | [`BearerError::Missing`] | 401, `WWW-Authenticate: Bearer` (+ realm) |
-//! | no claims and no auth layer in front | [`AuthError::Misconfigured`] | 500, logged at error level |
+//! | Keycloak | `scope` (default) | `Requirement::claim_all("/realm_access/roles", ["admin"])`; client roles: `"/resource_access/my-client/roles"` |
+//! | Entra ID | `scp` string (read when `scope` is absent) | app roles: `Requirement::claim_any("roles", ["Reports.Read"])` |
+//! | Auth0 | `scope` (default) | RBAC: `Requirement::claim_all("permissions", ["read:items"])` |
+//! | Okta | `scp` array (default) | `Requirement::claim_any("groups", ["Sales Team"])` (with a groups claim configured) |
 //!
-//! The challenge uses the [`Challenge`](crate::Challenge) the auth layer left in the extensions, so realm and
-//! `resource_metadata` match the auth layer's own answers. The answer is built by the layer's
-//! [`ErrorHandler`](crate::ErrorHandler) ([`DefaultErrorHandler`](crate::DefaultErrorHandler) unless set with [`RequireScopeLayer::error_handler`]),
-//! so the same layer serves gRPC with the `tonic` feature's `GrpcErrors`.
+//! [`RequireScopeLayer::predicate`] checks anything else (a tenant, `azp`), and
+//! `Claims::pointer("/realm_access/roles")` reads any nested value in a handler.
+//!
+//! # Step-up authentication (RFC 9470)
+//!
+//! A route can also require how the user authenticated:
+//! `Requirement::all(["pay"]).acr(["urn:example:mfa"]).max_age(Duration::from_secs(300))`
+//! needs the scope, an `acr` claim naming one of the values, and an `auth_time` at most five
+//! minutes old (a missing `auth_time` fails a `max_age` requirement). Otherwise the answer is
+//! 401 with `WWW-Authenticate: Bearer error="insufficient_user_authentication", …,
+//! acr_values="urn:example:mfa", max_age="300"` (gRPC: `UNAUTHENTICATED`), telling the client to
+//! get a new token with a stronger or fresher sign-in. Use it with
+//! [`RequireScopeLayer::new`] like any other requirement.
 //!
 //! # gRPC: one requirement per method
 //!

@@ -31,6 +31,52 @@
 //! Server-provided DPoP nonces need no store: they are stateless, and every instance given the
 //! same [`nonce_secret`](crate::DpopConfig::nonce_secret) accepts the others'.
 //!
+//! # What is per process, and what can be shared
+//!
+//! | state | default | shared how |
+//! |---|---|---|
+//! | JWKS and verified-JWT caches | per process | no need: each instance fetches the issuer's keys itself |
+//! | DPoP nonces | stateless | the same [`nonce_secret`](crate::DpopConfig::nonce_secret) on every instance |
+//! | DPoP `jti` replay set | per process: a proof accepted by one instance could be replayed at another | [`DpopConfig::replay_store`](crate::DpopConfig::replay_store) |
+//! | introspection results | per process: N instances, N calls per token | [`IntrospectionValidatorBuilder::shared_cache`](crate::IntrospectionValidatorBuilder::shared_cache) |
+//! | coalescing of identical concurrent introspection calls | per process | stays per process; the shared cache removes the calls for tokens any instance already decided |
+//!
+//! With a shared cache the validator keeps no introspection result in the process, so that
+//! [`IntrospectionValidator::forget`](crate::IntrospectionValidator::forget) works everywhere at
+//! once; a hit costs a round trip. The in-memory defaults stay the fastest (`BENCHMARKS.md` has
+//! the cost of each on loopback Redis).
+//!
+//! ```no_run
+//! # #[cfg(feature = "redis")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use bearer_guard::store::RedisStore;
+//! use bearer_guard::{AuthLayer, DpopConfig, IntrospectionValidator};
+//!
+//! let store = RedisStore::builder("rediss://redis.internal:6380/") // TLS; redis:// without
+//!     .secret(std::env::var("STORE_SECRET")?)   // 32+ random bytes, the same on every instance
+//!     .key_prefix("orders-api:")
+//!     .timeout(Duration::from_millis(250))     // every command, and connecting
+//!     .connect()
+//!     .await?;
+//! let validator = IntrospectionValidator::builder("https://issuer.example")
+//!     .client("orders-api", "secret")
+//!     .audience("orders-api")
+//!     .shared_cache(store.clone())
+//!     .build()
+//!     .await?;
+//! let layer = AuthLayer::new(validator.clone()).dpop(
+//!     DpopConfig::new()
+//!         .base_url(url::Url::parse("https://api.example")?)
+//!         .nonces(Duration::from_secs(300))
+//!         .nonce_secret(b"the same 32+ random bytes on every instance......")
+//!         .replay_store(store),
+//! )?;
+//! // On a revocation event: drop the token's cached result on every instance at once.
+//! validator.forget("the-revoked-token").await?;
+//! # let _ = layer; Ok(()) }
+//! ```
+//!
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | the traits [`ReplayStore`], [`IntrospectionStore`], [`StoreError`] |

@@ -1,5 +1,35 @@
 //! [`RedisStore`]: the replay set and the introspection cache on Redis (feature `redis`).
 //!
+//! Built on the `redis` crate (redis-rs: one multiplexed connection per store, kept by its
+//! `ConnectionManager`, which reconnects by itself), chosen over `fred` as the most widely used,
+//! actively maintained client whose `ConnectionManager` already gives the multiplexed,
+//! self-reconnecting connection this needs.
+//!
+//! - Keys are `<prefix>replay:<sha256 of jti>` (`SET … NX PX`, one atomic round trip per
+//!   proof) and `<prefix>introspection:<sha256 of the validator's settings and the token>`:
+//!   tokens are never stored, logged or used as keys in clear. Values are the decided outcome
+//!   (claims JSON or the refusal reason), kept never past `exp` and at most `cache_ttl`
+//!   (`negative_ttl` for refusals).
+//! - **Values are authenticated**: each carries an HMAC-SHA256 over its key and itself, under
+//!   the store secret ([`secret`](RedisStoreBuilder::secret) or the environment variable
+//!   `BEARER_GUARD_REDIS_SECRET`; required, at least 32 bytes). Whoever can write to Redis
+//!   without the secret cannot make a token accepted: a value whose tag fails is a miss (the
+//!   authorization server is asked) and a warning. A `SET NX` answer carries no tag, so use
+//!   `rediss://` (the TLS stack of the crate's `tls-*` feature;
+//!   [`root_certificate`](RedisStoreBuilder::root_certificate) for a private CA) wherever the
+//!   network to Redis is not trusted.
+//! - **Replay keys must not be evicted**: `connect` reads `maxmemory-policy` (`INFO memory`).
+//!   Any policy but `noeviction` may drop replay keys early (they carry a TTL, so `volatile-*`
+//!   too), and a proof could then be replayed: such a store refuses every DPoP proof with 503
+//!   (and `connect` logs why) unless [`allow_eviction`](RedisStoreBuilder::allow_eviction)`(true)`.
+//!   The introspection cache works on any policy.
+//! - Redis down or slow (every command has the timeout): DPoP proofs are refused with 503 and
+//!   a warning (a proof is never accepted without being remembered); introspection asks the
+//!   authorization server (a read error is a miss, never "active"; a write error is logged).
+//!   Service recovers by itself when Redis is back. Redis without persistence forgets the
+//!   replay set on restart: the proofs accepted in the last `iat` window could then be replayed
+//!   once; turn on persistence where that matters.
+//!
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | [`RedisStore`] and its two store traits |
