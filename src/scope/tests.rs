@@ -277,3 +277,32 @@ fn step_up_is_unauthenticated_in_grpc() {
         .unwrap_err();
     assert_eq!(e.grpc_code(), tonic::Code::Unauthenticated);
 }
+
+/// An inner service that is never ready (a full concurrency limit, a buffer at capacity).
+struct NeverReady;
+
+impl tower::Service<Request<String>> for NeverReady {
+    type Response = Response<String>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Response<String>, Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Pending
+    }
+
+    fn call(&mut self, _: Request<String>) -> Self::Future {
+        std::future::ready(Ok(Response::new(String::new())))
+    }
+}
+
+#[test]
+fn the_scope_service_is_ready_only_when_its_inner_service_is() {
+    // Back-pressure passes through: a scope layer that said "ready" on its own would let
+    // requests reach an inner service that has no room for them.
+    let mut svc = RequireScopeLayer::all(["read"]).layer(NeverReady);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(tower::Service::poll_ready(&mut svc, &mut cx).is_pending());
+}
