@@ -390,3 +390,40 @@ fn debug_shows_no_certificate() {
     let debug = format!("{cert:?}");
     assert_eq!(debug, "ClientCertificate { der_len: 5, .. }");
 }
+
+#[test]
+fn the_thumbprint_is_the_base64url_sha256_of_the_der() {
+    // SHA-256("abc") (FIPS 180-2 test vector) in base64url without padding.
+    assert_eq!(
+        ClientCertificate::new(b"abc".as_slice()).thumbprint(),
+        "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
+    );
+}
+
+#[test]
+fn a_header_of_exactly_max_header_bytes_is_read() {
+    let value = escape(&pem(&der(40, 1)));
+    let read = |max: usize| {
+        presented(
+            &nginx().max_header_bytes(max),
+            &request(&[(NGINX, &value)], None),
+        )
+    };
+    assert!(matches!(read(value.len()), Ok(Some(_))));
+    assert_eq!(read(value.len() - 1), Err(TokenError::MalformedCertificate));
+}
+
+#[test]
+fn der_lengths_at_their_edges() {
+    let read = |der: &[u8]| presented(&nginx(), &request(&[(NGINX, &escape(&pem(der)))], None));
+    // The long form with one length byte (128 to 255 content bytes).
+    let mut one_byte = vec![0x30, 0x81, 200];
+    one_byte.extend(std::iter::repeat_n(7, 200));
+    assert_eq!(read(&one_byte), Ok(Some(Sha256::digest(&one_byte).into())));
+    // 0x80 is BER's indefinite length, never DER, even with 128 bytes after it.
+    let mut indefinite = vec![0x30, 0x80];
+    indefinite.extend(std::iter::repeat_n(7, 128));
+    assert_eq!(read(&indefinite), Err(TokenError::MalformedCertificate));
+    // An empty SEQUENCE is no certificate.
+    assert_eq!(read(&[0x30, 0x00]), Err(TokenError::MalformedCertificate));
+}
