@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::config::Client;
+use crate::config::{Client, ControlOptions};
 use crate::issuer::Issuer;
 use crate::keys::KeyAlg;
 use crate::registry::RegistrationOptions;
 use crate::state::{Inner, Settings};
 use crate::tenants::Tenants;
 use crate::user::User;
-use crate::{control, endpoints, TestServer};
+use crate::{routes, TestServer};
 
 /// Configures and starts a [`TestServer`]. Created by [`TestServer::builder`].
 ///
@@ -36,7 +36,7 @@ pub struct TestServerBuilder {
     resources: Vec<String>,
     registration: RegistrationOptions,
     issuer_paths: Vec<String>,
-    pub(crate) control: control::ControlOptions,
+    pub(crate) control: ControlOptions,
 }
 
 impl Default for TestServerBuilder {
@@ -59,7 +59,7 @@ impl Default for TestServerBuilder {
             resources: Vec::new(),
             registration: RegistrationOptions::default(),
             issuer_paths: Vec::new(),
-            control: control::ControlOptions::default(),
+            control: ControlOptions::default(),
         }
     }
 }
@@ -246,7 +246,7 @@ impl TestServerBuilder {
                 .map_err(|e| invalid(format!("issuer_path {name:?}: {e}")))?;
         }
         let inner = Arc::new(Inner::new(issuer, &settings, None, Some(tenants.clone()))?);
-        let app = endpoints::router(inner.clone(), self.control);
+        let app = routes::router(inner.clone(), self.control);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)

@@ -17,15 +17,13 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::config::{Endpoint, Fault};
-use super::endpoints::{error_body, read_body, too_large};
+use super::body::{error_body, read_body, too_large};
 use super::keys::KeyAlg;
 use super::mint::{Defect, TokenBuilder};
 use super::state::Inner;
 
 mod guard;
 mod openid;
-
-pub(crate) use guard::ControlOptions;
 
 type Shared = State<Arc<Inner>>;
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::config::Client;
-use crate::state::ct_eq;
+use crate::util::ct_eq;
 use crate::user::User;
 
 /// How dynamic client registration is configured.

@@ -15,9 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceExt as _;
 
-use crate::endpoints;
+use crate::routes;
 use crate::keys::KeyAlg;
-use crate::state::{read, write, Inner, Settings};
+use crate::state::{Inner, Settings};
+use crate::util::{read, write};
 
 /// Path segments of the root issuer's own endpoints, which no issuer may be named.
 const RESERVED: [&str; 8] = [
@@ -91,7 +92,7 @@ impl Tenants {
         let issuer = format!("{}/{name}", self.base);
         let inner =
             Arc::new(Inner::new(issuer, &self.settings, key, None).map_err(TenantError::Key)?);
-        let router = endpoints::router(inner.clone(), self.settings.control);
+        let router = routes::router(inner.clone(), self.settings.control);
         let mut map = write(&self.map);
         if map.contains_key(name) {
             return Err(TenantError::Exists);

@@ -2,7 +2,8 @@
 //! (`auth_time`, `acr`), and issuers by path.
 
 use super::*;
-use crate::state::{now, AuthInfo};
+use crate::state::AuthInfo;
+use crate::util::now;
 use crate::tenants::TenantError;
 use crate::user::User;
 

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{read, write, Inner};
+use super::Inner;
+use crate::util::{read, write};
 use crate::keys::{KeyAlg, KeyError, SigningKey};
 
 /// Signing keys: published ones (in JWKS) and retired ones (kept so tests
