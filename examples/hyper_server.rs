@@ -17,7 +17,9 @@ mod start;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (validator, listener) = start::start("A hyper 1 server answering `hello <sub>` to requests with a valid token.").await?;
+    let (validator, listener) =
+        start::start("A hyper 1 server answering `hello <sub>` to requests with a valid token.")
+            .await?;
     hyper_app::serve(listener, validator).await;
     Ok(())
 }

@@ -29,7 +29,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    let (validator, listener) = start::start("WebSocket (`GET /ws`) and server-sent events (`GET /events`) behind bearer-guard.").await?;
+    let (validator, listener) = start::start(
+        "WebSocket (`GET /ws`) and server-sent events (`GET /events`) behind bearer-guard.",
+    )
+    .await?;
     axum::serve(listener, realtime::app(validator)).await?;
     Ok(())
 }

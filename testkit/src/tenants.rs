@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceExt as _;
 
-use crate::routes;
 use crate::keys::KeyAlg;
+use crate::routes;
 use crate::state::{Inner, Settings};
 use crate::util::{read, write};
 

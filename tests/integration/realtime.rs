@@ -69,11 +69,7 @@ async fn websocket_upgrade_needs_a_good_token_and_echoes_only_the_app_protocol()
         (401, r#"Bearer realm="realtime""#)
     );
 
-    let bad = format!(
-        "{}, {}not-a-jwt",
-        example::PROTOCOL,
-        example::TOKEN_PREFIX
-    );
+    let bad = format!("{}, {}not-a-jwt", example::PROTOCOL, example::TOKEN_PREFIX);
     let (status, challenge) = refused_status(connect(&addr, &bad).await);
     assert_eq!(status, 401);
     assert!(
@@ -137,10 +133,7 @@ async fn event_stream_needs_a_good_token_in_the_cookie() {
     let token = issuer.mint().sub("alice").sign();
     let mut good = client
         .get(&url)
-        .header(
-            "cookie",
-            format!("theme=dark; {}={token}", example::COOKIE),
-        )
+        .header("cookie", format!("theme=dark; {}={token}", example::COOKIE))
         .send()
         .await
         .unwrap();

@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::state::AuthInfo;
-use crate::util::now;
 use crate::tenants::TenantError;
 use crate::user::User;
+use crate::util::now;
 
 /// `POST /_testkit/users`: `{"username", "password", "claims": {...}, "acr_values": [...]}`.
 pub(super) async fn add_user(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {

@@ -57,7 +57,10 @@ use token::token;
 /// The endpoints' routes, each of an [`Endpoint`] behind the fault layer ([`fault::check`]).
 pub(crate) fn routes(inner: &Arc<Inner>) -> Router<Arc<Inner>> {
     let faults = |endpoint| {
-        axum::middleware::from_fn_with_state(fault::Gate::new(inner.clone(), endpoint), fault::check)
+        axum::middleware::from_fn_with_state(
+            fault::Gate::new(inner.clone(), endpoint),
+            fault::check,
+        )
     };
     let discovery_route = || get(discovery).route_layer(faults(Endpoint::Discovery));
     let mut router = Router::new();

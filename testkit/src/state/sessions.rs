@@ -3,8 +3,8 @@
 //! `acr_values`) needs a new sign-in.
 
 use super::Inner;
-use crate::util::{lock, now};
 use crate::user::User;
+use crate::util::{lock, now};
 
 /// One sign-in of a user: when (`auth_time`, Unix seconds) and at which level (`acr`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,9 +7,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
 
 use super::{AuthInfo, Claims, Inner};
-use crate::util::{lock, now, random_token, read};
 use crate::config::Client;
 use crate::keys::{KeyAlg, KeyError, SigningKey};
+use crate::util::{lock, now, random_token, read};
 
 impl Inner {
     /// Default RFC 9068 access-token claims.

@@ -5,11 +5,11 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::control;
 use axum::body::Body;
 use axum::http::{header, Request, Response};
 use bearer_guard::{AuthLayer, JwksConfig, JwtValidator};
 use bearer_guard_testkit::TestServer;
-use crate::support::control;
 use serde_json::{json, Value};
 use tower::{Layer, ServiceExt};
 
@@ -471,7 +471,7 @@ async fn registered_clients_are_listed() {
     .await;
     assert_eq!(status, 201);
     let (_, list) = control(reqwest::Method::GET, url, None).await;
-    // A registered client may request every advertised scope (see tests/registration.rs).
+    // A registered client may request every advertised scope (see the registration module).
     assert_eq!(
         list["registered"],
         json!([{"client_id": client["client_id"], "public": true,

@@ -53,7 +53,8 @@ async fn users_sign_ins_and_issuers_over_http() {
     let (status, _) = control(
         post.clone(),
         format!("{base}/_testkit/users"),
-        Some(json!({"username": "x"})))
+        Some(json!({"username": "x"})),
+    )
     .await;
     assert_eq!(status, 400);
 
@@ -62,7 +63,8 @@ async fn users_sign_ins_and_issuers_over_http() {
     let (status, _) = control(
         reqwest::Method::PUT,
         format!("{base}/_testkit/users/alice/sign-in"),
-        Some(json!({"auth_time": hour_ago, "acr": "urn:example:pwd"})))
+        Some(json!({"auth_time": hour_ago, "acr": "urn:example:pwd"})),
+    )
     .await;
     assert_eq!(status, 200);
     let answer = sign_in(&base, &[("scope", "read")]).await;
@@ -74,7 +76,8 @@ async fn users_sign_ins_and_issuers_over_http() {
     let (status, _) = control(
         reqwest::Method::PUT,
         format!("{base}/_testkit/users/nobody/sign-in"),
-        Some(json!({})))
+        Some(json!({})),
+    )
     .await;
     assert_eq!(status, 404);
 
@@ -82,20 +85,23 @@ async fn users_sign_ins_and_issuers_over_http() {
     let (status, added) = control(
         post.clone(),
         format!("{base}/_testkit/issuers"),
-        Some(json!({"name": "tenant-a", "alg": "ES256"})))
+        Some(json!({"name": "tenant-a", "alg": "ES256"})),
+    )
     .await;
     assert_eq!(status, 201);
     assert_eq!(added["issuer"], format!("{base}/tenant-a"));
     let (status, _) = control(
         post.clone(),
         format!("{base}/_testkit/issuers"),
-        Some(json!({"name": "tenant-a"})))
+        Some(json!({"name": "tenant-a"})),
+    )
     .await;
     assert_eq!(status, 400);
     let (_, list) = control(
         reqwest::Method::GET,
         format!("{base}/_testkit/issuers"),
-        None)
+        None,
+    )
     .await;
     assert_eq!(
         list,
@@ -104,7 +110,8 @@ async fn users_sign_ins_and_issuers_over_http() {
     let (status, minted) = control(
         post.clone(),
         format!("{base}/tenant-a/_testkit/tokens"),
-        Some(json!({})))
+        Some(json!({})),
+    )
     .await;
     assert_eq!(status, 200);
     assert_eq!(minted["claims"]["iss"], format!("{base}/tenant-a"));
@@ -117,7 +124,8 @@ async fn users_sign_ins_and_issuers_over_http() {
     let (status, _) = control(
         post,
         format!("{base}/tenant-a/_testkit/issuers"),
-        Some(json!({"name": "b"})))
+        Some(json!({"name": "b"})),
+    )
     .await;
     assert_eq!(status, 404);
 }

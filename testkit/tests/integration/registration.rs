@@ -125,7 +125,8 @@ async fn a_public_client_registers_and_signs_in_without_a_secret() {
     // Another loopback port than the registered one (RFC 8252 §7.3); the redirect carries
     // code, state and iss (RFC 9207).
     let redirect = "http://127.0.0.1:52000/callback";
-    let (status, query) = authorize_query(server.issuer(), id, redirect, &[("scope", "read")]).await;
+    let (status, query) =
+        authorize_query(server.issuer(), id, redirect, &[("scope", "read")]).await;
     assert_eq!(status, 302);
     assert_eq!(query["state"], "st");
     assert_eq!(query["iss"], server.issuer());
@@ -222,8 +223,13 @@ async fn a_confidential_client_gets_a_secret_and_its_grants() {
     )
     .await;
     assert_eq!((status, &body["scope"]), (StatusCode::OK, &json!("write")));
-    let (status, query) =
-        authorize_query(server.issuer(), id, "https://app.example/cb", &[("scope", "write")]).await;
+    let (status, query) = authorize_query(
+        server.issuer(),
+        id,
+        "https://app.example/cb",
+        &[("scope", "write")],
+    )
+    .await;
     assert_eq!(status, StatusCode::FOUND);
     assert!(
         query.contains_key("code") && !query.contains_key("error"),

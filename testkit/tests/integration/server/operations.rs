@@ -50,7 +50,6 @@ async fn key_rotation() {
     assert_eq!(introspect(&server, &stale).await["active"], false);
 }
 
-
 #[tokio::test]
 async fn counters() {
     let server = TestServer::start().await;
@@ -160,7 +159,6 @@ async fn hang_is_released_by_shutdown() {
     // The listener is closed.
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
-
 
 #[tokio::test]
 async fn two_servers_at_once() {

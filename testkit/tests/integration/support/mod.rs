@@ -27,7 +27,11 @@ pub fn now() -> u64 {
 
 /// A JSON call to the control API: (status, body). Every call but a `GET` says
 /// `Content-Type: application/json`, with a body or without.
-pub async fn control(method: reqwest::Method, url: String, body: Option<Value>) -> (reqwest::StatusCode, Value) {
+pub async fn control(
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> (reqwest::StatusCode, Value) {
     let mut req = reqwest::Client::new().request(method.clone(), url);
     if let Some(body) = body {
         req = req.json(&body);
