@@ -21,7 +21,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::body::{error_body, read_body, too_large};
@@ -29,6 +29,7 @@ use super::config::{Endpoint, Fault};
 use super::keys::KeyAlg;
 use super::mint::{Defect, TokenBuilder};
 use super::state::Inner;
+use super::tenants::Tenants;
 
 mod faults;
 mod guard;
@@ -41,7 +42,7 @@ type Shared = State<Arc<Inner>>;
 
 /// The routes, to be merged into the server's router, each behind [`guard::guard`] (loopback
 /// `Host` unless `allow_remote`, JSON content type).
-pub(crate) fn router(allow_remote: bool) -> Router<Arc<Inner>> {
+pub(crate) fn router(allow_remote: bool, tenants: Option<Arc<Tenants>>) -> Router<Arc<Inner>> {
     Router::new()
         .route("/_testkit/tokens", post(tokens::mint))
         .route("/_testkit/keys", get(keys::list_keys).post(keys::add_key))
@@ -72,6 +73,7 @@ pub(crate) fn router(allow_remote: bool) -> Router<Arc<Inner>> {
         .route("/_testkit", any(not_found))
         .route("/_testkit/{*rest}", any(not_found))
         // Only the routes above: the server's other paths (and its 404s) stay as they are.
+        .route_layer(Extension(tenants))
         .route_layer(axum::middleware::from_fn_with_state(
             allow_remote,
             guard::guard,

@@ -29,7 +29,6 @@ pub(crate) use sessions::{AuthInfo, SignIn};
 use super::config::{Client, ControlOptions, Endpoint, Fault};
 use super::keys::{KeyAlg, SigningKey};
 use super::registry::{RegistrationOptions, Registry};
-use super::tenants::Tenants;
 use super::user::User;
 use super::util::lock;
 
@@ -93,8 +92,6 @@ pub(crate) struct Inner {
     pub(crate) jwks_max_age: Mutex<Option<u64>>,
     /// Checks DPoP proofs sent to the token endpoint (RFC 9449 §5).
     pub(crate) dpop: bearer_guard::dpop::ProofVerifier,
-    /// The issuers served under a path of this one (the root issuer only).
-    pub(crate) tenants: Option<Arc<Tenants>>,
 }
 
 impl Inner {
@@ -104,7 +101,6 @@ impl Inner {
         issuer: String,
         settings: &Settings,
         key: Option<KeyAlg>,
-        tenants: Option<Arc<Tenants>>,
     ) -> io::Result<Self> {
         let key =
             Arc::new(SigningKey::generate(key.unwrap_or(settings.key)).map_err(io::Error::other)?);
@@ -137,7 +133,6 @@ impl Inner {
             shutting_down: AtomicBool::new(false),
             jwks_max_age: Mutex::new(Some(300)),
             dpop,
-            tenants,
         })
     }
 

@@ -11,31 +11,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::ControlError;
-use crate::TestServerBuilder;
-
-impl TestServerBuilder {
-    /// Mounts the HTTP control API under `/_testkit/` (off by default; **test-only**: it
-    /// lets anyone who can reach the server mint tokens, change keys and inject faults,
-    /// without authentication). See the [crate docs](crate#the-http-control-api) for the
-    /// routes. When off, every `/_testkit/` path is a `404`.
-    ///
-    /// With it on, [`start`](Self::start) refuses a [`bind`](Self::bind) address that is not
-    /// loopback, and the control routes answer only requests whose `Host` is loopback, unless
-    /// [`allow_remote_control`](Self::allow_remote_control) is set.
-    pub fn control_api(mut self, enabled: bool) -> Self {
-        self.control.enabled = enabled;
-        self
-    }
-
-    /// Lets the control API be served on a non-loopback address (a container's `0.0.0.0`)
-    /// and answer requests of any `Host` (default `false`). **Anyone who can reach the server
-    /// can then mint tokens**: use it only on an isolated test network. Requests that change
-    /// something must still be `Content-Type: application/json`.
-    pub fn allow_remote_control(mut self, allow: bool) -> Self {
-        self.control.allow_remote = allow;
-        self
-    }
-}
 
 /// The middleware over every control route: a loopback `Host` (unless `allow_remote`), then
 /// `application/json` on every method but `GET` and `HEAD`. Refusals are control API errors:

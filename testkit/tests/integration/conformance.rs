@@ -10,20 +10,12 @@ use std::time::Duration;
 use bearer_guard_testkit::{Client, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::flow::{http, pkce, DEMO};
+use support::flow::{http, pkce, token, DEMO};
 use support::jwt::decode;
 
+/// A token request as `client`: the JSON answer, whatever the status.
 async fn token_req(server: &TestServer, client: (&str, &str), form: &[(&str, &str)]) -> Value {
-    http()
-        .post(server.token_endpoint())
-        .basic_auth(client.0, Some(client.1))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    token(server.issuer(), client, form).await.1
 }
 
 /// RFC 6749 §5.2: `error_description` is limited to %x20-21 / %x23-5B / %x5D-7E.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use bearer_guard_testkit::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::flow::{authorize_query, http, pkce, DEMO, REDIRECT};
+use support::flow::{self, authorize_query, pkce, DEMO, REDIRECT};
 use support::jwt::decode;
 
 const MCP: &str = "http://127.0.0.1:8080/mcp";
@@ -32,16 +32,10 @@ async fn authorize(
     authorize_query(server.issuer(), DEMO.0, REDIRECT, extra).await
 }
 
+/// A token request as `demo-client`: the status and the JSON answer.
 async fn token(server: &TestServer, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let resp = http()
-        .post(server.token_endpoint())
-        .basic_auth(DEMO.0, Some(DEMO.1))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap())
+    let (status, body) = flow::token(server.issuer(), DEMO, form).await;
+    (StatusCode::from_u16(status).unwrap(), body)
 }
 
 /// The code of an approved authorization with `extra` parameters, exchanged with `resources`.
