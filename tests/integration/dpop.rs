@@ -7,8 +7,6 @@
 use crate::support;
 
 use aws_lc_rs::encoding::AsBigEndian;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
 use std::time::Duration;
 
 use axum::{routing::get, Extension, Json, Router};
@@ -16,84 +14,18 @@ use bearer_guard::{AuthLayer, Claims, DpopConfig, Validation, Validator};
 use bearer_guard_testkit::TestServer;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
+use support::dpop::DpopClient;
 use support::jwt::{b64, decode, hs256_input, with_payload};
 use support::{answer, bind, json, now, serve_on};
 use tower::ServiceExt as _;
 
 const ALGS: &str = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA";
 
-fn ath(token: &str) -> String {
-    b64(Sha256::digest(token.as_bytes()))
-}
-
-/// A DPoP client: an EC P-256 key pair and the proofs it signs.
-struct DpopClient {
-    key: EcdsaKeyPair,
-    jwk: Value,
-    n: std::cell::Cell<u32>,
-}
-
 impl DpopClient {
-    fn new() -> Self {
-        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
-        let point = key.public_key().as_ref().to_vec();
-        assert_eq!(point.len(), 65);
-        let jwk = json!({
-            "kty": "EC", "crv": "P-256",
-            "x": b64(&point[1..33]), "y": b64(&point[33..65]),
-        });
-        DpopClient {
-            key,
-            jwk,
-            n: std::cell::Cell::new(0),
-        }
-    }
-
-    /// RFC 7638 thumbprint, computed here independently of the crate.
-    fn jkt(&self) -> String {
-        let canonical = format!(
-            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-            self.jwk["x"].as_str().unwrap(),
-            self.jwk["y"].as_str().unwrap()
-        );
-        b64(Sha256::digest(canonical.as_bytes()))
-    }
-
-    fn header(&self) -> Value {
-        json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk})
-    }
-
-    /// Valid claims for `htm` `htu`, with `ath` for `token` if given and a fresh `jti`.
-    fn claims(&self, htm: &str, htu: &str, token: Option<&str>) -> Value {
-        self.n.set(self.n.get() + 1);
-        let mut claims = json!({
-            "jti": format!("jti-{}-{}", self.jkt(), self.n.get()),
-            "htm": htm, "htu": htu, "iat": now(),
-        });
-        if let Some(token) = token {
-            claims["ath"] = Value::String(ath(token));
-        }
-        claims
-    }
-
-    /// Signs exactly `header` and `claims` with this client's key.
-    fn sign(&self, header: &Value, claims: &Value) -> String {
-        let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
-        let sig = self
-            .key
-            .sign(&SystemRandom::new(), input.as_bytes())
-            .unwrap();
-        format!("{input}.{}", b64(sig.as_ref()))
-    }
-
-    fn proof(&self, htm: &str, htu: &str, token: Option<&str>) -> String {
-        self.sign(&self.header(), &self.claims(htm, htu, token))
-    }
-
     /// Gets a token from the server's token endpoint with a DPoP proof for it.
     async fn token(&self, server: &TestServer) -> Value {
-        let proof = self.proof("POST", &server.token_endpoint(), None);
+        let proof = self.proof_for("POST", &server.token_endpoint(), None);
         json(
             reqwest::Client::new()
                 .post(server.token_endpoint())

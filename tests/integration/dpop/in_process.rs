@@ -68,7 +68,7 @@ async fn a_full_replay_cache_refuses_new_proofs_and_still_knows_the_old_ones() {
     );
     let htu = "https://api.example/me";
     let accepted: Vec<String> = (0..3)
-        .map(|_| client.proof("GET", htu, Some(TOKEN)))
+        .map(|_| client.proof_for("GET", htu, Some(TOKEN)))
         .collect();
     for proof in &accepted {
         let res = send(&app, "/me", "api.example", proof).await;
@@ -76,7 +76,7 @@ async fn a_full_replay_cache_refuses_new_proofs_and_still_knows_the_old_ones() {
     }
     // Full of entries that can still pass the iat window: a new proof is refused (fail closed),
     // not accepted and forgotten. 503: the server's limit, not the client's fault.
-    let new = client.proof("GET", htu, Some(TOKEN));
+    let new = client.proof_for("GET", htu, Some(TOKEN));
     for _ in 0..2 {
         let res = send(&app, "/me", "api.example", &new).await;
         assert_eq!(res.status(), 503, "{}", challenge_of(&res));
@@ -118,7 +118,7 @@ async fn without_base_url_only_a_plain_host_header_makes_the_request_uri() {
         ("127.0.0.1:8080", "https://127.0.0.1:8080/delete"),
         ("[::1]", "https://[::1]/delete"),
     ] {
-        let proof = client.proof("GET", htu, Some(TOKEN));
+        let proof = client.proof_for("GET", htu, Some(TOKEN));
         let res = send(&app, "/delete", host, &proof).await;
         assert_eq!(res.status(), 200, "{host}: {}", challenge_of(&res));
     }
@@ -133,7 +133,7 @@ async fn without_base_url_only_a_plain_host_header_makes_the_request_uri() {
         ("", "https://delete/"),
         ("api.example:", "https://api.example/delete"),
     ] {
-        let proof = client.proof("GET", htu, Some(TOKEN));
+        let proof = client.proof_for("GET", htu, Some(TOKEN));
         let res = send(&app, "/delete", host, &proof).await;
         assert_eq!(res.status(), 401, "{host:?}");
         assert!(
@@ -162,21 +162,21 @@ fn proof_verifier_outside_the_layer() {
     let endpoint = url::Url::parse("https://as.example/token").unwrap();
     let verify = |headers: &HeaderMap| verifier.verify_proof(headers, &Method::POST, &endpoint);
 
-    let valid = with_proof(&client.proof("POST", endpoint.as_str(), None));
+    let valid = with_proof(&client.proof_for("POST", endpoint.as_str(), None));
     let proof = verify(&valid).unwrap();
     assert_eq!(proof.jkt(), client.jkt());
     assert_eq!(proof.fresh_nonce(), None);
     assert_eq!(verify(&valid), Err(AuthError::Dpop(DpopError::Replayed)));
 
-    let get = with_proof(&client.proof("GET", endpoint.as_str(), None));
+    let get = with_proof(&client.proof_for("GET", endpoint.as_str(), None));
     assert_eq!(verify(&get), Err(AuthError::Dpop(DpopError::WrongMethod)));
-    let other = with_proof(&client.proof("POST", "https://as.example/other", None));
+    let other = with_proof(&client.proof_for("POST", "https://as.example/other", None));
     assert_eq!(verify(&other), Err(AuthError::Dpop(DpopError::WrongUri)));
     assert_eq!(
         verify(&HeaderMap::new()),
         Err(AuthError::Dpop(DpopError::Missing))
     );
     // There is no token here: a proof that has an `ath` anyway is not refused for it.
-    let with_ath = with_proof(&client.proof("POST", endpoint.as_str(), Some("some-token")));
+    let with_ath = with_proof(&client.proof_for("POST", endpoint.as_str(), Some("some-token")));
     assert_eq!(verify(&with_ath).unwrap().jkt(), client.jkt());
 }

@@ -85,7 +85,7 @@ fn use_nonce(a: Answer) -> String {
 async fn nonces_on_a_proof_without_nonce_gets_one_and_the_retry_succeeds() {
     let s = nonce_setup(None).await;
     let token = s.client.access_token(&s.server).await;
-    let proof = s.client.proof("GET", &s.url, Some(&token));
+    let proof = s.client.proof_for("GET", &s.url, Some(&token));
     let a = call_nonce(&s.url, &token, &proof).await;
     assert_eq!(
         a.r.1,
@@ -176,7 +176,7 @@ async fn layers_sharing_a_secret_accept_each_others_nonces() {
     let random = api(&server, Some(with_nonces(None))).await;
     let token = client.access_token(&server).await;
 
-    let proof = client.proof("GET", &a, Some(&token));
+    let proof = client.proof_for("GET", &a, Some(&token));
     let nonce = use_nonce(call_nonce(&a, &token, &proof).await);
     let proof = client.proof_with(&b, &token, json!(nonce));
     let r = call_nonce(&b, &token, &proof).await.r;

@@ -17,7 +17,7 @@ async fn server_issues_bound_tokens_and_the_api_accepts_them_with_proofs() {
     assert_eq!(claims["cnf"]["jkt"], client.jkt());
 
     for _ in 0..2 {
-        let proof = client.proof("GET", &url, Some(token));
+        let proof = client.proof_for("GET", &url, Some(token));
         let (status, _, body) = call(&url, dpop(token), &[&proof]).await;
         assert_eq!(status, 200, "{body}");
         let seen: Value = serde_json::from_str(&body).unwrap();
@@ -25,7 +25,7 @@ async fn server_issues_bound_tokens_and_the_api_accepts_them_with_proofs() {
     }
     // The scheme name is case-insensitive; htu is compared after normalisation.
     let upper = url.replace("http://", "HTTP://");
-    let proof = client.proof("GET", &format!("{upper}?x=1#f"), Some(token));
+    let proof = client.proof_for("GET", &format!("{upper}?x=1#f"), Some(token));
     let r = call(&url, Some(format!("dpop {token}")), &[&proof]).await;
     assert_eq!(r.0, 200, "{r:?}");
 }
@@ -43,7 +43,7 @@ async fn token_endpoint_without_proof_issues_bearer_and_refuses_bad_proofs() {
     .await;
     assert_eq!(plain["token_type"], "Bearer");
 
-    let wrong_htu = client.proof("POST", &format!("{}/other", server.issuer()), None);
+    let wrong_htu = client.proof_for("POST", &format!("{}/other", server.issuer()), None);
     let res = reqwest::Client::new()
         .post(server.token_endpoint())
         .basic_auth("demo-client", Some("demo-secret"))
@@ -72,8 +72,8 @@ async fn a_proof_is_required() {
 async fn exactly_one_proof() {
     let s = setup().await;
     let token = s.client.access_token(&s.server).await;
-    let a = s.client.proof("GET", &s.url, Some(&token));
-    let b = s.client.proof("GET", &s.url, Some(&token));
+    let a = s.client.proof_for("GET", &s.url, Some(&token));
+    let b = s.client.proof_for("GET", &s.url, Some(&token));
     bad_proof(
         call(&s.url, dpop(&token), &[&a, &b]).await,
         "more than one DPoP proof",
@@ -85,7 +85,7 @@ async fn exactly_one_proof() {
 async fn proof_for_another_method() {
     let s = setup().await;
     let token = s.client.access_token(&s.server).await;
-    let proof = s.client.proof("POST", &s.url, Some(&token));
+    let proof = s.client.proof_for("POST", &s.url, Some(&token));
     bad_proof(
         call(&s.url, dpop(&token), &[&proof]).await,
         "the DPoP proof is for another HTTP method",
@@ -103,7 +103,7 @@ async fn proof_for_another_url() {
         s.url.replace("http://", "https://"),
         format!("{}/", s.url),
     ] {
-        let proof = s.client.proof("GET", &htu, Some(&token));
+        let proof = s.client.proof_for("GET", &htu, Some(&token));
         bad_proof(
             call(&s.url, dpop(&token), &[&proof]).await,
             "the DPoP proof is for another URI",
@@ -132,7 +132,7 @@ async fn stale_or_future_iat() {
 async fn replayed_jti() {
     let s = setup().await;
     let token = s.client.access_token(&s.server).await;
-    let proof = s.client.proof("GET", &s.url, Some(&token));
+    let proof = s.client.proof_for("GET", &s.url, Some(&token));
     assert_eq!(call(&s.url, dpop(&token), &[&proof]).await.0, 200);
     bad_proof(
         call(&s.url, dpop(&token), &[&proof]).await,
@@ -156,7 +156,7 @@ async fn wrong_ath() {
     let s = setup().await;
     let token = s.client.access_token(&s.server).await;
     let other = s.client.access_token(&s.server).await;
-    let proof = s.client.proof("GET", &s.url, Some(&other));
+    let proof = s.client.proof_for("GET", &s.url, Some(&other));
     bad_proof(
         call(&s.url, dpop(&token), &[&proof]).await,
         "the DPoP proof is for another access token",
@@ -177,7 +177,7 @@ async fn proof_by_another_key_than_the_binding() {
     let s = setup().await;
     let token = s.client.access_token(&s.server).await;
     let thief = DpopClient::new();
-    let proof = thief.proof("GET", &s.url, Some(&token));
+    let proof = thief.proof_for("GET", &s.url, Some(&token));
     assert_refused(
         call(&s.url, dpop(&token), &[&proof]).await,
         "invalid_token",
@@ -190,7 +190,7 @@ async fn proof_by_another_key_than_the_binding() {
 async fn private_key_in_jwk() {
     let s = setup().await;
     let token = s.client.access_token(&s.server).await;
-    let d = s.client.key.private_key().as_be_bytes().unwrap();
+    let d = s.client.key().private_key().as_be_bytes().unwrap();
     let mut header = s.client.header();
     header["jwk"]["d"] = Value::String(b64(d.as_ref()));
     let proof = s
@@ -247,7 +247,7 @@ async fn wrong_typ_and_bad_signature() {
         &[&token],
     );
     // Claims swapped after signing.
-    let good = s.client.proof("GET", &s.url, Some(&token));
+    let good = s.client.proof_for("GET", &s.url, Some(&token));
     let other = s.client.claims("GET", &s.url, Some(&token));
     let forged = with_payload(&good, &other);
     bad_proof(
@@ -261,7 +261,7 @@ async fn wrong_typ_and_bad_signature() {
 async fn bound_token_as_bearer_is_refused() {
     let s = setup().await;
     let token = s.client.access_token(&s.server).await;
-    let proof = s.client.proof("GET", &s.url, Some(&token));
+    let proof = s.client.proof_for("GET", &s.url, Some(&token));
     assert_refused(
         call(&s.url, Some(format!("Bearer {token}")), &[&proof]).await,
         "invalid_token",
@@ -276,7 +276,7 @@ async fn unbound_token_with_dpop_scheme_is_refused_and_plain_bearer_still_works(
     let plain = s.server.mint().sign();
     let r = call(&s.url, Some(format!("Bearer {plain}")), &[]).await;
     assert_eq!(r.0, 200, "{r:?}");
-    let proof = s.client.proof("GET", &s.url, Some(&plain));
+    let proof = s.client.proof_for("GET", &s.url, Some(&plain));
     assert_refused(
         call(&s.url, dpop(&plain), &[&proof]).await,
         "invalid_token",
@@ -301,7 +301,7 @@ async fn validator_errors_use_the_dpop_challenge_for_dpop_requests() {
         .expired()
         .claim("cnf", json!({"jkt": s.client.jkt()}))
         .sign();
-    let proof = s.client.proof("GET", &s.url, Some(&expired));
+    let proof = s.client.proof_for("GET", &s.url, Some(&expired));
     assert_refused(
         call(&s.url, dpop(&expired), &[&proof]).await,
         "invalid_token",
@@ -316,7 +316,7 @@ async fn without_dpop_support_bound_tokens_are_refused() {
     let client = DpopClient::new();
     let url = api(&server, None).await;
     let token = client.access_token(&server).await;
-    let proof = client.proof("GET", &url, Some(&token));
+    let proof = client.proof_for("GET", &url, Some(&token));
     let r = call(&url, Some(format!("Bearer {token}")), &[&proof]).await;
     assert_eq!(r.0, 401);
     assert_eq!(
@@ -337,11 +337,11 @@ async fn configured_base_url_is_what_htu_must_name() {
     let url = api(&server, Some(dpop_config)).await;
     let token = client.access_token(&server).await;
     let external = "https://api.example/prefix/me";
-    let proof = client.proof("GET", external, Some(&token));
+    let proof = client.proof_for("GET", external, Some(&token));
     let r = call(&url, dpop(&token), &[&proof]).await;
     assert_eq!(r.0, 200, "{r:?}");
     // The loopback address the request really went to is not the external URL.
-    let proof = client.proof("GET", &url, Some(&token));
+    let proof = client.proof_for("GET", &url, Some(&token));
     let r = call(&url, dpop(&token), &[&proof]).await;
     assert_eq!(r.0, 401);
     assert!(r.1.contains("the DPoP proof is for another URI"), "{r:?}");
