@@ -5,6 +5,7 @@
 
 use crate::support;
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use bearer_guard::{IntrospectionValidator, IntrospectionValidatorBuilder, JwksConfig};
@@ -16,12 +17,22 @@ const BOUND: Duration = Duration::from_millis(300);
 const SLACK: Duration = Duration::from_millis(1200);
 
 /// GETs `url` with `token`: status, whether `Retry-After` came, and how long it took. Fails if
-/// no answer comes within 15 s (the fetch timeouts are longer than any bound tested).
+/// no answer comes within 15 s (the fetch timeouts are longer than any bound tested). One
+/// client for every call, made before the clock starts: making a client (its TLS roots) costs
+/// CPU that twenty concurrent callers would otherwise count against their bound. It keeps no
+/// idle connections, since it outlives each test's runtime.
 async fn timed(url: &str, token: &str) -> (u16, bool, Duration) {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    let client = CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    });
     let started = Instant::now();
     let res = tokio::time::timeout(
         Duration::from_secs(15),
-        reqwest::Client::new().get(url).bearer_auth(token).send(),
+        client.get(url).bearer_auth(token).send(),
     )
     .await
     .expect("an answer within 15 s")
