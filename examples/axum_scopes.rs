@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use bearer_guard::axum::Auth;
-use bearer_guard::{AuthLayer, Claims, JwtValidator, RequireScopeLayer};
+use bearer_guard::{AuthLayer, JwtValidator, RequireScopeLayer, Requirement};
 use bearer_guard_testkit::TestServer;
 use serde::Deserialize;
 use serde_json::json;
@@ -40,14 +40,6 @@ async fn welcome(caller: Option<Auth>) -> String {
         Some(Auth(c)) => format!("welcome back, {}", c.subject().unwrap_or("?")),
         None => "welcome, stranger".into(),
     }
-}
-
-fn is_admin(claims: &Claims) -> bool {
-    claims
-        .get("realm_access")
-        .and_then(|r| r.get("roles"))
-        .and_then(|r| r.as_array())
-        .is_some_and(|roles| roles.iter().any(|r| r == "admin"))
 }
 
 #[tokio::main]
@@ -79,7 +71,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         )
         .route(
             "/items/all",
-            delete(purge).route_layer(RequireScopeLayer::predicate(is_admin, "role:admin")),
+            // Keycloak's realm roles: a claim beside the scopes, read through a JSON Pointer.
+            delete(purge).route_layer(RequireScopeLayer::new(Requirement::claim_all(
+                "/realm_access/roles",
+                ["admin"],
+            ))),
         )
         .layer(AuthLayer::new(validator.clone()).realm("items"));
     let public = Router::new()

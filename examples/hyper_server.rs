@@ -9,38 +9,17 @@
 //!
 //! Prints `listening on ADDR` once ready.
 
-use std::net::SocketAddr;
-
-use bearer_guard::JwtValidator;
-use clap::Parser;
-
 #[path = "shared/hyper_app.rs"]
 mod hyper_app;
 
-/// A hyper 1 server answering `hello <sub>` to requests with a valid token.
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {
-    /// The issuer identifier (discovery, and the expected `iss`).
-    #[arg(long)]
-    issuer: String,
-    /// The audience tokens must be for.
-    #[arg(long)]
-    audience: String,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    bind: SocketAddr,
-}
+#[path = "shared/start.rs"]
+mod start;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
-    let validator = JwtValidator::builder(&args.issuer)
-        .audience(&args.audience)
-        .build()
-        .await?;
-    let listener = tokio::net::TcpListener::bind(args.bind).await?;
-    println!("listening on {}", listener.local_addr()?);
+    let (validator, listener) =
+        start::start("A hyper 1 server answering `hello <sub>` to requests with a valid token.")
+            .await?;
     hyper_app::serve(listener, validator).await;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The service of `examples/hyper_server.rs`: a plain Tower service (no framework) behind
 //! `AuthLayer`, served by hyper 1 through `hyper_util`'s service adapter. Shared with
-//! `tests/hyper_server.rs`.
+//! `tests/integration/hyper_server.rs`.
 
 use std::convert::Infallible;
 

@@ -1,5 +1,5 @@
 //! An MCP server (rmcp, streamable HTTP) protected by bearer-guard the way the MCP
-//! authorization spec asks, shared by `examples/mcp_server.rs` and `tests/mcp.rs`; and the
+//! authorization spec asks, shared by `examples/mcp_server.rs` and `tests/integration/mcp.rs`; and the
 //! client side: connecting with rmcp's own client and reading the HTTP challenge it hit.
 //!
 //! The server at `http://127.0.0.1:PORT/mcp` (its canonical URI, RFC 8707) is an OAuth 2.1

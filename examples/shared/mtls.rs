@@ -1,5 +1,5 @@
 //! Mutual TLS for certificate-bound tokens (RFC 8705), shared by `examples/mtls.rs` and
-//! `tests/mtls.rs`: a throwaway certificate authority made with rcgen, an HTTPS server
+//! `tests/integration/mtls.rs`: a throwaway certificate authority made with rcgen, an HTTPS server
 //! (tokio-rustls + hyper) that asks for client certificates and hands each request's
 //! certificate to bearer-guard as a [`ClientCertificate`] extension, and a client that
 //! presents one.

@@ -1,6 +1,6 @@
 //! The app of `examples/websocket.rs`: a WebSocket and a server-sent-events route behind
 //! bearer-guard, for browser clients that cannot set an `Authorization` header. Shared with
-//! `tests/realtime.rs`.
+//! `tests/integration/realtime.rs`.
 
 use std::convert::Infallible;
 use std::time::Duration;

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::config::Client;
+use crate::config::{Client, ControlOptions};
 use crate::issuer::Issuer;
 use crate::keys::KeyAlg;
 use crate::registry::RegistrationOptions;
 use crate::state::{Inner, Settings};
 use crate::tenants::Tenants;
 use crate::user::User;
-use crate::{control, endpoints, TestServer};
+use crate::{routes, TestServer};
 
 /// Configures and starts a [`TestServer`]. Created by [`TestServer::builder`].
 ///
@@ -36,7 +36,7 @@ pub struct TestServerBuilder {
     resources: Vec<String>,
     registration: RegistrationOptions,
     issuer_paths: Vec<String>,
-    pub(crate) control: control::ControlOptions,
+    pub(crate) control: ControlOptions,
 }
 
 impl Default for TestServerBuilder {
@@ -59,7 +59,7 @@ impl Default for TestServerBuilder {
             resources: Vec::new(),
             registration: RegistrationOptions::default(),
             issuer_paths: Vec::new(),
-            control: control::ControlOptions::default(),
+            control: ControlOptions::default(),
         }
     }
 }
@@ -157,6 +157,28 @@ impl TestServerBuilder {
         self
     }
 
+    /// Mounts the HTTP control API under `/_testkit/` (off by default; **test-only**: it
+    /// lets anyone who can reach the server mint tokens, change keys and inject faults,
+    /// without authentication). See the [crate docs](crate#the-http-control-api) for the
+    /// routes. When off, every `/_testkit/` path is a `404`.
+    ///
+    /// With it on, [`start`](Self::start) refuses a [`bind`](Self::bind) address that is not
+    /// loopback, and the control routes answer only requests whose `Host` is loopback, unless
+    /// [`allow_remote_control`](Self::allow_remote_control) is set.
+    pub fn control_api(mut self, enabled: bool) -> Self {
+        self.control.enabled = enabled;
+        self
+    }
+
+    /// Lets the control API be served on a non-loopback address (a container's `0.0.0.0`)
+    /// and answer requests of any `Host` (default `false`). **Anyone who can reach the server
+    /// can then mint tokens**: use it only on an isolated test network. Requests that change
+    /// something must still be `Content-Type: application/json`.
+    pub fn allow_remote_control(mut self, allow: bool) -> Self {
+        self.control.allow_remote = allow;
+        self
+    }
+
     /// Turns on dynamic client registration (RFC 7591) at `{issuer}/register`, advertised as
     /// `registration_endpoint` (default off; see the [crate docs](crate#dynamic-client-registration)).
     /// Anyone who can reach the server can then register clients, up to
@@ -239,14 +261,18 @@ impl TestServerBuilder {
             key: self.key,
             control: self.control,
         };
-        let tenants = Arc::new(Tenants::new(issuer.clone(), settings.clone()));
+        let tenants = Arc::new(Tenants::new(
+            issuer.clone(),
+            settings.clone(),
+            |inner, control| routes::router(inner, control, None),
+        ));
         for name in &self.issuer_paths {
             tenants
                 .add(name, None)
                 .map_err(|e| invalid(format!("issuer_path {name:?}: {e}")))?;
         }
-        let inner = Arc::new(Inner::new(issuer, &settings, None, Some(tenants.clone()))?);
-        let app = endpoints::router(inner.clone(), self.control);
+        let inner = Arc::new(Inner::new(issuer, &settings, None)?);
+        let app = routes::router(inner.clone(), self.control, Some(tenants.clone()));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)

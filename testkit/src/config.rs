@@ -1,6 +1,8 @@
-//! Registration data: clients, endpoints and injectable faults (users: `user.rs`).
+//! Registration data: clients, endpoints and injectable faults (users: `user.rs`); how the
+//! control API is served.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -241,4 +243,28 @@ pub enum Fault {
     /// Answer normally, after this delay (cut short when the fault is changed or the
     /// server shuts down).
     Delay(Duration),
+}
+
+/// How the control API is served: whether at all, and whether from outside the machine.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ControlOptions {
+    /// Mount `/_testkit/` at all.
+    pub(crate) enabled: bool,
+    /// Serve it on a non-loopback address and answer any `Host`.
+    pub(crate) allow_remote: bool,
+}
+
+impl ControlOptions {
+    /// Refuses to serve the control API on `bind` when that is not a loopback address and
+    /// remote control was not allowed.
+    pub(crate) fn check_bind(self, bind: SocketAddr) -> Result<(), String> {
+        if !self.enabled || self.allow_remote || bind.ip().to_canonical().is_loopback() {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to serve the unauthenticated control API on {bind}, which is not a \
+             loopback address: bind to 127.0.0.1 or [::1], or allow it explicitly with \
+             allow_remote_control(true) (command line: --allow-remote-control)"
+        ))
+    }
 }

@@ -177,7 +177,7 @@ impl Issuer {
     /// Sets `Cache-Control: max-age=N` on JWKS responses (`None` omits the
     /// header). Default `Some(300)`.
     pub fn set_jwks_max_age(&self, max_age: Option<u64>) {
-        *crate::state::lock(&self.inner.jwks_max_age) = max_age;
+        *crate::util::lock(&self.inner.jwks_max_age) = max_age;
     }
 
     /// Revokes an access token (JWT or opaque) or refresh token. Revoking a

@@ -49,8 +49,9 @@
 //! Access tokens are RFC 9068 JWTs (`typ: at+jwt`) signed with the active key,
 //! or opaque strings for clients configured with [`Client::opaque_tokens`].
 //! Tests can also mint arbitrary (including malformed or hostile) tokens
-//! directly with [`Issuer::mint`] and [`Issuer::sign_raw`], rotate
-//! keys, count requests and inject [`Fault`]s per [`Endpoint`].
+//! directly with [`Issuer::mint`] and [`Issuer::sign_raw`], take tokens apart and forge HMAC
+//! ones by hand with [`jwt`], rotate keys, count requests and inject [`Fault`]s per
+//! [`Endpoint`].
 //!
 //! Introspection reports a token active only if it was issued or minted by
 //! this server (opaque, or a JWT signed by a key still published in the JWKS
@@ -254,18 +255,22 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
+mod body;
 mod builder;
 mod config;
 mod control;
 mod endpoints;
 mod issuer;
+pub mod jwt;
 mod keys;
 mod mint;
 mod registry;
+mod routes;
 mod server;
 mod state;
 mod tenants;
 mod user;
+mod util;
 
 pub use builder::TestServerBuilder;
 pub use config::{Client, Endpoint, Fault};

@@ -11,7 +11,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::keys::{KeyAlg, SigningKey};
-use super::state::{now, random_token, Claims, Inner};
+use super::state::{Claims, Inner};
+use crate::util::{now, random_token};
 
 /// Builder for a token minted directly by test code, returned by
 /// [`Issuer::mint`](super::Issuer::mint).

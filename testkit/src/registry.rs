@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::config::Client;
-use crate::state::ct_eq;
 use crate::user::User;
+use crate::util::ct_eq;
 
 /// How dynamic client registration is configured.
 #[derive(Debug, Clone, Copy)]

@@ -11,14 +11,10 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
 mod grants;
@@ -30,50 +26,14 @@ pub(crate) use grants::{AuthCode, Grants, RefreshGrant};
 pub(crate) use keys::KeyStore;
 pub(crate) use sessions::{AuthInfo, SignIn};
 
-use super::config::{Client, Endpoint, Fault};
-use super::control::ControlOptions;
+use super::config::{Client, ControlOptions, Endpoint, Fault};
 use super::keys::{KeyAlg, SigningKey};
 use super::registry::{RegistrationOptions, Registry};
-use super::tenants::Tenants;
 use super::user::User;
+use super::util::lock;
 
 /// JSON object type used for claims.
 pub(crate) type Claims = Map<String, Value>;
-
-/// Lock helpers that survive poisoning (no panics in library code).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-pub(crate) fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    m.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-pub(crate) fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    m.write().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Current time as Unix seconds.
-pub(crate) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// A random URL-safe string with `n` bytes of entropy.
-pub(crate) fn random_token(n: usize) -> String {
-    let bytes: Vec<u8> = (0..n).map(|_| rand::random::<u8>()).collect();
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Constant-time string comparison (compares SHA-256 digests, so the
-/// length of the secret does not leak either).
-pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
-    let da: [u8; 32] = Sha256::digest(a.as_bytes()).into();
-    let db: [u8; 32] = Sha256::digest(b.as_bytes()).into();
-    bool::from(da.as_slice().ct_eq(db.as_slice()))
-}
 
 /// The algorithms DPoP proofs may be signed with at the token endpoint, with their JOSE
 /// names (advertised as `dpop_signing_alg_values_supported`).
@@ -132,8 +92,6 @@ pub(crate) struct Inner {
     pub(crate) jwks_max_age: Mutex<Option<u64>>,
     /// Checks DPoP proofs sent to the token endpoint (RFC 9449 §5).
     pub(crate) dpop: bearer_guard::dpop::ProofVerifier,
-    /// The issuers served under a path of this one (the root issuer only).
-    pub(crate) tenants: Option<Arc<Tenants>>,
 }
 
 impl Inner {
@@ -143,7 +101,6 @@ impl Inner {
         issuer: String,
         settings: &Settings,
         key: Option<KeyAlg>,
-        tenants: Option<Arc<Tenants>>,
     ) -> io::Result<Self> {
         let key =
             Arc::new(SigningKey::generate(key.unwrap_or(settings.key)).map_err(io::Error::other)?);
@@ -176,11 +133,10 @@ impl Inner {
             shutting_down: AtomicBool::new(false),
             jwks_max_age: Mutex::new(Some(300)),
             dpop,
-            tenants,
         })
     }
 
-    // ----- counters and faults -------------------------------------------
+    // Counters and faults.
 
     pub(crate) fn count(&self, ep: Endpoint) -> u64 {
         self.counts

@@ -15,9 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceExt as _;
 
-use crate::endpoints;
+use crate::config::ControlOptions;
 use crate::keys::KeyAlg;
-use crate::state::{read, write, Inner, Settings};
+use crate::state::{Inner, Settings};
+use crate::util::{read, write};
 
 /// Path segments of the root issuer's own endpoints, which no issuer may be named.
 const RESERVED: [&str; 8] = [
@@ -62,19 +63,24 @@ struct Tenant {
     router: Router,
 }
 
+/// Makes the router of an issuer (given by the server, which knows its routes).
+pub(crate) type MakeRouter = fn(Arc<Inner>, ControlOptions) -> Router;
+
 /// The issuers served under a path of the root issuer.
 pub(crate) struct Tenants {
     /// The root issuer, without trailing `/`.
     base: String,
     settings: Settings,
+    router: MakeRouter,
     map: RwLock<BTreeMap<String, Tenant>>,
 }
 
 impl Tenants {
-    pub(crate) fn new(base: String, settings: Settings) -> Self {
+    pub(crate) fn new(base: String, settings: Settings, router: MakeRouter) -> Self {
         Tenants {
             base,
             settings,
+            router,
             map: RwLock::new(BTreeMap::new()),
         }
     }
@@ -89,9 +95,8 @@ impl Tenants {
             return Err(TenantError::Exists);
         }
         let issuer = format!("{}/{name}", self.base);
-        let inner =
-            Arc::new(Inner::new(issuer, &self.settings, key, None).map_err(TenantError::Key)?);
-        let router = endpoints::router(inner.clone(), self.settings.control);
+        let inner = Arc::new(Inner::new(issuer, &self.settings, key).map_err(TenantError::Key)?);
+        let router = (self.router)(inner.clone(), self.settings.control);
         let mut map = write(&self.map);
         if map.contains_key(name) {
             return Err(TenantError::Exists);

@@ -1,15 +1,17 @@
-//! Shared test plumbing: serve an axum app on loopback and protect it, call it and read the
-//! answer; validators and keys of the test server (`bearer-guard-testkit`). Tokens taken apart
-//! and put together by hand are in [`jwt`], log capture in [`logs`].
+//! Shared test plumbing of the `integration`, `attacks` and `fuzz_corpus` binaries: serve an
+//! axum app on loopback and protect it, call it and read the answer; validators and keys of the
+//! test server (`bearer-guard-testkit`). Tokens taken apart and put together by hand are the
+//! testkit's [`jwt`], log capture is in [`logs`].
 #![allow(dead_code)]
 
 pub mod dpop;
-pub mod jwt;
 pub mod logs;
 pub mod node;
 pub mod redis;
 
 use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use bearer_guard_testkit::jwt;
 
 use axum::{routing::get, Extension, Json, Router};
 use bearer_guard::{AuthLayer, Claims, JwtValidator, JwtValidatorBuilder, Validator};

@@ -5,63 +5,12 @@
 //! cannot send that type, and `fetch` cannot without a CORS preflight, which the control API
 //! never answers).
 
-use std::net::SocketAddr;
-
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::ControlError;
-use crate::TestServerBuilder;
-
-/// How the control API is served: whether at all, and whether from outside the machine.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ControlOptions {
-    /// Mount `/_testkit/` at all.
-    pub(crate) enabled: bool,
-    /// Serve it on a non-loopback address and answer any `Host`.
-    pub(crate) allow_remote: bool,
-}
-
-impl ControlOptions {
-    /// Refuses to serve the control API on `bind` when that is not a loopback address and
-    /// remote control was not allowed.
-    pub(crate) fn check_bind(self, bind: SocketAddr) -> Result<(), String> {
-        if !self.enabled || self.allow_remote || bind.ip().to_canonical().is_loopback() {
-            return Ok(());
-        }
-        Err(format!(
-            "refusing to serve the unauthenticated control API on {bind}, which is not a \
-             loopback address: bind to 127.0.0.1 or [::1], or allow it explicitly with \
-             allow_remote_control(true) (command line: --allow-remote-control)"
-        ))
-    }
-}
-
-impl TestServerBuilder {
-    /// Mounts the HTTP control API under `/_testkit/` (off by default; **test-only**: it
-    /// lets anyone who can reach the server mint tokens, change keys and inject faults,
-    /// without authentication). See the [crate docs](crate#the-http-control-api) for the
-    /// routes. When off, every `/_testkit/` path is a `404`.
-    ///
-    /// With it on, [`start`](Self::start) refuses a [`bind`](Self::bind) address that is not
-    /// loopback, and the control routes answer only requests whose `Host` is loopback, unless
-    /// [`allow_remote_control`](Self::allow_remote_control) is set.
-    pub fn control_api(mut self, enabled: bool) -> Self {
-        self.control.enabled = enabled;
-        self
-    }
-
-    /// Lets the control API be served on a non-loopback address (a container's `0.0.0.0`)
-    /// and answer requests of any `Host` (default `false`). **Anyone who can reach the server
-    /// can then mint tokens**: use it only on an isolated test network. Requests that change
-    /// something must still be `Content-Type: application/json`.
-    pub fn allow_remote_control(mut self, allow: bool) -> Self {
-        self.control.allow_remote = allow;
-        self
-    }
-}
 
 /// The middleware over every control route: a loopback `Host` (unless `allow_remote`), then
 /// `application/json` on every method but `GET` and `HEAD`. Refusals are control API errors:
@@ -138,7 +87,8 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_loopback_host, ControlOptions};
+    use super::is_loopback_host;
+    use crate::config::ControlOptions;
 
     #[test]
     fn the_bind_address_must_be_loopback_unless_forced() {

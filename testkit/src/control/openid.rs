@@ -2,9 +2,10 @@
 //! (`auth_time`, `acr`), and issuers by path.
 
 use super::*;
-use crate::state::{now, AuthInfo};
-use crate::tenants::TenantError;
+use crate::state::AuthInfo;
+use crate::tenants::{TenantError, Tenants};
 use crate::user::User;
+use crate::util::now;
 
 /// `POST /_testkit/users`: `{"username", "password", "claims": {...}, "acr_values": [...]}`.
 pub(super) async fn add_user(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
@@ -75,9 +76,11 @@ pub(super) async fn set_sign_in(
     })())
 }
 
-fn issuer_list(inner: &Inner) -> Value {
-    let list: Vec<Value> = inner
-        .tenants
+/// The issuers by path of the root issuer (`tenants`); none at an issuer by path.
+type ByPath = Extension<Option<Arc<Tenants>>>;
+
+fn issuer_list(tenants: Option<&Tenants>) -> Value {
+    let list: Vec<Value> = tenants
         .iter()
         .flat_map(|t| t.list())
         .map(|(name, t)| json!({ "name": name, "issuer": t.issuer }))
@@ -86,19 +89,23 @@ fn issuer_list(inner: &Inner) -> Value {
 }
 
 /// `GET /_testkit/issuers`: the issuers by path.
-pub(super) async fn list_issuers(State(inner): Shared) -> Response {
-    Json(issuer_list(&inner)).into_response()
+pub(super) async fn list_issuers(Extension(tenants): ByPath) -> Response {
+    Json(issuer_list(tenants.as_deref())).into_response()
 }
 
 /// `POST /_testkit/issuers`: `{"name": "tenant-a", "alg": "ES256"}` (root issuer only).
-pub(super) async fn add_issuer(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
+pub(super) async fn add_issuer(
+    Extension(tenants): ByPath,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let body = match json_object(&headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
     answer((|| {
         only(&body, &["name", "alg"])?;
-        let Some(tenants) = &inner.tenants else {
+        let Some(tenants) = &tenants else {
             return Err(ControlError(
                 StatusCode::NOT_FOUND,
                 "not_found",

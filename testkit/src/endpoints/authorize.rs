@@ -261,9 +261,6 @@ pub(super) fn login_page(
 }
 
 pub(super) async fn authorize_get(State(inner): Shared, RawQuery(query): RawQuery) -> Response {
-    if let Some(r) = gate(&inner, Endpoint::Authorize).await {
-        return r;
-    }
     let params = match Params::parse(query.unwrap_or_default().as_bytes()) {
         Ok(p) => p,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, e.description),
@@ -304,9 +301,6 @@ pub(super) async fn authorize_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Some(r) = gate(&inner, Endpoint::Authorize).await {
-        return r;
-    }
     let Ok(body) = read_body(&headers, body).await else {
         return close(error_page(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -3,9 +3,6 @@
 use super::*;
 
 pub(super) async fn introspect(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
-    if let Some(r) = gate(&inner, Endpoint::Introspection).await {
-        return r;
-    }
     let body = match form_body(&headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
@@ -52,9 +49,6 @@ pub(super) fn introspect_inner(
 }
 
 pub(super) async fn revoke(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
-    if let Some(r) = gate(&inner, Endpoint::Revocation).await {
-        return r;
-    }
     let body = match form_body(&headers, body).await {
         Ok(b) => b,
         Err(r) => return r,

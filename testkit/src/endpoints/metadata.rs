@@ -3,9 +3,6 @@
 use super::*;
 
 pub(super) async fn discovery(State(inner): Shared) -> Response {
-    if let Some(r) = gate(&inner, Endpoint::Discovery).await {
-        return r;
-    }
     let iss = &inner.issuer;
     let dpop_algs: Vec<&str> = DPOP_ALGORITHMS.iter().map(|(_, name)| *name).collect();
     let auth_methods = inner.clients.token_auth_methods();
@@ -91,9 +88,6 @@ pub(super) async fn discovery(State(inner): Shared) -> Response {
 }
 
 pub(super) async fn jwks(State(inner): Shared) -> Response {
-    if let Some(r) = gate(&inner, Endpoint::Jwks).await {
-        return r;
-    }
     let mut resp = axum::Json(inner.jwks()).into_response();
     let max_age = *lock(&inner.jwks_max_age);
     if let Some(age) = max_age {

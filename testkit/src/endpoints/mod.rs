@@ -1,10 +1,10 @@
 //! HTTP handlers (axum) for discovery, JWKS, token, authorize, introspection
-//! and revocation endpoints, one file per endpoint; this file holds the router, fault
-//! injection, request bodies and what the endpoints share (parameters, client
-//! authentication, OAuth error answers).
+//! and revocation endpoints, one file per endpoint; this file holds their routes and what the
+//! endpoints share (form bodies, parameters, client authentication, OAuth error answers).
 //!
 //! | file | what |
 //! |---|---|
+//! | `fault.rs` | the fault layer on each endpoint's route: counters, [`Fault`](crate::Fault)s |
 //! | `metadata.rs` | discovery documents, JWKS |
 //! | `token.rs` | `POST /token`: the grants, DPoP binding |
 //! | `introspection.rs` | `POST /introspect`, `POST /revoke` |
@@ -15,7 +15,6 @@
 //! | `exchange.rs` | RFC 8693 token exchange at the token endpoint |
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -29,10 +28,10 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Client, Endpoint, Fault};
-use crate::state::{
-    ct_eq, lock, now, random_token, AuthCode, Claims, Inner, RefreshGrant, DPOP_ALGORITHMS,
-};
+use crate::body::{close, error_body, error_description, no_store, read_body, too_large};
+use crate::config::{Client, Endpoint};
+use crate::state::{AuthCode, Claims, Inner, RefreshGrant, DPOP_ALGORITHMS};
+use crate::util::{ct_eq, lock, now, random_token};
 
 pub(crate) use resource::resource_syntax_ok;
 
@@ -40,6 +39,7 @@ type Shared = State<Arc<Inner>>;
 
 mod authorize;
 mod exchange;
+mod fault;
 mod introspection;
 mod metadata;
 mod oidc;
@@ -54,146 +54,42 @@ use oidc::userinfo;
 use registration::register;
 use token::token;
 
-pub(crate) fn router(inner: Arc<Inner>, control: super::control::ControlOptions) -> Router {
-    let mut router = if control.enabled {
-        super::control::router(control.allow_remote)
-    } else {
-        Router::new()
+/// The endpoints' routes, each of an [`Endpoint`] behind the fault layer ([`fault::check`]).
+pub(crate) fn routes(inner: &Arc<Inner>) -> Router<Arc<Inner>> {
+    let faults = |endpoint| {
+        axum::middleware::from_fn_with_state(
+            fault::Gate::new(inner.clone(), endpoint),
+            fault::check,
+        )
     };
+    let discovery_route = || get(discovery).route_layer(faults(Endpoint::Discovery));
+    let mut router = Router::new();
     if inner.clients.registration.enabled {
-        router = router.route("/register", post(register));
+        router = router.route(
+            "/register",
+            post(register).route_layer(faults(Endpoint::Registration)),
+        );
     }
     router
-        .route("/.well-known/openid-configuration", get(discovery))
-        .route("/.well-known/oauth-authorization-server", get(discovery))
-        .route("/jwks", get(jwks))
-        .route("/token", post(token))
-        .route("/introspect", post(introspect))
-        .route("/revoke", post(revoke))
-        .route("/authorize", get(authorize_get).post(authorize_post))
-        .route("/userinfo", get(userinfo).post(userinfo))
-        .fallback(by_path)
-        .with_state(inner)
-}
-
-/// A path no route knows: an issuer served under a path of this one, if it names one.
-async fn by_path(State(inner): Shared, req: axum::extract::Request) -> Response {
-    match &inner.tenants {
-        Some(tenants) => tenants.dispatch(req).await,
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-// ----- faults ----------------------------------------------------------------
-
-/// Counts the request and applies the endpoint's fault, if any.
-async fn gate(inner: &Inner, ep: Endpoint) -> Option<Response> {
-    inner.hit(ep);
-    let mut rx = inner.fault_tx.subscribe();
-    loop {
-        match inner.fault(ep) {
-            Fault::None => return None,
-            Fault::Hang => {
-                if inner.shutting_down.load(Ordering::SeqCst) || rx.changed().await.is_err() {
-                    return Some(fault_response(Fault::Unavailable));
-                }
-            }
-            Fault::Delay(delay) => {
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    _ = rx.changed() => {}
-                }
-                return None;
-            }
-            other => return Some(fault_response(other)),
-        }
-    }
-}
-
-fn fault_response(fault: Fault) -> Response {
-    let json_ct = [(header::CONTENT_TYPE, "application/json")];
-    match fault {
-        Fault::None | Fault::Unavailable | Fault::Hang | Fault::Delay(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            json_ct,
-            r#"{"error":"temporarily_unavailable"}"#,
+        .route("/.well-known/openid-configuration", discovery_route())
+        .route("/.well-known/oauth-authorization-server", discovery_route())
+        .route("/jwks", get(jwks).route_layer(faults(Endpoint::Jwks)))
+        .route("/token", post(token).route_layer(faults(Endpoint::Token)))
+        .route(
+            "/introspect",
+            post(introspect).route_layer(faults(Endpoint::Introspection)),
         )
-            .into_response(),
-        Fault::Garbage => (StatusCode::OK, json_ct, "<html>\u{0}not json {{{").into_response(),
-        Fault::Huge(n) => (StatusCode::OK, json_ct, huge_json(n)).into_response(),
-        Fault::Status(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, json_ct, r#"{"error":"server_error"}"#).into_response()
-        }
-    }
-}
-
-/// A valid JSON object of exactly `n` bytes (minimum 2).
-fn huge_json(n: usize) -> Vec<u8> {
-    const HEAD: &[u8] = br#"{"keys":[],"padding":""#;
-    const TAIL: &[u8] = br#""}"#;
-    if n >= HEAD.len() + TAIL.len() {
-        let mut body = Vec::with_capacity(n);
-        body.extend_from_slice(HEAD);
-        body.resize(n - TAIL.len(), b'a');
-        body.extend_from_slice(TAIL);
-        body
-    } else {
-        let mut body = vec![b' '; n.max(2)];
-        if let Some(first) = body.first_mut() {
-            *first = b'{';
-        }
-        if let Some(last) = body.last_mut() {
-            *last = b'}';
-        }
-        body
-    }
-}
-
-// ----- request bodies ------------------------------------------------------------
-
-/// Largest request body taken (the forms and JSON documents the server reads are small).
-pub(crate) const MAX_BODY: usize = 1024 * 1024;
-
-/// A larger body (up to this size) is still read to its end before the `413` answer, so that
-/// the client, still sending, sees the answer instead of a reset connection.
-const MAX_DRAIN: usize = 16 * 1024 * 1024;
-
-/// Reads the request body, at most [`MAX_BODY`] bytes. `Err` when it is larger or cannot
-/// be read; the answer to such a request must close the connection ([`close`]).
-pub(crate) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ()> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_DRAIN as u64) {
-        return Err(());
-    }
-    match axum::body::to_bytes(body, MAX_DRAIN).await {
-        Ok(bytes) if bytes.len() <= MAX_BODY => Ok(bytes),
-        _ => Err(()),
-    }
-}
-
-/// Marks `resp` as the last answer on its connection (`Connection: close`); for requests
-/// whose body was not read to its end.
-pub(crate) fn close(mut resp: Response) -> Response {
-    resp.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    resp
-}
-
-/// `413` with a JSON `invalid_request`, closing the connection.
-pub(crate) fn too_large() -> Response {
-    close(
-        OAuthError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            error: "invalid_request",
-            description: "the request body is too large or could not be read",
-            basic_challenge: false,
-        }
-        .into_response(),
-    )
+        .route(
+            "/revoke",
+            post(revoke).route_layer(faults(Endpoint::Revocation)),
+        )
+        .route(
+            "/authorize",
+            get(authorize_get)
+                .post(authorize_post)
+                .route_layer(faults(Endpoint::Authorize)),
+        )
+        .route("/userinfo", get(userinfo).post(userinfo))
 }
 
 /// Whether the request's `Content-Type` is `application/x-www-form-urlencoded` (any case,
@@ -222,8 +118,6 @@ async fn form_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
     }
     Ok(bytes)
 }
-
-// ----- helpers -----------------------------------------------------------------
 
 /// Form / query parameters; duplicates are rejected (RFC 6749 §3.1), but for `resource`,
 /// which may be given several times (RFC 8707 §2), and `audience` (RFC 8693 §2.1).
@@ -309,23 +203,6 @@ impl OAuthError {
     }
 }
 
-/// `text` with every character outside the set RFC 6749 allows in `error_description`
-/// (§5.2, §4.1.2.1: %x20-21 / %x23-5B / %x5D-7E) replaced by `?`. Every error description
-/// the server sends goes through here, whatever its source.
-pub(crate) fn error_description(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e' => c,
-            _ => '?',
-        })
-        .collect()
-}
-
-/// A JSON error body `{"error", "error_description"}`.
-pub(crate) fn error_body(error: &str, description: &str) -> Value {
-    json!({ "error": error, "error_description": error_description(description) })
-}
-
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = error_body(self.error, self.description);
@@ -338,13 +215,6 @@ impl IntoResponse for OAuthError {
         }
         resp
     }
-}
-
-fn no_store() -> [(header::HeaderName, &'static str); 2] {
-    [
-        (header::CACHE_CONTROL, "no-store"),
-        (header::PRAGMA, "no-cache"),
-    ]
 }
 
 fn form_decode(s: &str) -> String {

@@ -9,9 +9,6 @@ use crate::registry::Full;
 const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 
 pub(super) async fn register(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
-    if let Some(r) = gate(&inner, Endpoint::Registration).await {
-        return r;
-    }
     let Ok(bytes) = read_body(&headers, body).await else {
         return too_large();
     };

@@ -4,9 +4,6 @@
 use super::*;
 
 pub(super) async fn token(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
-    if let Some(r) = gate(&inner, Endpoint::Token).await {
-        return r;
-    }
     let body = match form_body(&headers, body).await {
         Ok(b) => b,
         Err(r) => return r,

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{read, write, Inner};
+use super::Inner;
 use crate::keys::{KeyAlg, KeyError, SigningKey};
+use crate::util::{read, write};
 
 /// Signing keys: published ones (in JWKS) and retired ones (kept so tests
 /// can still mint tokens with them explicitly).

@@ -2,8 +2,9 @@
 //! `acr`), and whether an authorization request (OpenID Connect `prompt`, `max_age`,
 //! `acr_values`) needs a new sign-in.
 
-use super::{lock, now, Inner};
+use super::Inner;
 use crate::user::User;
+use crate::util::{lock, now};
 
 /// One sign-in of a user: when (`auth_time`, Unix seconds) and at which level (`acr`).
 #[derive(Debug, Clone, PartialEq, Eq)]

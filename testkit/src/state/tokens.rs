@@ -6,9 +6,10 @@ use base64::Engine as _;
 use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
 
-use super::{lock, now, random_token, read, AuthInfo, Claims, Inner};
+use super::{AuthInfo, Claims, Inner};
 use crate::config::Client;
 use crate::keys::{KeyAlg, KeyError, SigningKey};
+use crate::util::{lock, now, random_token, read};
 
 impl Inner {
     /// Default RFC 9068 access-token claims.

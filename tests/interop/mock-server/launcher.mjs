@@ -1,4 +1,4 @@
-// Starts oauth2-mock-server on a random loopback port for tests/interop_mock_server.rs.
+// Starts oauth2-mock-server on a random loopback port for tests/integration/interop_mock_server.rs.
 // Prints one JSON line {"issuer": "..."} on stdout once listening; exits when stdin closes
 // (the test ends or dies) or on SIGTERM/SIGINT.
 import { OAuth2Server } from 'oauth2-mock-server';

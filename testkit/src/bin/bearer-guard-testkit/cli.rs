@@ -1,7 +1,6 @@
 //! The command line of the test authorization server: flags, the JSON config file, start,
-//! the issuer line on standard output, and serving until Ctrl-C or SIGTERM. Shared by the
-//! `bearer-guard-testkit` binary and bearer-guard's `auth_server` example (included there by
-//! path). **For testing only.**
+//! the issuer line on standard output, and serving until Ctrl-C or SIGTERM. **For testing
+//! only.**
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -13,16 +12,6 @@ use std::time::Duration;
 use bearer_guard_testkit::{Client, KeyAlg, TestServer, TestServerBuilder, User};
 use clap::{CommandFactory as _, FromArgMatches as _, Parser};
 use serde::Deserialize;
-
-/// How the issuer line is printed on standard output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // each includer uses one
-pub enum Banner {
-    /// The issuer URL alone on the first line (the `bearer-guard-testkit` binary).
-    Bare,
-    /// `issuer URL` (the `auth_server` example, as it always printed).
-    Prefixed,
-}
 
 const ABOUT: &str =
     "A small, real OAuth 2.0 authorization server for tests. TEST ONLY: not for production.";
@@ -387,7 +376,7 @@ fn builder(args: Args) -> Result<TestServerBuilder, String> {
         .allow_remote_control(args.allow_remote_control))
 }
 
-async fn run(args: Args, banner: Banner) -> Result<(), String> {
+async fn run(args: Args) -> Result<(), String> {
     let bind = args.bind;
     let control_api = args.control_api;
     let registration = args.dynamic_registration;
@@ -395,12 +384,8 @@ async fn run(args: Args, banner: Banner) -> Result<(), String> {
         .start()
         .await
         .map_err(|e| format!("cannot start on {bind}: {e}"))?;
-    let line = match banner {
-        Banner::Bare => server.issuer().to_owned(),
-        Banner::Prefixed => format!("issuer {}", server.issuer()),
-    };
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}")
+    writeln!(stdout, "{}", server.issuer())
         .and_then(|()| stdout.flush())
         .map_err(|e| format!("writing to stdout: {e}"))?;
     drop(stdout);
@@ -447,11 +432,11 @@ async fn stopped() -> Result<(), String> {
     }
 }
 
-/// Parses the command line (as program `name`), runs the server and returns the exit code:
+/// Parses the command line, runs the server and returns the exit code:
 /// 0 after a signal, 1 on errors, 2 for bad flags (`--help` and `--version` print on stdout
 /// and exit 0).
-pub fn main(name: &'static str, banner: Banner) -> ExitCode {
-    let matches = Args::command().name(name).bin_name(name).get_matches();
+pub fn main() -> ExitCode {
+    let matches = Args::command().get_matches();
     let args = match Args::from_arg_matches(&matches) {
         Ok(args) => args,
         Err(e) => e.exit(),
@@ -467,7 +452,7 @@ pub fn main(name: &'static str, banner: Banner) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(args, banner)) {
+    match runtime.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e}");

@@ -12,5 +12,5 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
-    cli::main("bearer-guard-testkit", cli::Banner::Bare)
+    cli::main()
 }
