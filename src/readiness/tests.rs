@@ -1,5 +1,5 @@
 //! `Readiness` and `ReadinessService` with validators made up for the purpose; the real
-//! validators are tested over HTTP in `tests/readiness.rs`.
+//! validators are tested over HTTP in `tests/integration/readiness.rs`.
 
 use std::convert::Infallible;
 
