@@ -5,7 +5,8 @@
 //!
 //! ```
 //! use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
-//! use bearer_guard::bearer::{extract, BearerError};
+//! use bearer_guard::bearer::extract;
+//! use bearer_guard::error::BearerError;
 //!
 //! let mut headers = HeaderMap::new();
 //! assert_eq!(extract(&headers), Err(BearerError::Missing));
@@ -15,53 +16,8 @@
 
 use http::header::{HeaderMap, AUTHORIZATION};
 
-crate::error::fixed_texts! {
-/// Why no bearer token could be taken from a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BearerError {
-    /// The request has no `Authorization` header.
-    Missing => "no Authorization header",
-    /// The `Authorization` header uses another scheme (e.g. `Basic`).
-    OtherScheme => "the Authorization header does not use the Bearer scheme",
-    /// The scheme is `Bearer` but no token follows it.
-    Empty => "the Bearer token is empty",
-    /// The token is not a single RFC 6750 `b64token`, or the header is not visible ASCII.
-    Malformed => "the Bearer token is malformed",
-    /// The request carries more than one `Authorization` header.
-    Multiple => "more than one Authorization header",
-    /// The request presents a token in more than one place (RFC 6750 §2): the header and a
-    /// cookie, or two of the [token sources](crate::source) configured on the layer, or one
-    /// of them twice.
-    SeveralPlaces => "the token is presented in more than one place",
-}
-}
-
-/// The authorization scheme an access token was presented with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Scheme {
-    /// `Authorization: Bearer <token>` (RFC 6750 §2.1).
-    #[default]
-    Bearer,
-    /// `Authorization: DPoP <token>` (RFC 9449 §7.1): the token is bound to a key, and the
-    /// request must carry a `DPoP` proof made with that key.
-    DPoP,
-}
-
-impl Scheme {
-    /// The scheme name as written in `Authorization` and `WWW-Authenticate` headers.
-    ///
-    /// ```
-    /// use bearer_guard::bearer::Scheme;
-    /// assert_eq!(Scheme::DPoP.as_str(), "DPoP");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Bearer => "Bearer",
-            Scheme::DPoP => "DPoP",
-        }
-    }
-}
+pub use crate::error::bearer::Scheme;
+use crate::error::BearerError;
 
 /// Takes the access token and its scheme from the `Authorization` header, accepting both
 /// `Bearer` and `DPoP` (RFC 9449 §7.1). The token syntax is the same for both.
@@ -86,7 +42,8 @@ pub fn extract_any(headers: &HeaderMap) -> Result<(Scheme, &str), BearerError> {
 /// Parses one `Authorization` header value as `Bearer <b64token>` or `DPoP <b64token>`.
 ///
 /// ```
-/// use bearer_guard::bearer::{parse_any, BearerError, Scheme};
+/// use bearer_guard::bearer::{parse_any, Scheme};
+/// use bearer_guard::error::BearerError;
 /// assert_eq!(parse_any(b"dpop tok"), Ok((Scheme::DPoP, "tok")));
 /// assert_eq!(parse_any(b"Bearer tok"), Ok((Scheme::Bearer, "tok")));
 /// assert_eq!(parse_any(b"Basic dXNlcjpwYXNz"), Err(BearerError::OtherScheme));
@@ -115,7 +72,8 @@ pub fn extract(headers: &HeaderMap) -> Result<&str, BearerError> {
 /// Parses one `Authorization` header value as `Bearer <b64token>`.
 ///
 /// ```
-/// use bearer_guard::bearer::{parse, BearerError};
+/// use bearer_guard::bearer::parse;
+/// use bearer_guard::error::BearerError;
 /// assert_eq!(parse(b"bearer tok"), Ok("tok"));
 /// assert_eq!(parse(b"Basic dXNlcjpwYXNz"), Err(BearerError::OtherScheme));
 /// assert_eq!(parse(b"Bearer a b"), Err(BearerError::Malformed));

@@ -5,7 +5,8 @@
 
 use serde::Deserialize;
 
-use crate::fetch::{self, FetchError, Limits};
+use crate::error::{DiscoveryError, FetchError};
+use crate::fetch::{self, is_acceptable_url, Limits};
 
 /// The parts of an authorization server's metadata this crate uses.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -25,29 +26,6 @@ pub struct Metadata {
     /// Scopes the server announces.
     #[serde(default)]
     pub scopes_supported: Vec<String>,
-}
-
-/// Why discovery failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DiscoveryError {
-    /// The issuer is not an `https` URL (or `http` on a loopback host).
-    #[error("the issuer {0:?} is not a valid https URL")]
-    BadIssuer(String),
-    /// Neither well-known document could be fetched.
-    #[error("no metadata found for the issuer: {0}")]
-    Fetch(#[from] FetchError),
-    /// The document names a different issuer (RFC 8414 §3.3).
-    #[error("the metadata names issuer {found:?}, expected {expected:?}")]
-    IssuerMismatch {
-        /// The configured issuer.
-        expected: String,
-        /// The issuer in the document.
-        found: String,
-    },
-    /// The document lacks an endpoint that is needed.
-    #[error("the metadata has no {0}")]
-    Missing(&'static str),
 }
 
 impl Metadata {
@@ -140,21 +118,6 @@ impl Limits {
         max_bytes: 64 * 1024,
         purpose: "discovery",
     };
-}
-
-/// Whether `url` may be used to fetch security material: `https`, or `http` to a loopback
-/// address (for tests and local development).
-pub(crate) fn is_acceptable_url(url: &url::Url) -> bool {
-    match url.scheme() {
-        "https" => url.host().is_some(),
-        "http" => match url.host() {
-            Some(url::Host::Domain(d)) => d == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
-        _ => false,
-    }
 }
 
 fn well_known_urls(issuer: &str) -> Result<[String; 2], DiscoveryError> {

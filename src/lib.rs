@@ -11,7 +11,6 @@ pub mod discovery;
 pub mod dpop;
 pub mod error;
 pub mod fetch;
-pub mod hybrid;
 pub mod introspection;
 mod jose;
 #[cfg(feature = "mcp")]
@@ -19,9 +18,7 @@ pub mod jsonrpc;
 pub mod jwks;
 pub mod jwt;
 pub mod mtls;
-pub mod multi;
 pub mod profiles;
-pub mod readiness;
 pub mod resource_metadata;
 pub mod scope;
 pub mod source;
@@ -41,30 +38,30 @@ pub mod fuzzing;
 #[allow(deprecated)]
 pub use auth::AuthService;
 pub use auth::{Anonymous, Auth, AuthLayer, SenderConstraint};
-pub use bearer::{BearerError, Scheme};
+pub use bearer::Scheme;
 pub use claims::{Claims, Confirmation, Scopes};
 pub use crypto::Backend;
-pub use discovery::{DiscoveryError, Metadata};
+pub use discovery::Metadata;
 pub use dpop::DpopConfig;
 pub use error::{
-    AuthError, Challenge, DefaultErrorHandler, DpopError, ErrorHandler, RequestError, TokenError,
+    AuthError, BearerError, BuildError, Challenge, DefaultErrorHandler, DiscoveryError, DpopError,
+    ErrorHandler, FetchError, JwksError, RequestError, TokenError,
 };
-pub use fetch::FetchError;
-pub use hybrid::HybridValidator;
 pub use introspection::{
     ClientAuth, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError,
 };
 #[cfg(feature = "mcp")]
 pub use jsonrpc::{BindMcpSessionLayer, McpRequirements, RequireMcpScopeLayer};
 pub use jsonwebtoken::Algorithm;
-pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
-pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};
+pub use jwks::{JwksCache, JwksConfig, KeySet};
+pub use jwt::{JwtValidator, JwtValidatorBuilder, Prefetch};
 pub use mtls::MtlsConfig;
-pub use multi::{MultiIssuer, MultiIssuerBuilder};
-pub use readiness::{Prefetch, Readiness, ReadinessService};
 pub use resource_metadata::{ResourceMetadata, ResourceMetadataBuilder, ResourceMetadataService};
 #[allow(deprecated)]
 pub use scope::ScopeService;
 pub use scope::{RequireScope, RequireScopeLayer, Requirement, ScopeMap};
 pub use stats::Stats;
-pub use validator::{Validation, Validator};
+pub use validator::{
+    HybridValidator, MultiIssuer, MultiIssuerBuilder, Readiness, ReadinessService, Validation,
+    Validator,
+};

@@ -367,7 +367,7 @@ impl ResourceMetadataBuilder {
 pub fn well_known_url(resource: &str) -> Result<String, BuildError> {
     let bad = || BuildError::BadUrl(resource.to_owned());
     let url = url::Url::parse(resource).map_err(|_| bad())?;
-    if !crate::discovery::is_acceptable_url(&url) || url.fragment().is_some() {
+    if !crate::fetch::is_acceptable_url(&url) || url.fragment().is_some() {
         return Err(bad());
     }
     let mut out = url.origin().ascii_serialization();

@@ -10,9 +10,9 @@ use crate::bearer::Scheme;
 use crate::dpop::{DpopConfig, DpopVerifier};
 use crate::error::{Challenge, DefaultErrorHandler};
 use crate::mtls::MtlsConfig;
-use crate::readiness::{Readiness, ReadinessService};
 use crate::source::TokenSources;
 use crate::validator::Validator;
+use crate::validator::{Readiness, ReadinessService};
 use crate::BuildError;
 
 /// Requires a valid bearer token on every request of the wrapped service.
@@ -223,7 +223,7 @@ impl<V: Validator, H> AuthLayer<V, H> {
     }
 
     /// A readiness probe for this layer's validator (`200` / `503` with one line), to route
-    /// at, say, `/readyz` outside the layer. See [`readiness`](crate::readiness).
+    /// at, say, `/readyz` outside the layer. See [readiness](crate::validator#readiness).
     pub fn readiness_service(&self) -> ReadinessService<V> {
         ReadinessService::from_arc(self.validator.clone())
     }

@@ -8,8 +8,9 @@ use tower_service::Service;
 
 use super::constraint::{is_preflight, SenderConstraint};
 use super::future::{Pending, ResponseFuture, State};
-use crate::bearer::{self, BearerError, Scheme};
+use crate::bearer::{self, Scheme};
 use crate::dpop::{Checked, DpopVerifier, Nonce};
+use crate::error::BearerError;
 use crate::error::{Challenge, DefaultErrorHandler, ErrorHandler};
 use crate::mtls::MtlsConfig;
 use crate::source::{TokenSource, TokenSources};

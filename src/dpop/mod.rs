@@ -111,8 +111,8 @@ mod thumbprint;
 mod uri;
 mod verifier;
 
+pub use crate::error::dpop::{Nonce, NONCE_HEADER};
 pub use config::DpopConfig;
-pub use nonce::Nonce;
 pub use thumbprint::jwk_thumbprint;
 pub use verifier::{ProofVerifier, VerifiedProof};
 
@@ -123,13 +123,6 @@ pub(crate) use proof::{refuse_bound, Checked, DpopVerifier, PendingCheck};
 
 /// The `DPoP` request header.
 pub const DPOP_HEADER: &str = "dpop";
-
-/// The `DPoP-Nonce` response header that carries a server-provided nonce (RFC 9449 §8, §9).
-///
-/// ```
-/// assert_eq!(bearer_guard::dpop::NONCE_HEADER, "dpop-nonce");
-/// ```
-pub const NONCE_HEADER: &str = "dpop-nonce";
 
 #[cfg(test)]
 mod tests;

@@ -13,12 +13,13 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::nonce::{Nonce, Nonces};
+use super::nonce::Nonces;
 use super::replay::{ReplayCache, Seen};
 use super::thumbprint::thumbprint;
 use super::uri::{allowed_hosts, same_target, AllowedHost};
 use super::{DpopConfig, DPOP_HEADER};
 use crate::bearer::Scheme;
+use crate::error::dpop::Nonce;
 use crate::jose::{
     self, alg_name, numeric_date, unix_now, AlgError, Compact, Header, SignatureError,
     MAX_SIGNATURE_BYTES,

@@ -7,8 +7,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::config::Secret;
-use super::nonce::{Nonces, NONCE_LEN};
+use super::nonce::Nonces;
 use super::{DpopConfig, DpopVerifier};
+use crate::error::dpop::NONCE_LEN;
 
 #[test]
 fn huge_iat_window_is_capped_not_a_panic() {

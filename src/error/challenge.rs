@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use http::HeaderValue;
 
+use super::bearer::Scheme;
+use super::BearerError;
 use super::{AuthError, TokenError};
-use crate::bearer::{BearerError, Scheme};
 
 /// The parameters of the `WWW-Authenticate` challenge: realm, scheme, RFC 9728
 /// `resource_metadata` and the base `scope`. Cheap to clone.

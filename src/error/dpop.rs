@@ -1,6 +1,8 @@
 //! [`DpopError`]: why a DPoP-bound request was refused, one fixed text per reason.
 
-use crate::dpop::Nonce;
+use std::fmt;
+
+use http::HeaderValue;
 
 super::fixed_texts! {
 /// Why a DPoP-bound request (RFC 9449) was refused. Each variant maps to 401; the code is
@@ -91,5 +93,83 @@ impl DpopError {
             DpopError::UseNonce(_) => "use_dpop_nonce",
             _ => "invalid_dpop_proof",
         }
+    }
+}
+
+/// The `DPoP-Nonce` response header that carries a server-provided nonce (RFC 9449 §8, §9).
+///
+/// ```
+/// assert_eq!(bearer_guard::dpop::NONCE_HEADER, "dpop-nonce");
+/// ```
+pub const NONCE_HEADER: &str = "dpop-nonce";
+
+/// Characters of an encoded nonce (base64url of 24 bytes, no padding).
+pub(crate) const NONCE_LEN: usize = 32;
+
+/// A server-provided DPoP nonce (RFC 9449 §9), as sent in the `DPoP-Nonce` header: 32
+/// base64url characters.
+///
+/// It is carried by [`DpopError::UseNonce`]; [`AuthError::to_response`] and the gRPC mapping
+/// send it, and a custom [`ErrorHandler`](crate::ErrorHandler) that builds its own response
+/// must send it too.
+///
+/// ```
+/// use bearer_guard::{AuthError, DpopError};
+/// use bearer_guard::dpop::NONCE_HEADER;
+///
+/// fn nonce_header(error: &AuthError) -> Option<(&'static str, &str)> {
+///     match error {
+///         AuthError::Dpop(DpopError::UseNonce(nonce)) => Some((NONCE_HEADER, nonce.as_str())),
+///         _ => None,
+///     }
+/// }
+/// # assert!(nonce_header(&DpopError::Replayed.into()).is_none());
+/// ```
+///
+/// [`AuthError::to_response`]: crate::AuthError::to_response
+/// [`DpopError::UseNonce`]: crate::DpopError::UseNonce
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Nonce(pub(crate) [u8; NONCE_LEN]);
+
+impl Nonce {
+    /// The nonce as text (base64url).
+    ///
+    /// ```
+    /// # fn demo(nonce: bearer_guard::dpop::Nonce) {
+    /// let header = ("DPoP-Nonce", nonce.as_str());
+    /// # let _ = header; }
+    /// ```
+    pub fn as_str(&self) -> &str {
+        // Always base64url characters (see `Nonces::mint`).
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The nonce as a header value.
+    pub(crate) fn header_value(&self) -> Option<HeaderValue> {
+        HeaderValue::from_bytes(&self.0).ok()
+    }
+}
+
+#[cfg(test)]
+impl Nonce {
+    /// A nonce with the given text (unit tests of the error mapping).
+    pub(crate) fn test(text: &[u8]) -> Nonce {
+        let mut nonce = [b'A'; NONCE_LEN];
+        for (to, from) in nonce.iter_mut().zip(text) {
+            *to = *from;
+        }
+        Nonce(nonce)
+    }
+}
+
+impl fmt::Debug for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Nonce").field(&self.as_str()).finish()
+    }
+}
+
+impl fmt::Display for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -39,18 +39,22 @@
 
 use http::{header, HeaderValue, Response, StatusCode};
 
-use crate::bearer::BearerError;
-use crate::dpop::{Nonce, NONCE_HEADER};
-
+pub(crate) mod bearer;
+mod build;
 mod challenge;
-mod dpop;
+pub(crate) mod dpop;
+mod fetch;
 mod fixed;
 mod handler;
 mod request;
 mod token;
 
+pub use bearer::BearerError;
+pub use build::BuildError;
 pub use challenge::Challenge;
 pub use dpop::DpopError;
+use dpop::{Nonce, NONCE_HEADER};
+pub use fetch::{DiscoveryError, FetchError, JwksError};
 pub(crate) use fixed::fixed_texts;
 pub use handler::{DefaultErrorHandler, ErrorHandler};
 pub use request::RequestError;

@@ -98,7 +98,7 @@ fn unavailable_is_503_without_challenge() {
 
 #[test]
 fn display_and_description_are_the_same_literal() {
-    use crate::bearer::BearerError;
+    use crate::error::BearerError;
     assert_eq!(
         TokenError::Expired.to_string(),
         TokenError::Expired.description()

@@ -10,12 +10,14 @@ use tokio::sync::Semaphore;
 
 use super::cache::{EntryExpiry, Settings};
 use super::validator::{Inner, IntrospectionValidator};
-use crate::discovery::{DiscoveryError, Metadata};
+use crate::discovery::Metadata;
+use crate::error::DiscoveryError;
 use crate::fetch::Limits;
+use crate::fetch::{acceptable_url, check_tls, http_client};
 use crate::jose::check_leeway;
-use crate::jwt::{acceptable_url, audiences, check_cache_ttl, check_tls, http_client};
 use crate::stats::Counters;
 use crate::store::IntrospectionStore;
+use crate::validator::{audiences, check_cache_ttl};
 use crate::BuildError;
 
 /// How the resource server authenticates to the introspection endpoint (RFC 6749 §2.3.1).
@@ -211,14 +213,14 @@ impl IntrospectionValidatorBuilder {
     }
 
     /// Longest time an active result is cached (default 60 s, at most
-    /// [`MAX_CACHE_TTL`](super::MAX_CACHE_TTL)); never beyond the token's `exp`.
+    /// [`MAX_CACHE_TTL`](crate::validator::MAX_CACHE_TTL)); never beyond the token's `exp`.
     pub fn cache_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self
     }
 
     /// How long an inactive or refused result is cached (default 10 s, at most
-    /// [`MAX_CACHE_TTL`](super::MAX_CACHE_TTL)).
+    /// [`MAX_CACHE_TTL`](crate::validator::MAX_CACHE_TTL)).
     pub fn negative_ttl(mut self, ttl: Duration) -> Self {
         self.negative_ttl = ttl;
         self

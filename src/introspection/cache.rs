@@ -59,10 +59,6 @@ impl Settings<'_> {
     }
 }
 
-/// The longest [`cache_ttl`](super::IntrospectionValidatorBuilder::cache_ttl) and
-/// [`negative_ttl`](super::IntrospectionValidatorBuilder::negative_ttl) accepted: 24 hours.
-pub const MAX_CACHE_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-
 /// A cached outcome and how long it may be kept.
 #[derive(Clone)]
 pub(super) struct Entry {

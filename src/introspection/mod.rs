@@ -104,7 +104,6 @@ mod response;
 mod validator;
 
 pub use builder::{ClientAuth, IntrospectionValidatorBuilder};
-pub use cache::MAX_CACHE_TTL;
 #[cfg(feature = "fuzzing")]
 pub(crate) use cache::{decode as decode_entry, encode as encode_entry};
 pub use response::{parse_response, ResponseError};

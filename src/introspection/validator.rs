@@ -17,10 +17,11 @@ use super::cache::{decode, encode, Entry, Key};
 use super::flight::Flight;
 use super::parse_response;
 use super::response::token_refusal;
-use crate::fetch::{self, FetchError, Limits};
-use crate::readiness::Readiness;
+use crate::error::FetchError;
+use crate::fetch::{self, Limits};
 use crate::stats::{Counters, Observation, Source, Stats};
 use crate::store::{IntrospectionStore, StoreError};
+use crate::validator::Readiness;
 use crate::{AuthError, Claims, TokenError, Validation, Validator};
 
 /// Validates tokens by asking the authorization server (RFC 7662), with a cache. Cheap to

@@ -2,7 +2,7 @@
 //! registered claims of its payload, written once.
 //!
 //! [`jwt`](crate::jwt) (access tokens), [`dpop`](crate::dpop) (proofs),
-//! [`multi`](crate::multi) (routing by `iss`) and [`hybrid`](crate::hybrid) (routing by shape)
+//! [`MultiIssuer`](crate::MultiIssuer) (routing by `iss`) and [`HybridValidator`](crate::HybridValidator) (routing by shape)
 //! read tokens through it, and [`introspection`](crate::introspection) applies its time,
 //! issuer and audience rules to introspection answers. Nothing else parses a JWS.
 //!

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use super::{JwksConfig, JwksError, KeySet};
+use super::{JwksConfig, KeySet};
+use crate::error::JwksError;
 use crate::fetch;
 
 /// What the cache knows at one moment. Replaced whole, never changed in place.

@@ -28,14 +28,12 @@
 
 mod cache;
 mod config;
-mod error;
 mod key;
 mod roca;
 mod set;
 
 pub use cache::JwksCache;
 pub use config::JwksConfig;
-pub use error::JwksError;
 pub use set::KeySet;
 
 pub(crate) use cache::{Reason, Snapshot, WeakJwksCache};

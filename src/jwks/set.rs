@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::key::{parse_member, Key, Refused};
-use super::JwksError;
+use crate::error::JwksError;
 
 /// A parsed JWK Set: the usable public signature keys of an issuer, by `kid`.
 #[derive(Debug, Default)]

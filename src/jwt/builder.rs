@@ -10,17 +10,18 @@ use serde_json::Value;
 use super::cache::TokenCache;
 use super::header::HeaderMemo;
 use super::validator::{Inner, Keys};
-use super::{
-    acceptable_url, audiences, check_cache_ttl, check_tls, http_client, BuildError, JwtValidator,
-    DEFAULT_ALGORITHMS,
-};
+use super::Prefetch;
+use super::{JwtValidator, DEFAULT_ALGORITHMS};
 use crate::crypto::Backend;
-use crate::discovery::{DiscoveryError, Metadata};
-use crate::introspection::MAX_CACHE_TTL;
+use crate::discovery::Metadata;
+use crate::error::BuildError;
+use crate::error::DiscoveryError;
+use crate::fetch::{acceptable_url, check_tls, http_client};
 use crate::jose::{check_leeway, hmac_min_len, is_hmac, IssuerTemplate};
 use crate::jwks::{JwksCache, JwksConfig, Key, KeySet};
-use crate::readiness::Prefetch;
 use crate::stats::Counters;
+use crate::validator::MAX_CACHE_TTL;
+use crate::validator::{audiences, check_cache_ttl};
 
 /// Configures a [`JwtValidator`]. Made by [`JwtValidator::builder`].
 #[derive(Clone)]
@@ -217,7 +218,7 @@ impl JwtValidatorBuilder {
     ///
     /// ```
     /// # async fn demo() -> Result<(), bearer_guard::BuildError> {
-    /// use bearer_guard::{readiness::Prefetch, JwtValidator};
+    /// use bearer_guard::{jwt::Prefetch, JwtValidator};
     /// let v = JwtValidator::builder("https://issuer.example")
     ///     .audience("api")
     ///     .prefetch(Prefetch::FailFast)
@@ -282,7 +283,7 @@ impl JwtValidatorBuilder {
     }
 
     /// Longest time a verified token is kept in the cache (default 5 minutes, at most
-    /// [`MAX_CACHE_TTL`](crate::introspection::MAX_CACHE_TTL): a longer one is a
+    /// [`MAX_CACHE_TTL`](crate::validator::MAX_CACHE_TTL): a longer one is a
     /// [`BuildError`]). A key removed from the issuer's JWKS stops verifying new tokens at
     /// once, but tokens already cached stay accepted until their entry ends (at most this
     /// long), unless the keys go past [`JwksConfig::max_stale`] first.

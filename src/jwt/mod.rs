@@ -33,7 +33,7 @@
 //! | `header.rs` | the header profile (RFC 9068 `typ`, `alg` allow-list, refused members) and a memo of headers that passed |
 //! | `refresh.rs` | finding the key: the key set at hand, or a JWKS refresh (single-flight), or 503 |
 //! | `cache/` | the verified-token cache: whole-token keys, admission on a second sighting once full, time bounds checked on every hit |
-//! | `ready.rs` | readiness (keys fetched and usable) and the first fetch ([`Prefetch`](crate::readiness::Prefetch)) |
+//! | `ready.rs` | readiness (keys fetched and usable) and the first fetch ([`Prefetch`](Prefetch)) |
 //! | `error.rs` | [`BuildError`], and the settings checks both validator builders share |
 //!
 //! The JOSE rules themselves (compact form, header refusals, algorithm names, signature,
@@ -42,7 +42,6 @@
 
 mod builder;
 mod cache;
-mod error;
 mod header;
 mod ready;
 mod refresh;
@@ -50,8 +49,7 @@ mod validator;
 
 pub use crate::jose::{DEFAULT_ALGORITHMS, MAX_LEEWAY};
 pub use builder::JwtValidatorBuilder;
-pub use error::BuildError;
-pub(crate) use error::{acceptable_url, audiences, check_cache_ttl, check_tls, http_client};
+pub use ready::Prefetch;
 pub use validator::JwtValidator;
 
 #[cfg(test)]

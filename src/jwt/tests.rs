@@ -1,6 +1,7 @@
 use std::time::Duration;
 
-use super::{BuildError, JwtValidator};
+use super::JwtValidator;
+use crate::BuildError;
 use crate::KeySet;
 
 fn builder() -> super::JwtValidatorBuilder {

@@ -13,8 +13,8 @@ use super::header::{Checked, HeaderMemo};
 use crate::crypto::Backend;
 use crate::jose::{self, Compact, Presence, SignatureError, MAX_SIGNATURE_BYTES};
 use crate::jwks::{JwksCache, Key, KeySet};
-use crate::readiness::Readiness;
 use crate::stats::{Counters, Observation, Source, Stats};
+use crate::validator::Readiness;
 use crate::{AuthError, Claims, TokenError, Validation, Validator};
 
 /// Validates JWT access tokens locally against the issuer's keys. Cheap to clone.
@@ -58,6 +58,14 @@ impl fmt::Debug for JwtValidator {
             .field("issuer", &self.inner.issuer)
             .field("audiences", &self.inner.audiences)
             .finish_non_exhaustive()
+    }
+}
+
+impl crate::validator::MultiIssuerBuilder {
+    /// Accepts tokens of `validator`'s issuer ([`JwtValidator::issuer`]), validated by it.
+    pub fn issuer(self, validator: JwtValidator) -> Self {
+        let issuer = validator.issuer().to_owned();
+        self.validator(issuer, validator)
     }
 }
 

@@ -56,7 +56,7 @@
 use http::Extensions;
 
 use crate::auth::Anonymous;
-use crate::bearer::BearerError;
+use crate::error::BearerError;
 use crate::{AuthError, Claims};
 
 pub mod future;

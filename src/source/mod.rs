@@ -49,7 +49,8 @@ use http::header::{HeaderMap, HeaderValue, COOKIE, SEC_WEBSOCKET_PROTOCOL};
 use http::uri::PathAndQuery;
 use http::{Request, Uri};
 
-use crate::bearer::{self, BearerError, Scheme};
+use crate::bearer::{self, Scheme};
+use crate::error::BearerError;
 
 /// The query parameter of RFC 6750 §2.3.
 pub const QUERY_PARAMETER: &str = "access_token";

@@ -1,45 +1,4 @@
-//! Readiness for load balancers and Kubernetes probes, and when the first keys are fetched.
-//!
-//! Every [`Validator`] answers [`Validator::readiness`]: whether it can decide tokens now.
-//! A [`JwtValidator`](crate::JwtValidator) that fetches keys is ready once a key set was
-//! fetched and is not past [`max_stale`](crate::JwksConfig::max_stale); asking it starts a
-//! fetch in the background when none was made yet (or the last one failed and its cooldown is
-//! over), so a readiness probe alone brings a lazily built validator up. An
-//! [`IntrospectionValidator`](crate::IntrospectionValidator) is ready unless its last call to
-//! the endpoint failed (unreachable, timed out, an error status, an answer it cannot read).
-//! [`HybridValidator`](crate::HybridValidator) and [`MultiIssuer`](crate::MultiIssuer) are
-//! ready when every validator in them is.
-//!
-//! [`ReadinessService`] answers a probe: `200 ready`, or `503 not ready: <reason>` (one line,
-//! a fixed text and at most an issuer URL: never a token, secret or key).
-//!
-//! ```
-//! use bearer_guard::readiness::{Readiness, ReadinessService};
-//! use bearer_guard::{JwtValidator, KeySet};
-//! use http::{Request, StatusCode};
-//! use tower::ServiceExt;
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let validator = JwtValidator::builder("https://issuer.example")
-//!     .audience("api")
-//!     .key_set(KeySet::from_json(br#"{"keys":[]}"#)?) // fixed keys: ready at once
-//!     .build()
-//!     .await?;
-//! assert_eq!(bearer_guard::Validator::readiness(&validator), Readiness::Ready);
-//!
-//! // axum: Router::new().route_service("/readyz", ReadinessService::new(validator))
-//! let probe = ReadinessService::new(validator);
-//! let res = probe.oneshot(Request::get("/readyz").body(())?).await?;
-//! assert_eq!(res.status(), StatusCode::OK);
-//! assert_eq!(res.body(), "ready\n");
-//! # Ok(()) }
-//! ```
-//!
-//! When the first keys are fetched is a choice made on the builder with [`Prefetch`]. Whatever
-//! the choice, a request that arrives before keys are there waits for the fetch under way (one
-//! fetch for all of them) and is answered with the keys, or 503 if there are none: never a 401
-//! for want of keys.
+//! [`Readiness`] of a validator and the [`ReadinessService`] answering probes with it.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -51,9 +10,9 @@ use std::task::{Context, Poll};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use tower_service::Service;
 
-use crate::validator::Validator;
+use super::Validator;
 
-/// Whether a validator can decide tokens now. See the [module docs](self).
+/// Whether a validator can decide tokens now. See the [module docs](super#readiness).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {
     /// It can.
@@ -84,7 +43,7 @@ impl Readiness {
     /// Ready only if both are; otherwise the first reason.
     ///
     /// ```
-    /// use bearer_guard::readiness::Readiness;
+    /// use bearer_guard::validator::Readiness;
     /// let down = Readiness::not_ready("down");
     /// assert_eq!(Readiness::Ready.and(down.clone()), down);
     /// assert!(Readiness::Ready.and(Readiness::Ready).is_ready());
@@ -114,26 +73,6 @@ impl fmt::Display for Readiness {
             Readiness::NotReady(reason) => write!(f, "not ready: {reason}"),
         }
     }
-}
-
-/// When a [`JwtValidator`](crate::JwtValidator) that fetches keys fetches them first; set with
-/// [`JwtValidatorBuilder::prefetch`](crate::JwtValidatorBuilder::prefetch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Prefetch {
-    /// When first needed: by the first request, or the first [readiness](Validator::readiness)
-    /// check, whichever comes first (the default).
-    #[default]
-    Lazy,
-    /// While building: [`build`](crate::JwtValidatorBuilder::build) fails with
-    /// [`BuildError::Prefetch`](crate::BuildError::Prefetch) when the keys cannot be had. For
-    /// a process that should not start without its issuer.
-    FailFast,
-    /// In the background: `build` returns at once; a task fetches the keys and, while that
-    /// fails, tries again each [`cooldown`](crate::JwksConfig::cooldown) until it succeeds
-    /// (or the validator is dropped). The validator reports not ready meanwhile; requests
-    /// wait for the fetch under way, or get 503.
-    Background,
 }
 
 /// A Tower service that answers readiness probes from a validator's
@@ -220,4 +159,5 @@ impl<V: Validator + ?Sized, B> Service<Request<B>> for ReadinessService<V> {
 }
 
 #[cfg(test)]
+#[path = "tests/readiness.rs"]
 mod tests;

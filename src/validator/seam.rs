@@ -1,33 +1,11 @@
-//! The seam between the layer and the ways of validating a token.
-//!
-//! [`AuthLayer`](crate::AuthLayer) hands the bearer token to a [`Validator`] and gets back a
-//! [`Validation`]: a future of [`Claims`] or an [`AuthError`]. A validation that can decide at
-//! once (keys cached, token cached) returns [`Validation::ready`], which costs no allocation;
-//! one that must wait for the network returns [`Validation::pending`].
-//!
-//! ```
-//! use bearer_guard::{AuthError, Claims, TokenError, Validation, Validator};
-//!
-//! /// Accepts exactly one fixed token (for a demo; never do this in production).
-//! struct Fixed;
-//!
-//! impl Validator for Fixed {
-//!     fn validate(&self, token: &str) -> Validation {
-//!         if token == "let-me-in" {
-//!             Validation::ready(Ok(Claims::from_value(serde_json::json!({"sub": "demo"})).unwrap()))
-//!         } else {
-//!             Validation::ready(Err(TokenError::InvalidSignature.into()))
-//!         }
-//!     }
-//! }
-//! ```
+//! [`Validator`] and its outcome, [`Validation`].
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::readiness::Readiness;
+use super::Readiness;
 use crate::{AuthError, Claims};
 
 /// Checks a bearer token and returns its verified claims.
@@ -37,7 +15,7 @@ pub trait Validator: Send + Sync + 'static {
 
     /// Whether this validator can decide tokens now (keys fetched and not past `max_stale`,
     /// introspection endpoint answering): what a readiness probe reports (see
-    /// [`readiness`](crate::readiness)). Must be quick and must not wait; it may start work
+    /// [readiness](super#readiness)). Must be quick and must not wait; it may start work
     /// in the background (a first key fetch, say). The default says ready.
     fn readiness(&self) -> Readiness {
         Readiness::Ready
