@@ -99,7 +99,7 @@ pub(crate) async fn exchange(
             reason: format!("timed out after {:?}", limits.timeout),
         }),
     };
-    crate::stats::fetched(limits.purpose, result.is_ok(), started.elapsed());
+    crate::telemetry::fetched(limits.purpose, result.is_ok(), started.elapsed());
     result
 }
 

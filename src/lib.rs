@@ -22,8 +22,8 @@ pub mod profiles;
 pub mod resource_metadata;
 pub mod scope;
 pub mod source;
-pub mod stats;
 pub mod store;
+pub mod telemetry;
 pub mod validator;
 
 #[cfg(feature = "axum")]
@@ -56,11 +56,11 @@ pub use jsonwebtoken::Algorithm;
 pub use jwks::{JwksCache, JwksConfig, KeySet};
 pub use jwt::{JwtValidator, JwtValidatorBuilder, Prefetch};
 pub use mtls::MtlsConfig;
-pub use resource_metadata::{ResourceMetadata, ResourceMetadataBuilder, ResourceMetadataService};
+pub use resource_metadata::{ResourceMetadata, ResourceMetadataService};
 #[allow(deprecated)]
 pub use scope::ScopeService;
 pub use scope::{RequireScope, RequireScopeLayer, Requirement, ScopeMap};
-pub use stats::Stats;
+pub use telemetry::Stats;
 pub use validator::{
     HybridValidator, MultiIssuer, MultiIssuerBuilder, Readiness, ReadinessService, Validation,
     Validator,

@@ -281,11 +281,10 @@ async fn the_certificate_of_a_trusted_proxy_counts_only_when_configured() {
 
 #[test]
 fn resource_metadata_advertises_certificate_bound_tokens() {
-    let doc = ResourceMetadata::builder("https://api.example")
-        .authorization_server("https://issuer.example")
-        .tls_client_certificate_bound_access_tokens(true)
-        .build()
-        .unwrap();
+    let mut doc = ResourceMetadata::new("https://api.example").unwrap();
+    doc.authorization_servers
+        .push("https://issuer.example".to_owned());
+    doc.tls_client_certificate_bound_access_tokens = Some(true);
     assert!(doc
         .to_json()
         .contains(r#""tls_client_certificate_bound_access_tokens":true"#));

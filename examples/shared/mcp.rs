@@ -145,11 +145,10 @@ pub struct McpServer {
 /// of `issuer` whose audience is the server's canonical URI.
 pub async fn serve(listener: TcpListener, issuer: &str) -> Result<McpServer, BoxError> {
     let url = canonical_uri(&listener)?;
-    let metadata = ResourceMetadata::builder(&url)
-        .authorization_server(issuer)
-        .scopes_supported([BASE_SCOPE, ADMIN_SCOPE])
-        .resource_name("bearer-guard MCP example")
-        .build()?;
+    let mut metadata = ResourceMetadata::new(&url)?;
+    metadata.authorization_servers.push(issuer.to_owned());
+    metadata.scopes_supported = vec![BASE_SCOPE.to_owned(), ADMIN_SCOPE.to_owned()];
+    metadata.resource_name = Some("bearer-guard MCP example".to_owned());
     let validator = JwtValidator::builder(issuer).audience(&url).build().await?;
 
     let requirements = Arc::new(requirements());

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
+use super::config::Config;
 use super::constraint::SenderConstraint;
 use super::service::Auth;
 use crate::bearer::Scheme;
@@ -265,9 +266,7 @@ impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
             Some(SenderConstraint::Dpop) => challenge.dpop_only(),
             _ => challenge,
         };
-        Auth {
-            inner,
-            validator: self.validator.clone(),
+        let config = Config {
             handler: self.handler.clone(),
             dpop_challenge: challenge.clone().with_scheme(Scheme::DPoP),
             challenge,
@@ -277,6 +276,11 @@ impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
             sources: self.sources.clone(),
             required: self.required,
             allow_preflight: self.allow_preflight,
+        };
+        Auth {
+            inner,
+            validator: self.validator.clone(),
+            config: Arc::new(config),
         }
     }
 }

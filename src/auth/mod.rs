@@ -70,10 +70,12 @@
 //! | file | what |
 //! |---|---|
 //! | `layer.rs` | [`AuthLayer`]: the configuration (validator, error handler, challenge, DPoP, mTLS, [token sources](crate::source)) |
-//! | `service.rs` | [`Auth`]: takes the token, asks the validator, checks the binding |
+//! | `service.rs` | [`Auth`]: takes the token, asks the validator |
+//! | `config.rs` | the settings shared behind one `Arc` by the service and its waiting requests; the binding checks |
 //! | `constraint.rs` | [`SenderConstraint`] (plain bearer tokens refused) and the CORS preflight test of [`AuthLayer::allow_preflight`] |
 //! | `future.rs` | [`future::ResponseFuture`]: waits for a pending validation, then calls the inner service |
 
+mod config;
 mod constraint;
 pub mod future;
 mod layer;

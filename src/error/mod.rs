@@ -213,12 +213,7 @@ impl AuthError {
             AuthError::Misconfigured(reason) => {
                 tracing::error!(reason = %reason, "bearer-guard misconfiguration")
             }
-            other => {
-                if let AuthError::Dpop(e) = other {
-                    crate::stats::dpop_refused(e.name());
-                }
-                tracing::debug!(error = %other, "request rejected")
-            }
+            other => tracing::debug!(error = %other, "request rejected"),
         }
     }
 }

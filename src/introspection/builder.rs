@@ -15,8 +15,8 @@ use crate::error::DiscoveryError;
 use crate::fetch::Limits;
 use crate::fetch::{acceptable_url, check_tls, http_client};
 use crate::jose::check_leeway;
-use crate::stats::Counters;
 use crate::store::IntrospectionStore;
+use crate::telemetry::Counters;
 use crate::validator::{audiences, check_cache_ttl};
 use crate::BuildError;
 

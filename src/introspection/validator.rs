@@ -19,8 +19,8 @@ use super::parse_response;
 use super::response::token_refusal;
 use crate::error::FetchError;
 use crate::fetch::{self, Limits};
-use crate::stats::{Counters, Observation, Source, Stats};
 use crate::store::{IntrospectionStore, StoreError};
+use crate::telemetry::{Counters, Observation, Source, Stats};
 use crate::validator::Readiness;
 use crate::{AuthError, Claims, TokenError, Validation, Validator};
 

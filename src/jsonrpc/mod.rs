@@ -99,11 +99,9 @@
 //! use axum::Router;
 //! use bearer_guard::{AuthLayer, BindMcpSessionLayer, McpRequirements, RequireMcpScopeLayer, Requirement, ResourceMetadata};
 //!
-//! let metadata = ResourceMetadata::builder("https://mcp.example/mcp")
-//!     .authorization_server("https://issuer.example")
-//!     .scopes_supported(["mcp:tools", "mcp:admin"])
-//!     .build()
-//!     .unwrap();
+//! let mut metadata = ResourceMetadata::new("https://mcp.example/mcp").unwrap();
+//! metadata.authorization_servers.push("https://issuer.example".into());
+//! metadata.scopes_supported = vec!["mcp:tools".into(), "mcp:admin".into()];
 //! let requirements = McpRequirements::new()
 //!     .base(Requirement::all(["mcp:tools"]))
 //!     .tool("purge_cache", Requirement::all(["mcp:admin"]));

@@ -19,7 +19,7 @@ use crate::error::DiscoveryError;
 use crate::fetch::{acceptable_url, check_tls, http_client};
 use crate::jose::{check_leeway, hmac_min_len, is_hmac, IssuerTemplate};
 use crate::jwks::{JwksCache, JwksConfig, Key, KeySet};
-use crate::stats::Counters;
+use crate::telemetry::Counters;
 use crate::validator::MAX_CACHE_TTL;
 use crate::validator::{audiences, check_cache_ttl};
 

@@ -13,7 +13,7 @@ use super::header::{Checked, HeaderMemo};
 use crate::crypto::Backend;
 use crate::jose::{self, Compact, Presence, SignatureError, MAX_SIGNATURE_BYTES};
 use crate::jwks::{JwksCache, Key, KeySet};
-use crate::stats::{Counters, Observation, Source, Stats};
+use crate::telemetry::{Counters, Observation, Source, Stats};
 use crate::validator::Readiness;
 use crate::{AuthError, Claims, TokenError, Validation, Validator};
 
