@@ -35,8 +35,6 @@ pub mod tonic;
 #[doc(hidden)]
 pub mod fuzzing;
 
-#[allow(deprecated)]
-pub use auth::AuthService;
 pub use auth::{Anonymous, Auth, AuthLayer, SenderConstraint};
 pub use bearer::Scheme;
 pub use claims::{Claims, Confirmation, Scopes};
@@ -57,8 +55,6 @@ pub use jwks::{JwksCache, JwksConfig, KeySet};
 pub use jwt::{JwtValidator, JwtValidatorBuilder, Prefetch};
 pub use mtls::MtlsConfig;
 pub use resource_metadata::{ResourceMetadata, ResourceMetadataService};
-#[allow(deprecated)]
-pub use scope::ScopeService;
 pub use scope::{RequireScope, RequireScopeLayer, Requirement, ScopeMap};
 pub use telemetry::Stats;
 pub use validator::{

@@ -85,12 +85,5 @@ pub use constraint::SenderConstraint;
 pub use layer::AuthLayer;
 pub use service::{Anonymous, Auth};
 
-/// The former name of [`Auth`].
-#[deprecated(
-    since = "0.2.0",
-    note = "renamed to `Auth` (Tower naming: `AuthLayer` makes `Auth`)"
-)]
-pub type AuthService<S, V, H = crate::DefaultErrorHandler> = Auth<S, V, H>;
-
 #[cfg(test)]
 mod tests;

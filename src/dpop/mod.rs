@@ -94,7 +94,6 @@
 //! | `uri.rs` | the request URI a proof's `htu` must name: paths that can name one, authorities plain enough to build it, the host allow-list |
 //! | `thumbprint.rs` | RFC 7638 JWK thumbprints ([`jwk_thumbprint`]) |
 //! | `nonce.rs` | server-provided nonces ([`Nonce`]): stateless, HMAC-SHA256 |
-//! | `replay.rs` | the replay cache of accepted `jti`s, which refuses rather than forgets when full |
 //!
 //! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
 //! [`DpopError::AmbiguousPath`]: crate::DpopError::AmbiguousPath
@@ -106,7 +105,6 @@
 mod config;
 mod nonce;
 mod proof;
-pub(crate) mod replay;
 mod thumbprint;
 mod uri;
 mod verifier;

@@ -14,9 +14,8 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::nonce::Nonces;
-use super::replay::{ReplayCache, Seen};
 use super::thumbprint::thumbprint;
-use super::uri::{allowed_hosts, same_target, AllowedHost};
+use super::uri::{allowed_hosts, request_uri, same_target, AllowedHost};
 use super::{DpopConfig, DPOP_HEADER};
 use crate::bearer::Scheme;
 use crate::error::dpop::Nonce;
@@ -25,6 +24,7 @@ use crate::jose::{
     MAX_SIGNATURE_BYTES,
 };
 use crate::jwks::parse_jwk;
+use crate::store::replay::{ReplayCache, Seen};
 use crate::store::ReplayStore;
 use crate::{AuthError, BuildError, DpopError, TokenError};
 
@@ -150,7 +150,7 @@ impl DpopVerifier {
             // use up room in the replay cache (nor its `jti`).
             (Scheme::DPoP, None) => Err(DpopError::NotBound.into()),
             (Scheme::DPoP, Some(jkt)) => {
-                let uri = self.request_uri(req)?;
+                let uri = request_uri(&self.config, &self.hosts, req)?;
                 let target = Target {
                     headers: req.headers(),
                     method: req.method(),

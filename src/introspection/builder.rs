@@ -3,12 +3,14 @@
 
 use std::fmt;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
 use super::cache::{EntryExpiry, Settings};
+use super::client::{ClientAuth, Secret};
+use super::flight::Flights;
 use super::validator::{Inner, IntrospectionValidator};
 use crate::discovery::Metadata;
 use crate::error::DiscoveryError;
@@ -19,27 +21,6 @@ use crate::store::IntrospectionStore;
 use crate::telemetry::Counters;
 use crate::validator::{audiences, check_cache_ttl};
 use crate::BuildError;
-
-/// How the resource server authenticates to the introspection endpoint (RFC 6749 §2.3.1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClientAuth {
-    /// HTTP Basic with the form-urlencoded id and secret (the default).
-    #[default]
-    Basic,
-    /// `client_id` and `client_secret` in the form body.
-    Post,
-}
-
-/// The client secret; never shown by `Debug`.
-#[derive(Clone, Default)]
-pub(super) struct Secret(pub(super) String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
 
 /// Configures an [`IntrospectionValidator`]. Made by [`IntrospectionValidator::builder`].
 #[derive(Debug, Clone)]
@@ -97,15 +78,6 @@ impl IntrospectionValidatorBuilder {
     pub fn introspection_endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoint = Some(url.into());
         self
-    }
-
-    /// Uses this introspection endpoint instead of discovering it from the issuer.
-    #[deprecated(
-        since = "0.2.0",
-        note = "renamed to `introspection_endpoint(url)`, its RFC 8414 metadata name"
-    )]
-    pub fn endpoint(self, url: impl Into<String>) -> Self {
-        self.introspection_endpoint(url)
     }
 
     /// Requires `aud` in the response to name this audience (may be called several times;
@@ -199,16 +171,6 @@ impl IntrospectionValidatorBuilder {
     /// requests with the same token still share one call.
     pub fn no_cache(mut self) -> Self {
         self.cache = false;
-        self
-    }
-
-    /// Whether to cache results (default `true`).
-    #[deprecated(
-        since = "0.2.0",
-        note = "use `no_cache()` to turn the cache off (it is on by default)"
-    )]
-    pub fn cache(mut self, enabled: bool) -> Self {
-        self.cache = enabled;
         self
     }
 
@@ -322,7 +284,7 @@ impl IntrospectionValidatorBuilder {
                 negative_ttl: self.negative_ttl,
                 cache,
                 shared,
-                flights: Mutex::default(),
+                flights: Flights::default(),
                 calls: Semaphore::new(self.max_calls.min(Semaphore::MAX_PERMITS)),
                 call_wait: self.call_wait,
                 max_wait: self.max_wait,

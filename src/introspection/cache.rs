@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use super::IntrospectionValidator;
 use crate::jose::unix_now;
 use serde_json::{Map, Value};
 
@@ -74,11 +73,10 @@ impl moka::Expiry<Key, Entry> for EntryExpiry {
     }
 }
 
-impl IntrospectionValidator {
-    /// The entry of an accepted answer: kept until the token's `exp`, and at most
-    /// `cache_ttl`.
-    pub(super) fn positive(&self, claims: Claims, exp: Option<f64>) -> Entry {
-        let max = self.inner.ttl;
+impl Entry {
+    /// The entry of an accepted answer: kept until the token's `exp`, and at most `max`
+    /// (`cache_ttl`).
+    pub(super) fn accepted(claims: Claims, exp: Option<f64>, max: Duration) -> Entry {
         // Clamped before converting: `exp` may be any finite number (1e300...).
         let ttl = match exp {
             Some(exp) => {
@@ -93,11 +91,11 @@ impl IntrospectionValidator {
         }
     }
 
-    /// The entry of a refused answer: kept for `negative_ttl`.
-    pub(super) fn negative(&self, error: TokenError) -> Entry {
+    /// The entry of a refused answer: kept for `ttl` (`negative_ttl`).
+    pub(super) fn refused(error: TokenError, ttl: Duration) -> Entry {
         Entry {
             result: Err(error),
-            ttl: self.inner.negative_ttl,
+            ttl,
         }
     }
 }

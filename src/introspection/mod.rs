@@ -99,13 +99,15 @@
 
 mod builder;
 mod cache;
+mod client;
 mod flight;
 mod response;
 mod validator;
 
-pub use builder::{ClientAuth, IntrospectionValidatorBuilder};
+pub use builder::IntrospectionValidatorBuilder;
 #[cfg(feature = "fuzzing")]
 pub(crate) use cache::{decode as decode_entry, encode as encode_entry};
+pub use client::ClientAuth;
 pub use response::{parse_response, ResponseError};
 pub use validator::IntrospectionValidator;
 

@@ -2,10 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use super::cache::Entry;
-use super::IntrospectionValidator;
 use crate::jose::{self, parse_object, unix_now, Presence};
-use crate::{Claims, TokenError};
+use crate::TokenError;
 
 /// Why an introspection response was not understood. Texts are fixed: they never quote the
 /// response.
@@ -50,33 +48,19 @@ pub fn parse_response(bytes: &[u8]) -> Result<Option<Map<String, Value>>, Respon
     }
 }
 
-impl IntrospectionValidator {
-    /// Checks an active response locally and wraps it into an entry.
-    pub(super) fn check(&self, members: Map<String, Value>) -> Entry {
-        match self.check_members(&members) {
-            Err(e) => self.negative(e),
-            Ok(exp) => {
-                let claims = match &self.inner.scope_claim {
-                    Some(name) => Claims::with_scope_claim(members, name),
-                    None => Claims::new(members),
-                };
-                self.positive(claims, exp)
-            }
-        }
-    }
-
-    /// The local checks of an active response: `iss` (if present), `aud`, the token kind,
-    /// `exp` and `nbf` (if present); returns its `exp`.
-    pub(super) fn check_members(
-        &self,
-        members: &Map<String, Value>,
-    ) -> Result<Option<f64>, TokenError> {
-        let inner = &*self.inner;
-        jose::check_issuer(members, &inner.issuer, Presence::Optional)?;
-        jose::check_audience(members, &inner.audiences)?;
-        check_token_kind(members)?;
-        jose::check_exp_nbf(members, Presence::Optional, unix_now(), inner.leeway)
-    }
+/// The local checks of an active response: `iss` (if present) against `issuer`, `aud`
+/// against `audiences`, the token kind, `exp` and `nbf` (if present, with `leeway`); returns
+/// its `exp`.
+pub(super) fn check_members(
+    members: &Map<String, Value>,
+    issuer: &str,
+    audiences: &[String],
+    leeway: f64,
+) -> Result<Option<f64>, TokenError> {
+    jose::check_issuer(members, issuer, Presence::Optional)?;
+    jose::check_audience(members, audiences)?;
+    check_token_kind(members)?;
+    jose::check_exp_nbf(members, Presence::Optional, unix_now(), leeway)
 }
 
 /// The error code of a `400` answer that is about the token, not about the server or our

@@ -1,22 +1,21 @@
 //! [`IntrospectionValidator`]: asks the authorization server, and makes every failure of the
 //! endpoint a 503.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use url::form_urlencoded;
 
-use super::builder::{ClientAuth, Secret};
 use super::cache::{decode, encode, Entry, Key};
-use super::flight::Flight;
-use super::parse_response;
-use super::response::token_refusal;
+use super::client::{ClientAuth, Secret};
+use super::flight::{self, Boarding, Flights, CALL_LOST, SLOW_CALL};
+use super::response::{check_members, parse_response, token_refusal};
 use crate::error::FetchError;
 use crate::fetch::{self, Limits};
 use crate::store::{IntrospectionStore, StoreError};
@@ -50,7 +49,7 @@ pub(super) struct Inner {
     /// The cache shared with other instances, used instead of `cache`.
     pub(super) shared: Option<Arc<dyn IntrospectionStore>>,
     /// In-flight calls, so that identical concurrent calls share one.
-    pub(super) flights: Mutex<HashMap<Key, Flight>>,
+    pub(super) flights: Flights,
     /// One permit per call under way (`max_concurrent_calls`).
     pub(super) calls: Semaphore,
     /// How long a call waits for a permit.
@@ -167,6 +166,86 @@ impl IntrospectionValidator {
         if let Err(e) = shared.put(key, value, entry.ttl).await {
             tracing::warn!(error = %e, "the shared introspection cache could not store a result");
         }
+    }
+
+    /// One call for all concurrent identical requests; the result is cached (unless it is a
+    /// failure) before the waiters are released. Waits at most `max_wait`.
+    pub(super) async fn coalesced(&self, key: Key, token: &str) -> Result<Entry, AuthError> {
+        let cache = self.inner.cache.as_ref();
+        let outcome = match self
+            .inner
+            .flights
+            .board(key, || cache.and_then(|c| c.get(&key)))
+        {
+            Boarding::Cached(entry) => return Ok(entry),
+            Boarding::Joined(outcome) => outcome,
+            Boarding::Started(flight, outcome) => {
+                let Ok(handle) = tokio::runtime::Handle::try_current() else {
+                    // No runtime to run the call on (nor a timer): make it here, unbounded.
+                    return self.fly(key, token, flight).await;
+                };
+                let (this, token) = (self.clone(), token.to_owned());
+                handle.spawn(async move {
+                    let _ = this.fly(key, &token, flight).await;
+                });
+                outcome
+            }
+        };
+        let wait = self.inner.max_wait;
+        match tokio::time::timeout(wait, flight::outcome(outcome)).await {
+            Ok(Some(result)) => result,
+            Ok(None) => Err(AuthError::Unavailable(CALL_LOST.to_owned())),
+            Err(_) => {
+                tracing::warn!(url = %self.inner.endpoint, wait = ?wait, "the introspection call takes longer than max_wait; request answered 503, the call goes on");
+                Err(AuthError::Unavailable(format!(
+                    "{}: {SLOW_CALL}",
+                    self.inner.endpoint
+                )))
+            }
+        }
+    }
+
+    /// Makes the call of `flight`: caches a decided result, then hands it to the waiters, then
+    /// takes the flight out of the map (also if cancelled, so that nothing is left behind).
+    async fn fly(&self, key: Key, token: &str, flight: flight::Flight) -> Result<Entry, AuthError> {
+        let _landing = self.inner.flights.landing(key, flight.clone());
+        let result = self.introspect(token).await;
+        if let (Ok(entry), Some(cache)) = (&result, &self.inner.cache) {
+            cache.insert(key, entry.clone());
+        }
+        if let Ok(entry) = &result {
+            self.shared_put(key, entry).await;
+        }
+        flight.send_replace(Some(result.clone()));
+        result
+    }
+
+    /// Checks an active response locally and wraps it into an entry.
+    pub(super) fn check(&self, members: Map<String, Value>) -> Entry {
+        match self.check_members(&members) {
+            Err(e) => self.negative(e),
+            Ok(exp) => {
+                let claims = match &self.inner.scope_claim {
+                    Some(name) => Claims::with_scope_claim(members, name),
+                    None => Claims::new(members),
+                };
+                Entry::accepted(claims, exp, self.inner.ttl)
+            }
+        }
+    }
+
+    /// The local checks of an active response (see [`check_members`]).
+    pub(super) fn check_members(
+        &self,
+        members: &Map<String, Value>,
+    ) -> Result<Option<f64>, TokenError> {
+        let inner = &*self.inner;
+        check_members(members, &inner.issuer, &inner.audiences, inner.leeway)
+    }
+
+    /// The entry of a refused answer: kept for `negative_ttl`.
+    pub(super) fn negative(&self, error: TokenError) -> Entry {
+        Entry::refused(error, self.inner.negative_ttl)
     }
 
     /// Calls the endpoint once and turns the answer into a cacheable entry.

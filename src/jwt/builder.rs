@@ -20,7 +20,6 @@ use crate::fetch::{acceptable_url, check_tls, http_client};
 use crate::jose::{check_leeway, hmac_min_len, is_hmac, IssuerTemplate};
 use crate::jwks::{JwksCache, JwksConfig, Key, KeySet};
 use crate::telemetry::Counters;
-use crate::validator::MAX_CACHE_TTL;
 use crate::validator::{audiences, check_cache_ttl};
 
 /// Configures a [`JwtValidator`]. Made by [`JwtValidator::builder`].
@@ -296,26 +295,6 @@ impl JwtValidatorBuilder {
     pub fn no_cache(mut self) -> Self {
         self.cache = false;
         self
-    }
-
-    /// Keeps up to `capacity` verified tokens for up to `ttl` (capped at 24 hours).
-    #[deprecated(
-        since = "0.2.0",
-        note = "use `cache_capacity(capacity)` and `cache_ttl(ttl)`, the words of both builders"
-    )]
-    pub fn token_cache(mut self, capacity: u64, ttl: Duration) -> Self {
-        self.cache = true;
-        self.cache_capacity(capacity)
-            .cache_ttl(ttl.min(MAX_CACHE_TTL))
-    }
-
-    /// Verifies every token in full, every time (no verified-token cache).
-    #[deprecated(
-        since = "0.2.0",
-        note = "renamed to `no_cache()`, the word of both builders"
-    )]
-    pub fn no_token_cache(self) -> Self {
-        self.no_cache()
     }
 
     /// Builds the validator. Without [`jwks_uri`](Self::jwks_uri),

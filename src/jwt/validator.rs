@@ -61,6 +61,15 @@ impl fmt::Debug for JwtValidator {
     }
 }
 
+impl JwtValidator {
+    /// Offers a token verified with `key` to the cache (see the cache's admission policy).
+    pub(super) fn remember(&self, probe: Option<Probe<'_>>, claims: &Claims, key: &Arc<Key>) {
+        if let (Some(cache), Some(probe)) = (&self.inner.cache, probe) {
+            cache.offer(probe, claims, key);
+        }
+    }
+}
+
 impl crate::validator::MultiIssuerBuilder {
     /// Accepts tokens of `validator`'s issuer ([`JwtValidator::issuer`]), validated by it.
     pub fn issuer(self, validator: JwtValidator) -> Self {
@@ -226,7 +235,10 @@ impl<'a> Parsed<'a> {
                 );
             }
         })?;
-        let Checked { alg, kid } = config.headers.check(jws.header, config)?;
+        let Checked { alg, kid } =
+            config
+                .headers
+                .check(jws.header, &config.algorithms, config.require_typ)?;
         let mut parsed = Parsed {
             alg,
             kid,

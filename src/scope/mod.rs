@@ -70,13 +70,6 @@ pub use map::ScopeMap;
 pub use requirement::Requirement;
 pub use service::RequireScope;
 
-/// The former name of [`RequireScope`] (the service).
-#[deprecated(
-    since = "0.2.0",
-    note = "renamed to `RequireScope` (Tower naming: `RequireScopeLayer` makes `RequireScope`)"
-)]
-pub type ScopeService<S, H = crate::DefaultErrorHandler> = RequireScope<S, H>;
-
 /// The verified claims of a request, or why there are none.
 ///
 /// * [`Claims`] in the extensions → `Ok`.

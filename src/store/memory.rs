@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::replay::{ReplayCache, Seen};
 use super::{IntrospectionStore, ReplayStore, StoreError, StoreFuture, StoreKey};
-use crate::dpop::replay::{ReplayCache, Seen};
 use crate::jose::unix_now;
 
 /// A [`ReplayStore`] and [`IntrospectionStore`] in the process: what the layer and the

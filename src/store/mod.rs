@@ -36,6 +36,7 @@
 //! | `mod.rs` | the traits [`ReplayStore`], [`IntrospectionStore`], [`StoreError`] |
 //! | `memory.rs` | [`MemoryStore`]: both in the process |
 //! | `redis/` | [`RedisStore`] (feature `redis`): both on Redis, values authenticated by HMAC |
+//! | `replay.rs` | the in-process DPoP replay set (the SHA-256 of accepted `jti`s; refuses rather than forgets when full), used by [`MemoryStore`] and by DPoP without a shared store |
 //! | `seal.rs` | the HMAC each value read back from Redis carries over its key and itself (features `redis`, `fuzzing`) |
 
 use std::fmt;
@@ -47,6 +48,7 @@ mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(any(feature = "redis", feature = "fuzzing"))]
+pub(crate) mod replay;
 pub(crate) mod seal;
 
 pub use memory::MemoryStore;

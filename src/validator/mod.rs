@@ -121,6 +121,7 @@
 mod build;
 mod hybrid;
 mod multi;
+mod probe;
 mod readiness;
 mod seam;
 
@@ -128,5 +129,6 @@ pub use build::MAX_CACHE_TTL;
 pub(crate) use build::{audiences, check_cache_ttl};
 pub use hybrid::{looks_like_jwt, HybridValidator};
 pub use multi::{MultiIssuer, MultiIssuerBuilder};
-pub use readiness::{Readiness, ReadinessService};
+pub use probe::ReadinessService;
+pub use readiness::Readiness;
 pub use seam::{Validation, Validator};

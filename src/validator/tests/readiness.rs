@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use http::{header, Method, Request, StatusCode};
 use tower::ServiceExt;
 
-use super::{Readiness, ReadinessService};
+use crate::validator::{Readiness, ReadinessService};
 use crate::validator::{Validation, Validator};
 use crate::{AuthLayer, HybridValidator, MultiIssuer, TokenError};
 
