@@ -45,9 +45,7 @@ pub use error::{
     AuthError, BearerError, BuildError, Challenge, DefaultErrorHandler, DiscoveryError, DpopError,
     ErrorHandler, FetchError, JwksError, RequestError, TokenError,
 };
-pub use introspection::{
-    ClientAuth, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError,
-};
+pub use introspection::{ClientAuth, IntrospectionValidator, IntrospectionValidatorBuilder};
 #[cfg(feature = "mcp")]
 pub use jsonrpc::{BindMcpSessionLayer, McpRequirements, RequireMcpScopeLayer};
 pub use jsonwebtoken::Algorithm;

@@ -6,6 +6,7 @@
 mod greeter;
 mod support;
 
+use bearer_guard::error::UnavailableError;
 use bearer_guard::tonic::GrpcErrors;
 use bearer_guard::{
     AuthError, AuthLayer, Challenge, Claims, JwtValidator, RequireScopeLayer, Requirement,
@@ -276,7 +277,9 @@ struct Down;
 
 impl Validator for Down {
     fn validate(&self, _token: &str) -> Validation {
-        Validation::ready(Err(AuthError::Unavailable("issuer down".into())))
+        Validation::ready(Err(AuthError::Unavailable(UnavailableError::Other(
+            "issuer down".into(),
+        ))))
     }
 }
 

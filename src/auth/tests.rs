@@ -24,7 +24,9 @@ fn decide(token: &str) -> Result<Claims, AuthError> {
     match token {
         "good" => Ok(Claims::from_value(json!({"sub": "alice", "scope": "read"})).unwrap()),
         "bound" => Ok(Claims::from_value(json!({"sub": "a", "cnf": {"x5t#S256": "x"}})).unwrap()),
-        "down" => Err(AuthError::Unavailable("issuer down".into())),
+        "down" => Err(AuthError::Unavailable(
+            crate::error::UnavailableError::Other("issuer down".into()),
+        )),
         _ => Err(TokenError::Expired.into()),
     }
 }

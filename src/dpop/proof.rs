@@ -19,6 +19,7 @@ use super::uri::{allowed_hosts, request_uri, same_target, AllowedHost};
 use super::{DpopConfig, DPOP_HEADER};
 use crate::bearer::Scheme;
 use crate::error::dpop::Nonce;
+use crate::error::UnavailableError;
 use crate::jose::{
     self, alg_name, numeric_date, unix_now, AlgError, Compact, Header, SignatureError,
     MAX_SIGNATURE_BYTES,
@@ -220,9 +221,7 @@ impl DpopVerifier {
                     match store.insert_if_absent(key, expiry).await {
                         Ok(true) => Ok(accepted),
                         Ok(false) => Err(DpopError::Replayed.into()),
-                        Err(e) => Err(AuthError::Unavailable(format!(
-                            "the shared DPoP replay store cannot answer ({e}): proof refused"
-                        ))),
+                        Err(e) => Err(UnavailableError::ReplayStore(e).into()),
                     }
                 })));
             }
@@ -231,11 +230,10 @@ impl DpopVerifier {
             Seen::Fresh => accepted,
             Seen::Replayed => return Err(DpopError::Replayed.into()),
             Seen::Full => {
-                return Err(AuthError::Unavailable(format!(
-                    "the DPoP replay cache is full ({} proofs within the iat window): \
-                     proof refused; raise DpopConfig::replay_cache",
-                    seen.capacity
-                )))
+                return Err(UnavailableError::ReplayCacheFull {
+                    capacity: seen.capacity,
+                }
+                .into())
             }
         }))
     }

@@ -195,7 +195,7 @@ struct TestStore {
 impl crate::store::ReplayStore for TestStore {
     fn insert_if_absent(&self, key: [u8; 32], _: u64) -> crate::store::StoreFuture<'_, bool> {
         let result = match self.down {
-            true => Err(crate::store::StoreError::new("down")),
+            true => Err(crate::error::StoreError::new("down")),
             false => Ok(self.keys.lock().unwrap().insert(key)),
         };
         Box::pin(std::future::ready(result))

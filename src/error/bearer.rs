@@ -6,19 +6,19 @@ super::fixed_texts! {
 #[non_exhaustive]
 pub enum BearerError {
     /// The request has no `Authorization` header.
-    Missing => "no Authorization header",
+    Missing => (UNAUTHORIZED, None) "no Authorization header",
     /// The `Authorization` header uses another scheme (e.g. `Basic`).
-    OtherScheme => "the Authorization header does not use the Bearer scheme",
+    OtherScheme => (UNAUTHORIZED, None) "the Authorization header does not use the Bearer scheme",
     /// The scheme is `Bearer` but no token follows it.
-    Empty => "the Bearer token is empty",
+    Empty => (BAD_REQUEST, Some("invalid_request")) "the Bearer token is empty",
     /// The token is not a single RFC 6750 `b64token`, or the header is not visible ASCII.
-    Malformed => "the Bearer token is malformed",
+    Malformed => (BAD_REQUEST, Some("invalid_request")) "the Bearer token is malformed",
     /// The request carries more than one `Authorization` header.
-    Multiple => "more than one Authorization header",
+    Multiple => (BAD_REQUEST, Some("invalid_request")) "more than one Authorization header",
     /// The request presents a token in more than one place (RFC 6750 §2): the header and a
     /// cookie, or two of the [token sources](crate::source) configured on the layer, or one
     /// of them twice.
-    SeveralPlaces => "the token is presented in more than one place",
+    SeveralPlaces => (BAD_REQUEST, Some("invalid_request")) "the token is presented in more than one place",
 }
 }
 

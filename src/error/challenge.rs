@@ -190,7 +190,11 @@ impl Challenge {
                     params.push(("max_age", &max_age));
                 }
             }
-            _ => {}
+            AuthError::Bearer(_)
+            | AuthError::Dpop(_)
+            | AuthError::Request(_)
+            | AuthError::Unavailable(_)
+            | AuthError::Misconfigured(_) => {}
         }
         if let Some(url) = &self.0.resource_metadata {
             params.push(("resource_metadata", url));

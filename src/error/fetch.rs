@@ -1,5 +1,6 @@
 //! Errors of fetching from the authorization server: [`FetchError`] (one document),
-//! [`DiscoveryError`] (the issuer's metadata), [`JwksError`] (its key set).
+//! [`DiscoveryError`] (the issuer's metadata), [`JwksError`] (its key set),
+//! [`IntrospectionResponseError`] (an introspection answer not understood).
 
 /// Why a document could not be fetched. Texts carry URLs and statuses, never tokens or secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,8 +83,23 @@ pub enum JwksError {
     /// Fetching the document failed.
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    /// A refresh failed (the reason is the fetch or parse error); the last good keys, if any,
-    /// are still served.
+    /// [`JwksCache::refresh`](crate::JwksCache::refresh) ended with neither keys nor an error.
     #[error("the key set could not be refreshed: {0}")]
     Refresh(String),
+}
+
+/// Why an introspection response was not understood. Texts are fixed: they never quote the
+/// response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IntrospectionResponseError {
+    /// The body is not a JSON object.
+    #[error("the introspection response is not a JSON object")]
+    Malformed,
+    /// The object has the same member twice.
+    #[error("the introspection response has duplicate members")]
+    DuplicateMember,
+    /// `active` is missing or not a JSON boolean.
+    #[error("the introspection response has no boolean \"active\"")]
+    BadActive,
 }

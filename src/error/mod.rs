@@ -47,18 +47,22 @@ mod fetch;
 mod fixed;
 mod handler;
 mod request;
+mod store;
 mod token;
+mod unavailable;
 
 pub use bearer::BearerError;
 pub use build::BuildError;
 pub use challenge::Challenge;
 pub use dpop::DpopError;
 use dpop::{Nonce, NONCE_HEADER};
-pub use fetch::{DiscoveryError, FetchError, JwksError};
+pub use fetch::{DiscoveryError, FetchError, IntrospectionResponseError, JwksError};
 pub(crate) use fixed::fixed_texts;
 pub use handler::{DefaultErrorHandler, ErrorHandler};
 pub use request::RequestError;
+pub use store::StoreError;
 pub use token::TokenError;
+pub use unavailable::UnavailableError;
 
 /// Why a request was not let through.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,8 +104,8 @@ pub enum AuthError {
     /// or misbehaving), or a DPoP proof could not be remembered because the
     /// [replay cache](crate::DpopConfig::replay_cache) is full. The request is refused (fail
     /// closed) with 503.
-    #[error("token validation unavailable: {0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Unavailable(#[from] UnavailableError),
     /// The server is set up wrongly (e.g. a scope check without an authentication layer in
     /// front of it). Refused with 500.
     #[error("server misconfiguration: {0}")]
@@ -109,6 +113,36 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// Status, error code and fixed description of this error, written once per variant.
+    fn answer(&self) -> (StatusCode, Option<&'static str>, &'static str) {
+        match self {
+            AuthError::Bearer(e) => (e.status(), e.code(), e.description()),
+            AuthError::InvalidToken(e) => (e.status(), e.code(), e.description()),
+            AuthError::Dpop(e) => (e.status(), e.code(), e.description()),
+            AuthError::Request(e) => (e.status(), e.code(), e.description()),
+            AuthError::InsufficientScope { .. } => (
+                StatusCode::FORBIDDEN,
+                Some("insufficient_scope"),
+                "the token lacks the required scope",
+            ),
+            AuthError::InsufficientUserAuthentication { .. } => (
+                StatusCode::UNAUTHORIZED,
+                Some("insufficient_user_authentication"),
+                "a stronger or more recent user authentication is required",
+            ),
+            AuthError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "the token cannot be validated right now",
+            ),
+            AuthError::Misconfigured(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                "server misconfiguration",
+            ),
+        }
+    }
+
     /// The HTTP status this error is answered with.
     ///
     /// ```
@@ -116,51 +150,18 @@ impl AuthError {
     /// assert_eq!(AuthError::from(TokenError::Expired).status(), 401);
     /// ```
     pub fn status(&self) -> StatusCode {
-        match self {
-            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme) => {
-                StatusCode::UNAUTHORIZED
-            }
-            AuthError::Bearer(_) => StatusCode::BAD_REQUEST,
-            AuthError::InvalidToken(_)
-            | AuthError::Dpop(_)
-            | AuthError::InsufficientUserAuthentication { .. } => StatusCode::UNAUTHORIZED,
-            AuthError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
-            AuthError::Request(e) => e.status(),
-            AuthError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AuthError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.answer().0
     }
 
-    /// The RFC 6750 §3.1 error code, if the answer carries one.
+    /// The RFC 6750 §3.1 error code (or RFC 9449 / 9470 code), if the answer carries one.
     pub fn code(&self) -> Option<&'static str> {
-        match self {
-            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme) => None,
-            AuthError::Bearer(_) => Some("invalid_request"),
-            AuthError::InvalidToken(_) => Some("invalid_token"),
-            AuthError::Dpop(e) => Some(e.code()),
-            AuthError::InsufficientScope { .. } => Some("insufficient_scope"),
-            AuthError::InsufficientUserAuthentication { .. } => {
-                Some("insufficient_user_authentication")
-            }
-            AuthError::Request(_) | AuthError::Unavailable(_) | AuthError::Misconfigured(_) => None,
-        }
+        self.answer().1
     }
 
     /// A human-readable description safe to send to the client: a fixed text that never
     /// contains the token or anything else taken from the request.
     pub fn description(&self) -> &'static str {
-        match self {
-            AuthError::Bearer(e) => e.description(),
-            AuthError::InvalidToken(e) => e.description(),
-            AuthError::Dpop(e) => e.description(),
-            AuthError::Request(e) => e.description(),
-            AuthError::InsufficientScope { .. } => "the token lacks the required scope",
-            AuthError::InsufficientUserAuthentication { .. } => {
-                "a stronger or more recent user authentication is required"
-            }
-            AuthError::Unavailable(_) => "the token cannot be validated right now",
-            AuthError::Misconfigured(_) => "server misconfiguration",
-        }
+        self.answer().2
     }
 
     /// Builds the complete HTTP answer for this error: status, `WWW-Authenticate` challenge
@@ -208,13 +209,28 @@ impl AuthError {
     pub(crate) fn log(&self) {
         match self {
             AuthError::Unavailable(reason) => {
-                tracing::warn!(reason = %reason, "token validation unavailable")
+                tracing::warn!(reason = %Chain(reason), "token validation unavailable")
             }
             AuthError::Misconfigured(reason) => {
                 tracing::error!(reason = %reason, "bearer-guard misconfiguration")
             }
             other => tracing::debug!(error = %other, "request rejected"),
         }
+    }
+}
+
+/// An error and its sources, `: `-separated (for logs).
+pub(crate) struct Chain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 

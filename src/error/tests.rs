@@ -90,7 +90,7 @@ fn use_nonce_challenge_and_header() {
 
 #[test]
 fn unavailable_is_503_without_challenge() {
-    let err = AuthError::Unavailable("jwks down".into());
+    let err = AuthError::Unavailable(super::UnavailableError::SlowKeyFetch);
     let res: Response<()> = err.to_response(&Challenge::new());
     assert_eq!(res.status(), 503);
     assert!(res.headers().get(header::WWW_AUTHENTICATE).is_none());

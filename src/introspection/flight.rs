@@ -75,11 +75,6 @@ pub(super) async fn outcome(mut receiver: watch::Receiver<Outcome>) -> Outcome {
     }
 }
 
-/// Why a request stopped waiting for the introspection call under way.
-pub(super) const SLOW_CALL: &str = "the introspection call under way takes longer than max_wait";
-/// The call ended without an answer.
-pub(super) const CALL_LOST: &str = "the introspection call was cancelled";
-
 /// Takes a flight out of the map when its call is over (or its task is cancelled).
 pub(super) struct Landing<'a> {
     flights: &'a Flights,

@@ -108,7 +108,7 @@ pub use builder::IntrospectionValidatorBuilder;
 #[cfg(feature = "fuzzing")]
 pub(crate) use cache::{decode as decode_entry, encode as encode_entry};
 pub use client::ClientAuth;
-pub use response::{parse_response, ResponseError};
+pub use response::parse_response;
 pub use validator::IntrospectionValidator;
 
 #[cfg(test)]

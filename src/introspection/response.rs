@@ -2,49 +2,36 @@
 
 use serde_json::{Map, Value};
 
+use crate::error::{IntrospectionResponseError, TokenError};
 use crate::jose::{self, parse_object, unix_now, Presence};
-use crate::TokenError;
-
-/// Why an introspection response was not understood. Texts are fixed: they never quote the
-/// response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ResponseError {
-    /// The body is not a JSON object.
-    #[error("the introspection response is not a JSON object")]
-    Malformed,
-    /// The object has the same member twice.
-    #[error("the introspection response has duplicate members")]
-    DuplicateMember,
-    /// `active` is missing or not a JSON boolean.
-    #[error("the introspection response has no boolean \"active\"")]
-    BadActive,
-}
 
 /// Parses an RFC 7662 introspection response: `Ok(Some(members))` for an active token,
 /// `Ok(None)` for `"active": false`, an error for anything else. Duplicate members are refused,
 /// and `active` must be a JSON boolean.
 ///
 /// ```
-/// use bearer_guard::introspection::{parse_response, ResponseError};
+/// use bearer_guard::error::IntrospectionResponseError;
+/// use bearer_guard::introspection::parse_response;
 /// let active = parse_response(br#"{"active":true,"scope":"read"}"#).unwrap().unwrap();
 /// assert_eq!(active["scope"], "read");
 /// assert_eq!(parse_response(br#"{"active":false}"#), Ok(None));
-/// assert_eq!(parse_response(br#"{"active":"true"}"#), Err(ResponseError::BadActive));
+/// assert_eq!(parse_response(br#"{"active":"true"}"#), Err(IntrospectionResponseError::BadActive));
 /// assert_eq!(
 ///     parse_response(br#"{"active":true,"active":false}"#),
-///     Err(ResponseError::DuplicateMember)
+///     Err(IntrospectionResponseError::DuplicateMember)
 /// );
 /// ```
-pub fn parse_response(bytes: &[u8]) -> Result<Option<Map<String, Value>>, ResponseError> {
+pub fn parse_response(
+    bytes: &[u8],
+) -> Result<Option<Map<String, Value>>, IntrospectionResponseError> {
     let map = parse_object(bytes).map_err(|e| match e {
-        TokenError::DuplicateMember => ResponseError::DuplicateMember,
-        _ => ResponseError::Malformed,
+        TokenError::DuplicateMember => IntrospectionResponseError::DuplicateMember,
+        _ => IntrospectionResponseError::Malformed,
     })?;
     match map.get("active") {
         Some(Value::Bool(true)) => Ok(Some(map)),
         Some(Value::Bool(false)) => Ok(None),
-        _ => Err(ResponseError::BadActive),
+        _ => Err(IntrospectionResponseError::BadActive),
     }
 }
 

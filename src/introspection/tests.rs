@@ -4,7 +4,8 @@ use serde_json::{json, Map, Value};
 
 use super::response::token_refusal;
 use super::validator::form_encode;
-use super::{parse_response, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError};
+use super::{parse_response, IntrospectionValidator, IntrospectionValidatorBuilder};
+use crate::error::IntrospectionResponseError as ResponseError;
 use crate::jose::unix_now;
 use crate::{BuildError, TokenError, Validation, Validator};
 

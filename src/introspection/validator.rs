@@ -14,11 +14,11 @@ use url::form_urlencoded;
 
 use super::cache::{decode, encode, Entry, Key};
 use super::client::{ClientAuth, Secret};
-use super::flight::{self, Boarding, Flights, CALL_LOST, SLOW_CALL};
+use super::flight::{self, Boarding, Flights};
 use super::response::{check_members, parse_response, token_refusal};
-use crate::error::FetchError;
+use crate::error::{FetchError, StoreError, UnavailableError};
 use crate::fetch::{self, Limits};
-use crate::store::{IntrospectionStore, StoreError};
+use crate::store::IntrospectionStore;
 use crate::telemetry::{Counters, Observation, Source, Stats};
 use crate::validator::Readiness;
 use crate::{AuthError, Claims, TokenError, Validation, Validator};
@@ -194,13 +194,13 @@ impl IntrospectionValidator {
         let wait = self.inner.max_wait;
         match tokio::time::timeout(wait, flight::outcome(outcome)).await {
             Ok(Some(result)) => result,
-            Ok(None) => Err(AuthError::Unavailable(CALL_LOST.to_owned())),
+            Ok(None) => Err(UnavailableError::CallLost.into()),
             Err(_) => {
                 tracing::warn!(url = %self.inner.endpoint, wait = ?wait, "the introspection call takes longer than max_wait; request answered 503, the call goes on");
-                Err(AuthError::Unavailable(format!(
-                    "{}: {SLOW_CALL}",
-                    self.inner.endpoint
-                )))
+                Err(UnavailableError::SlowCall {
+                    url: self.inner.endpoint.clone(),
+                }
+                .into())
             }
         }
     }
@@ -258,7 +258,10 @@ impl IntrospectionValidator {
                 Ok(Ok(permit)) => permit,
                 _ => {
                     tracing::warn!(url = %url, wait = ?inner.call_wait, "too many introspection calls under way; request refused");
-                    return Err(AuthError::Unavailable(format!("{url}: {TOO_MANY_CALLS}")));
+                    return Err(UnavailableError::TooManyCalls {
+                        url: url.to_owned(),
+                    }
+                    .into());
                 }
             },
         };
@@ -310,7 +313,11 @@ impl IntrospectionValidator {
             Ok(None) => Ok(self.negative(TokenError::Inactive)),
             Err(e) => {
                 tracing::warn!(url = %url, error = %e, "token introspection failed");
-                Err(AuthError::Unavailable(format!("{url}: {e}")))
+                Err(UnavailableError::IntrospectionResponse {
+                    url: url.to_owned(),
+                    cause: e,
+                }
+                .into())
             }
         }
     }
@@ -408,8 +415,6 @@ impl Validator for IntrospectionValidator {
     }
 }
 
-const TOO_MANY_CALLS: &str = "too many introspection calls under way";
-
 /// Statuses whose body is read: 200, and 400 for the refusals of [`token_refusal`].
 fn readable(status: StatusCode) -> bool {
     status == StatusCode::OK || status == StatusCode::BAD_REQUEST
@@ -425,17 +430,11 @@ fn failure(url: &str, e: &FetchError) -> AuthError {
     match e {
         FetchError::Status { status: 401, .. } => {
             tracing::warn!(url = %url, status = 401, "the introspection endpoint refused our client credentials");
-            AuthError::Unavailable(format!(
-                "{url} refused the resource server's client credentials (401)"
-            ))
         }
         FetchError::Status { status, .. } => {
             tracing::warn!(url = %url, status = *status, "token introspection failed");
-            AuthError::Unavailable(e.to_string())
         }
-        _ => {
-            tracing::warn!(url = %url, error = %e, "token introspection failed");
-            AuthError::Unavailable(e.to_string())
-        }
+        _ => tracing::warn!(url = %url, error = %e, "token introspection failed"),
     }
+    UnavailableError::Introspection(e.clone()).into()
 }

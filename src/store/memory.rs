@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::replay::{ReplayCache, Seen};
-use super::{IntrospectionStore, ReplayStore, StoreError, StoreFuture, StoreKey};
+use super::{IntrospectionStore, ReplayStore, StoreFuture, StoreKey};
+use crate::error::StoreError;
 use crate::jose::unix_now;
 
 /// A [`ReplayStore`] and [`IntrospectionStore`] in the process: what the layer and the

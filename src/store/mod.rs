@@ -44,6 +44,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::error::StoreError;
+
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -104,26 +106,6 @@ impl<S: IntrospectionStore + ?Sized> IntrospectionStore for std::sync::Arc<S> {
         (**self).remove(key)
     }
 }
-
-/// Why a store could not answer. Its text names the store and the cause, never a key's
-/// origin (token or `jti`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(String);
-
-impl StoreError {
-    /// An error with this description.
-    pub fn new(reason: impl Into<String>) -> Self {
-        StoreError(reason.into())
-    }
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 /// Lowercase hex of a key, for the store's own key names.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
-use super::{hex, IntrospectionStore, ReplayStore, StoreError, StoreFuture, StoreKey};
+use super::{hex, IntrospectionStore, ReplayStore, StoreFuture, StoreKey};
+use crate::error::StoreError;
 use crate::jose::unix_now;
 use crate::store::seal::Sealer;
 
