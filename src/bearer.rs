@@ -16,7 +16,7 @@
 
 use http::header::{HeaderMap, AUTHORIZATION};
 
-pub use crate::error::bearer::Scheme;
+pub use crate::error::bearer::AuthScheme;
 use crate::error::BearerError;
 
 /// Takes the access token and its scheme from the `Authorization` header, accepting both
@@ -24,13 +24,13 @@ use crate::error::BearerError;
 ///
 /// ```
 /// use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
-/// use bearer_guard::bearer::{extract_any, Scheme};
+/// use bearer_guard::bearer::{extract_any, AuthScheme};
 ///
 /// let mut headers = HeaderMap::new();
 /// headers.insert(AUTHORIZATION, HeaderValue::from_static("DPoP abc.def"));
-/// assert_eq!(extract_any(&headers), Ok((Scheme::DPoP, "abc.def")));
+/// assert_eq!(extract_any(&headers), Ok((AuthScheme::DPoP, "abc.def")));
 /// ```
-pub fn extract_any(headers: &HeaderMap) -> Result<(Scheme, &str), BearerError> {
+pub fn extract_any(headers: &HeaderMap) -> Result<(AuthScheme, &str), BearerError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let value = values.next().ok_or(BearerError::Missing)?;
     if values.next().is_some() {
@@ -42,16 +42,18 @@ pub fn extract_any(headers: &HeaderMap) -> Result<(Scheme, &str), BearerError> {
 /// Parses one `Authorization` header value as `Bearer <b64token>` or `DPoP <b64token>`.
 ///
 /// ```
-/// use bearer_guard::bearer::{parse_any, Scheme};
+/// use bearer_guard::bearer::{parse_any, AuthScheme};
 /// use bearer_guard::error::BearerError;
-/// assert_eq!(parse_any(b"dpop tok"), Ok((Scheme::DPoP, "tok")));
-/// assert_eq!(parse_any(b"Bearer tok"), Ok((Scheme::Bearer, "tok")));
+/// assert_eq!(parse_any(b"dpop tok"), Ok((AuthScheme::DPoP, "tok")));
+/// assert_eq!(parse_any(b"Bearer tok"), Ok((AuthScheme::Bearer, "tok")));
 /// assert_eq!(parse_any(b"Basic dXNlcjpwYXNz"), Err(BearerError::OtherScheme));
 /// ```
-pub fn parse_any(value: &[u8]) -> Result<(Scheme, &str), BearerError> {
+pub fn parse_any(value: &[u8]) -> Result<(AuthScheme, &str), BearerError> {
     match parse_scheme(value, b"bearer") {
-        Err(BearerError::OtherScheme) => parse_scheme(value, b"dpop").map(|t| (Scheme::DPoP, t)),
-        other => other.map(|t| (Scheme::Bearer, t)),
+        Err(BearerError::OtherScheme) => {
+            parse_scheme(value, b"dpop").map(|t| (AuthScheme::DPoP, t))
+        }
+        other => other.map(|t| (AuthScheme::Bearer, t)),
     }
 }
 
@@ -177,8 +179,8 @@ mod tests {
 
     #[test]
     fn dpop_scheme_is_recognised() {
-        assert_eq!(parse_any(b"DPoP a.b.c"), Ok((Scheme::DPoP, "a.b.c")));
-        assert_eq!(parse_any(b"DPOP x"), Ok((Scheme::DPoP, "x")));
+        assert_eq!(parse_any(b"DPoP a.b.c"), Ok((AuthScheme::DPoP, "a.b.c")));
+        assert_eq!(parse_any(b"DPOP x"), Ok((AuthScheme::DPoP, "x")));
         assert_eq!(parse_any(b"DPoP"), Err(BearerError::Empty));
         assert_eq!(parse_any(b"DPoP a b"), Err(BearerError::Malformed));
         assert_eq!(parse_any(b"DPoPx"), Err(BearerError::OtherScheme));

@@ -1,6 +1,6 @@
 //! Authorization server metadata (RFC 8414) and OpenID Connect discovery.
 //!
-//! [`Metadata::discover`] fetches the issuer's metadata document and checks that it speaks for
+//! [`IssuerMetadata::discover`] fetches the issuer's metadata document and checks that it speaks for
 //! that issuer; the JWT and introspection validators use it to find their endpoints.
 
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use crate::fetch::{self, is_acceptable_url, Limits};
 /// The parts of an authorization server's metadata this crate uses.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Metadata {
+pub struct IssuerMetadata {
     /// The issuer identifier; equal to the one asked for.
     pub issuer: String,
     /// Where the signing keys are published.
@@ -28,7 +28,7 @@ pub struct Metadata {
     pub scopes_supported: Vec<String>,
 }
 
-impl Metadata {
+impl IssuerMetadata {
     /// Fetches the metadata of `issuer`: first
     /// `{issuer}/.well-known/openid-configuration`, then the RFC 8414 location
     /// `{origin}/.well-known/oauth-authorization-server{path}`. The document's `issuer` must equal
@@ -36,7 +36,7 @@ impl Metadata {
     pub async fn discover(
         client: &reqwest::Client,
         issuer: &str,
-    ) -> Result<Metadata, DiscoveryError> {
+    ) -> Result<IssuerMetadata, DiscoveryError> {
         Self::discover_with(client, issuer, Limits::DISCOVERY).await
     }
 
@@ -44,7 +44,7 @@ impl Metadata {
         client: &reqwest::Client,
         issuer: &str,
         limits: Limits,
-    ) -> Result<Metadata, DiscoveryError> {
+    ) -> Result<IssuerMetadata, DiscoveryError> {
         let urls = well_known_urls(issuer)?;
         let limits = Limits {
             purpose: "discovery",
@@ -52,7 +52,7 @@ impl Metadata {
         };
         let mut last_error = None;
         for url in urls {
-            match fetch::get_json::<Metadata>(client, &url, limits).await {
+            match fetch::get_json::<IssuerMetadata>(client, &url, limits).await {
                 Ok((_, doc)) => return doc.checked(issuer),
                 Err(e) => {
                     tracing::debug!(url = %url, error = %e, "metadata not found here");
@@ -73,26 +73,26 @@ impl Metadata {
         url: &str,
         issuer: &str,
         limits: Limits,
-    ) -> Result<Metadata, DiscoveryError> {
+    ) -> Result<IssuerMetadata, DiscoveryError> {
         let limits = Limits {
             purpose: "discovery",
             ..limits
         };
-        let (_, doc) = fetch::get_json::<Metadata>(client, url, limits).await?;
+        let (_, doc) = fetch::get_json::<IssuerMetadata>(client, url, limits).await?;
         doc.checked(issuer)
     }
 
     /// Parses a metadata document and checks it against `issuer`.
     ///
     /// ```
-    /// use bearer_guard::Metadata;
+    /// use bearer_guard::discovery::IssuerMetadata;
     /// let doc = br#"{"issuer":"https://as.example","jwks_uri":"https://as.example/jwks"}"#;
-    /// let m = Metadata::from_json(doc, "https://as.example").unwrap();
+    /// let m = IssuerMetadata::from_json(doc, "https://as.example").unwrap();
     /// assert_eq!(m.jwks_uri.as_deref(), Some("https://as.example/jwks"));
-    /// assert!(Metadata::from_json(doc, "https://as.example/").is_err());
+    /// assert!(IssuerMetadata::from_json(doc, "https://as.example/").is_err());
     /// ```
-    pub fn from_json(bytes: &[u8], issuer: &str) -> Result<Metadata, DiscoveryError> {
-        let doc: Metadata = serde_json::from_slice(bytes).map_err(|e| {
+    pub fn from_json(bytes: &[u8], issuer: &str) -> Result<IssuerMetadata, DiscoveryError> {
+        let doc: IssuerMetadata = serde_json::from_slice(bytes).map_err(|e| {
             DiscoveryError::Fetch(FetchError::Invalid {
                 url: issuer.to_owned(),
                 reason: e.to_string(),
@@ -101,7 +101,7 @@ impl Metadata {
         doc.checked(issuer)
     }
 
-    fn checked(self, issuer: &str) -> Result<Metadata, DiscoveryError> {
+    fn checked(self, issuer: &str) -> Result<IssuerMetadata, DiscoveryError> {
         if self.issuer != issuer {
             return Err(DiscoveryError::IssuerMismatch {
                 expected: issuer.to_owned(),

@@ -6,7 +6,7 @@
 //! on 307/308 re-send the token and client credentials there. A 3xx answer is a
 //! [`FetchError::Redirect`] naming the `Location`, and fails like any unreachable endpoint
 //! (503 for requests that need the answer). The default client follows no redirect; with a
-//! client of your own ([`http_client`](crate::JwtValidatorBuilder::http_client)), disable
+//! client of your own ([`http_client`](crate::jwt::JwtValidatorBuilder::http_client)), disable
 //! redirects too (`reqwest::redirect::Policy::none()`): an answer that comes from any other URL
 //! than the one requested is refused all the same, but by then the request has been sent there.
 

@@ -35,27 +35,12 @@ pub mod tonic;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use auth::{Anonymous, Auth, AuthLayer, SenderConstraint};
-pub use bearer::Scheme;
-pub use claims::{Claims, Confirmation, Scopes};
-pub use crypto::Backend;
-pub use discovery::Metadata;
-pub use dpop::DpopConfig;
-pub use error::{
-    AuthError, BearerError, BuildError, Challenge, DefaultErrorHandler, DiscoveryError, DpopError,
-    ErrorHandler, FetchError, JwksError, RequestError, TokenError,
-};
-pub use introspection::{ClientAuth, IntrospectionValidator, IntrospectionValidatorBuilder};
-#[cfg(feature = "mcp")]
-pub use jsonrpc::{BindMcpSessionLayer, McpRequirements, RequireMcpScopeLayer};
-pub use jsonwebtoken::Algorithm;
-pub use jwks::{JwksCache, JwksConfig, KeySet};
-pub use jwt::{JwtValidator, JwtValidatorBuilder, Prefetch};
-pub use mtls::MtlsConfig;
-pub use resource_metadata::{ResourceMetadata, ResourceMetadataService};
-pub use scope::{RequireScope, RequireScopeLayer, Requirement, ScopeMap};
-pub use telemetry::Stats;
-pub use validator::{
-    HybridValidator, MultiIssuer, MultiIssuerBuilder, Readiness, ReadinessService, Validation,
-    Validator,
-};
+// What a user needs in the first hour; everything else is reached through its module.
+pub use auth::AuthLayer;
+pub use claims::Claims;
+pub use error::{AuthError, BuildError};
+pub use introspection::IntrospectionValidator;
+pub use jwt::JwtValidator;
+pub use resource_metadata::ResourceMetadata;
+pub use scope::{RequireScopeLayer, Requirement};
+pub use validator::{HybridValidator, MultiIssuer, Validator};

@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use tower_service::Service;
 
 use crate::auth::SenderConstraint;
-use crate::{BuildError, Challenge};
+use crate::{error::Challenge, BuildError};
 
 /// The well-known URI suffix of RFC 9728 §3.
 pub const WELL_KNOWN_SUFFIX: &str = "/.well-known/oauth-protected-resource";
@@ -201,7 +201,7 @@ impl ResourceMetadata {
     /// [`Challenge::realm`].
     ///
     /// ```
-    /// use bearer_guard::{AuthError, BearerError, ResourceMetadata};
+    /// use bearer_guard::{AuthError, error::BearerError, ResourceMetadata};
     /// let doc = ResourceMetadata::new("https://api.example/mcp").unwrap();
     /// let value = doc.challenge().header_for(&AuthError::Bearer(BearerError::Missing)).unwrap();
     /// assert_eq!(

@@ -68,7 +68,7 @@ pub const FETCHES: &str = "bearer_guard_fetches_total";
 #[cfg(feature = "metrics")]
 pub const FETCH_SECONDS: &str = "bearer_guard_fetch_duration_seconds";
 /// Counter of requests refused for their DPoP proof or binding, labelled `reason` (the
-/// [`DpopError`](crate::DpopError) variant, e.g. `Replayed`, `WrongUri`).
+/// [`DpopError`](crate::error::DpopError) variant, e.g. `Replayed`, `WrongUri`).
 #[cfg(feature = "metrics")]
 pub const DPOP_REFUSALS: &str = "bearer_guard_dpop_refusals_total";
 

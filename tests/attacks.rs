@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
-use bearer_guard::{Backend, KeySet};
+use bearer_guard::{crypto::Backend, jwks::KeySet};
 use bearer_guard_testkit::{KeyAlg, TestServer};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -115,7 +115,7 @@ fn assemble(header: &str, payload: &str, signature: &[u8]) -> String {
 /// any bytes at all.
 async fn hmac_api(issuer: &str) -> String {
     jwt_api(issuer, |b| {
-        b.algorithms([bearer_guard::Algorithm::HS256])
+        b.algorithms([bearer_guard::jwt::Algorithm::HS256])
             .hmac_secret(HMAC_SECRET)
     })
     .await
@@ -762,7 +762,7 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
     // overflow, or the request would die with a panic instead of an answer.
     let server = TestServer::start().await;
     server.set_jwks_max_age(Some(u64::MAX));
-    let forever = bearer_guard::JwksConfig::default()
+    let forever = bearer_guard::jwks::JwksConfig::default()
         .min_refresh(Duration::MAX)
         .max_refresh(Duration::MAX)
         .cooldown(Duration::MAX)

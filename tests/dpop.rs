@@ -13,7 +13,7 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_S
 use std::time::Duration;
 
 use axum::{routing::get, Extension, Json, Router};
-use bearer_guard::{AuthLayer, Claims, DpopConfig, Validation, Validator};
+use bearer_guard::{dpop::DpopConfig, validator::ValidationFuture, AuthLayer, Claims, Validator};
 use bearer_guard_testkit::TestServer;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -790,9 +790,9 @@ async fn a_nonce_past_half_its_lifetime_gets_a_fresh_one_on_success() {
 struct BoundTo(String);
 
 impl Validator for BoundTo {
-    fn validate(&self, _token: &str) -> Validation {
+    fn validate(&self, _token: &str) -> ValidationFuture {
         let claims = json!({"sub": "alice", "cnf": {"jkt": self.0}});
-        Validation::ready(Ok(Claims::from_value(claims).unwrap()))
+        ValidationFuture::ready(Ok(Claims::from_value(claims).unwrap()))
     }
 }
 
@@ -932,7 +932,7 @@ async fn without_base_url_only_a_plain_host_header_makes_the_request_uri() {
 #[test]
 fn proof_verifier_outside_the_layer() {
     use bearer_guard::dpop::{ProofVerifier, DPOP_HEADER};
-    use bearer_guard::{AuthError, DpopError};
+    use bearer_guard::{error::DpopError, AuthError};
     use http::{HeaderMap, Method};
 
     fn with_proof(proof: &str) -> HeaderMap {
@@ -969,7 +969,7 @@ fn proof_verifier_outside_the_layer() {
 #[test]
 fn proof_verifier_with_nonces() {
     use bearer_guard::dpop::{ProofVerifier, DPOP_HEADER};
-    use bearer_guard::{AuthError, DpopError};
+    use bearer_guard::{error::DpopError, AuthError};
     use http::{HeaderMap, Method};
 
     let verifier = ProofVerifier::new(with_nonces(Some(SECRET))).unwrap();

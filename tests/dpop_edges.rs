@@ -10,7 +10,9 @@ use axum::body::Body;
 use axum::{routing::get, Router};
 use bearer_guard::dpop::ProofVerifier;
 use bearer_guard::store::MemoryStore;
-use bearer_guard::{AuthLayer, BuildError, Claims, DpopConfig, Validation, Validator};
+use bearer_guard::{
+    dpop::DpopConfig, validator::ValidationFuture, AuthLayer, BuildError, Claims, Validator,
+};
 use http::{Request, Response};
 use serde_json::json;
 use support::dpop::DpopClient;
@@ -32,13 +34,13 @@ struct Tokens {
 }
 
 impl Validator for Tokens {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         let claims = match token {
             BOUND => json!({"sub": "alice", "cnf": {"jkt": self.client}}),
             ELSEWHERE => json!({"sub": "alice", "cnf": {"jkt": self.other}}),
             _ => json!({"sub": "alice"}),
         };
-        Validation::ready(Ok(Claims::from_value(claims).unwrap()))
+        ValidationFuture::ready(Ok(Claims::from_value(claims).unwrap()))
     }
 }
 

@@ -13,8 +13,8 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use bearer_guard::{
-    AuthLayer, Claims, ClientAuth, HybridValidator, IntrospectionValidator,
-    IntrospectionValidatorBuilder, Validator,
+    introspection::ClientAuth, introspection::IntrospectionValidatorBuilder, AuthLayer, Claims,
+    HybridValidator, IntrospectionValidator, Validator,
 };
 use bearer_guard_testkit::{Endpoint, Fault, TestServer};
 use reqwest::StatusCode;

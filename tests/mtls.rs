@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use axum::{routing::get, Extension, Router};
 use bearer_guard::mtls::{MtlsConfig, ProxyHeader};
 use bearer_guard::{
-    AuthLayer, Claims, IntrospectionValidator, ResourceMetadata, TokenError, Validator,
+    error::TokenError, AuthLayer, Claims, IntrospectionValidator, ResourceMetadata, Validator,
 };
 use bearer_guard_testkit::{TestServer, TokenBuilder};
 use sha2::{Digest, Sha256};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use axum::{routing, Extension, Json, Router};
 use bearer_guard::store::RedisStore;
-use bearer_guard::{AuthLayer, Claims, DpopConfig, IntrospectionValidator, Validator};
+use bearer_guard::{dpop::DpopConfig, AuthLayer, Claims, IntrospectionValidator, Validator};
 use bearer_guard_testkit::{Endpoint, TestServer};
 use serde_json::json;
 use sha2::{Digest, Sha256};

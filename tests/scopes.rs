@@ -5,7 +5,7 @@
 mod support;
 
 use axum::{routing::get, Router};
-use bearer_guard::{AuthLayer, Challenge, Claims, RequireScopeLayer};
+use bearer_guard::{error::Challenge, AuthLayer, Claims, RequireScopeLayer};
 use bearer_guard_testkit::TestServer;
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt};

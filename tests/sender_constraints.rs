@@ -10,7 +10,8 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
 use bearer_guard::mtls::ClientCertificate;
 use bearer_guard::{
-    AuthLayer, DpopConfig, MtlsConfig, ResourceMetadata, SenderConstraint, Validator,
+    auth::SenderConstraint, dpop::DpopConfig, mtls::MtlsConfig, AuthLayer, ResourceMetadata,
+    Validator,
 };
 use bearer_guard_testkit::TestServer;
 use http::{header, Request, Response, StatusCode};

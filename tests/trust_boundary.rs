@@ -15,9 +15,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use bearer_guard::{
-    AuthError, AuthLayer, BuildError, ClientAuth, DiscoveryError, DpopConfig, FetchError,
-    IntrospectionValidator, IntrospectionValidatorBuilder, JwtValidator, RequireScopeLayer,
-    Validator,
+    dpop::DpopConfig, error::DiscoveryError, error::FetchError, introspection::ClientAuth,
+    introspection::IntrospectionValidatorBuilder, AuthError, AuthLayer, BuildError,
+    IntrospectionValidator, JwtValidator, RequireScopeLayer, Validator,
 };
 use bearer_guard_testkit::{Endpoint, TestServer};
 use serde_json::{json, Value};
@@ -352,7 +352,9 @@ async fn introspected_tokens_must_be_access_tokens() {
             assert!(
                 matches!(
                     result,
-                    Err(AuthError::InvalidToken(bearer_guard::TokenError::WrongType))
+                    Err(AuthError::InvalidToken(
+                        bearer_guard::error::TokenError::WrongType
+                    ))
                 ),
                 "{extra}: {result:?}"
             );
@@ -416,7 +418,7 @@ async fn settings_that_switch_checks_off_are_refused() {
     assert!(invalid(
         JwtValidator::builder("https://as.example")
             .audience("api")
-            .algorithms([bearer_guard::Algorithm::HS512])
+            .algorithms([bearer_guard::jwt::Algorithm::HS512])
             .hmac_secret(secret32.clone())
             .build()
             .await

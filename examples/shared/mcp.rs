@@ -33,8 +33,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use bearer_guard::{
-    AuthLayer, BindMcpSessionLayer, Claims, JwtValidator, McpRequirements, RequireMcpScopeLayer,
-    Requirement, ResourceMetadata,
+    jsonrpc::BindMcpSessionLayer, jsonrpc::McpRequirements, jsonrpc::RequireMcpScopeLayer,
+    AuthLayer, Claims, JwtValidator, Requirement, ResourceMetadata,
 };
 use bearer_guard_testkit::{Client, TestServer};
 use http::request::Parts;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use http::Request;
 
 use super::constraint::SenderConstraint;
-use crate::bearer::{self, Scheme};
+use crate::bearer::{self, AuthScheme};
 use crate::claims::Claims;
 use crate::dpop::{Checked, DpopVerifier, Nonce};
 use crate::error::{AuthError, Challenge};
@@ -32,10 +32,10 @@ pub(super) struct Config<H> {
 
 impl<H> Config<H> {
     /// The challenge of answers to a request that used `scheme`.
-    pub(super) fn challenge_for(&self, scheme: Scheme) -> &Challenge {
+    pub(super) fn challenge_for(&self, scheme: AuthScheme) -> &Challenge {
         match scheme {
-            Scheme::Bearer => &self.challenge,
-            Scheme::DPoP => &self.dpop_challenge,
+            AuthScheme::Bearer => &self.challenge,
+            AuthScheme::DPoP => &self.dpop_challenge,
         }
     }
 
@@ -51,7 +51,7 @@ impl<H> Config<H> {
     pub(super) fn check_binding<B>(
         &self,
         req: &Request<B>,
-        scheme: Scheme,
+        scheme: AuthScheme,
         claims: &Claims,
     ) -> Result<Checked<Option<Nonce>>, AuthError> {
         let (dpop, mtls, required) = (self.dpop.as_deref(), self.mtls.as_deref(), self.required);
@@ -67,11 +67,11 @@ impl<H> Config<H> {
             // any other place is a `Bearer` one: bound with `cnf.jkt`, it is refused
             // (`DpopError::BoundToken`), so DPoP-bound tokens stay header-only.
             Some(dpop) => match scheme {
-                Scheme::DPoP => {
+                AuthScheme::DPoP => {
                     let (_, token) = bearer::extract_any(req.headers())?;
                     dpop.check_request(req, scheme, token, confirmation.jkt)
                 }
-                Scheme::Bearer => dpop.check_request(req, scheme, "", confirmation.jkt),
+                AuthScheme::Bearer => dpop.check_request(req, scheme, "", confirmation.jkt),
             },
         }
     }

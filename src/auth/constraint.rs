@@ -4,7 +4,7 @@
 use http::{header, Method, Request};
 
 use crate::claims::Confirmation;
-use crate::{AuthError, DpopError, TokenError};
+use crate::{error::DpopError, error::TokenError, AuthError};
 
 /// The sender constraint a layer [requires](super::AuthLayer::require_sender_constraint) of
 /// every token: plain bearer tokens (no `cnf`) are refused with 401 `invalid_token`.

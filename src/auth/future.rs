@@ -10,18 +10,18 @@ use pin_project::pin_project;
 use tower_service::Service;
 
 use super::config::Config;
-use crate::bearer::Scheme;
+use crate::bearer::AuthScheme;
 use crate::claims::Claims;
 use crate::dpop::{Checked, Nonce, PendingCheck, NONCE_HEADER};
 use crate::error::{AuthError, Challenge, ErrorHandler};
-use crate::validator::Validation;
+use crate::validator::ValidationFuture;
 
 /// What a request waiting for validation keeps until it can go on.
 pub(super) struct Pending<S, ReqB, H> {
     pub(super) req: Request<ReqB>,
     pub(super) inner: S,
     pub(super) config: Arc<Config<H>>,
-    pub(super) scheme: Scheme,
+    pub(super) scheme: AuthScheme,
 }
 
 impl<S, ReqB, H> Pending<S, ReqB, H>
@@ -69,7 +69,7 @@ where
     S: Service<Request<ReqB>>,
 {
     Validating {
-        validation: Validation,
+        validation: ValidationFuture,
         parts: Option<Box<Pending<S, ReqB, H>>>,
     },
     Calling {
@@ -122,7 +122,7 @@ where
 
     /// A refused request is answered by the error handler (the error is logged and counted
     /// first).
-    pub(super) fn reject<ResB>(config: &Config<H>, error: &AuthError, scheme: Scheme) -> Self
+    pub(super) fn reject<ResB>(config: &Config<H>, error: &AuthError, scheme: AuthScheme) -> Self
     where
         S: Service<Request<ReqB>, Response = Response<ResB>>,
         H: ErrorHandler<ResB>,

@@ -7,7 +7,7 @@ use tower_layer::Layer;
 use super::config::Config;
 use super::constraint::SenderConstraint;
 use super::service::Auth;
-use crate::bearer::Scheme;
+use crate::bearer::AuthScheme;
 use crate::dpop::{DpopConfig, DpopVerifier};
 use crate::error::{Challenge, DefaultErrorHandler};
 use crate::mtls::MtlsConfig;
@@ -111,10 +111,10 @@ impl<V: Validator, H> AuthLayer<V, H> {
     /// [nonce secret](DpopConfig::nonce_secret) is shorter than 32 bytes.
     ///
     /// ```
-    /// use bearer_guard::{AuthLayer, DpopConfig, Validator, Validation, TokenError};
+    /// use bearer_guard::{AuthLayer, dpop::DpopConfig, Validator, validator::ValidationFuture, error::TokenError};
     /// # struct Never;
     /// # impl Validator for Never {
-    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// #     fn validate(&self, _: &str) -> ValidationFuture { ValidationFuture::ready(Err(TokenError::Malformed.into())) }
     /// # }
     /// # fn main() -> Result<(), bearer_guard::BuildError> {
     /// let base = url::Url::parse("https://api.example").unwrap();
@@ -139,10 +139,10 @@ impl<V: Validator, H> AuthLayer<V, H> {
     /// binding afterwards. Tokens without `cnf.x5t#S256` are not affected.
     ///
     /// ```
-    /// use bearer_guard::{AuthLayer, MtlsConfig, Validator, Validation, TokenError};
+    /// use bearer_guard::{AuthLayer, mtls::MtlsConfig, Validator, validator::ValidationFuture, error::TokenError};
     /// # struct Never;
     /// # impl Validator for Never {
-    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// #     fn validate(&self, _: &str) -> ValidationFuture { ValidationFuture::ready(Err(TokenError::Malformed.into())) }
     /// # }
     /// let layer = AuthLayer::new(Never).mtls(MtlsConfig::new());
     /// # let _ = layer;
@@ -158,11 +158,11 @@ impl<V: Validator, H> AuthLayer<V, H> {
     /// `invalid_request`); see the [`source`](crate::source) module for each place's rules.
     ///
     /// ```
-    /// use bearer_guard::{AuthLayer, Validator, Validation, TokenError};
+    /// use bearer_guard::{AuthLayer, Validator, validator::ValidationFuture, error::TokenError};
     /// use bearer_guard::source::TokenSources;
     /// # struct Never;
     /// # impl Validator for Never {
-    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// #     fn validate(&self, _: &str) -> ValidationFuture { ValidationFuture::ready(Err(TokenError::Malformed.into())) }
     /// # }
     /// let layer = AuthLayer::new(Never).token_sources(TokenSources::new().cookie("access_token"));
     /// # let _ = layer;
@@ -178,10 +178,10 @@ impl<V: Validator, H> AuthLayer<V, H> {
     ///
     /// ```
     /// use bearer_guard::auth::SenderConstraint;
-    /// use bearer_guard::{AuthLayer, MtlsConfig, Validator, Validation, TokenError};
+    /// use bearer_guard::{AuthLayer, mtls::MtlsConfig, Validator, validator::ValidationFuture, error::TokenError};
     /// # struct Never;
     /// # impl Validator for Never {
-    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// #     fn validate(&self, _: &str) -> ValidationFuture { ValidationFuture::ready(Err(TokenError::Malformed.into())) }
     /// # }
     /// let layer = AuthLayer::new(Never)
     ///     .mtls(MtlsConfig::new())
@@ -205,10 +205,10 @@ impl<V: Validator, H> AuthLayer<V, H> {
     /// `OPTIONS` requests still need a token.
     ///
     /// ```
-    /// use bearer_guard::{AuthLayer, Validator, Validation, TokenError};
+    /// use bearer_guard::{AuthLayer, Validator, validator::ValidationFuture, error::TokenError};
     /// # struct Never;
     /// # impl Validator for Never {
-    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// #     fn validate(&self, _: &str) -> ValidationFuture { ValidationFuture::ready(Err(TokenError::Malformed.into())) }
     /// # }
     /// let layer = AuthLayer::new(Never).allow_preflight();
     /// # let _ = layer;
@@ -268,7 +268,7 @@ impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
         };
         let config = Config {
             handler: self.handler.clone(),
-            dpop_challenge: challenge.clone().with_scheme(Scheme::DPoP),
+            dpop_challenge: challenge.clone().with_scheme(AuthScheme::DPoP),
             challenge,
             optional: self.optional,
             dpop: self.dpop.clone(),

@@ -9,14 +9,14 @@ use tower_service::Service;
 use super::config::Config;
 use super::constraint::is_preflight;
 use super::future::{Pending, ResponseFuture, State};
-use crate::bearer::Scheme;
+use crate::bearer::AuthScheme;
 use crate::dpop::Checked;
 use crate::error::{AuthError, BearerError, DefaultErrorHandler, ErrorHandler};
 use crate::source::TokenSource;
 use crate::validator::Validator;
 
 /// Marker put into the extensions of a request that an [optional](super::AuthLayer::optional) layer
-/// let through without a token (together with the layer's [`Challenge`]).
+/// let through without a token (together with the layer's [`Challenge`](crate::error::Challenge)).
 ///
 /// It tells later checks ([`RequireScopeLayer`](crate::RequireScopeLayer), the axum extractor) that the
 /// request was anonymous — answered with 401 and a challenge — rather than never authenticated
@@ -76,7 +76,7 @@ where
                 req.extensions_mut().insert(config.challenge.clone());
                 return ResponseFuture::inner(self.inner.call(req), None);
             }
-            Err(e) => return self.reject(e.into(), Scheme::Bearer),
+            Err(e) => return self.reject(e.into(), AuthScheme::Bearer),
         };
         if !matches!(source, TokenSource::Header) {
             // Whatever the outcome: the token goes no further than this layer.
@@ -137,7 +137,7 @@ impl<S, V, H> Auth<S, V, H> {
 
     /// A request that waits: the inner service, driven to readiness, is taken with it and a
     /// clone left in its place (the usual Tower pattern for calling later).
-    fn pending<ReqB>(&mut self, req: Request<ReqB>, scheme: Scheme) -> Pending<S, ReqB, H>
+    fn pending<ReqB>(&mut self, req: Request<ReqB>, scheme: AuthScheme) -> Pending<S, ReqB, H>
     where
         S: Clone,
     {
@@ -150,7 +150,7 @@ impl<S, V, H> Auth<S, V, H> {
         }
     }
 
-    fn reject<ReqB, ResB>(&self, error: AuthError, scheme: Scheme) -> ResponseFuture<S, ReqB, H>
+    fn reject<ReqB, ResB>(&self, error: AuthError, scheme: AuthScheme) -> ResponseFuture<S, ReqB, H>
     where
         S: Service<Request<ReqB>, Response = Response<ResB>>,
         H: ErrorHandler<ResB>,

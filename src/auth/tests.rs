@@ -11,8 +11,8 @@ use tower::{service_fn, Layer, ServiceExt};
 
 use super::{Anonymous, AuthLayer};
 use crate::error::Challenge;
-use crate::validator::{Validation, Validator};
-use crate::{AuthError, Claims, TokenError};
+use crate::validator::{ValidationFuture, Validator};
+use crate::{error::TokenError, AuthError, Claims};
 
 /// Accepts `good` (and `bound`, whose `cnf.x5t#S256` a layer without mtls cannot check);
 /// answers `slow-*` tokens after a yield; `down` is unavailable; anything else is expired.
@@ -32,15 +32,15 @@ fn decide(token: &str) -> Result<Claims, AuthError> {
 }
 
 impl Validator for Fake {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         if token.starts_with("slow-") {
             let token = token.to_owned();
-            Validation::pending(async move {
+            ValidationFuture::pending(async move {
                 tokio::time::sleep(Duration::from_millis(1)).await;
                 decide(&token)
             })
         } else {
-            Validation::ready(decide(token))
+            ValidationFuture::ready(decide(token))
         }
     }
 }

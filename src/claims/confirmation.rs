@@ -39,7 +39,7 @@ impl Claims {
     /// [`AuthLayer::mtls`](crate::AuthLayer::mtls).
     ///
     /// ```
-    /// use bearer_guard::{Claims, TokenError};
+    /// use bearer_guard::{Claims, error::TokenError};
     /// use serde_json::json;
     /// let bound = |cnf| Claims::from_value(json!({ "cnf": cnf })).unwrap();
     /// let cnf = bound(json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}));
@@ -80,7 +80,7 @@ impl Claims {
     /// a token through unchecked.
     ///
     /// ```
-    /// use bearer_guard::{Claims, TokenError};
+    /// use bearer_guard::{Claims, error::TokenError};
     /// use serde_json::json;
     /// let bound = |cnf| Claims::from_value(json!({ "cnf": cnf })).unwrap();
     /// assert_eq!(bound(json!({"jkt": "0ZcOCORZNYy"})).bound_jkt(), Ok(Some("0ZcOCORZNYy")));

@@ -7,7 +7,7 @@ use super::pointer::lookup;
 /// A set of OAuth scopes (RFC 6749 §3.3).
 ///
 /// ```
-/// use bearer_guard::Scopes;
+/// use bearer_guard::claims::Scopes;
 /// let s = Scopes::parse("read  write");
 /// assert!(s.contains("read") && s.contains_all(["read", "write"]));
 /// assert!(!s.contains_any(["admin"]));
@@ -39,14 +39,14 @@ impl Scopes {
     }
 
     /// Reads scopes from a claim set: the claim `name` if given (a name, or an RFC 6901 JSON
-    /// Pointer such as `/realm_access/roles`, see [`Claims::pointer`]), else `scope` and then
+    /// Pointer such as `/realm_access/roles`, see [`Claims::pointer`](crate::Claims::pointer)), else `scope` and then
     /// `scp`.
     /// A string claim is space-delimited; an array claim holds one value per string element,
     /// kept whole: an element with a space in it (a group named `"not admin"`) is that one
     /// value, never split into `not` and `admin`.
     ///
     /// ```
-    /// use bearer_guard::Scopes;
+    /// use bearer_guard::claims::Scopes;
     /// use serde_json::json;
     /// let claims = json!({"groups": ["not admin", "staff"], "scope": "read write"});
     /// let groups = Scopes::from_claims(claims.as_object().unwrap(), Some("groups"));

@@ -142,14 +142,14 @@ impl DpopConfig {
     ///   matches that port only.
     ///
     /// ```
-    /// use bearer_guard::DpopConfig;
+    /// use bearer_guard::dpop::DpopConfig;
     ///
     /// let dpop = DpopConfig::new().allowed_hosts(["api.example", "api.example:8443"]);
     /// // AuthLayer::new(validator).dpop(dpop)?
     /// # let _ = dpop;
     /// ```
     ///
-    /// [`DpopError::WrongUri`]: crate::DpopError::WrongUri
+    /// [`DpopError::WrongUri`]: crate::error::DpopError::WrongUri
     pub fn allowed_hosts(mut self, hosts: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.allowed_hosts = hosts.into_iter().map(Into::into).collect();
         self
@@ -188,7 +188,7 @@ impl DpopConfig {
     /// refused with 503 ([`AuthError::Unavailable`], logged as a warning): fail closed.
     ///
     /// ```
-    /// use bearer_guard::{store::MemoryStore, DpopConfig};
+    /// use bearer_guard::{store::MemoryStore, dpop::DpopConfig};
     ///
     /// let dpop = DpopConfig::new().replay_store(MemoryStore::new(100_000));
     /// # let _ = dpop;
@@ -222,7 +222,7 @@ impl DpopConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use bearer_guard::DpopConfig;
+    /// use bearer_guard::dpop::DpopConfig;
     ///
     /// let dpop = DpopConfig::new().nonces(Duration::from_secs(300));
     /// // AuthLayer::new(validator).dpop(dpop.base_url(..))?
@@ -244,7 +244,7 @@ impl DpopConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use bearer_guard::DpopConfig;
+    /// use bearer_guard::dpop::DpopConfig;
     ///
     /// # let secret_from_your_vault = [7u8; 32];
     /// let dpop = DpopConfig::new()

@@ -76,7 +76,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use bearer_guard::{Algorithm, DpopConfig};
+//! use bearer_guard::{jwt::Algorithm, dpop::DpopConfig};
 //!
 //! let dpop = DpopConfig::new()
 //!     .algorithms([Algorithm::ES256, Algorithm::EdDSA])
@@ -96,11 +96,11 @@
 //! | `nonce.rs` | server-provided nonces ([`Nonce`]): stateless, HMAC-SHA256 |
 //!
 //! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
-//! [`DpopError::AmbiguousPath`]: crate::DpopError::AmbiguousPath
-//! [`DpopError::BoundToken`]: crate::DpopError::BoundToken
-//! [`DpopError::NotBound`]: crate::DpopError::NotBound
-//! [`DpopError::UseNonce`]: crate::DpopError::UseNonce
-//! [`DpopError::WrongUri`]: crate::DpopError::WrongUri
+//! [`DpopError::AmbiguousPath`]: crate::error::DpopError::AmbiguousPath
+//! [`DpopError::BoundToken`]: crate::error::DpopError::BoundToken
+//! [`DpopError::NotBound`]: crate::error::DpopError::NotBound
+//! [`DpopError::UseNonce`]: crate::error::DpopError::UseNonce
+//! [`DpopError::WrongUri`]: crate::error::DpopError::WrongUri
 
 mod config;
 mod nonce;

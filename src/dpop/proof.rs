@@ -17,7 +17,7 @@ use super::nonce::Nonces;
 use super::thumbprint::thumbprint;
 use super::uri::{allowed_hosts, request_uri, same_target, AllowedHost};
 use super::{DpopConfig, DPOP_HEADER};
-use crate::bearer::Scheme;
+use crate::bearer::AuthScheme;
 use crate::error::dpop::Nonce;
 use crate::error::UnavailableError;
 use crate::jose::{
@@ -27,7 +27,7 @@ use crate::jose::{
 use crate::jwks::parse_jwk;
 use crate::store::replay::{ReplayCache, Seen};
 use crate::store::ReplayStore;
-use crate::{AuthError, BuildError, DpopError, TokenError};
+use crate::{error::DpopError, error::TokenError, AuthError, BuildError};
 
 /// The `typ` of a proof (RFC 9449 §4.2), compared without case.
 const PROOF_TYPE: &str = "dpop+jwt";
@@ -140,17 +140,17 @@ impl DpopVerifier {
     pub(crate) fn check_request<B>(
         &self,
         req: &Request<B>,
-        scheme: Scheme,
+        scheme: AuthScheme,
         token: &str,
         jkt: Option<&str>,
     ) -> Result<Checked<Option<Nonce>>, AuthError> {
         match (scheme, jkt) {
-            (Scheme::Bearer, None) => Ok(Checked::Done(None)),
-            (Scheme::Bearer, Some(_)) => Err(DpopError::BoundToken.into()),
+            (AuthScheme::Bearer, None) => Ok(Checked::Done(None)),
+            (AuthScheme::Bearer, Some(_)) => Err(DpopError::BoundToken.into()),
             // Refused before the proof is looked at: a proof with an unbound token must not
             // use up room in the replay cache (nor its `jti`).
-            (Scheme::DPoP, None) => Err(DpopError::NotBound.into()),
-            (Scheme::DPoP, Some(jkt)) => {
+            (AuthScheme::DPoP, None) => Err(DpopError::NotBound.into()),
+            (AuthScheme::DPoP, Some(jkt)) => {
                 let uri = request_uri(&self.config, &self.hosts, req)?;
                 let target = Target {
                     headers: req.headers(),

@@ -135,8 +135,8 @@ fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
     use url::Url;
 
     use super::{Target, DPOP_HEADER};
+    use crate::error::DpopError;
     use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
-    use crate::DpopError;
     let verifier = DpopVerifier::new(
         DpopConfig::new()
             .iat_window(Duration::from_secs(60), Duration::from_secs(5))
@@ -213,8 +213,8 @@ async fn verifiers_sharing_a_replay_store_refuse_each_others_proofs() {
 
     use super::proof::Checked;
     use super::{Target, DPOP_HEADER};
+    use crate::error::DpopError;
     use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
-    use crate::DpopError;
     let store = Arc::new(TestStore {
         keys: Default::default(),
         down: false,

@@ -6,7 +6,7 @@ use http::Request;
 use url::{Host, Url};
 
 use super::DpopConfig;
-use crate::{BuildError, DpopError};
+use crate::{error::DpopError, BuildError};
 
 /// An entry of [`DpopConfig::allowed_hosts`](super::DpopConfig::allowed_hosts), parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]

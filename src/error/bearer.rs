@@ -1,4 +1,4 @@
-//! [`BearerError`] (no usable token in the request) and the [`Scheme`] a token came with.
+//! [`BearerError`] (no usable token in the request) and the [`AuthScheme`] a token came with.
 
 super::fixed_texts! {
 /// Why no bearer token could be taken from a request.
@@ -24,7 +24,7 @@ pub enum BearerError {
 
 /// The authorization scheme an access token was presented with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Scheme {
+pub enum AuthScheme {
     /// `Authorization: Bearer <token>` (RFC 6750 §2.1).
     #[default]
     Bearer,
@@ -33,17 +33,17 @@ pub enum Scheme {
     DPoP,
 }
 
-impl Scheme {
+impl AuthScheme {
     /// The scheme name as written in `Authorization` and `WWW-Authenticate` headers.
     ///
     /// ```
-    /// use bearer_guard::bearer::Scheme;
-    /// assert_eq!(Scheme::DPoP.as_str(), "DPoP");
+    /// use bearer_guard::bearer::AuthScheme;
+    /// assert_eq!(AuthScheme::DPoP.as_str(), "DPoP");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
-            Scheme::Bearer => "Bearer",
-            Scheme::DPoP => "DPoP",
+            AuthScheme::Bearer => "Bearer",
+            AuthScheme::DPoP => "DPoP",
         }
     }
 }

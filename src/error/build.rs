@@ -6,7 +6,7 @@ use super::{DiscoveryError, JwksError};
 /// [`ProofVerifier::new`](crate::dpop::ProofVerifier::new) refused their [`DpopConfig`]
 /// ([`BuildError::Invalid`]).
 ///
-/// [`DpopConfig`]: crate::DpopConfig
+/// [`DpopConfig`]: crate::dpop::DpopConfig
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -15,7 +15,7 @@ pub enum BuildError {
     Discovery(#[from] DiscoveryError),
     /// No audience was configured (and [`JwtValidatorBuilder::any_audience`] was not called).
     ///
-    /// [`JwtValidatorBuilder::any_audience`]: crate::JwtValidatorBuilder::any_audience
+    /// [`JwtValidatorBuilder::any_audience`]: crate::jwt::JwtValidatorBuilder::any_audience
     #[error("no audience configured: set one, or call any_audience() explicitly")]
     NoAudience,
     /// A URL in the configuration is not acceptable (https, or http on loopback only).

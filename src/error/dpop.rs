@@ -10,7 +10,7 @@ super::fixed_texts! {
 /// binding fails and `use_dpop_nonce` when a server nonce is required ([`DpopError::code`]).
 ///
 /// ```
-/// use bearer_guard::DpopError;
+/// use bearer_guard::error::DpopError;
 /// assert_eq!(DpopError::Replayed.code(), Some("invalid_dpop_proof"));
 /// assert_eq!(DpopError::KeyMismatch.code(), Some("invalid_token"));
 /// ```
@@ -62,13 +62,13 @@ pub enum DpopError {
     /// ([`SenderConstraint::Dpop`](crate::auth::SenderConstraint::Dpop)) and the token is not
     /// bound to a key (no `cnf.jkt`).
     Required => (UNAUTHORIZED, Some("invalid_token")) "a DPoP-bound token is required",
-    /// Nonces are [required](crate::DpopConfig::nonces) and the proof's `nonce` is missing,
+    /// Nonces are [required](crate::dpop::DpopConfig::nonces) and the proof's `nonce` is missing,
     /// not one this server issued, or expired (RFC 9449 §9). Carries the fresh nonce to send in
     /// the `DPoP-Nonce` header, which [`AuthError::to_response`](crate::AuthError::to_response) does; the client retries with
     /// a new proof that carries it.
     ///
     /// ```
-    /// use bearer_guard::{AuthError, DpopError};
+    /// use bearer_guard::{AuthError, error::DpopError};
     /// fn fresh_nonce(error: &AuthError) -> Option<&str> {
     ///     match error {
     ///         AuthError::Dpop(DpopError::UseNonce(nonce)) => Some(nonce.as_str()),
@@ -95,11 +95,11 @@ pub(crate) const NONCE_LEN: usize = 32;
 /// base64url characters.
 ///
 /// It is carried by [`DpopError::UseNonce`]; [`AuthError::to_response`] and the gRPC mapping
-/// send it, and a custom [`ErrorHandler`](crate::ErrorHandler) that builds its own response
+/// send it, and a custom [`ErrorHandler`](crate::error::ErrorHandler) that builds its own response
 /// must send it too.
 ///
 /// ```
-/// use bearer_guard::{AuthError, DpopError};
+/// use bearer_guard::{AuthError, error::DpopError};
 /// use bearer_guard::dpop::NONCE_HEADER;
 ///
 /// fn nonce_header(error: &AuthError) -> Option<(&'static str, &str)> {
@@ -112,7 +112,7 @@ pub(crate) const NONCE_LEN: usize = 32;
 /// ```
 ///
 /// [`AuthError::to_response`]: crate::AuthError::to_response
-/// [`DpopError::UseNonce`]: crate::DpopError::UseNonce
+/// [`DpopError::UseNonce`]: crate::error::DpopError::UseNonce
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Nonce(pub(crate) [u8; NONCE_LEN]);
 

@@ -83,7 +83,7 @@ pub enum JwksError {
     /// Fetching the document failed.
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    /// [`JwksCache::refresh`](crate::JwksCache::refresh) ended with neither keys nor an error.
+    /// [`JwksCache::refresh`](crate::jwks::JwksCache::refresh) ended with neither keys nor an error.
     #[error("the key set could not be refreshed: {0}")]
     Refresh(String),
 }

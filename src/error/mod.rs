@@ -102,7 +102,7 @@ pub enum AuthError {
     Request(#[from] RequestError),
     /// The token could not be checked now (issuer, JWKS or introspection endpoint unreachable
     /// or misbehaving), or a DPoP proof could not be remembered because the
-    /// [replay cache](crate::DpopConfig::replay_cache) is full. The request is refused (fail
+    /// [replay cache](crate::dpop::DpopConfig::replay_cache) is full. The request is refused (fail
     /// closed) with 503.
     #[error(transparent)]
     Unavailable(#[from] UnavailableError),
@@ -146,7 +146,7 @@ impl AuthError {
     /// The HTTP status this error is answered with.
     ///
     /// ```
-    /// use bearer_guard::{AuthError, TokenError};
+    /// use bearer_guard::{AuthError, error::TokenError};
     /// assert_eq!(AuthError::from(TokenError::Expired).status(), 401);
     /// ```
     pub fn status(&self) -> StatusCode {
@@ -169,7 +169,7 @@ impl AuthError {
     /// for [`AuthError::Unavailable`], and an empty body.
     ///
     /// ```
-    /// use bearer_guard::{AuthError, Challenge, TokenError};
+    /// use bearer_guard::{AuthError, error::Challenge, error::TokenError};
     /// let res: http::Response<String> =
     ///     AuthError::from(TokenError::Expired).to_response(&Challenge::new().realm("api"));
     /// assert_eq!(res.status(), 401);

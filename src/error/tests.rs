@@ -1,7 +1,7 @@
 //! The answers: statuses, challenges and headers for each kind of refusal.
 
 use super::*;
-use crate::bearer::Scheme;
+use crate::bearer::AuthScheme;
 
 fn header(err: AuthError, c: &Challenge) -> String {
     c.header_for(&err)
@@ -60,7 +60,7 @@ fn dpop_challenges() {
         header(TokenError::Expired.into(), &c),
         r#"Bearer realm="api", error="invalid_token", error_description="the token has expired""#
     );
-    let d = c.with_scheme(Scheme::DPoP);
+    let d = c.with_scheme(AuthScheme::DPoP);
     assert_eq!(
         header(TokenError::Expired.into(), &d),
         r#"DPoP realm="api", error="invalid_token", error_description="the token has expired", algs="ES256 EdDSA""#

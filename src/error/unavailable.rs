@@ -15,7 +15,7 @@ pub enum UnavailableError {
     #[error("signing keys unavailable")]
     Keys(#[source] Option<JwksError>),
     /// A key fetch is under way and takes longer than
-    /// [`JwksConfig::max_wait`](crate::JwksConfig::max_wait).
+    /// [`JwksConfig::max_wait`](crate::jwks::JwksConfig::max_wait).
     #[error("the key fetch under way takes longer than max_wait")]
     SlowKeyFetch,
     /// The introspection call failed: no answer, an error status, a redirect, too large...
@@ -32,7 +32,7 @@ pub enum UnavailableError {
         cause: IntrospectionResponseError,
     },
     /// More introspection calls are under way than
-    /// [`max_concurrent_calls`](crate::IntrospectionValidatorBuilder::max_concurrent_calls)
+    /// [`max_concurrent_calls`](crate::introspection::IntrospectionValidatorBuilder::max_concurrent_calls)
     /// and none ended within `max_call_wait`.
     #[error("{url}: too many introspection calls under way")]
     TooManyCalls {
@@ -40,7 +40,7 @@ pub enum UnavailableError {
         url: String,
     },
     /// The introspection call for this token is under way and takes longer than
-    /// [`max_wait`](crate::IntrospectionValidatorBuilder::max_wait).
+    /// [`max_wait`](crate::introspection::IntrospectionValidatorBuilder::max_wait).
     #[error("{url}: the introspection call under way takes longer than max_wait")]
     SlowCall {
         /// The introspection endpoint.
@@ -49,7 +49,7 @@ pub enum UnavailableError {
     /// The introspection call ended without an answer (its runtime shut down).
     #[error("the introspection call was cancelled")]
     CallLost,
-    /// The shared DPoP replay store ([`DpopConfig::replay_store`](crate::DpopConfig::replay_store))
+    /// The shared DPoP replay store ([`DpopConfig::replay_store`](crate::dpop::DpopConfig::replay_store))
     /// could not answer: the proof is refused (fail closed).
     #[error("the shared DPoP replay store cannot answer: proof refused")]
     ReplayStore(#[source] StoreError),

@@ -12,7 +12,7 @@ use super::cache::{EntryExpiry, Settings};
 use super::client::{ClientAuth, Secret};
 use super::flight::Flights;
 use super::validator::{Inner, IntrospectionValidator};
-use crate::discovery::Metadata;
+use crate::discovery::IssuerMetadata;
 use crate::error::DiscoveryError;
 use crate::fetch::Limits;
 use crate::fetch::{acceptable_url, check_tls, http_client};
@@ -88,7 +88,7 @@ impl IntrospectionValidatorBuilder {
     }
 
     /// Accepts answers for any audience (`aud` unchecked), as
-    /// [`JwtValidatorBuilder::any_audience`](crate::JwtValidatorBuilder::any_audience) does.
+    /// [`JwtValidatorBuilder::any_audience`](crate::jwt::JwtValidatorBuilder::any_audience) does.
     /// Only for authorization servers that issue tokens for this resource server alone.
     pub fn any_audience(mut self) -> Self {
         self.any_audience = true;
@@ -122,7 +122,7 @@ impl IntrospectionValidatorBuilder {
     /// most this long, not for the whole call timeout. The wait for a free slot
     /// ([`max_call_wait`](Self::max_call_wait)) is part of the call, so of this bound too.
     /// Zero answers 503 at once and leaves the call to run. The same word as
-    /// [`JwksConfig::max_wait`](crate::JwksConfig::max_wait).
+    /// [`JwksConfig::max_wait`](crate::jwks::JwksConfig::max_wait).
     pub fn max_wait(mut self, wait: Duration) -> Self {
         self.max_wait = wait;
         self
@@ -243,7 +243,7 @@ impl IntrospectionValidatorBuilder {
         let client = http_client(self.client, self.timeout)?;
         let endpoint = match self.endpoint {
             Some(url) => url,
-            None => Metadata::discover_with(&client, &self.issuer, Limits::DISCOVERY)
+            None => IssuerMetadata::discover_with(&client, &self.issuer, Limits::DISCOVERY)
                 .await?
                 .introspection_endpoint
                 .ok_or(DiscoveryError::Missing("introspection_endpoint"))?,

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::jose::unix_now;
 use serde_json::{Map, Value};
 
-use crate::{Claims, TokenError};
+use crate::{error::TokenError, Claims};
 
 /// The SHA-256 of the validator's [settings](Settings) and a token.
 pub(super) type Key = [u8; 32];

@@ -7,7 +7,7 @@ use super::validator::form_encode;
 use super::{parse_response, IntrospectionValidator, IntrospectionValidatorBuilder};
 use crate::error::IntrospectionResponseError as ResponseError;
 use crate::jose::unix_now;
-use crate::{BuildError, TokenError, Validation, Validator};
+use crate::{error::TokenError, validator::ValidationFuture, BuildError, Validator};
 
 async fn validator(b: IntrospectionValidatorBuilder) -> IntrospectionValidator {
     b.client("api", "secret")
@@ -165,7 +165,7 @@ async fn flights_outlive_their_callers_and_leave_when_the_call_ends() {
     use std::future::Future;
     use std::task::Poll;
     /// Polls once, so that the call has joined (or started) its flight.
-    async fn start(call: &mut Validation) {
+    async fn start(call: &mut ValidationFuture) {
         std::future::poll_fn(|cx| {
             assert!(std::pin::Pin::new(&mut *call).poll(cx).is_pending());
             Poll::Ready(())

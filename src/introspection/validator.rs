@@ -21,7 +21,7 @@ use crate::fetch::{self, Limits};
 use crate::store::IntrospectionStore;
 use crate::telemetry::{Counters, Observation, Source, Stats};
 use crate::validator::Readiness;
-use crate::{AuthError, Claims, TokenError, Validation, Validator};
+use crate::{error::TokenError, validator::ValidationFuture, AuthError, Claims, Validator};
 
 /// Validates tokens by asking the authorization server (RFC 7662), with a cache. Cheap to
 /// clone; clones share the cache. See the [module docs](crate::introspection).
@@ -382,22 +382,22 @@ impl Validator for IntrospectionValidator {
         self.endpoint_readiness()
     }
 
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         let obs = Observation::start("introspection", &self.inner.issuer);
         if token.len() > self.inner.max_token_bytes {
             let result = Err(TokenError::TooLarge.into());
             obs.finish(&self.inner.counters, Source::Checked, &result);
-            return Validation::ready(result);
+            return ValidationFuture::ready(result);
         }
         let key = self.key(token);
         if let Some(entry) = self.inner.cache.as_ref().and_then(|c| c.get(&key)) {
             let result = entry.result.map_err(AuthError::from);
             obs.finish(&self.inner.counters, Source::Cache, &result);
-            return Validation::ready(result);
+            return ValidationFuture::ready(result);
         }
         let this = self.clone();
         let token = token.to_owned();
-        Validation::pending(async move {
+        ValidationFuture::pending(async move {
             if let Some(shared) = &this.inner.shared {
                 if let Some(result) = this.shared_get(&**shared, key).await {
                     let result = result.map_err(AuthError::from);

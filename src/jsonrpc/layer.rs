@@ -45,7 +45,7 @@ impl<H> RequireMcpScopeLayer<H> {
     }
 
     /// Answers refused requests with `handler` instead of
-    /// [`DefaultErrorHandler`](crate::DefaultErrorHandler) (e.g. to add a JSON-RPC error body).
+    /// [`DefaultErrorHandler`](crate::error::DefaultErrorHandler) (e.g. to add a JSON-RPC error body).
     pub fn error_handler<H2>(self, handler: H2) -> RequireMcpScopeLayer<H2> {
         RequireMcpScopeLayer {
             requirements: self.requirements,

@@ -8,7 +8,7 @@
 //! time.
 //!
 //! ```
-//! use bearer_guard::KeySet;
+//! use bearer_guard::jwks::KeySet;
 //! let set = KeySet::from_json(br#"{"keys":[
 //!   {"kty":"OKP","crv":"Ed25519","kid":"k1","alg":"EdDSA","use":"sig",
 //!    "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
@@ -24,7 +24,6 @@
 //! | `set.rs` | [`KeySet`]: the parsed set, keys by `kid`, the look-up of the key for a token |
 //! | `config.rs` | [`JwksConfig`]: refresh times, cooldown, timeout, size cap, `max_stale`, `max_wait` |
 //! | `cache.rs` | [`JwksCache`]: fetch, single-flight refresh (in a task of its own; requests wait for it at most `max_wait`), cooldowns, bounded staleness |
-//! | `error.rs` | [`JwksError`] |
 
 mod cache;
 mod config;

@@ -13,7 +13,7 @@ use super::validator::{Inner, Keys};
 use super::Prefetch;
 use super::{JwtValidator, DEFAULT_ALGORITHMS};
 use crate::crypto::Backend;
-use crate::discovery::Metadata;
+use crate::discovery::IssuerMetadata;
 use crate::error::BuildError;
 use crate::error::DiscoveryError;
 use crate::fetch::{acceptable_url, check_tls, http_client};
@@ -364,7 +364,7 @@ impl JwtValidatorBuilder {
                 (Some(uri), _) => uri,
                 (None, Some(url)) => {
                     let url = acceptable_url(url)?;
-                    Metadata::fetch_from(&client, &url, &self.issuer, limits)
+                    IssuerMetadata::fetch_from(&client, &url, &self.issuer, limits)
                         .await?
                         .jwks_uri
                         .ok_or(DiscoveryError::Missing("jwks_uri"))?
@@ -374,7 +374,7 @@ impl JwtValidatorBuilder {
                         "an issuer template needs metadata_url or jwks_uri",
                     ))
                 }
-                (None, None) => Metadata::discover_with(&client, &self.issuer, limits)
+                (None, None) => IssuerMetadata::discover_with(&client, &self.issuer, limits)
                     .await?
                     .jwks_uri
                     .ok_or(DiscoveryError::Missing("jwks_uri"))?,

@@ -15,8 +15,8 @@ use jsonwebtoken::Algorithm;
 use quick_cache::sync::{Cache, DefaultLifecycle};
 use quick_cache::UnitWeighter;
 
+use crate::error::TokenError;
 use crate::jose::{AlgError, Header};
-use crate::TokenError;
 
 /// The `typ` values of an access token (RFC 9068 §2.1), compared without case.
 const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
@@ -94,7 +94,7 @@ mod tests {
     use std::time::Duration;
 
     use crate::jwt::cache::tests::{sign, validator};
-    use crate::{AuthError, TokenError, Validator};
+    use crate::{error::TokenError, AuthError, Validator};
 
     fn refusal(result: Result<crate::Claims, AuthError>) -> TokenError {
         match result {

@@ -33,8 +33,7 @@
 //! | `header.rs` | the header profile (RFC 9068 `typ`, `alg` allow-list, refused members) and a memo of headers that passed |
 //! | `refresh.rs` | finding the key: the key set at hand, or a JWKS refresh (single-flight), or 503 |
 //! | `cache/` | the verified-token cache: whole-token keys, admission on a second sighting once full, time bounds checked on every hit |
-//! | `ready.rs` | readiness (keys fetched and usable) and the first fetch ([`Prefetch`](Prefetch)) |
-//! | `error.rs` | [`BuildError`], and the settings checks both validator builders share |
+//! | `ready.rs` | readiness (keys fetched and usable) and the first fetch ([`Prefetch`]) |
 //!
 //! The JOSE rules themselves (compact form, header refusals, algorithm names, signature,
 //! NumericDate, `iss`, `aud`, `exp`/`nbf`/`iat`) live in the crate's one JOSE core and are
@@ -49,6 +48,8 @@ mod validator;
 
 pub use crate::jose::{DEFAULT_ALGORITHMS, MAX_LEEWAY};
 pub use builder::JwtValidatorBuilder;
+/// The JWS algorithm names (re-exported from `jsonwebtoken`).
+pub use jsonwebtoken::Algorithm;
 pub use ready::Prefetch;
 pub use validator::JwtValidator;
 

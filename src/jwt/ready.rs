@@ -16,7 +16,7 @@ pub(crate) const FETCH_FAILED: &str = "signing keys could not be fetched";
 pub(crate) const EXPIRED: &str = "signing keys are past max_stale and cannot be refreshed";
 
 /// When a [`JwtValidator`](crate::JwtValidator) that fetches keys fetches them first; set with
-/// [`JwtValidatorBuilder::prefetch`](crate::JwtValidatorBuilder::prefetch).
+/// [`JwtValidatorBuilder::prefetch`](crate::jwt::JwtValidatorBuilder::prefetch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Prefetch {
@@ -24,12 +24,12 @@ pub enum Prefetch {
     /// check, whichever comes first (the default).
     #[default]
     Lazy,
-    /// While building: [`build`](crate::JwtValidatorBuilder::build) fails with
+    /// While building: [`build`](crate::jwt::JwtValidatorBuilder::build) fails with
     /// [`BuildError::Prefetch`](crate::BuildError::Prefetch) when the keys cannot be had. For
     /// a process that should not start without its issuer.
     FailFast,
     /// In the background: `build` returns at once; a task fetches the keys and, while that
-    /// fails, tries again each [`cooldown`](crate::JwksConfig::cooldown) until it succeeds
+    /// fails, tries again each [`cooldown`](crate::jwks::JwksConfig::cooldown) until it succeeds
     /// (or the validator is dropped). The validator reports not ready meanwhile; requests
     /// wait for the fetch under way, or get 503.
     Background,

@@ -9,7 +9,7 @@ use super::JwtValidator;
 use crate::error::UnavailableError;
 use crate::jose::is_hmac;
 use crate::jwks::{Lookup, Reason, Snapshot};
-use crate::{AuthError, Claims, TokenError, Validation};
+use crate::{error::TokenError, validator::ValidationFuture, AuthError, Claims};
 
 /// What one pass over a token decided.
 enum Step {
@@ -32,20 +32,24 @@ impl JwtValidator {
 
     /// Full validation, without looking in the verified-token cache; an accepted token is
     /// offered to it under `probe` (if any).
-    pub(super) fn validate_uncached(&self, token: &str, probe: Option<Probe<'_>>) -> Validation {
+    pub(super) fn validate_uncached(
+        &self,
+        token: &str,
+        probe: Option<Probe<'_>>,
+    ) -> ValidationFuture {
         let snapshot = match &self.inner.keys {
             Keys::Remote(cache) => Some(cache.snapshot()),
             Keys::Fixed(_) => None,
         };
         match self.step(token, probe, snapshot.as_deref(), true) {
-            Step::Done(result) => Validation::ready(result),
+            Step::Done(result) => ValidationFuture::ready(result),
             Step::Refresh { generation, reason } => {
                 let this = self.clone();
                 // Only this rare path (keys being fetched) copies the token, and hashes it
                 // again to offer it to the cache.
                 let cached = probe.is_some();
                 let token = token.to_owned();
-                Validation::pending(async move {
+                ValidationFuture::pending(async move {
                     let Keys::Remote(cache) = &this.inner.keys else {
                         return Err(UnavailableError::Keys(None).into());
                     };

@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use super::JwtValidator;
+use crate::jwks::KeySet;
 use crate::BuildError;
-use crate::KeySet;
 
 fn builder() -> super::JwtValidatorBuilder {
     JwtValidator::builder("https://as.example")

@@ -15,7 +15,7 @@ use crate::jose::{self, Compact, Presence, SignatureError, MAX_SIGNATURE_BYTES};
 use crate::jwks::{JwksCache, Key, KeySet};
 use crate::telemetry::{Counters, Observation, Source, Stats};
 use crate::validator::Readiness;
-use crate::{AuthError, Claims, TokenError, Validation, Validator};
+use crate::{error::TokenError, validator::ValidationFuture, AuthError, Claims, Validator};
 
 /// Validates JWT access tokens locally against the issuer's keys. Cheap to clone.
 #[derive(Clone)]
@@ -167,7 +167,7 @@ impl JwtValidator {
 }
 
 impl Validator for JwtValidator {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         let obs = Observation::start("jwt", &self.inner.issuer);
         if obs.enabled() && token.len() <= self.inner.max_token_bytes {
             if let Some(kid) = jose::unverified_kid(token) {
@@ -184,7 +184,7 @@ impl Validator for JwtValidator {
                 if let Some(hit) = cache.get(probe, now).filter(|_| !self.keys_expired()) {
                     let result = hit.check(now, self.inner.leeway).map_err(AuthError::from);
                     obs.finish(counters, Source::Cache, &result);
-                    return Validation::ready(result);
+                    return ValidationFuture::ready(result);
                 }
                 Some(probe)
             }
@@ -193,11 +193,11 @@ impl Validator for JwtValidator {
         match self.validate_uncached(token, probe).into_ready() {
             Ok(result) => {
                 obs.finish(counters, Source::Checked, &result);
-                Validation::ready(result)
+                ValidationFuture::ready(result)
             }
             Err(pending) => {
                 let this = self.clone();
-                Validation::pending(async move {
+                ValidationFuture::pending(async move {
                     let result = pending.await;
                     obs.finish(&this.inner.counters, Source::Checked, &result);
                     result

@@ -70,10 +70,10 @@
 //! | `mod.rs` | [`ClientCertificate`], [`MtlsConfig`], the binding rule |
 //! | `header.rs` | [`ProxyHeader`]: reading the certificate a trusted proxy forwards |
 //!
-//! [`TokenError::CertificateRequired`]: crate::TokenError::CertificateRequired
-//! [`TokenError::CertificateMismatch`]: crate::TokenError::CertificateMismatch
-//! [`TokenError::MalformedCertificate`]: crate::TokenError::MalformedCertificate
-//! [`TokenError::UnsupportedConfirmation`]: crate::TokenError::UnsupportedConfirmation
+//! [`TokenError::CertificateRequired`]: crate::error::TokenError::CertificateRequired
+//! [`TokenError::CertificateMismatch`]: crate::error::TokenError::CertificateMismatch
+//! [`TokenError::MalformedCertificate`]: crate::error::TokenError::MalformedCertificate
+//! [`TokenError::UnsupportedConfirmation`]: crate::error::TokenError::UnsupportedConfirmation
 
 use std::fmt;
 use std::sync::Arc;
@@ -84,7 +84,7 @@ use http::Request;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::TokenError;
+use crate::error::TokenError;
 
 mod header;
 

@@ -24,9 +24,9 @@
 //! | no claims, request let through anonymously by an [optional](crate::AuthLayer::optional) auth layer | [`BearerError::Missing`] | 401, `WWW-Authenticate: Bearer` (+ realm) |
 //! | no claims and no auth layer in front | [`AuthError::Misconfigured`] | 500, logged at error level |
 //!
-//! The challenge uses the [`Challenge`](crate::Challenge) the auth layer left in the extensions, so realm and
+//! The challenge uses the [`Challenge`](crate::error::Challenge) the auth layer left in the extensions, so realm and
 //! `resource_metadata` match the auth layer's own answers. The answer is built by the layer's
-//! [`ErrorHandler`](crate::ErrorHandler) ([`DefaultErrorHandler`](crate::DefaultErrorHandler) unless set with [`RequireScopeLayer::error_handler`]),
+//! [`ErrorHandler`](crate::error::ErrorHandler) ([`DefaultErrorHandler`](crate::error::DefaultErrorHandler) unless set with [`RequireScopeLayer::error_handler`]),
 //! so the same layer serves gRPC with the `tonic` feature's `GrpcErrors`.
 //!
 //! # gRPC: one requirement per method
@@ -35,7 +35,7 @@
 //! requirement by request path (`/package.Service/Method`):
 //!
 //! ```
-//! use bearer_guard::{Requirement, RequireScopeLayer, ScopeMap};
+//! use bearer_guard::{Requirement, RequireScopeLayer, scope::ScopeMap};
 //!
 //! let layer = RequireScopeLayer::map(
 //!     ScopeMap::new()

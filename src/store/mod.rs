@@ -1,7 +1,7 @@
 //! Shared state for several instances behind a load balancer: the seam between the layer and
 //! where the DPoP replay set and the introspection result cache live.
 //!
-//! By default both live in the process ([`DpopConfig`](crate::DpopConfig) keeps its own replay
+//! By default both live in the process ([`DpopConfig`](crate::dpop::DpopConfig) keeps its own replay
 //! cache, [`IntrospectionValidator`](crate::IntrospectionValidator) its own result cache), which
 //! is the fastest and needs nothing else. Behind a load balancer that is not enough:
 //!
@@ -10,9 +10,9 @@
 //! - each instance introspects each token once, so N instances cost the authorization server
 //!   N calls per token.
 //!
-//! A [`ReplayStore`] (given to [`DpopConfig::replay_store`](crate::DpopConfig::replay_store))
+//! A [`ReplayStore`] (given to [`DpopConfig::replay_store`](crate::dpop::DpopConfig::replay_store))
 //! and an [`IntrospectionStore`] (given to
-//! [`IntrospectionValidatorBuilder::shared_cache`](crate::IntrospectionValidatorBuilder::shared_cache))
+//! [`IntrospectionValidatorBuilder::shared_cache`](crate::introspection::IntrospectionValidatorBuilder::shared_cache))
 //! move that state out of the process. With the `redis` feature, [`RedisStore`] implements
 //! both on Redis; [`MemoryStore`] implements both in the process (tests, or to compare).
 //!
@@ -29,7 +29,7 @@
 //! store is logged.
 //!
 //! Server-provided DPoP nonces need no store: they are stateless, and every instance given the
-//! same [`nonce_secret`](crate::DpopConfig::nonce_secret) accepts the others'.
+//! same [`nonce_secret`](crate::dpop::DpopConfig::nonce_secret) accepts the others'.
 //!
 //! | file | what |
 //! |---|---|

@@ -5,9 +5,9 @@ use std::time::Duration;
 use crate::error::BuildError;
 
 /// The longest cache lifetime accepted by the validator builders
-/// ([`JwtValidatorBuilder::cache_ttl`](crate::JwtValidatorBuilder::cache_ttl),
-/// [`IntrospectionValidatorBuilder::cache_ttl`](crate::IntrospectionValidatorBuilder::cache_ttl) and
-/// [`negative_ttl`](crate::IntrospectionValidatorBuilder::negative_ttl) accepted: 24 hours.
+/// ([`JwtValidatorBuilder::cache_ttl`](crate::jwt::JwtValidatorBuilder::cache_ttl),
+/// [`IntrospectionValidatorBuilder::cache_ttl`](crate::introspection::IntrospectionValidatorBuilder::cache_ttl) and
+/// [`negative_ttl`](crate::introspection::IntrospectionValidatorBuilder::negative_ttl) accepted: 24 hours.
 pub const MAX_CACHE_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The audiences a validator checks: those configured, or none at all with `any_audience`

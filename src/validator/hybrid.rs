@@ -1,6 +1,6 @@
 //! [`HybridValidator`]: JWT-shaped tokens to one validator, others to another.
 
-use super::{Readiness, Validation, Validator};
+use super::{Readiness, ValidationFuture, Validator};
 
 /// Sends tokens that look like JWTs to a local validator (a
 /// [`JwtValidator`](crate::JwtValidator)) and all others to a remote one (an
@@ -24,7 +24,7 @@ impl<L: Validator, R: Validator> HybridValidator<L, R> {
 }
 
 impl<L: Validator, R: Validator> Validator for HybridValidator<L, R> {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         if looks_like_jwt(token) {
             self.local.validate(token)
         } else {

@@ -1,22 +1,22 @@
 //! The seam between the layer and the ways of validating a token.
 //!
 //! [`AuthLayer`](crate::AuthLayer) hands the bearer token to a [`Validator`] and gets back a
-//! [`Validation`]: a future of [`Claims`] or an [`AuthError`]. A validation that can decide at
-//! once (keys cached, token cached) returns [`Validation::ready`], which costs no allocation;
-//! one that must wait for the network returns [`Validation::pending`].
+//! [`ValidationFuture`]: a future of [`Claims`](crate::Claims) or an [`AuthError`](crate::AuthError). A validation that can decide at
+//! once (keys cached, token cached) returns [`ValidationFuture::ready`], which costs no allocation;
+//! one that must wait for the network returns [`ValidationFuture::pending`].
 //!
 //! ```
-//! use bearer_guard::{AuthError, Claims, TokenError, Validation, Validator};
+//! use bearer_guard::{AuthError, Claims, error::TokenError, validator::ValidationFuture, Validator};
 //!
 //! /// Accepts exactly one fixed token (for a demo; never do this in production).
 //! struct Fixed;
 //!
 //! impl Validator for Fixed {
-//!     fn validate(&self, token: &str) -> Validation {
+//!     fn validate(&self, token: &str) -> ValidationFuture {
 //!         if token == "let-me-in" {
-//!             Validation::ready(Ok(Claims::from_value(serde_json::json!({"sub": "demo"})).unwrap()))
+//!             ValidationFuture::ready(Ok(Claims::from_value(serde_json::json!({"sub": "demo"})).unwrap()))
 //!         } else {
-//!             Validation::ready(Err(TokenError::InvalidSignature.into()))
+//!             ValidationFuture::ready(Err(TokenError::InvalidSignature.into()))
 //!         }
 //!     }
 //! }
@@ -28,12 +28,12 @@
 //!
 //! Every [`Validator`] answers [`Validator::readiness`]: whether it can decide tokens now.
 //! A [`JwtValidator`](crate::JwtValidator) that fetches keys is ready once a key set was
-//! fetched and is not past [`max_stale`](crate::JwksConfig::max_stale); asking it starts a
+//! fetched and is not past [`max_stale`](crate::jwks::JwksConfig::max_stale); asking it starts a
 //! fetch in the background when none was made yet (or the last one failed and its cooldown is
 //! over), so a readiness probe alone brings a lazily built validator up. An
 //! [`IntrospectionValidator`](crate::IntrospectionValidator) is ready unless its last call to
 //! the endpoint failed (unreachable, timed out, an error status, an answer it cannot read).
-//! [`HybridValidator`](crate::HybridValidator) and [`MultiIssuer`](crate::MultiIssuer) are
+//! [`HybridValidator`] and [`MultiIssuer`] are
 //! ready when every validator in them is.
 //!
 //! [`ReadinessService`] answers a probe: `200 ready`, or `503 not ready: <reason>` (one line,
@@ -41,7 +41,7 @@
 //!
 //! ```
 //! use bearer_guard::validator::{Readiness, ReadinessService};
-//! use bearer_guard::{JwtValidator, KeySet};
+//! use bearer_guard::{JwtValidator, jwks::KeySet};
 //! use http::{Request, StatusCode};
 //! use tower::ServiceExt;
 //!
@@ -62,7 +62,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! When the first keys are fetched is a choice made on the builder with [`Prefetch`]. Whatever
+//! When the first keys are fetched is a choice made on the builder with [`Prefetch`](crate::jwt::Prefetch). Whatever
 //! the choice, a request that arrives before keys are there waits for the fetch under way (one
 //! fetch for all of them) and is answered with the keys, or 503 if there are none: never a 401
 //! for want of keys.
@@ -93,7 +93,7 @@
 //! [`MultiIssuer`] reads `iss` from the token's payload **before** the signature is checked, and
 //! uses it for one thing only: to pick one of the validators it was configured with. The
 //! choice is an exact string comparison against the configured issuers; a token naming any
-//! other issuer is refused at once (`401 invalid_token`, [`TokenError::WrongIssuer`]) and
+//! other issuer is refused at once (`401 invalid_token`, [`TokenError::WrongIssuer`](crate::error::TokenError::WrongIssuer)) and
 //! causes no network request: keys or metadata are never fetched from an issuer that a token
 //! names. The chosen validator then validates the token in full, including `iss` again, so a
 //! token signed by one tenant's keys but naming another tenant fails that tenant's signature
@@ -131,4 +131,4 @@ pub use hybrid::{looks_like_jwt, HybridValidator};
 pub use multi::{MultiIssuer, MultiIssuerBuilder};
 pub use probe::ReadinessService;
 pub use readiness::Readiness;
-pub use seam::{Validation, Validator};
+pub use seam::{ValidationFuture, Validator};

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Readiness, Validation, Validator};
+use super::{Readiness, ValidationFuture, Validator};
 use crate::jose::Compact;
-use crate::{BuildError, TokenError};
+use crate::{error::TokenError, BuildError};
 
 /// Default for [`MultiIssuerBuilder::max_token_bytes`]: 8 KiB, as for
 /// [`JwtValidator`](crate::JwtValidator).
@@ -113,17 +113,17 @@ impl MultiIssuerBuilder {
 }
 
 impl Validator for MultiIssuer {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         let issuer = match unverified_issuer(token, self.inner.max_token_bytes) {
             Ok(issuer) => issuer,
-            Err(e) => return Validation::ready(Err(e.into())),
+            Err(e) => return ValidationFuture::ready(Err(e.into())),
         };
         match self.inner.validators.get(&issuer) {
             Some(validator) => validator.validate(token),
             None => {
                 // The issuer is not logged: it is text from an unverified token.
                 tracing::debug!("token names an issuer that is not configured");
-                Validation::ready(Err(TokenError::WrongIssuer.into()))
+                ValidationFuture::ready(Err(TokenError::WrongIssuer.into()))
             }
         }
     }
@@ -164,8 +164,8 @@ mod tests {
     struct Tenant(&'static str);
 
     impl Validator for Tenant {
-        fn validate(&self, _token: &str) -> Validation {
-            Validation::ready(Ok(Claims::from_value(
+        fn validate(&self, _token: &str) -> ValidationFuture {
+            ValidationFuture::ready(Ok(Claims::from_value(
                 serde_json::json!({ "tenant": self.0 }),
             )
             .unwrap()))

@@ -37,7 +37,7 @@ pub(super) use self::key::Probe;
 use self::key::{PassThrough, StoredKey, TokenHasher};
 use crate::jose::{self, numeric_date};
 use crate::jwks::Key;
-use crate::{Claims, TokenError};
+use crate::{error::TokenError, Claims};
 
 /// The smallest cache. quick_cache sizes its shards and its hot/cold split for more entries;
 /// in a test, a cache of capacity 1 did not keep the one token it was given.

@@ -58,7 +58,7 @@ pub use builder::{RedisStoreBuilder, SECRET_ENV};
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use bearer_guard::store::RedisStore;
-/// use bearer_guard::{DpopConfig, IntrospectionValidator};
+/// use bearer_guard::{dpop::DpopConfig, IntrospectionValidator};
 ///
 /// # let secret_from_your_vault = [7u8; 32];
 /// let store = RedisStore::builder("rediss://redis.internal:6380/")
