@@ -98,7 +98,7 @@ fn bench(c: &mut Criterion) {
     let (memory, redis_backed) = rt.block_on(async {
         let memory = builder().build().await.unwrap();
         let redis_backed = builder()
-            .shared_cache(shared.clone())
+            .shared_store(shared.clone())
             .build()
             .await
             .unwrap();

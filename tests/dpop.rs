@@ -847,7 +847,7 @@ async fn a_full_replay_cache_refuses_new_proofs_and_still_knows_the_old_ones() {
         &client,
         DpopConfig::new()
             .allowed_hosts(["api.example"])
-            .replay_cache(3),
+            .cache_capacity(3),
     );
     let htu = "https://api.example/me";
     let accepted: Vec<String> = (0..3)

@@ -112,7 +112,7 @@ fn dpop_needs_base_url_or_allowed_hosts_to_build() {
         DpopConfig::new(),
         DpopConfig::new().allowed_hosts(Vec::<String>::new()),
         DpopConfig::new()
-            .replay_cache(10)
+            .cache_capacity(10)
             .nonces(std::time::Duration::from_secs(60)),
     ];
     for config in no_source {
@@ -226,8 +226,8 @@ async fn refused_bindings_use_up_neither_replay_room_nor_jtis() {
     let client = DpopClient::new();
     let htu = "https://api.example/public/x";
     for dpop in [
-        DpopConfig::new().replay_cache(CAPACITY),
-        DpopConfig::new().replay_store(MemoryStore::new(CAPACITY)),
+        DpopConfig::new().cache_capacity(CAPACITY),
+        DpopConfig::new().shared_store(MemoryStore::new(CAPACITY)),
     ] {
         let app = app(&client, dpop.base_url(base_url()));
         // Anyone with an unbound token (or one bound elsewhere) and a key of their own.

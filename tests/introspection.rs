@@ -390,7 +390,7 @@ async fn validators_sharing_a_store_keep_their_own_outcomes() {
             .client("api", "api-secret")
             .introspection_endpoint(server.introspection_endpoint())
             .audience("orders")
-            .shared_cache(store.clone()),
+            .shared_store(store.clone()),
     )
     .await;
     let billing = serve(
@@ -398,7 +398,7 @@ async fn validators_sharing_a_store_keep_their_own_outcomes() {
             .client("api", "api-secret")
             .introspection_endpoint(server.introspection_endpoint())
             .audience("billing")
-            .shared_cache(store.clone()),
+            .shared_store(store.clone()),
     )
     .await;
     let for_orders = server.mint().aud("orders").opaque();

@@ -51,7 +51,7 @@ async fn app(validator: impl Validator, dpop: Option<DpopConfig>) -> String {
 async fn dpop_instance(server: &TestServer, store: RedisStore) -> String {
     let dpop = DpopConfig::new()
         .base_url(url::Url::parse("https://api.example").unwrap())
-        .replay_store(store);
+        .shared_store(store);
     app(support::validator(server).await, Some(dpop)).await
 }
 
@@ -73,7 +73,7 @@ async fn introspection_instance_for(
         .client("api", "api-secret")
         .introspection_endpoint(server.introspection_endpoint())
         .audience(audience)
-        .shared_cache(store)
+        .shared_store(store)
         .build()
         .await
         .unwrap();

@@ -164,7 +164,7 @@ pub async fn serve(listener: TcpListener, issuer: &str) -> Result<McpServer, Box
     // 401 names the base scope, so that a client asks for it the first time.
     let app = Router::new()
         .route_service("/mcp", mcp)
-        .route_layer(RequireMcpScopeLayer::from_arc(requirements).max_body(MAX_BODY))
+        .route_layer(RequireMcpScopeLayer::from_arc(requirements).max_body_bytes(MAX_BODY))
         .route_layer(BindMcpSessionLayer::new())
         .layer(AuthLayer::new(validator).challenge(metadata.challenge().scope(BASE_SCOPE)))
         // Outside the auth layer: the document needs no token.

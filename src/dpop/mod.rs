@@ -41,12 +41,12 @@
 //!    ([`DpopError::UseNonce`]); the client retries with a new proof carrying it;
 //! 9. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`). An accepted
 //!    `jti` is kept until its proof's `iat` is too old to pass the window again, and never
-//!    dropped earlier: when the [cache](DpopConfig::replay_cache) is full of such entries, new
+//!    dropped earlier: when the [cache](DpopConfig::cache_capacity) is full of such entries, new
 //!    proofs are refused with 503 ([`AuthError::Unavailable`], fail closed) rather than
 //!    accepted and forgotten. The `jti` is recorded last: a proof refused by an earlier step,
 //!    in particular one whose key is not the token's (rule 7) or that comes with a token not
 //!    bound at all ([`DpopError::NotBound`]), uses up neither its `jti` nor room in the cache.
-//!    Behind a load balancer, [`replay_store`](DpopConfig::replay_store) shares the set
+//!    Behind a load balancer, [`shared_store`](DpopConfig::shared_store) shares the set
 //!    between instances (see [`store`](crate::store)); a store that cannot answer refuses
 //!    with 503 too.
 //!
@@ -110,7 +110,7 @@ mod uri;
 mod verifier;
 
 pub use crate::error::dpop::{Nonce, NONCE_HEADER};
-pub use config::DpopConfig;
+pub use config::{DpopConfig, MAX_IAT_WINDOW};
 pub use thumbprint::jwk_thumbprint;
 pub use verifier::{ProofVerifier, VerifiedProof};
 

@@ -70,7 +70,7 @@ pub(crate) struct DpopVerifier {
 enum Replay {
     /// In the process, decided synchronously (the default).
     Memory(ReplayCache),
-    /// In a shared store ([`DpopConfig::replay_store`]), awaited.
+    /// In a shared store ([`DpopConfig::shared_store`]), awaited.
     Shared(Arc<dyn ReplayStore>),
 }
 
@@ -112,7 +112,7 @@ impl DpopVerifier {
             .filter_map(|a| alg_name(*a))
             .collect::<Vec<_>>()
             .join(" ");
-        let seen = match &config.replay_store {
+        let seen = match &config.shared_store {
             Some(store) => Replay::Shared(store.0.clone()),
             None => Replay::Memory(ReplayCache::new(config.replay_capacity)),
         };

@@ -93,7 +93,7 @@ impl ProofVerifier {
     }
 
     /// [`verify_proof`](Self::verify_proof), awaiting the shared replay store when the config
-    /// has one ([`DpopConfig::replay_store`]; `verify_proof` refuses such a config with
+    /// has one ([`DpopConfig::shared_store`]; `verify_proof` refuses such a config with
     /// [`AuthError::Misconfigured`]). Without one it answers at once, as `verify_proof`.
     ///
     /// # Errors

@@ -102,7 +102,7 @@ pub enum AuthError {
     Request(#[from] RequestError),
     /// The token could not be checked now (issuer, JWKS or introspection endpoint unreachable
     /// or misbehaving), or a DPoP proof could not be remembered because the
-    /// [replay cache](crate::dpop::DpopConfig::replay_cache) is full. The request is refused (fail
+    /// [replay cache](crate::dpop::DpopConfig::cache_capacity) is full. The request is refused (fail
     /// closed) with 503.
     #[error(transparent)]
     Unavailable(#[from] UnavailableError),

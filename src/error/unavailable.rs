@@ -49,7 +49,7 @@ pub enum UnavailableError {
     /// The introspection call ended without an answer (its runtime shut down).
     #[error("the introspection call was cancelled")]
     CallLost,
-    /// The shared DPoP replay store ([`DpopConfig::replay_store`](crate::dpop::DpopConfig::replay_store))
+    /// The shared DPoP replay store ([`DpopConfig::shared_store`](crate::dpop::DpopConfig::shared_store))
     /// could not answer: the proof is refused (fail closed).
     #[error("the shared DPoP replay store cannot answer: proof refused")]
     ReplayStore(#[source] StoreError),
@@ -57,7 +57,7 @@ pub enum UnavailableError {
     /// the proof is refused rather than an older one forgotten.
     #[error(
         "the DPoP replay cache is full ({capacity} proofs within the iat window): proof \
-         refused; raise DpopConfig::replay_cache"
+         refused; raise DpopConfig::cache_capacity"
     )]
     ReplayCacheFull {
         /// The cache's capacity.

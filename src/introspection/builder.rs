@@ -201,7 +201,7 @@ impl IntrospectionValidatorBuilder {
     /// (the authorization server is asked, never "active" by default); one that cannot store
     /// is logged. Concurrent requests of one process still share one call. Off with
     /// [`no_cache`](Self::no_cache).
-    pub fn shared_cache(mut self, store: impl IntrospectionStore) -> Self {
+    pub fn shared_store(mut self, store: impl IntrospectionStore) -> Self {
         self.shared = Some(SharedCache(Arc::new(store)));
         self
     }

@@ -62,7 +62,7 @@
 //! introspection call per request).
 //!
 //! Several instances can share one cache
-//! ([`shared_cache`](IntrospectionValidatorBuilder::shared_cache), see [`store`](crate::store)),
+//! ([`shared_store`](IntrospectionValidatorBuilder::shared_store), see [`store`](crate::store)),
 //! and [`IntrospectionValidator::forget`] drops a revoked token's result on all of them at once.
 //!
 //! Concurrent requests carrying the same uncached token cause a single introspection call, with

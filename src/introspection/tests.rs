@@ -342,7 +342,7 @@ async fn an_accepted_outcome_read_from_the_shared_store_is_checked_again() {
     let v = validator(
         IntrospectionValidator::builder("https://as.example")
             .audience("api")
-            .shared_cache(store.clone()),
+            .shared_store(store.clone()),
     )
     .await;
     let now = crate::jose::unix_now();

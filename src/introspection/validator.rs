@@ -75,7 +75,7 @@ impl fmt::Debug for IntrospectionValidator {
             .field("auth", &self.inner.auth)
             .field("audiences", &self.inner.audiences)
             .field("cache", &self.inner.cache.is_some())
-            .field("shared_cache", &self.inner.shared.is_some())
+            .field("shared_store", &self.inner.shared.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -92,7 +92,7 @@ impl IntrospectionValidator {
     }
 
     /// Forgets the cached result of `token` (a revocation hint): in this validator's own
-    /// cache and, with a [shared cache](super::IntrospectionValidatorBuilder::shared_cache), in
+    /// cache and, with a [shared cache](super::IntrospectionValidatorBuilder::shared_store), in
     /// the shared store, so that every instance using it asks the authorization server again
     /// on the token's next use. Call it when you learn that a token was revoked.
     ///

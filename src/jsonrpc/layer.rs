@@ -39,7 +39,7 @@ impl RequireMcpScopeLayer {
 impl<H> RequireMcpScopeLayer<H> {
     /// The largest body read, in bytes; a larger one is answered 413 (before it is read when
     /// its `Content-Length` says so). Set the MCP server's own limit to the same value.
-    pub fn max_body(mut self, bytes: usize) -> Self {
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
         self
     }

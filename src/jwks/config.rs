@@ -70,7 +70,7 @@ impl JwksConfig {
     }
 
     /// Largest JWKS document accepted, in bytes (default 256 KiB).
-    pub fn max_bytes(mut self, n: usize) -> Self {
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
         self.max_bytes = n;
         self
     }

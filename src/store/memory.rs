@@ -41,7 +41,7 @@ impl std::fmt::Debug for MemoryStore {
 
 impl MemoryStore {
     /// A store of at most `capacity` replay entries (refusing new ones when full of unexpired
-    /// entries, like [`DpopConfig::replay_cache`](crate::dpop::DpopConfig::replay_cache)) and at most
+    /// entries, like [`DpopConfig::cache_capacity`](crate::dpop::DpopConfig::cache_capacity)) and at most
     /// `capacity` introspection results (evicting as the in-process cache does).
     pub fn new(capacity: u64) -> Self {
         MemoryStore {

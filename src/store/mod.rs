@@ -10,9 +10,9 @@
 //! - each instance introspects each token once, so N instances cost the authorization server
 //!   N calls per token.
 //!
-//! A [`ReplayStore`] (given to [`DpopConfig::replay_store`](crate::dpop::DpopConfig::replay_store))
+//! A [`ReplayStore`] (given to [`DpopConfig::shared_store`](crate::dpop::DpopConfig::shared_store))
 //! and an [`IntrospectionStore`] (given to
-//! [`IntrospectionValidatorBuilder::shared_cache`](crate::introspection::IntrospectionValidatorBuilder::shared_cache))
+//! [`IntrospectionValidatorBuilder::shared_store`](crate::introspection::IntrospectionValidatorBuilder::shared_store))
 //! move that state out of the process. With the `redis` feature, [`RedisStore`] implements
 //! both on Redis; [`MemoryStore`] implements both in the process (tests, or to compare).
 //!

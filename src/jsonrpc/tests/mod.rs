@@ -102,7 +102,7 @@ fn layer(seen: &Seen, max: usize) -> Svc {
         }
     });
     RequireMcpScopeLayer::new(requirements())
-        .max_body(max)
+        .max_body_bytes(max)
         .layer(tower::util::BoxCloneService::new(inner))
 }
 

@@ -68,11 +68,11 @@ pub use builder::{RedisStoreBuilder, SECRET_ENV};
 ///     .await?;
 /// let dpop = DpopConfig::new()
 ///     .base_url(url::Url::parse("https://orders.example")?)
-///     .replay_store(store.clone());
+///     .shared_store(store.clone());
 /// let validator = IntrospectionValidator::builder("https://issuer.example")
 ///     .client("orders-api", "secret")
 ///     .audience("orders-api")
-///     .shared_cache(store)
+///     .shared_store(store)
 ///     .build()
 ///     .await?;
 /// # let _ = (dpop, validator); Ok(()) }
