@@ -12,7 +12,7 @@
 //! # What it checks
 //!
 //! * A `POST` body is read up to a limit ([`DEFAULT_MAX_BODY`], 1 MiB, set with
-//!   [`max_body_bytes`](RequireMcpScopeLayer::max_body)). A `Content-Length` over the limit is
+//!   [`max_body_bytes`](RequireMcpScopeLayer::max_body_bytes)). A `Content-Length` over the limit is
 //!   refused before anything is read; a body that grows past it while read, too.
 //! * The body is parsed once — one JSON-RPC message or a batch — refusing duplicate JSON
 //!   members at every depth. Requests and notifications must have a string `method`;
