@@ -29,7 +29,7 @@ use std::time::Instant;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use bearer_guard::{Algorithm, JwtValidator, KeySet, Validator};
+use bearer_guard::{jwks::KeySet, jwt::Algorithm, JwtValidator, Validator};
 use bearer_guard_testkit::TestServer;
 
 /// Polls a future that is expected to be ready at once (keys are in memory).
@@ -56,7 +56,7 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-fn build(builder: bearer_guard::JwtValidatorBuilder) -> JwtValidator {
+fn build(builder: bearer_guard::jwt::JwtValidatorBuilder) -> JwtValidator {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()

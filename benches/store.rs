@@ -13,7 +13,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bearer_guard::store::{MemoryStore, RedisStore, ReplayStore};
-use bearer_guard::{IntrospectionValidator, IntrospectionValidatorBuilder, Validator};
+use bearer_guard::{
+    introspection::IntrospectionValidatorBuilder, IntrospectionValidator, Validator,
+};
 use bearer_guard_testkit::TestServer;
 use criterion::{criterion_group, criterion_main, Criterion};
 use redis_server::RedisServer;
@@ -96,7 +98,7 @@ fn bench(c: &mut Criterion) {
     let (memory, redis_backed) = rt.block_on(async {
         let memory = builder().build().await.unwrap();
         let redis_backed = builder()
-            .shared_cache(shared.clone())
+            .shared_store(shared.clone())
             .build()
             .await
             .unwrap();

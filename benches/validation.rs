@@ -10,7 +10,9 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use bearer_guard::{AuthLayer, Backend, JwtValidator, KeySet, Scopes, Validator};
+use bearer_guard::{
+    claims::Scopes, crypto::Backend, jwks::KeySet, AuthLayer, JwtValidator, Validator,
+};
 use bearer_guard_testkit::{KeyAlg, TestServer};
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::{header::AUTHORIZATION, HeaderValue, Request, Response};

@@ -1,4 +1,4 @@
-//! Per-route scopes and the `Auth<T>` extractor with axum, against the bundled authorization
+//! Per-route scopes and the `Authenticated<T>` extractor with axum, against the bundled authorization
 //! server, in one process: starts the issuer and the API on loopback, then calls the API with
 //! several tokens and prints what each request gets.
 //!
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use axum::routing::{delete, get, post};
 use axum::Router;
-use bearer_guard::axum::Auth;
+use bearer_guard::axum::Authenticated;
 use bearer_guard::{AuthLayer, JwtValidator, RequireScopeLayer, Requirement};
 use bearer_guard_testkit::TestServer;
 use serde::Deserialize;
@@ -23,11 +23,11 @@ struct Caller {
     tenant: String,
 }
 
-async fn list(Auth(claims): Auth) -> String {
+async fn list(Authenticated(claims): Authenticated) -> String {
     format!("items for {}", claims.subject().unwrap_or("?"))
 }
 
-async fn create(Auth(caller): Auth<Caller>) -> String {
+async fn create(Authenticated(caller): Authenticated<Caller>) -> String {
     format!("item created by {} in tenant {}", caller.sub, caller.tenant)
 }
 
@@ -35,9 +35,9 @@ async fn purge() -> &'static str {
     "all items purged"
 }
 
-async fn welcome(caller: Option<Auth>) -> String {
+async fn welcome(caller: Option<Authenticated>) -> String {
     match caller {
-        Some(Auth(c)) => format!("welcome back, {}", c.subject().unwrap_or("?")),
+        Some(Authenticated(c)) => format!("welcome back, {}", c.subject().unwrap_or("?")),
         None => "welcome, stranger".into(),
     }
 }

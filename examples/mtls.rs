@@ -18,7 +18,7 @@
 mod shared;
 
 use axum::{routing::get, Extension, Router};
-use bearer_guard::{AuthLayer, Claims, JwtValidator, MtlsConfig};
+use bearer_guard::{mtls::MtlsConfig, AuthLayer, Claims, JwtValidator};
 use bearer_guard_testkit::TestServer;
 
 #[tokio::main]

@@ -13,7 +13,9 @@
 use std::process::ExitCode;
 
 use bearer_guard::tonic::GrpcErrors;
-use bearer_guard::{AuthLayer, Claims, JwtValidator, RequireScopeLayer, Requirement, ScopeMap};
+use bearer_guard::{
+    scope::ScopeMap, AuthLayer, Claims, JwtValidator, RequireScopeLayer, Requirement,
+};
 use bearer_guard_testkit::TestServer;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;

@@ -1,28 +1,28 @@
-//! axum integration (feature `axum`): the [`Auth`] extractor and `IntoResponse` for
+//! axum integration (feature `axum`): the [`Authenticated`] extractor and `IntoResponse` for
 //! [`AuthError`].
 //!
-//! [`AuthLayer`](crate::AuthLayer) verifies the token and stores the [`Claims`]; `Auth<T>`
+//! [`AuthLayer`](crate::AuthLayer) verifies the token and stores the [`Claims`]; `Authenticated<T>`
 //! hands them to the handler, as [`Claims`] (an `Arc` clone) or as your own
-//! `serde::Deserialize` type. `Option<Auth<T>>` is for routes behind an
+//! `serde::Deserialize` type. `Option<Authenticated<T>>` is for routes behind an
 //! [optional](crate::AuthLayer::optional) auth layer.
 //!
 //! ```no_run
 //! # async fn demo(validator: bearer_guard::JwtValidator) {
 //! use axum::{routing::get, Router};
-//! use bearer_guard::{axum::Auth, AuthLayer, Claims};
+//! use bearer_guard::{axum::Authenticated, AuthLayer, Claims};
 //!
 //! #[derive(serde::Deserialize)]
 //! struct User { sub: String, tenant: String }
 //!
-//! async fn me(Auth(claims): Auth) -> String {
+//! async fn me(Authenticated(claims): Authenticated) -> String {
 //!     claims.subject().unwrap_or_default().to_owned()
 //! }
-//! async fn tenant(Auth(user): Auth<User>) -> String {
+//! async fn tenant(Authenticated(user): Authenticated<User>) -> String {
 //!     format!("{} @ {}", user.sub, user.tenant)
 //! }
-//! async fn hello(user: Option<Auth>) -> String {
+//! async fn hello(user: Option<Authenticated>) -> String {
 //!     match user {
-//!         Some(Auth(c)) => format!("hello {}", c.subject().unwrap_or("?")),
+//!         Some(Authenticated(c)) => format!("hello {}", c.subject().unwrap_or("?")),
 //!         None => "hello stranger".into(),
 //!     }
 //! }
@@ -45,7 +45,7 @@
 //!
 //! A claim set that does not fit `T` is treated as a token problem, not a server error: the
 //! token was genuine but does not carry what this route needs (a client-credentials token
-//! without the user claims, say), and only a different token can fix that. `Option<Auth<T>>`
+//! without the user claims, say), and only a different token can fix that. `Option<Authenticated<T>>`
 //! gives `None` only for anonymous requests; a token whose claims do not fit `T` is still
 //! rejected, never silently treated as anonymous.
 
@@ -55,16 +55,16 @@ use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::Challenge;
-use crate::{AuthError, Claims, TokenError};
+use crate::{error::TokenError, AuthError, Claims};
 
 /// Extracts the verified claims of the request, as [`Claims`] (the default) or as any type
 /// that implements [`FromClaims`] — every `serde::de::DeserializeOwned` type does.
 ///
 /// See the [module documentation](self) for the rejections.
 #[derive(Debug, Clone)]
-pub struct Auth<T = Claims>(pub T);
+pub struct Authenticated<T = Claims>(pub T);
 
-impl<T> std::ops::Deref for Auth<T> {
+impl<T> std::ops::Deref for Authenticated<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -72,7 +72,7 @@ impl<T> std::ops::Deref for Auth<T> {
     }
 }
 
-/// How [`Auth<T>`] builds a `T` from the verified claims.
+/// How [`Authenticated<T>`] builds a `T` from the verified claims.
 ///
 /// Implemented for [`Claims`] (a cheap `Arc` clone) and for every `DeserializeOwned` type
 /// (deserialized from the claim set).
@@ -106,15 +106,15 @@ impl<T: DeserializeOwned> FromClaims for T {
     }
 }
 
-/// Why [`Auth`] refused a request; answers with the RFC 6750 response of its
+/// Why [`Authenticated`] refused a request; answers with the RFC 6750 response of its
 /// [`AuthError`], using the auth layer's [`Challenge`] so the realm matches.
 #[derive(Debug, Clone)]
-pub struct AuthRejection {
+pub struct AuthenticatedRejection {
     error: AuthError,
     challenge: Challenge,
 }
 
-impl AuthRejection {
+impl AuthenticatedRejection {
     /// The underlying error.
     pub fn error(&self) -> &AuthError {
         &self.error
@@ -126,19 +126,19 @@ impl AuthRejection {
     }
 }
 
-impl std::fmt::Display for AuthRejection {
+impl std::fmt::Display for AuthenticatedRejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.error.fmt(f)
     }
 }
 
-impl std::error::Error for AuthRejection {
+impl std::error::Error for AuthenticatedRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.error)
     }
 }
 
-impl IntoResponse for AuthRejection {
+impl IntoResponse for AuthenticatedRejection {
     fn into_response(self) -> Response {
         self.error.log();
         self.error.to_response(&self.challenge)
@@ -146,7 +146,7 @@ impl IntoResponse for AuthRejection {
 }
 
 /// Answers with [`AuthError::to_response`] and a challenge without realm. Inside a handler
-/// behind [`AuthLayer`](crate::AuthLayer), prefer [`AuthRejection`] (via [`Auth`]), which
+/// behind [`AuthLayer`](crate::AuthLayer), prefer [`AuthenticatedRejection`] (via [`Authenticated`]), which
 /// keeps the layer's realm.
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
@@ -155,8 +155,8 @@ impl IntoResponse for AuthError {
     }
 }
 
-fn reject(parts: &Parts, error: AuthError) -> AuthRejection {
-    AuthRejection {
+fn reject(parts: &Parts, error: AuthError) -> AuthenticatedRejection {
+    AuthenticatedRejection {
         error,
         challenge: parts
             .extensions
@@ -166,24 +166,24 @@ fn reject(parts: &Parts, error: AuthError) -> AuthRejection {
     }
 }
 
-impl<S: Send + Sync, T: FromClaims> FromRequestParts<S> for Auth<T> {
-    type Rejection = AuthRejection;
+impl<S: Send + Sync, T: FromClaims> FromRequestParts<S> for Authenticated<T> {
+    type Rejection = AuthenticatedRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let result = crate::scope::claims(&parts.extensions).and_then(T::from_claims);
-        result.map(Auth).map_err(|e| reject(parts, e))
+        result.map(Authenticated).map_err(|e| reject(parts, e))
     }
 }
 
-impl<S: Send + Sync, T: FromClaims> OptionalFromRequestParts<S> for Auth<T> {
-    type Rejection = AuthRejection;
+impl<S: Send + Sync, T: FromClaims> OptionalFromRequestParts<S> for Authenticated<T> {
+    type Rejection = AuthenticatedRejection;
 
     async fn from_request_parts(
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         let result = match crate::scope::claims(&parts.extensions) {
-            Ok(claims) => T::from_claims(claims).map(|t| Some(Auth(t))),
+            Ok(claims) => T::from_claims(claims).map(|t| Some(Authenticated(t))),
             Err(AuthError::Bearer(_)) => Ok(None),
             Err(e) => Err(e),
         };

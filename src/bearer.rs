@@ -5,7 +5,8 @@
 //!
 //! ```
 //! use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
-//! use bearer_guard::bearer::{extract, BearerError};
+//! use bearer_guard::bearer::extract;
+//! use bearer_guard::error::BearerError;
 //!
 //! let mut headers = HeaderMap::new();
 //! assert_eq!(extract(&headers), Err(BearerError::Missing));
@@ -15,66 +16,21 @@
 
 use http::header::{HeaderMap, AUTHORIZATION};
 
-crate::error::fixed_texts! {
-/// Why no bearer token could be taken from a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BearerError {
-    /// The request has no `Authorization` header.
-    Missing => "no Authorization header",
-    /// The `Authorization` header uses another scheme (e.g. `Basic`).
-    OtherScheme => "the Authorization header does not use the Bearer scheme",
-    /// The scheme is `Bearer` but no token follows it.
-    Empty => "the Bearer token is empty",
-    /// The token is not a single RFC 6750 `b64token`, or the header is not visible ASCII.
-    Malformed => "the Bearer token is malformed",
-    /// The request carries more than one `Authorization` header.
-    Multiple => "more than one Authorization header",
-    /// The request presents a token in more than one place (RFC 6750 §2): the header and a
-    /// cookie, or two of the [token sources](crate::source) configured on the layer, or one
-    /// of them twice.
-    SeveralPlaces => "the token is presented in more than one place",
-}
-}
-
-/// The authorization scheme an access token was presented with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Scheme {
-    /// `Authorization: Bearer <token>` (RFC 6750 §2.1).
-    #[default]
-    Bearer,
-    /// `Authorization: DPoP <token>` (RFC 9449 §7.1): the token is bound to a key, and the
-    /// request must carry a `DPoP` proof made with that key.
-    DPoP,
-}
-
-impl Scheme {
-    /// The scheme name as written in `Authorization` and `WWW-Authenticate` headers.
-    ///
-    /// ```
-    /// use bearer_guard::bearer::Scheme;
-    /// assert_eq!(Scheme::DPoP.as_str(), "DPoP");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Bearer => "Bearer",
-            Scheme::DPoP => "DPoP",
-        }
-    }
-}
+pub use crate::error::bearer::AuthScheme;
+use crate::error::BearerError;
 
 /// Takes the access token and its scheme from the `Authorization` header, accepting both
 /// `Bearer` and `DPoP` (RFC 9449 §7.1). The token syntax is the same for both.
 ///
 /// ```
 /// use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
-/// use bearer_guard::bearer::{extract_any, Scheme};
+/// use bearer_guard::bearer::{extract_any, AuthScheme};
 ///
 /// let mut headers = HeaderMap::new();
 /// headers.insert(AUTHORIZATION, HeaderValue::from_static("DPoP abc.def"));
-/// assert_eq!(extract_any(&headers), Ok((Scheme::DPoP, "abc.def")));
+/// assert_eq!(extract_any(&headers), Ok((AuthScheme::DPoP, "abc.def")));
 /// ```
-pub fn extract_any(headers: &HeaderMap) -> Result<(Scheme, &str), BearerError> {
+pub fn extract_any(headers: &HeaderMap) -> Result<(AuthScheme, &str), BearerError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let value = values.next().ok_or(BearerError::Missing)?;
     if values.next().is_some() {
@@ -86,15 +42,18 @@ pub fn extract_any(headers: &HeaderMap) -> Result<(Scheme, &str), BearerError> {
 /// Parses one `Authorization` header value as `Bearer <b64token>` or `DPoP <b64token>`.
 ///
 /// ```
-/// use bearer_guard::bearer::{parse_any, BearerError, Scheme};
-/// assert_eq!(parse_any(b"dpop tok"), Ok((Scheme::DPoP, "tok")));
-/// assert_eq!(parse_any(b"Bearer tok"), Ok((Scheme::Bearer, "tok")));
+/// use bearer_guard::bearer::{parse_any, AuthScheme};
+/// use bearer_guard::error::BearerError;
+/// assert_eq!(parse_any(b"dpop tok"), Ok((AuthScheme::DPoP, "tok")));
+/// assert_eq!(parse_any(b"Bearer tok"), Ok((AuthScheme::Bearer, "tok")));
 /// assert_eq!(parse_any(b"Basic dXNlcjpwYXNz"), Err(BearerError::OtherScheme));
 /// ```
-pub fn parse_any(value: &[u8]) -> Result<(Scheme, &str), BearerError> {
+pub fn parse_any(value: &[u8]) -> Result<(AuthScheme, &str), BearerError> {
     match parse_scheme(value, b"bearer") {
-        Err(BearerError::OtherScheme) => parse_scheme(value, b"dpop").map(|t| (Scheme::DPoP, t)),
-        other => other.map(|t| (Scheme::Bearer, t)),
+        Err(BearerError::OtherScheme) => {
+            parse_scheme(value, b"dpop").map(|t| (AuthScheme::DPoP, t))
+        }
+        other => other.map(|t| (AuthScheme::Bearer, t)),
     }
 }
 
@@ -115,7 +74,8 @@ pub fn extract(headers: &HeaderMap) -> Result<&str, BearerError> {
 /// Parses one `Authorization` header value as `Bearer <b64token>`.
 ///
 /// ```
-/// use bearer_guard::bearer::{parse, BearerError};
+/// use bearer_guard::bearer::parse;
+/// use bearer_guard::error::BearerError;
 /// assert_eq!(parse(b"bearer tok"), Ok("tok"));
 /// assert_eq!(parse(b"Basic dXNlcjpwYXNz"), Err(BearerError::OtherScheme));
 /// assert_eq!(parse(b"Bearer a b"), Err(BearerError::Malformed));
@@ -219,8 +179,8 @@ mod tests {
 
     #[test]
     fn dpop_scheme_is_recognised() {
-        assert_eq!(parse_any(b"DPoP a.b.c"), Ok((Scheme::DPoP, "a.b.c")));
-        assert_eq!(parse_any(b"DPOP x"), Ok((Scheme::DPoP, "x")));
+        assert_eq!(parse_any(b"DPoP a.b.c"), Ok((AuthScheme::DPoP, "a.b.c")));
+        assert_eq!(parse_any(b"DPOP x"), Ok((AuthScheme::DPoP, "x")));
         assert_eq!(parse_any(b"DPoP"), Err(BearerError::Empty));
         assert_eq!(parse_any(b"DPoP a b"), Err(BearerError::Malformed));
         assert_eq!(parse_any(b"DPoPx"), Err(BearerError::OtherScheme));

@@ -1,16 +1,17 @@
 //! Authorization server metadata (RFC 8414) and OpenID Connect discovery.
 //!
-//! [`Metadata::discover`] fetches the issuer's metadata document and checks that it speaks for
+//! [`IssuerMetadata::discover`] fetches the issuer's metadata document and checks that it speaks for
 //! that issuer; the JWT and introspection validators use it to find their endpoints.
 
 use serde::Deserialize;
 
-use crate::fetch::{self, FetchError, Limits};
+use crate::error::{DiscoveryError, FetchError};
+use crate::fetch::{self, is_acceptable_url, Limits};
 
 /// The parts of an authorization server's metadata this crate uses.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Metadata {
+pub struct IssuerMetadata {
     /// The issuer identifier; equal to the one asked for.
     pub issuer: String,
     /// Where the signing keys are published.
@@ -27,30 +28,7 @@ pub struct Metadata {
     pub scopes_supported: Vec<String>,
 }
 
-/// Why discovery failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DiscoveryError {
-    /// The issuer is not an `https` URL (or `http` on a loopback host).
-    #[error("the issuer {0:?} is not a valid https URL")]
-    BadIssuer(String),
-    /// Neither well-known document could be fetched.
-    #[error("no metadata found for the issuer: {0}")]
-    Fetch(#[from] FetchError),
-    /// The document names a different issuer (RFC 8414 §3.3).
-    #[error("the metadata names issuer {found:?}, expected {expected:?}")]
-    IssuerMismatch {
-        /// The configured issuer.
-        expected: String,
-        /// The issuer in the document.
-        found: String,
-    },
-    /// The document lacks an endpoint that is needed.
-    #[error("the metadata has no {0}")]
-    Missing(&'static str),
-}
-
-impl Metadata {
+impl IssuerMetadata {
     /// Fetches the metadata of `issuer`: first
     /// `{issuer}/.well-known/openid-configuration`, then the RFC 8414 location
     /// `{origin}/.well-known/oauth-authorization-server{path}`. The document's `issuer` must equal
@@ -58,7 +36,7 @@ impl Metadata {
     pub async fn discover(
         client: &reqwest::Client,
         issuer: &str,
-    ) -> Result<Metadata, DiscoveryError> {
+    ) -> Result<IssuerMetadata, DiscoveryError> {
         Self::discover_with(client, issuer, Limits::DISCOVERY).await
     }
 
@@ -66,7 +44,7 @@ impl Metadata {
         client: &reqwest::Client,
         issuer: &str,
         limits: Limits,
-    ) -> Result<Metadata, DiscoveryError> {
+    ) -> Result<IssuerMetadata, DiscoveryError> {
         let urls = well_known_urls(issuer)?;
         let limits = Limits {
             purpose: "discovery",
@@ -74,7 +52,7 @@ impl Metadata {
         };
         let mut last_error = None;
         for url in urls {
-            match fetch::get_json::<Metadata>(client, &url, limits).await {
+            match fetch::get_json::<IssuerMetadata>(client, &url, limits).await {
                 Ok((_, doc)) => return doc.checked(issuer),
                 Err(e) => {
                     tracing::debug!(url = %url, error = %e, "metadata not found here");
@@ -95,26 +73,26 @@ impl Metadata {
         url: &str,
         issuer: &str,
         limits: Limits,
-    ) -> Result<Metadata, DiscoveryError> {
+    ) -> Result<IssuerMetadata, DiscoveryError> {
         let limits = Limits {
             purpose: "discovery",
             ..limits
         };
-        let (_, doc) = fetch::get_json::<Metadata>(client, url, limits).await?;
+        let (_, doc) = fetch::get_json::<IssuerMetadata>(client, url, limits).await?;
         doc.checked(issuer)
     }
 
     /// Parses a metadata document and checks it against `issuer`.
     ///
     /// ```
-    /// use bearer_guard::Metadata;
+    /// use bearer_guard::discovery::IssuerMetadata;
     /// let doc = br#"{"issuer":"https://as.example","jwks_uri":"https://as.example/jwks"}"#;
-    /// let m = Metadata::from_json(doc, "https://as.example").unwrap();
+    /// let m = IssuerMetadata::from_json(doc, "https://as.example").unwrap();
     /// assert_eq!(m.jwks_uri.as_deref(), Some("https://as.example/jwks"));
-    /// assert!(Metadata::from_json(doc, "https://as.example/").is_err());
+    /// assert!(IssuerMetadata::from_json(doc, "https://as.example/").is_err());
     /// ```
-    pub fn from_json(bytes: &[u8], issuer: &str) -> Result<Metadata, DiscoveryError> {
-        let doc: Metadata = serde_json::from_slice(bytes).map_err(|e| {
+    pub fn from_json(bytes: &[u8], issuer: &str) -> Result<IssuerMetadata, DiscoveryError> {
+        let doc: IssuerMetadata = serde_json::from_slice(bytes).map_err(|e| {
             DiscoveryError::Fetch(FetchError::Invalid {
                 url: issuer.to_owned(),
                 reason: e.to_string(),
@@ -123,7 +101,7 @@ impl Metadata {
         doc.checked(issuer)
     }
 
-    fn checked(self, issuer: &str) -> Result<Metadata, DiscoveryError> {
+    fn checked(self, issuer: &str) -> Result<IssuerMetadata, DiscoveryError> {
         if self.issuer != issuer {
             return Err(DiscoveryError::IssuerMismatch {
                 expected: issuer.to_owned(),
@@ -140,21 +118,6 @@ impl Limits {
         max_bytes: 64 * 1024,
         purpose: "discovery",
     };
-}
-
-/// Whether `url` may be used to fetch security material: `https`, or `http` to a loopback
-/// address (for tests and local development).
-pub(crate) fn is_acceptable_url(url: &url::Url) -> bool {
-    match url.scheme() {
-        "https" => url.host().is_some(),
-        "http" => match url.host() {
-            Some(url::Host::Domain(d)) => d == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
-        _ => false,
-    }
 }
 
 fn well_known_urls(issuer: &str) -> Result<[String; 2], DiscoveryError> {

@@ -6,7 +6,7 @@
 //! on 307/308 re-send the token and client credentials there. A 3xx answer is a
 //! [`FetchError::Redirect`] naming the `Location`, and fails like any unreachable endpoint
 //! (503 for requests that need the answer). The default client follows no redirect; with a
-//! client of your own ([`http_client`](crate::JwtValidatorBuilder::http_client)), disable
+//! client of your own ([`http_client`](crate::jwt::JwtValidatorBuilder::http_client)), disable
 //! redirects too (`reqwest::redirect::Policy::none()`): an answer that comes from any other URL
 //! than the one requested is refused all the same, but by then the request has been sent there.
 
@@ -14,53 +14,7 @@ use std::time::Duration;
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 
-/// Why a document could not be fetched. Texts carry URLs and statuses, never tokens or secrets.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FetchError {
-    /// The request failed (connection refused, DNS, TLS, timeout...).
-    #[error("request to {url} failed: {reason}")]
-    Request {
-        /// The URL requested.
-        url: String,
-        /// What went wrong.
-        reason: String,
-    },
-    /// The server answered with a redirect (3xx), which is never followed, or a client of
-    /// your own followed one (the answer came from another URL than the one requested).
-    #[error("{url} redirected to {location:?}; redirects are not followed")]
-    Redirect {
-        /// The URL requested.
-        url: String,
-        /// Where the answer sent us (the `Location` header or the URL the answer came from;
-        /// empty when there was none), shortened to 200 characters.
-        location: String,
-    },
-    /// The server answered with a status other than 200.
-    #[error("{url} answered with status {status}")]
-    Status {
-        /// The URL requested.
-        url: String,
-        /// The status received.
-        status: u16,
-    },
-    /// The body was larger than allowed.
-    #[error("{url} sent more than {limit} bytes")]
-    TooLarge {
-        /// The URL requested.
-        url: String,
-        /// The limit in bytes.
-        limit: usize,
-    },
-    /// The body is not the JSON expected.
-    #[error("{url} sent an invalid document: {reason}")]
-    Invalid {
-        /// The URL requested.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-}
+use crate::error::{BuildError, FetchError};
 
 /// Limits applied to every fetch.
 #[derive(Debug, Clone, Copy)]
@@ -145,7 +99,7 @@ pub(crate) async fn exchange(
             reason: format!("timed out after {:?}", limits.timeout),
         }),
     };
-    crate::stats::fetched(limits.purpose, result.is_ok(), started.elapsed());
+    crate::telemetry::fetched(limits.purpose, result.is_ok(), started.elapsed());
     result
 }
 
@@ -214,6 +168,61 @@ pub(crate) fn default_client(timeout: Duration) -> Result<Client, reqwest::Error
         .build()
 }
 
+/// Whether `url` may be used to fetch security material: `https`, or `http` to a loopback
+/// address (for tests and local development).
+pub(crate) fn is_acceptable_url(url: &url::Url) -> bool {
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// The configured HTTP client, or the default one with `timeout`.
+pub(crate) fn http_client(
+    configured: Option<reqwest::Client>,
+    timeout: Duration,
+) -> Result<reqwest::Client, BuildError> {
+    match configured {
+        Some(client) => Ok(client),
+        None => default_client(timeout).map_err(BuildError::Http),
+    }
+}
+
+/// Whether this build's default HTTP client speaks TLS (one of the `tls-*` features).
+pub(crate) const DEFAULT_CLIENT_HAS_TLS: bool = cfg!(any(
+    feature = "tls-aws-lc",
+    feature = "tls-ring",
+    feature = "tls-native"
+));
+
+/// Refuses to fetch the `https` URL `url` with the default client of a build without TLS
+/// ([`BuildError::NoTls`]); `custom_client`: the caller gave its own client, whose TLS is its
+/// own business.
+pub(crate) fn check_tls(url: &str, custom_client: bool) -> Result<(), BuildError> {
+    let https = url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    if https && !custom_client && !DEFAULT_CLIENT_HAS_TLS {
+        return Err(BuildError::NoTls(url.to_owned()));
+    }
+    Ok(())
+}
+
+/// `uri`, if it is acceptable to fetch from: https, or http on a loopback host
+/// ([`BuildError::BadUrl`] otherwise).
+pub(crate) fn acceptable_url(uri: String) -> Result<String, BuildError> {
+    match url::Url::parse(&uri) {
+        Ok(parsed) if is_acceptable_url(&parsed) => Ok(uri),
+        _ => Err(BuildError::BadUrl(uri)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +236,44 @@ mod tests {
         // would have no provider but the one installed here.
         #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
         assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+    }
+
+    #[test]
+    fn https_needs_a_tls_feature_unless_the_client_is_given() {
+        let refused = check_tls("HTTPS://issuer.example", false);
+        if DEFAULT_CLIENT_HAS_TLS {
+            assert!(refused.is_ok());
+        } else {
+            let message = refused.unwrap_err().to_string();
+            assert!(
+                message.contains("tls-aws-lc, tls-ring or tls-native"),
+                "{message}"
+            );
+        }
+        assert!(check_tls("https://issuer.example", true).is_ok());
+        assert!(check_tls("http://127.0.0.1:8080", false).is_ok());
+    }
+
+    /// Without a TLS feature, the builders refuse an https URL before any fetch.
+    #[cfg(not(any(feature = "tls-aws-lc", feature = "tls-ring", feature = "tls-native")))]
+    #[tokio::test]
+    async fn validators_of_https_urls_are_refused_at_build_time_without_tls() {
+        let jwt = crate::JwtValidator::builder("https://issuer.example")
+            .audience("api")
+            .build()
+            .await;
+        assert!(matches!(jwt, Err(BuildError::NoTls(url)) if url == "https://issuer.example"));
+        let jwks = crate::JwtValidator::builder("https://issuer.example")
+            .audience("api")
+            .jwks_uri("https://issuer.example/jwks")
+            .build()
+            .await;
+        assert!(matches!(jwks, Err(BuildError::NoTls(_))));
+        let introspection = crate::IntrospectionValidator::builder("https://issuer.example")
+            .client("api", "secret")
+            .any_audience()
+            .build()
+            .await;
+        assert!(matches!(introspection, Err(BuildError::NoTls(_))));
     }
 }

@@ -12,7 +12,6 @@ pub mod discovery;
 pub mod dpop;
 pub mod error;
 pub mod fetch;
-pub mod hybrid;
 pub mod introspection;
 mod jose;
 #[cfg(feature = "mcp")]
@@ -20,14 +19,12 @@ pub mod jsonrpc;
 pub mod jwks;
 pub mod jwt;
 pub mod mtls;
-pub mod multi;
 pub mod profiles;
-pub mod readiness;
 pub mod resource_metadata;
 pub mod scope;
 pub mod source;
-pub mod stats;
 pub mod store;
+pub mod telemetry;
 pub mod validator;
 
 #[cfg(feature = "axum")]
@@ -39,33 +36,12 @@ pub mod tonic;
 #[doc(hidden)]
 pub mod fuzzing;
 
-#[allow(deprecated)]
-pub use auth::AuthService;
-pub use auth::{Anonymous, Auth, AuthLayer, SenderConstraint};
-pub use bearer::{BearerError, Scheme};
-pub use claims::{Claims, Confirmation, Scopes};
-pub use crypto::Backend;
-pub use discovery::{DiscoveryError, Metadata};
-pub use dpop::DpopConfig;
-pub use error::{
-    AuthError, Challenge, DefaultErrorHandler, DpopError, ErrorHandler, RequestError, TokenError,
-};
-pub use fetch::FetchError;
-pub use hybrid::HybridValidator;
-pub use introspection::{
-    ClientAuth, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError,
-};
-#[cfg(feature = "mcp")]
-pub use jsonrpc::{BindMcpSessionLayer, McpRequirements, RequireMcpScopeLayer};
-pub use jsonwebtoken::Algorithm;
-pub use jwks::{JwksCache, JwksConfig, JwksError, KeySet};
-pub use jwt::{BuildError, JwtValidator, JwtValidatorBuilder};
-pub use mtls::MtlsConfig;
-pub use multi::{MultiIssuer, MultiIssuerBuilder};
-pub use readiness::{Prefetch, Readiness, ReadinessService};
-pub use resource_metadata::{ResourceMetadata, ResourceMetadataBuilder, ResourceMetadataService};
-#[allow(deprecated)]
-pub use scope::ScopeService;
-pub use scope::{RequireScope, RequireScopeLayer, Requirement, ScopeMap};
-pub use stats::Stats;
-pub use validator::{Validation, Validator};
+// What a user needs in the first hour; everything else is reached through its module.
+pub use auth::AuthLayer;
+pub use claims::Claims;
+pub use error::{AuthError, BuildError};
+pub use introspection::IntrospectionValidator;
+pub use jwt::JwtValidator;
+pub use resource_metadata::ResourceMetadata;
+pub use scope::{RequireScopeLayer, Requirement};
+pub use validator::{HybridValidator, MultiIssuer, Validator};

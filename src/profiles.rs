@@ -40,7 +40,7 @@
 //! [`metadata_url`]: JwtValidatorBuilder::metadata_url
 //! [`Claims::scopes`]: crate::Claims::scopes
 
-use crate::{JwtValidator, JwtValidatorBuilder};
+use crate::{jwt::JwtValidatorBuilder, JwtValidator};
 
 /// The Entra ID login host (the global cloud).
 pub const ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -189,7 +189,7 @@ pub fn google_id_tokens(audience: &str) -> JwtValidatorBuilder {
 
 /// SPIFFE JWT-SVIDs (workload identity tokens) for `audience`: keys from the trust domain's
 /// bundle at `bundle_url` (a SPIFFE bundle endpoint, whose keys say `use: "jwt-svid"`:
-/// accepted through [`JwksConfig::accept_use`](crate::JwksConfig::accept_use)), `sub`
+/// accepted through [`JwksConfig::accept_use`](crate::jwks::JwksConfig::accept_use)), `sub`
 /// required, any `typ` (`JWT` or `JOSE`), the algorithms of the JWT-SVID specification (RS,
 /// ES and PS). `issuer` is the `iss` your SPIRE server writes (its `jwt_issuer` setting):
 /// `iss` is checked like any other token's, so set it there. Replacing the
@@ -215,7 +215,7 @@ pub fn google_id_tokens(audience: &str) -> JwtValidatorBuilder {
 /// # let _ = validator; Ok(()) }
 /// ```
 pub fn spiffe_jwt_svid(issuer: &str, bundle_url: &str, audience: &str) -> JwtValidatorBuilder {
-    use crate::{Algorithm::*, JwksConfig};
+    use crate::{jwks::JwksConfig, jwt::Algorithm::*};
     JwtValidator::builder(issuer)
         .audience(audience)
         .jwks_uri(bundle_url)

@@ -6,7 +6,8 @@
 //! token. The Model Context Protocol authorization spec requires protected MCP servers to work
 //! this way.
 //!
-//! - [`ResourceMetadata`] is the document (serde), made with [`ResourceMetadata::builder`];
+//! - [`ResourceMetadata`] is the document (serde, public fields), made with
+//!   [`ResourceMetadata::new`];
 //! - [`ResourceMetadata::well_known_url`] is where it is served (RFC 9728 §3.1);
 //! - [`ResourceMetadata::challenge`] makes every 401 point at it;
 //! - [`ResourceMetadata::service`] serves it as a plain Tower service, and with the `axum`
@@ -17,11 +18,10 @@
 //! use axum::{routing::post, Router};
 //! use bearer_guard::{AuthLayer, JwtValidator, ResourceMetadata};
 //!
-//! let metadata = ResourceMetadata::builder("https://api.example/mcp")
-//!     .authorization_server("https://issuer.example")
-//!     .scopes_supported(["tools:read", "tools:call"])
-//!     .resource_name("Example MCP server")
-//!     .build()?;
+//! let mut metadata = ResourceMetadata::new("https://api.example/mcp")?;
+//! metadata.authorization_servers.push("https://issuer.example".into());
+//! metadata.scopes_supported = vec!["tools:read".into(), "tools:call".into()];
+//! metadata.resource_name = Some("Example MCP server".into());
 //! let validator = JwtValidator::builder("https://issuer.example")
 //!     .audience("https://api.example/mcp")
 //!     .build()
@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use tower_service::Service;
 
 use crate::auth::SenderConstraint;
-use crate::{BuildError, Challenge};
+use crate::{error::Challenge, BuildError};
 
 /// The well-known URI suffix of RFC 9728 §3.
 pub const WELL_KNOWN_SUFFIX: &str = "/.well-known/oauth-protected-resource";
@@ -52,10 +52,8 @@ pub const WELL_KNOWN_SUFFIX: &str = "/.well-known/oauth-protected-resource";
 ///
 /// ```
 /// use bearer_guard::ResourceMetadata;
-/// let doc = ResourceMetadata::builder("https://api.example")
-///     .authorization_server("https://issuer.example")
-///     .build()
-///     .unwrap();
+/// let mut doc = ResourceMetadata::new("https://api.example").unwrap();
+/// doc.authorization_servers.push("https://issuer.example".into());
 /// assert_eq!(
 ///     serde_json::to_string(&doc).unwrap(),
 ///     r#"{"resource":"https://api.example","authorization_servers":["https://issuer.example"],"bearer_methods_supported":["header"]}"#
@@ -76,8 +74,8 @@ pub struct ResourceMetadata {
     /// Scopes used in authorization requests to access this resource.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes_supported: Vec<String>,
-    /// How bearer tokens may be sent (`header`, `body`, `query`; RFC 6750). The builder's
-    /// default is `["header"]`, the only method this crate accepts.
+    /// How bearer tokens may be sent (`header`, `body`, `query`; RFC 6750). [`new`](Self::new)
+    /// starts with `["header"]`, the only method this crate accepts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bearer_methods_supported: Vec<String>,
     /// JWS algorithms this resource signs its responses with, if any.
@@ -109,34 +107,65 @@ pub struct ResourceMetadata {
     pub dpop_bound_access_tokens_required: Option<bool>,
 }
 
-/// Configures a [`ResourceMetadata`]. Made by [`ResourceMetadata::builder`].
-#[derive(Debug, Clone)]
-pub struct ResourceMetadataBuilder {
-    doc: ResourceMetadata,
-}
-
 impl ResourceMetadata {
-    /// Starts a document for the resource identified by `resource` (an `https` URL without
-    /// fragment; `http` is allowed on loopback hosts for tests and local development).
-    pub fn builder(resource: impl Into<String>) -> ResourceMetadataBuilder {
-        ResourceMetadataBuilder {
-            doc: ResourceMetadata {
-                resource: resource.into(),
-                authorization_servers: Vec::new(),
-                jwks_uri: None,
-                scopes_supported: Vec::new(),
-                bearer_methods_supported: vec!["header".to_owned()],
-                resource_signing_alg_values_supported: Vec::new(),
-                resource_name: None,
-                resource_documentation: None,
-                resource_policy_uri: None,
-                resource_tos_uri: None,
-                tls_client_certificate_bound_access_tokens: None,
-                authorization_details_types_supported: Vec::new(),
-                dpop_signing_alg_values_supported: Vec::new(),
-                dpop_bound_access_tokens_required: None,
-            },
-        }
+    /// A document for the resource identified by `resource`: an `https` URL without fragment
+    /// (`http` is allowed on loopback hosts, for tests and local development; RFC 9728 §2),
+    /// [`BuildError::BadUrl`] otherwise. Every other field starts empty, except
+    /// [`bearer_methods_supported`](Self::bearer_methods_supported), `["header"]`; set them
+    /// directly:
+    ///
+    /// ```
+    /// use bearer_guard::ResourceMetadata;
+    /// let mut doc = ResourceMetadata::new("https://api.example/mcp")?;
+    /// doc.authorization_servers.push("https://issuer.example".into());
+    /// doc.scopes_supported = vec!["tools:read".into(), "tools:call".into()];
+    /// doc.resource_name = Some("Example MCP server".into());
+    /// # Ok::<(), bearer_guard::BuildError>(())
+    /// ```
+    pub fn new(resource: impl Into<String>) -> Result<Self, BuildError> {
+        let resource = resource.into();
+        well_known_url(&resource)?;
+        Ok(ResourceMetadata {
+            resource,
+            authorization_servers: Vec::new(),
+            jwks_uri: None,
+            scopes_supported: Vec::new(),
+            bearer_methods_supported: vec!["header".to_owned()],
+            resource_signing_alg_values_supported: Vec::new(),
+            resource_name: None,
+            resource_documentation: None,
+            resource_policy_uri: None,
+            resource_tos_uri: None,
+            tls_client_certificate_bound_access_tokens: None,
+            authorization_details_types_supported: Vec::new(),
+            dpop_signing_alg_values_supported: Vec::new(),
+            dpop_bound_access_tokens_required: None,
+        })
+    }
+
+    /// Sets the two RFC 9728 flags that tell clients what an
+    /// [`AuthLayer::require_sender_constraint`](crate::AuthLayer::require_sender_constraint)
+    /// layer requires: `dpop_bound_access_tokens_required` (true for
+    /// [`Dpop`](SenderConstraint::Dpop) only: with the others a certificate-bound token will
+    /// do) and `tls_client_certificate_bound_access_tokens` (true when certificate-bound
+    /// tokens are accepted: [`Mtls`](SenderConstraint::Mtls),
+    /// [`Either`](SenderConstraint::Either)).
+    ///
+    /// ```
+    /// use bearer_guard::{auth::SenderConstraint, ResourceMetadata};
+    /// let mut doc = ResourceMetadata::new("https://api.example")?;
+    /// doc.set_sender_constraint(SenderConstraint::Dpop);
+    /// assert_eq!(doc.dpop_bound_access_tokens_required, Some(true));
+    /// assert_eq!(doc.tls_client_certificate_bound_access_tokens, Some(false));
+    /// # Ok::<(), bearer_guard::BuildError>(())
+    /// ```
+    pub fn set_sender_constraint(&mut self, constraint: SenderConstraint) {
+        let (dpop_required, mtls) = match constraint {
+            SenderConstraint::Dpop => (true, false),
+            SenderConstraint::Mtls | SenderConstraint::Either => (false, true),
+        };
+        self.dpop_bound_access_tokens_required = Some(dpop_required);
+        self.tls_client_certificate_bound_access_tokens = Some(mtls);
     }
 
     /// The URL this document is served at (RFC 9728 §3.1): the well-known suffix inserted
@@ -144,11 +173,11 @@ impl ResourceMetadata {
     ///
     /// ```
     /// use bearer_guard::ResourceMetadata;
-    /// let doc = ResourceMetadata::builder("https://api.example/mcp").build().unwrap();
+    /// let doc = ResourceMetadata::new("https://api.example/mcp").unwrap();
     /// assert_eq!(doc.well_known_url(), "https://api.example/.well-known/oauth-protected-resource/mcp");
     /// ```
     pub fn well_known_url(&self) -> String {
-        // `build` checked that the resource parses; fall back to the plain suffix otherwise.
+        // `new` checked that the resource parses; fall back to the plain suffix otherwise.
         well_known_url(&self.resource).unwrap_or_else(|_| WELL_KNOWN_SUFFIX.to_owned())
     }
 
@@ -157,7 +186,7 @@ impl ResourceMetadata {
     ///
     /// ```
     /// use bearer_guard::ResourceMetadata;
-    /// let doc = ResourceMetadata::builder("https://api.example/mcp").build().unwrap();
+    /// let doc = ResourceMetadata::new("https://api.example/mcp").unwrap();
     /// assert_eq!(doc.well_known_path(), "/.well-known/oauth-protected-resource/mcp");
     /// ```
     pub fn well_known_path(&self) -> String {
@@ -172,8 +201,8 @@ impl ResourceMetadata {
     /// [`Challenge::realm`].
     ///
     /// ```
-    /// use bearer_guard::{AuthError, BearerError, ResourceMetadata};
-    /// let doc = ResourceMetadata::builder("https://api.example/mcp").build().unwrap();
+    /// use bearer_guard::{AuthError, error::BearerError, ResourceMetadata};
+    /// let doc = ResourceMetadata::new("https://api.example/mcp").unwrap();
     /// let value = doc.challenge().header_for(&AuthError::Bearer(BearerError::Missing)).unwrap();
     /// assert_eq!(
     ///     value,
@@ -207,144 +236,10 @@ impl ResourceMetadata {
     ///
     /// If axum refuses the path as a route, which only happens for a resource path containing
     /// axum route syntax (`{` or `}` are percent-encoded by URL parsing, so this does not
-    /// happen for a document made by [`ResourceMetadataBuilder::build`]).
+    /// happen for a resource accepted by [`ResourceMetadata::new`]).
     #[cfg(feature = "axum")]
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> axum::Router<S> {
         axum::Router::new().route_service(&self.well_known_path(), self.service())
-    }
-}
-
-impl ResourceMetadataBuilder {
-    /// Adds an authorization server (its issuer identifier).
-    pub fn authorization_server(mut self, issuer: impl Into<String>) -> Self {
-        self.doc.authorization_servers.push(issuer.into());
-        self
-    }
-
-    /// Sets `scopes_supported`.
-    pub fn scopes_supported<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.doc.scopes_supported = scopes.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Replaces `bearer_methods_supported` (default `["header"]`; an empty list leaves the
-    /// field out).
-    pub fn bearer_methods_supported<I, S>(mut self, methods: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.doc.bearer_methods_supported = methods.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Sets `jwks_uri`.
-    pub fn jwks_uri(mut self, uri: impl Into<String>) -> Self {
-        self.doc.jwks_uri = Some(uri.into());
-        self
-    }
-
-    /// Sets `resource_signing_alg_values_supported`.
-    pub fn resource_signing_alg_values_supported<I, S>(mut self, algs: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.doc.resource_signing_alg_values_supported = algs.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Sets `resource_name`.
-    pub fn resource_name(mut self, name: impl Into<String>) -> Self {
-        self.doc.resource_name = Some(name.into());
-        self
-    }
-
-    /// Sets `resource_documentation`.
-    pub fn resource_documentation(mut self, url: impl Into<String>) -> Self {
-        self.doc.resource_documentation = Some(url.into());
-        self
-    }
-
-    /// Sets `resource_policy_uri`.
-    pub fn resource_policy_uri(mut self, url: impl Into<String>) -> Self {
-        self.doc.resource_policy_uri = Some(url.into());
-        self
-    }
-
-    /// Sets `resource_tos_uri`.
-    pub fn resource_tos_uri(mut self, url: impl Into<String>) -> Self {
-        self.doc.resource_tos_uri = Some(url.into());
-        self
-    }
-
-    /// Sets `tls_client_certificate_bound_access_tokens`.
-    pub fn tls_client_certificate_bound_access_tokens(mut self, required: bool) -> Self {
-        self.doc.tls_client_certificate_bound_access_tokens = Some(required);
-        self
-    }
-
-    /// Sets `authorization_details_types_supported`.
-    pub fn authorization_details_types_supported<I, S>(mut self, types: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.doc.authorization_details_types_supported =
-            types.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Sets `dpop_signing_alg_values_supported`.
-    pub fn dpop_signing_alg_values_supported<I, S>(mut self, algs: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.doc.dpop_signing_alg_values_supported = algs.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Sets `dpop_bound_access_tokens_required`.
-    pub fn dpop_bound_access_tokens_required(mut self, required: bool) -> Self {
-        self.doc.dpop_bound_access_tokens_required = Some(required);
-        self
-    }
-
-    /// Sets the two members that tell clients about a layer's
-    /// [`require_sender_constraint`](crate::AuthLayer::require_sender_constraint), to match
-    /// it: `dpop_bound_access_tokens_required` (true for [`Dpop`](SenderConstraint::Dpop)
-    /// only: with the others a certificate-bound token will do) and
-    /// `tls_client_certificate_bound_access_tokens` (true when certificate-bound tokens are
-    /// accepted: [`Mtls`](SenderConstraint::Mtls), [`Either`](SenderConstraint::Either)).
-    ///
-    /// ```
-    /// use bearer_guard::{auth::SenderConstraint, ResourceMetadata};
-    /// let doc = ResourceMetadata::builder("https://api.example")
-    ///     .sender_constraint(SenderConstraint::Dpop)
-    ///     .build()?;
-    /// assert_eq!(doc.dpop_bound_access_tokens_required, Some(true));
-    /// assert_eq!(doc.tls_client_certificate_bound_access_tokens, Some(false));
-    /// # Ok::<(), bearer_guard::BuildError>(())
-    /// ```
-    pub fn sender_constraint(self, constraint: SenderConstraint) -> Self {
-        let (dpop_required, mtls) = match constraint {
-            SenderConstraint::Dpop => (true, false),
-            SenderConstraint::Mtls | SenderConstraint::Either => (false, true),
-        };
-        self.dpop_bound_access_tokens_required(dpop_required)
-            .tls_client_certificate_bound_access_tokens(mtls)
-    }
-
-    /// Checks the resource identifier (an `https` URL, or `http` on a loopback host, without
-    /// fragment; RFC 9728 §2) and returns the document.
-    pub fn build(self) -> Result<ResourceMetadata, BuildError> {
-        well_known_url(&self.doc.resource)?;
-        Ok(self.doc)
     }
 }
 
@@ -367,7 +262,7 @@ impl ResourceMetadataBuilder {
 pub fn well_known_url(resource: &str) -> Result<String, BuildError> {
     let bad = || BuildError::BadUrl(resource.to_owned());
     let url = url::Url::parse(resource).map_err(|_| bad())?;
-    if !crate::discovery::is_acceptable_url(&url) || url.fragment().is_some() {
+    if !crate::fetch::is_acceptable_url(&url) || url.fragment().is_some() {
         return Err(bad());
     }
     let mut out = url.origin().ascii_serialization();

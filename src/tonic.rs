@@ -14,11 +14,11 @@
 //!
 //! `grpc-message` is the error's fixed [description](AuthError::description); the RFC 6750
 //! `www-authenticate` challenge travels as a header (gRPC metadata) where HTTP would send one,
-//! and so does the fresh `dpop-nonce` of [`DpopError::UseNonce`](crate::DpopError::UseNonce).
+//! and so does the fresh `dpop-nonce` of [`DpopError::UseNonce`](crate::error::DpopError::UseNonce).
 //!
 //! ```no_run
 //! # async fn demo(validator: bearer_guard::JwtValidator) {
-//! use bearer_guard::{tonic::GrpcErrors, AuthLayer, RequireScopeLayer, Requirement, ScopeMap};
+//! use bearer_guard::{tonic::GrpcErrors, AuthLayer, RequireScopeLayer, Requirement, scope::ScopeMap};
 //!
 //! let auth = AuthLayer::new(validator).error_handler(GrpcErrors);
 //! let scopes = RequireScopeLayer::map(
@@ -66,10 +66,10 @@ impl AuthError {
 
     /// The gRPC status for this error: code, fixed description as message, and the
     /// `www-authenticate` challenge as metadata where RFC 6750 asks for one (plus `dpop-nonce`
-    /// for [`DpopError::UseNonce`](crate::DpopError::UseNonce)).
+    /// for [`DpopError::UseNonce`](crate::error::DpopError::UseNonce)).
     ///
     /// ```
-    /// use bearer_guard::{AuthError, Challenge};
+    /// use bearer_guard::{AuthError, error::Challenge};
     /// let s = AuthError::InsufficientScope { required: "a b".into() }
     ///     .to_status(&Challenge::new().realm("api"));
     /// assert_eq!(s.code(), tonic::Code::PermissionDenied);
@@ -107,7 +107,7 @@ impl From<AuthError> for Status {
 mod tests {
     use super::*;
     use crate::dpop::Nonce;
-    use crate::DpopError;
+    use crate::error::DpopError;
 
     #[test]
     fn use_nonce_is_unauthenticated_with_challenge_and_nonce_metadata() {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use bearer_guard::{AuthLayer, JwtValidator, KeySet, Validator};
+use bearer_guard::{jwks::KeySet, AuthLayer, JwtValidator, Validator};
 use http::{header::AUTHORIZATION, HeaderValue, Request, Response};
 use tower::{Layer, Service};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use bearer_guard::{Backend, JwtValidator, KeySet, Validator};
+use bearer_guard::{crypto::Backend, jwks::KeySet, JwtValidator, Validator};
 use bearer_guard_testkit::{KeyAlg, TestServer};
 
 /// The order of the P-256 group (for the high-S twin of an ES256 signature).
@@ -208,9 +208,9 @@ async fn both_backends_agree_on_the_other_algorithms_and_on_padded_rsa_members()
                     .iter()
                     .copied()
                     .chain([
-                        bearer_guard::Algorithm::HS256,
-                        bearer_guard::Algorithm::HS384,
-                        bearer_guard::Algorithm::HS512,
+                        bearer_guard::jwt::Algorithm::HS256,
+                        bearer_guard::jwt::Algorithm::HS384,
+                        bearer_guard::jwt::Algorithm::HS512,
                     ]),
             )
             .key_set(KeySet::from_json(jwks.as_bytes()).unwrap())

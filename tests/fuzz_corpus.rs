@@ -14,7 +14,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use bearer_guard::fuzzing;
-use bearer_guard::{AuthError, DpopError};
+use bearer_guard::{error::DpopError, AuthError};
 
 type Entry = fn(&[u8]);
 

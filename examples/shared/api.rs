@@ -1,7 +1,7 @@
 //! The demo API shared by `protected_api` and `demo`: three routes behind bearer-guard.
 
 use axum::{routing::get, Json, Router};
-use bearer_guard::axum::Auth;
+use bearer_guard::axum::Authenticated;
 use bearer_guard::{AuthLayer, Claims, RequireScopeLayer, Validator};
 
 /// `GET /health` (open), `GET /me` (any valid token), `GET /admin` (scope `admin`).
@@ -18,10 +18,10 @@ pub fn app<V: Validator>(validator: V) -> Router {
         .merge(protected)
 }
 
-async fn me(Auth(claims): Auth<Claims>) -> Json<Claims> {
+async fn me(Authenticated(claims): Authenticated<Claims>) -> Json<Claims> {
     Json(claims)
 }
 
-async fn admin(Auth(claims): Auth<Claims>) -> String {
+async fn admin(Authenticated(claims): Authenticated<Claims>) -> String {
     format!("welcome, {}", claims.subject().unwrap_or("admin"))
 }

@@ -33,8 +33,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use bearer_guard::{
-    AuthLayer, BindMcpSessionLayer, Claims, JwtValidator, McpRequirements, RequireMcpScopeLayer,
-    Requirement, ResourceMetadata,
+    jsonrpc::BindMcpSessionLayer, jsonrpc::McpRequirements, jsonrpc::RequireMcpScopeLayer,
+    AuthLayer, Claims, JwtValidator, Requirement, ResourceMetadata,
 };
 use bearer_guard_testkit::{Client, TestServer};
 use http::request::Parts;
@@ -145,11 +145,10 @@ pub struct McpServer {
 /// of `issuer` whose audience is the server's canonical URI.
 pub async fn serve(listener: TcpListener, issuer: &str) -> Result<McpServer, BoxError> {
     let url = canonical_uri(&listener)?;
-    let metadata = ResourceMetadata::builder(&url)
-        .authorization_server(issuer)
-        .scopes_supported([BASE_SCOPE, ADMIN_SCOPE])
-        .resource_name("bearer-guard MCP example")
-        .build()?;
+    let mut metadata = ResourceMetadata::new(&url)?;
+    metadata.authorization_servers.push(issuer.to_owned());
+    metadata.scopes_supported = vec![BASE_SCOPE.to_owned(), ADMIN_SCOPE.to_owned()];
+    metadata.resource_name = Some("bearer-guard MCP example".to_owned());
     let validator = JwtValidator::builder(issuer).audience(&url).build().await?;
 
     let requirements = Arc::new(requirements());
@@ -165,7 +164,7 @@ pub async fn serve(listener: TcpListener, issuer: &str) -> Result<McpServer, Box
     // 401 names the base scope, so that a client asks for it the first time.
     let app = Router::new()
         .route_service("/mcp", mcp)
-        .route_layer(RequireMcpScopeLayer::from_arc(requirements).max_body(MAX_BODY))
+        .route_layer(RequireMcpScopeLayer::from_arc(requirements).max_body_bytes(MAX_BODY))
         .route_layer(BindMcpSessionLayer::new())
         .layer(AuthLayer::new(validator).challenge(metadata.challenge().scope(BASE_SCOPE)))
         // Outside the auth layer: the document needs no token.

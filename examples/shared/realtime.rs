@@ -9,7 +9,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::sse::{Event, Sse};
 use axum::response::IntoResponse;
 use axum::{routing::get, Router};
-use bearer_guard::axum::Auth;
+use bearer_guard::axum::Authenticated;
 use bearer_guard::source::TokenSources;
 use bearer_guard::{AuthLayer, Claims, Validator};
 use futures_util::Stream;
@@ -42,7 +42,10 @@ pub fn app<V: Validator>(validator: V) -> Router {
         )
 }
 
-async fn ws(upgrade: WebSocketUpgrade, Auth(claims): Auth<Claims>) -> impl IntoResponse {
+async fn ws(
+    upgrade: WebSocketUpgrade,
+    Authenticated(claims): Authenticated<Claims>,
+) -> impl IntoResponse {
     let subject = claims.subject().unwrap_or("?").to_owned();
     // The layer removed the token entry: only the real protocol is left to pick and echo.
     upgrade
@@ -67,7 +70,9 @@ async fn chat(mut socket: WebSocket, subject: String) {
     }
 }
 
-async fn events(Auth(claims): Auth<Claims>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn events(
+    Authenticated(claims): Authenticated<Claims>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let subject = claims.subject().unwrap_or("?").to_owned();
     let ticks = (1..=3).map(move |n| {
         Ok(Event::default()

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use bearer_guard::{JwtValidator, KeySet, Metadata, Validator};
+use bearer_guard::{discovery::IssuerMetadata, jwks::KeySet, JwtValidator, Validator};
 use clap::Parser;
 use serde_json::Value;
 
@@ -99,7 +99,7 @@ async fn main() -> ExitCode {
         .unwrap_or_default();
     let jwks_uri = match &args.jwks_uri {
         Some(uri) => Some(uri.clone()),
-        None => match Metadata::discover(&client, &args.issuer).await {
+        None => match IssuerMetadata::discover(&client, &args.issuer).await {
             Ok(m) => {
                 report(true, "discovery", format!("metadata of {}", m.issuer));
                 m.jwks_uri

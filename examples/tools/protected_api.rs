@@ -23,7 +23,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bearer_guard::{
-    Algorithm, BuildError, ClientAuth, HybridValidator, IntrospectionValidator, JwtValidator,
+    introspection::ClientAuth, jwt::Algorithm, BuildError, HybridValidator, IntrospectionValidator,
+    JwtValidator,
 };
 use clap::{ArgGroup, Parser, ValueEnum};
 

@@ -4,7 +4,7 @@
 use http::{header, Method, Request};
 
 use crate::claims::Confirmation;
-use crate::{AuthError, DpopError, TokenError};
+use crate::{error::DpopError, error::TokenError, AuthError};
 
 /// The sender constraint a layer [requires](super::AuthLayer::require_sender_constraint) of
 /// every token: plain bearer tokens (no `cnf`) are refused with 401 `invalid_token`.
@@ -19,7 +19,7 @@ use crate::{AuthError, DpopError, TokenError};
 /// [`AuthLayer::mtls`](super::AuthLayer::mtls)): a mode needs the matching setting on the
 /// layer, else the bound tokens it asks for are refused too (fail closed). Advertise the mode
 /// in the RFC 9728 metadata with
-/// [`ResourceMetadataBuilder::sender_constraint`](crate::ResourceMetadataBuilder::sender_constraint).
+/// [`ResourceMetadata::set_sender_constraint`](crate::ResourceMetadata::set_sender_constraint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SenderConstraint {

@@ -9,25 +9,45 @@ use http::{Request, Response};
 use pin_project::pin_project;
 use tower_service::Service;
 
-use super::constraint::SenderConstraint;
-use super::service::check_binding;
-use crate::bearer::Scheme;
-use crate::dpop::{Checked, DpopVerifier, Nonce, PendingCheck, NONCE_HEADER};
-use crate::error::{Challenge, ErrorHandler};
-use crate::mtls::MtlsConfig;
-use crate::validator::Validation;
-use crate::{AuthError, Claims};
+use super::config::Config;
+use crate::bearer::AuthScheme;
+use crate::claims::Claims;
+use crate::dpop::{Checked, Nonce, PendingCheck, NONCE_HEADER};
+use crate::error::{AuthError, Challenge, ErrorHandler};
+use crate::validator::ValidationFuture;
 
 /// What a request waiting for validation keeps until it can go on.
 pub(super) struct Pending<S, ReqB, H> {
     pub(super) req: Request<ReqB>,
     pub(super) inner: S,
-    pub(super) handler: H,
-    pub(super) challenge: Challenge,
-    pub(super) scheme: Scheme,
-    pub(super) dpop: Option<Arc<DpopVerifier>>,
-    pub(super) mtls: Option<Arc<MtlsConfig>>,
-    pub(super) required: Option<SenderConstraint>,
+    pub(super) config: Arc<Config<H>>,
+    pub(super) scheme: AuthScheme,
+}
+
+impl<S, ReqB, H> Pending<S, ReqB, H>
+where
+    S: Service<Request<ReqB>>,
+{
+    /// Goes on to the inner service with the claims and nonce, or answers the error.
+    fn finish<ResB>(self, result: Result<(Claims, Option<Nonce>), AuthError>) -> State<S, ReqB, H>
+    where
+        S: Service<Request<ReqB>, Response = Response<ResB>>,
+        H: ErrorHandler<ResB>,
+    {
+        let Pending {
+            req,
+            mut inner,
+            config,
+            scheme,
+        } = self;
+        match result {
+            Ok((claims, nonce)) => {
+                let challenge = config.challenge_for(scheme).clone();
+                State::accept(&mut inner, req, claims, challenge, nonce)
+            }
+            Err(error) => State::reject(&config, &error, scheme),
+        }
+    }
 }
 
 /// A request whose token was accepted, with its claims, waiting for the shared replay store.
@@ -49,7 +69,7 @@ where
     S: Service<Request<ReqB>>,
 {
     Validating {
-        validation: Validation,
+        validation: ValidationFuture,
         parts: Option<Box<Pending<S, ReqB, H>>>,
     },
     Calling {
@@ -100,15 +120,17 @@ where
         }
     }
 
-    /// A refused request is answered by the error handler (the error is logged first).
-    pub(super) fn reject<ResB>(handler: &H, error: &AuthError, challenge: &Challenge) -> Self
+    /// A refused request is answered by the error handler (the error is logged and counted
+    /// first).
+    pub(super) fn reject<ResB>(config: &Config<H>, error: &AuthError, scheme: AuthScheme) -> Self
     where
         S: Service<Request<ReqB>, Response = Response<ResB>>,
         H: ErrorHandler<ResB>,
     {
         error.log();
+        crate::telemetry::refused(error);
         State::Rejected {
-            response: Some(handler.respond(error, challenge)),
+            response: Some(config.handler.respond(error, config.challenge_for(scheme))),
         }
     }
 }
@@ -146,20 +168,8 @@ where
                     let Some(parts) = parts.take() else {
                         panic!("ResponseFuture polled after completion");
                     };
-                    let (
-                        Pending {
-                            req,
-                            mut inner,
-                            handler,
-                            challenge,
-                            ..
-                        },
-                        claims,
-                    ) = *parts;
-                    match result {
-                        Ok(nonce) => State::accept(&mut inner, req, claims, challenge, nonce),
-                        Err(error) => State::reject(&handler, &error, &challenge),
-                    }
+                    let (pending, claims) = *parts;
+                    pending.finish(result.map(|nonce| (claims, nonce)))
                 }
                 StateProj::Validating { validation, parts } => {
                     let result = match Pin::new(validation).poll(cx) {
@@ -169,48 +179,19 @@ where
                     let Some(pending) = parts.take() else {
                         panic!("ResponseFuture polled after completion");
                     };
-                    let Pending {
-                        req,
-                        mut inner,
-                        handler,
-                        challenge,
-                        scheme,
-                        dpop,
-                        mtls,
-                        required,
-                    } = *pending;
                     let result = result.and_then(|claims| {
-                        check_binding(
-                            dpop.as_deref(),
-                            mtls.as_deref(),
-                            required,
-                            &req,
-                            scheme,
-                            &claims,
-                        )
-                        .map(|nonce| (claims, nonce))
+                        pending
+                            .config
+                            .check_binding(&pending.req, pending.scheme, &claims)
+                            .map(|checked| (claims, checked))
                     });
                     match result {
                         Ok((claims, Checked::Pending(check))) => State::Replaying {
                             check,
-                            parts: Some(Box::new((
-                                Pending {
-                                    req,
-                                    inner,
-                                    handler,
-                                    challenge,
-                                    scheme,
-                                    dpop: None,
-                                    mtls: None,
-                                    required: None,
-                                },
-                                claims,
-                            ))),
+                            parts: Some(Box::new((*pending, claims))),
                         },
-                        Ok((claims, Checked::Done(nonce))) => {
-                            State::accept(&mut inner, req, claims, challenge, nonce)
-                        }
-                        Err(error) => State::reject(&handler, &error, &challenge),
+                        Ok((claims, Checked::Done(nonce))) => pending.finish(Ok((claims, nonce))),
+                        Err(error) => pending.finish(Err(error)),
                     }
                 }
             };

@@ -4,15 +4,16 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
+use super::config::Config;
 use super::constraint::SenderConstraint;
 use super::service::Auth;
-use crate::bearer::Scheme;
+use crate::bearer::AuthScheme;
 use crate::dpop::{DpopConfig, DpopVerifier};
 use crate::error::{Challenge, DefaultErrorHandler};
 use crate::mtls::MtlsConfig;
-use crate::readiness::{Readiness, ReadinessService};
 use crate::source::TokenSources;
 use crate::validator::Validator;
+use crate::validator::{Readiness, ReadinessService};
 use crate::BuildError;
 
 /// Requires a valid bearer token on every request of the wrapped service.
@@ -110,10 +111,10 @@ impl<V: Validator, H> AuthLayer<V, H> {
     /// [nonce secret](DpopConfig::nonce_secret) is shorter than 32 bytes.
     ///
     /// ```
-    /// use bearer_guard::{AuthLayer, DpopConfig, Validator, Validation, TokenError};
+    /// use bearer_guard::{AuthLayer, dpop::DpopConfig, Validator, validator::ValidationFuture, error::TokenError};
     /// # struct Never;
     /// # impl Validator for Never {
-    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// #     fn validate(&self, _: &str) -> ValidationFuture { ValidationFuture::ready(Err(TokenError::Malformed.into())) }
     /// # }
     /// # fn main() -> Result<(), bearer_guard::BuildError> {
     /// let base = url::Url::parse("https://api.example").unwrap();
@@ -138,10 +139,10 @@ impl<V: Validator, H> AuthLayer<V, H> {
     /// binding afterwards. Tokens without `cnf.x5t#S256` are not affected.
     ///
     /// ```
-    /// use bearer_guard::{AuthLayer, MtlsConfig, Validator, Validation, TokenError};
+    /// use bearer_guard::{AuthLayer, mtls::MtlsConfig, Validator, validator::ValidationFuture, error::TokenError};
     /// # struct Never;
     /// # impl Validator for Never {
-    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// #     fn validate(&self, _: &str) -> ValidationFuture { ValidationFuture::ready(Err(TokenError::Malformed.into())) }
     /// # }
     /// let layer = AuthLayer::new(Never).mtls(MtlsConfig::new());
     /// # let _ = layer;
@@ -157,11 +158,11 @@ impl<V: Validator, H> AuthLayer<V, H> {
     /// `invalid_request`); see the [`source`](crate::source) module for each place's rules.
     ///
     /// ```
-    /// use bearer_guard::{AuthLayer, Validator, Validation, TokenError};
+    /// use bearer_guard::{AuthLayer, Validator, validator::ValidationFuture, error::TokenError};
     /// use bearer_guard::source::TokenSources;
     /// # struct Never;
     /// # impl Validator for Never {
-    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// #     fn validate(&self, _: &str) -> ValidationFuture { ValidationFuture::ready(Err(TokenError::Malformed.into())) }
     /// # }
     /// let layer = AuthLayer::new(Never).token_sources(TokenSources::new().cookie("access_token"));
     /// # let _ = layer;
@@ -177,10 +178,10 @@ impl<V: Validator, H> AuthLayer<V, H> {
     ///
     /// ```
     /// use bearer_guard::auth::SenderConstraint;
-    /// use bearer_guard::{AuthLayer, MtlsConfig, Validator, Validation, TokenError};
+    /// use bearer_guard::{AuthLayer, mtls::MtlsConfig, Validator, validator::ValidationFuture, error::TokenError};
     /// # struct Never;
     /// # impl Validator for Never {
-    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// #     fn validate(&self, _: &str) -> ValidationFuture { ValidationFuture::ready(Err(TokenError::Malformed.into())) }
     /// # }
     /// let layer = AuthLayer::new(Never)
     ///     .mtls(MtlsConfig::new())
@@ -204,10 +205,10 @@ impl<V: Validator, H> AuthLayer<V, H> {
     /// `OPTIONS` requests still need a token.
     ///
     /// ```
-    /// use bearer_guard::{AuthLayer, Validator, Validation, TokenError};
+    /// use bearer_guard::{AuthLayer, Validator, validator::ValidationFuture, error::TokenError};
     /// # struct Never;
     /// # impl Validator for Never {
-    /// #     fn validate(&self, _: &str) -> Validation { Validation::ready(Err(TokenError::Malformed.into())) }
+    /// #     fn validate(&self, _: &str) -> ValidationFuture { ValidationFuture::ready(Err(TokenError::Malformed.into())) }
     /// # }
     /// let layer = AuthLayer::new(Never).allow_preflight();
     /// # let _ = layer;
@@ -223,7 +224,7 @@ impl<V: Validator, H> AuthLayer<V, H> {
     }
 
     /// A readiness probe for this layer's validator (`200` / `503` with one line), to route
-    /// at, say, `/readyz` outside the layer. See [`readiness`](crate::readiness).
+    /// at, say, `/readyz` outside the layer. See [readiness](crate::validator#readiness).
     pub fn readiness_service(&self) -> ReadinessService<V> {
         ReadinessService::from_arc(self.validator.clone())
     }
@@ -265,11 +266,9 @@ impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
             Some(SenderConstraint::Dpop) => challenge.dpop_only(),
             _ => challenge,
         };
-        Auth {
-            inner,
-            validator: self.validator.clone(),
+        let config = Config {
             handler: self.handler.clone(),
-            dpop_challenge: challenge.clone().with_scheme(Scheme::DPoP),
+            dpop_challenge: challenge.clone().with_scheme(AuthScheme::DPoP),
             challenge,
             optional: self.optional,
             dpop: self.dpop.clone(),
@@ -277,6 +276,11 @@ impl<S, V, H: Clone> Layer<S> for AuthLayer<V, H> {
             sources: self.sources.clone(),
             required: self.required,
             allow_preflight: self.allow_preflight,
+        };
+        Auth {
+            inner,
+            validator: self.validator.clone(),
+            config: Arc::new(config),
         }
     }
 }

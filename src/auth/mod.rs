@@ -75,14 +75,14 @@
 //!
 //! ```no_run
 //! # fn run(validator: bearer_guard::JwtValidator) -> Result<(), Box<dyn std::error::Error>> {
-//! use bearer_guard::{AuthLayer, DpopConfig, MtlsConfig, ResourceMetadata, SenderConstraint};
+//! use bearer_guard::auth::SenderConstraint;
+//! use bearer_guard::{dpop::DpopConfig, mtls::MtlsConfig, AuthLayer, ResourceMetadata};
 //! let layer = AuthLayer::new(validator)
 //!     .dpop(DpopConfig::new().base_url(url::Url::parse("https://api.example")?))?
 //!     .mtls(MtlsConfig::new())
 //!     .require_sender_constraint(SenderConstraint::Either); // or ::Dpop, ::Mtls
-//! let metadata = ResourceMetadata::builder("https://api.example")
-//!     .sender_constraint(SenderConstraint::Either) // the matching RFC 9728 flags
-//!     .build()?;
+//! let mut metadata = ResourceMetadata::new("https://api.example")?;
+//! metadata.set_sender_constraint(SenderConstraint::Either); // the matching RFC 9728 flags
 //! # let _ = (layer, metadata); Ok(()) }
 //! ```
 //!
@@ -113,10 +113,12 @@
 //! | file | what |
 //! |---|---|
 //! | `layer.rs` | [`AuthLayer`]: the configuration (validator, error handler, challenge, DPoP, mTLS, [token sources](crate::source)) |
-//! | `service.rs` | [`Auth`]: takes the token, asks the validator, checks the binding |
+//! | `service.rs` | [`Auth`]: takes the token, asks the validator |
+//! | `config.rs` | the settings shared behind one `Arc` by the service and its waiting requests; the binding checks |
 //! | `constraint.rs` | [`SenderConstraint`] (plain bearer tokens refused) and the CORS preflight test of [`AuthLayer::allow_preflight`] |
 //! | `future.rs` | [`future::ResponseFuture`]: waits for a pending validation, then calls the inner service |
 
+mod config;
 mod constraint;
 pub mod future;
 mod layer;
@@ -125,13 +127,6 @@ mod service;
 pub use constraint::SenderConstraint;
 pub use layer::AuthLayer;
 pub use service::{Anonymous, Auth};
-
-/// The former name of [`Auth`].
-#[deprecated(
-    since = "0.2.0",
-    note = "renamed to `Auth` (Tower naming: `AuthLayer` makes `Auth`)"
-)]
-pub type AuthService<S, V, H = crate::DefaultErrorHandler> = Auth<S, V, H>;
 
 #[cfg(test)]
 mod tests;

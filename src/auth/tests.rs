@@ -11,8 +11,8 @@ use tower::{service_fn, Layer, ServiceExt};
 
 use super::{Anonymous, AuthLayer};
 use crate::error::Challenge;
-use crate::validator::{Validation, Validator};
-use crate::{AuthError, Claims, TokenError};
+use crate::validator::{ValidationFuture, Validator};
+use crate::{error::TokenError, AuthError, Claims};
 
 /// Accepts `good` (and `bound`, whose `cnf.x5t#S256` a layer without mtls cannot check);
 /// answers `slow-*` tokens after a yield; `down` is unavailable; anything else is expired.
@@ -24,21 +24,23 @@ fn decide(token: &str) -> Result<Claims, AuthError> {
     match token {
         "good" => Ok(Claims::from_value(json!({"sub": "alice", "scope": "read"})).unwrap()),
         "bound" => Ok(Claims::from_value(json!({"sub": "a", "cnf": {"x5t#S256": "x"}})).unwrap()),
-        "down" => Err(AuthError::Unavailable("issuer down".into())),
+        "down" => Err(AuthError::Unavailable(
+            crate::error::UnavailableError::Other("issuer down".into()),
+        )),
         _ => Err(TokenError::Expired.into()),
     }
 }
 
 impl Validator for Fake {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         if token.starts_with("slow-") {
             let token = token.to_owned();
-            Validation::pending(async move {
+            ValidationFuture::pending(async move {
                 tokio::time::sleep(Duration::from_millis(1)).await;
                 decide(&token)
             })
         } else {
-            Validation::ready(decide(token))
+            ValidationFuture::ready(decide(token))
         }
     }
 }

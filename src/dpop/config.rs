@@ -15,6 +15,9 @@ use crate::BuildError;
 /// The shortest [nonce secret](DpopConfig::nonce_secret) accepted, in bytes.
 pub(super) const MIN_NONCE_SECRET: usize = 32;
 
+/// The longest [`iat_window`](DpopConfig::iat_window) accepted on either side: 1 hour.
+pub const MAX_IAT_WINDOW: Duration = Duration::from_secs(3600);
+
 /// How the layer checks DPoP proofs. Made by [`DpopConfig::new`] and passed to
 /// [`AuthLayer::dpop`](crate::AuthLayer::dpop), which refuses it (a [`BuildError`]) without
 /// [`base_url`](Self::base_url) or [`allowed_hosts`](Self::allowed_hosts), or with a
@@ -33,7 +36,7 @@ pub struct DpopConfig {
     pub(super) backend: Backend,
     pub(super) nonce_lifetime: Option<Duration>,
     pub(super) nonce_secret: Option<Secret>,
-    pub(super) replay_store: Option<SharedReplay>,
+    pub(super) shared_store: Option<SharedReplay>,
 }
 
 /// A shared [`ReplayStore`]; not shown in `Debug` output beyond its presence.
@@ -70,7 +73,7 @@ impl Default for DpopConfig {
             backend: Backend::default(),
             nonce_lifetime: None,
             nonce_secret: None,
-            replay_store: None,
+            shared_store: None,
         }
     }
 }
@@ -84,22 +87,23 @@ impl DpopConfig {
         Self::default()
     }
 
-    /// Replaces the proof algorithm allow-list (sent as `algs` in challenges). HMAC algorithms
-    /// are dropped: a proof must be signed with a private key.
+    /// Replaces the proof algorithm allow-list (sent as `algs` in challenges). A proof is
+    /// signed with a private key: an HMAC algorithm, or an empty list, is a
+    /// [`BuildError::Invalid`] when the layer or verifier is built.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
-        self.algorithms = algorithms.into_iter().filter(|a| !is_hmac(*a)).collect();
+        self.algorithms = algorithms.into_iter().collect();
         self.algorithms.dedup();
         self
     }
 
     /// Accepts proofs whose `iat` is at most `past` old and at most `future` ahead of this
-    /// server's clock (default 60 s each, each capped at 1 hour: a proof is meant to be
-    /// fresh). An accepted proof's `jti` is kept until its `iat` is more than `past` old: at
-    /// most `past + future`.
+    /// server's clock (default 60 s each; each at most [`MAX_IAT_WINDOW`], 1 hour, since a
+    /// proof is meant to be fresh: a longer one is a [`BuildError::Invalid`] when the layer or
+    /// verifier is built). An accepted proof's `jti` is kept until its `iat` is more than
+    /// `past` old: at most `past + future`.
     pub fn iat_window(mut self, past: Duration, future: Duration) -> Self {
-        const MAX: Duration = Duration::from_secs(3600);
-        self.max_age = past.min(MAX);
-        self.max_future = future.min(MAX);
+        self.max_age = past;
+        self.max_future = future;
         self
     }
 
@@ -142,14 +146,14 @@ impl DpopConfig {
     ///   matches that port only.
     ///
     /// ```
-    /// use bearer_guard::DpopConfig;
+    /// use bearer_guard::dpop::DpopConfig;
     ///
     /// let dpop = DpopConfig::new().allowed_hosts(["api.example", "api.example:8443"]);
     /// // AuthLayer::new(validator).dpop(dpop)?
     /// # let _ = dpop;
     /// ```
     ///
-    /// [`DpopError::WrongUri`]: crate::DpopError::WrongUri
+    /// [`DpopError::WrongUri`]: crate::error::DpopError::WrongUri
     pub fn allowed_hosts(mut self, hosts: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.allowed_hosts = hosts.into_iter().map(Into::into).collect();
         self
@@ -173,7 +177,7 @@ impl DpopConfig {
     /// capacity of 0 refuses every proof.
     ///
     /// [`AuthError::Unavailable`]: crate::AuthError::Unavailable
-    pub fn replay_cache(mut self, capacity: u64) -> Self {
+    pub fn cache_capacity(mut self, capacity: u64) -> Self {
         self.replay_capacity = capacity;
         self
     }
@@ -181,22 +185,22 @@ impl DpopConfig {
     /// Keeps the `jti`s of accepted proofs in `store` instead of this layer's own replay
     /// cache, so that instances sharing it refuse each other's proofs as replays (several
     /// instances behind a load balancer; see [`store`](crate::store) and, with the `redis`
-    /// feature, `RedisStore`). [`replay_cache`](Self::replay_cache) is then unused.
+    /// feature, `RedisStore`). [`cache_capacity`](Self::cache_capacity) is then unused.
     ///
     /// Each proof then costs one round trip to the store, awaited by the layer after the
     /// token is validated. When the store cannot answer (down, timed out, full), the proof is
     /// refused with 503 ([`AuthError::Unavailable`], logged as a warning): fail closed.
     ///
     /// ```
-    /// use bearer_guard::{store::MemoryStore, DpopConfig};
+    /// use bearer_guard::{store::MemoryStore, dpop::DpopConfig};
     ///
-    /// let dpop = DpopConfig::new().replay_store(MemoryStore::new(100_000));
+    /// let dpop = DpopConfig::new().shared_store(MemoryStore::new(100_000));
     /// # let _ = dpop;
     /// ```
     ///
     /// [`AuthError::Unavailable`]: crate::AuthError::Unavailable
-    pub fn replay_store(mut self, store: impl ReplayStore) -> Self {
-        self.replay_store = Some(SharedReplay(Arc::new(store)));
+    pub fn shared_store(mut self, store: impl ReplayStore) -> Self {
+        self.shared_store = Some(SharedReplay(Arc::new(store)));
         self
     }
 
@@ -213,7 +217,8 @@ impl DpopConfig {
     }
 
     /// Requires a server-provided nonce in every proof (RFC 9449 §9; off by default), each
-    /// accepted for `lifetime` after it was issued (whole seconds, at least 1 s).
+    /// accepted for `lifetime` after it was issued (whole seconds; under 1 s is a
+    /// [`BuildError::Invalid`] when the layer or verifier is built).
     ///
     /// A proof without a valid, unexpired `nonce` is refused with 401,
     /// `WWW-Authenticate: DPoP error="use_dpop_nonce"` and a fresh nonce in the `DPoP-Nonce`
@@ -222,7 +227,7 @@ impl DpopConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use bearer_guard::DpopConfig;
+    /// use bearer_guard::dpop::DpopConfig;
     ///
     /// let dpop = DpopConfig::new().nonces(Duration::from_secs(300));
     /// // AuthLayer::new(validator).dpop(dpop.base_url(..))?
@@ -231,7 +236,7 @@ impl DpopConfig {
     ///
     /// [`NONCE_HEADER`]: crate::dpop::NONCE_HEADER
     pub fn nonces(mut self, lifetime: Duration) -> Self {
-        self.nonce_lifetime = Some(lifetime.max(Duration::from_secs(1)));
+        self.nonce_lifetime = Some(lifetime);
         self
     }
 
@@ -244,7 +249,7 @@ impl DpopConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use bearer_guard::DpopConfig;
+    /// use bearer_guard::dpop::DpopConfig;
     ///
     /// # let secret_from_your_vault = [7u8; 32];
     /// let dpop = DpopConfig::new()
@@ -257,9 +262,34 @@ impl DpopConfig {
         self
     }
 
-    /// The settings every verifier needs, checked when it is built: a nonce secret of at
-    /// least [`MIN_NONCE_SECRET`] bytes.
+    /// The settings every verifier needs, checked when it is built: asymmetric algorithms
+    /// only (at least one), an `iat` window of at most [`MAX_IAT_WINDOW`] each side, a nonce
+    /// lifetime of at least a second, a nonce secret of at least [`MIN_NONCE_SECRET`] bytes.
     pub(super) fn check(&self) -> Result<(), BuildError> {
+        if self.algorithms.iter().any(|a| is_hmac(*a)) {
+            return Err(BuildError::Invalid(
+                "DpopConfig::algorithms: a DPoP proof is signed with a private key, HMAC \
+                 algorithms are refused",
+            ));
+        }
+        if self.algorithms.is_empty() {
+            return Err(BuildError::Invalid(
+                "DpopConfig::algorithms is empty: no proof could be accepted",
+            ));
+        }
+        if self.max_age > MAX_IAT_WINDOW || self.max_future > MAX_IAT_WINDOW {
+            return Err(BuildError::Invalid(
+                "DpopConfig::iat_window: each side must be at most 1 hour",
+            ));
+        }
+        if self
+            .nonce_lifetime
+            .is_some_and(|lifetime| lifetime < Duration::from_secs(1))
+        {
+            return Err(BuildError::Invalid(
+                "DpopConfig::nonces: the nonce lifetime must be at least 1 second",
+            ));
+        }
         match &self.nonce_secret {
             Some(secret) if secret.0.len() < MIN_NONCE_SECRET => Err(BuildError::Invalid(
                 "the DPoP nonce secret must be at least 32 bytes (DpopConfig::nonce_secret)",

@@ -41,12 +41,12 @@
 //!    ([`DpopError::UseNonce`]); the client retries with a new proof carrying it;
 //! 9. the `jti` was not seen before (replay cache, keyed by the SHA-256 of `jti`). An accepted
 //!    `jti` is kept until its proof's `iat` is too old to pass the window again, and never
-//!    dropped earlier: when the [cache](DpopConfig::replay_cache) is full of such entries, new
+//!    dropped earlier: when the [cache](DpopConfig::cache_capacity) is full of such entries, new
 //!    proofs are refused with 503 ([`AuthError::Unavailable`], fail closed) rather than
 //!    accepted and forgotten. The `jti` is recorded last: a proof refused by an earlier step,
 //!    in particular one whose key is not the token's (rule 7) or that comes with a token not
 //!    bound at all ([`DpopError::NotBound`]), uses up neither its `jti` nor room in the cache.
-//!    Behind a load balancer, [`replay_store`](DpopConfig::replay_store) shares the set
+//!    Behind a load balancer, [`shared_store`](DpopConfig::shared_store) shares the set
 //!    between instances (see [`store`](crate::store)); a store that cannot answer refuses
 //!    with 503 too.
 //!
@@ -80,7 +80,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use bearer_guard::{Algorithm, DpopConfig};
+//! use bearer_guard::{jwt::Algorithm, dpop::DpopConfig};
 //!
 //! let dpop = DpopConfig::new()
 //!     .algorithms([Algorithm::ES256, Algorithm::EdDSA])
@@ -98,25 +98,23 @@
 //! | `uri.rs` | the request URI a proof's `htu` must name: paths that can name one, authorities plain enough to build it, the host allow-list |
 //! | `thumbprint.rs` | RFC 7638 JWK thumbprints ([`jwk_thumbprint`]) |
 //! | `nonce.rs` | server-provided nonces ([`Nonce`]): stateless, HMAC-SHA256 |
-//! | `replay.rs` | the replay cache of accepted `jti`s, which refuses rather than forgets when full |
 //!
 //! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
-//! [`DpopError::AmbiguousPath`]: crate::DpopError::AmbiguousPath
-//! [`DpopError::BoundToken`]: crate::DpopError::BoundToken
-//! [`DpopError::NotBound`]: crate::DpopError::NotBound
-//! [`DpopError::UseNonce`]: crate::DpopError::UseNonce
-//! [`DpopError::WrongUri`]: crate::DpopError::WrongUri
+//! [`DpopError::AmbiguousPath`]: crate::error::DpopError::AmbiguousPath
+//! [`DpopError::BoundToken`]: crate::error::DpopError::BoundToken
+//! [`DpopError::NotBound`]: crate::error::DpopError::NotBound
+//! [`DpopError::UseNonce`]: crate::error::DpopError::UseNonce
+//! [`DpopError::WrongUri`]: crate::error::DpopError::WrongUri
 
 mod config;
 mod nonce;
 mod proof;
-pub(crate) mod replay;
 mod thumbprint;
 mod uri;
 mod verifier;
 
-pub use config::DpopConfig;
-pub use nonce::Nonce;
+pub use crate::error::dpop::{Nonce, NONCE_HEADER};
+pub use config::{DpopConfig, MAX_IAT_WINDOW};
 pub use thumbprint::jwk_thumbprint;
 pub use verifier::{ProofVerifier, VerifiedProof};
 
@@ -127,13 +125,6 @@ pub(crate) use proof::{refuse_bound, Checked, DpopVerifier, PendingCheck};
 
 /// The `DPoP` request header.
 pub const DPOP_HEADER: &str = "dpop";
-
-/// The `DPoP-Nonce` response header that carries a server-provided nonce (RFC 9449 §8, §9).
-///
-/// ```
-/// assert_eq!(bearer_guard::dpop::NONCE_HEADER, "dpop-nonce");
-/// ```
-pub const NONCE_HEADER: &str = "dpop-nonce";
 
 #[cfg(test)]
 mod tests;

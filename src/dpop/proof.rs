@@ -13,19 +13,21 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::nonce::{Nonce, Nonces};
-use super::replay::{ReplayCache, Seen};
+use super::nonce::Nonces;
 use super::thumbprint::thumbprint;
-use super::uri::{allowed_hosts, same_target, AllowedHost};
+use super::uri::{allowed_hosts, request_uri, same_target, AllowedHost};
 use super::{DpopConfig, DPOP_HEADER};
-use crate::bearer::Scheme;
+use crate::bearer::AuthScheme;
+use crate::error::dpop::Nonce;
+use crate::error::UnavailableError;
 use crate::jose::{
     self, alg_name, numeric_date, unix_now, AlgError, Compact, Header, SignatureError,
     MAX_SIGNATURE_BYTES,
 };
 use crate::jwks::parse_jwk;
+use crate::store::replay::{ReplayCache, Seen};
 use crate::store::ReplayStore;
-use crate::{AuthError, BuildError, DpopError, TokenError};
+use crate::{error::DpopError, error::TokenError, AuthError, BuildError};
 
 /// The `typ` of a proof (RFC 9449 §4.2), compared without case.
 const PROOF_TYPE: &str = "dpop+jwt";
@@ -68,7 +70,7 @@ pub(crate) struct DpopVerifier {
 enum Replay {
     /// In the process, decided synchronously (the default).
     Memory(ReplayCache),
-    /// In a shared store ([`DpopConfig::replay_store`]), awaited.
+    /// In a shared store ([`DpopConfig::shared_store`]), awaited.
     Shared(Arc<dyn ReplayStore>),
 }
 
@@ -110,7 +112,7 @@ impl DpopVerifier {
             .filter_map(|a| alg_name(*a))
             .collect::<Vec<_>>()
             .join(" ");
-        let seen = match &config.replay_store {
+        let seen = match &config.shared_store {
             Some(store) => Replay::Shared(store.0.clone()),
             None => Replay::Memory(ReplayCache::new(config.replay_capacity)),
         };
@@ -138,18 +140,18 @@ impl DpopVerifier {
     pub(crate) fn check_request<B>(
         &self,
         req: &Request<B>,
-        scheme: Scheme,
+        scheme: AuthScheme,
         token: &str,
         jkt: Option<&str>,
     ) -> Result<Checked<Option<Nonce>>, AuthError> {
         match (scheme, jkt) {
-            (Scheme::Bearer, None) => Ok(Checked::Done(None)),
-            (Scheme::Bearer, Some(_)) => Err(DpopError::BoundToken.into()),
+            (AuthScheme::Bearer, None) => Ok(Checked::Done(None)),
+            (AuthScheme::Bearer, Some(_)) => Err(DpopError::BoundToken.into()),
             // Refused before the proof is looked at: a proof with an unbound token must not
             // use up room in the replay cache (nor its `jti`).
-            (Scheme::DPoP, None) => Err(DpopError::NotBound.into()),
-            (Scheme::DPoP, Some(jkt)) => {
-                let uri = self.request_uri(req)?;
+            (AuthScheme::DPoP, None) => Err(DpopError::NotBound.into()),
+            (AuthScheme::DPoP, Some(jkt)) => {
+                let uri = request_uri(&self.config, &self.hosts, req)?;
                 let target = Target {
                     headers: req.headers(),
                     method: req.method(),
@@ -219,9 +221,7 @@ impl DpopVerifier {
                     match store.insert_if_absent(key, expiry).await {
                         Ok(true) => Ok(accepted),
                         Ok(false) => Err(DpopError::Replayed.into()),
-                        Err(e) => Err(AuthError::Unavailable(format!(
-                            "the shared DPoP replay store cannot answer ({e}): proof refused"
-                        ))),
+                        Err(e) => Err(UnavailableError::ReplayStore(e).into()),
                     }
                 })));
             }
@@ -230,11 +230,10 @@ impl DpopVerifier {
             Seen::Fresh => accepted,
             Seen::Replayed => return Err(DpopError::Replayed.into()),
             Seen::Full => {
-                return Err(AuthError::Unavailable(format!(
-                    "the DPoP replay cache is full ({} proofs within the iat window): \
-                     proof refused; raise DpopConfig::replay_cache",
-                    seen.capacity
-                )))
+                return Err(UnavailableError::ReplayCacheFull {
+                    capacity: seen.capacity,
+                }
+                .into())
             }
         }))
     }

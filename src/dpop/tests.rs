@@ -7,15 +7,43 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::config::Secret;
-use super::nonce::{Nonces, NONCE_LEN};
+use super::nonce::Nonces;
 use super::{DpopConfig, DpopVerifier};
+use crate::error::dpop::NONCE_LEN;
+use crate::error::BuildError;
+use crate::jwt::Algorithm;
 
+/// Out-of-range settings are refused when the verifier is built, as the validator builders
+/// refuse theirs, instead of being clamped.
 #[test]
-fn huge_iat_window_is_capped_not_a_panic() {
-    let config = DpopConfig::new().iat_window(Duration::MAX, Duration::MAX);
-    assert_eq!(config.max_age, Duration::from_secs(3600));
-    assert_eq!(config.max_future, Duration::from_secs(3600));
-    assert!(DpopVerifier::new(config).is_ok());
+fn out_of_range_settings_are_build_errors_not_clamped() {
+    let refused = |config: DpopConfig, what: &str| match DpopVerifier::new(config) {
+        Err(BuildError::Invalid(why)) => assert!(why.contains(what), "{why}"),
+        other => panic!("{what}: {other:?}"),
+    };
+    refused(
+        DpopConfig::new().iat_window(Duration::MAX, Duration::ZERO),
+        "iat_window",
+    );
+    refused(
+        DpopConfig::new().iat_window(Duration::ZERO, Duration::from_secs(3601)),
+        "iat_window",
+    );
+    refused(DpopConfig::new().nonces(Duration::ZERO), "nonces");
+    refused(
+        DpopConfig::new().nonces(Duration::from_millis(999)),
+        "nonces",
+    );
+    refused(
+        DpopConfig::new().algorithms([Algorithm::ES256, Algorithm::HS256]),
+        "HMAC",
+    );
+    refused(DpopConfig::new().algorithms([]), "empty");
+    let edge = DpopConfig::new()
+        .iat_window(super::MAX_IAT_WINDOW, super::MAX_IAT_WINDOW)
+        .nonces(Duration::from_secs(1))
+        .algorithms([Algorithm::ES256]);
+    assert!(DpopVerifier::new(edge).is_ok());
 }
 
 fn nonces(secret: &[u8]) -> Nonces {
@@ -118,9 +146,7 @@ fn random_secrets_differ_and_secrets_stay_out_of_debug() {
 }
 
 #[test]
-fn nonce_lifetime_is_at_least_a_second() {
-    let config = DpopConfig::new().nonces(Duration::ZERO);
-    assert_eq!(config.nonce_lifetime, Some(Duration::from_secs(1)));
+fn nonces_are_off_by_default() {
     assert!(DpopConfig::new().nonce_lifetime.is_none());
 }
 
@@ -134,12 +160,12 @@ fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
     use url::Url;
 
     use super::{Target, DPOP_HEADER};
+    use crate::error::DpopError;
     use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
-    use crate::DpopError;
     let verifier = DpopVerifier::new(
         DpopConfig::new()
             .iat_window(Duration::from_secs(60), Duration::from_secs(5))
-            .replay_cache(2),
+            .cache_capacity(2),
     )
     .unwrap();
     let uri = Url::parse("https://api.example/r").unwrap();
@@ -194,7 +220,7 @@ struct TestStore {
 impl crate::store::ReplayStore for TestStore {
     fn insert_if_absent(&self, key: [u8; 32], _: u64) -> crate::store::StoreFuture<'_, bool> {
         let result = match self.down {
-            true => Err(crate::store::StoreError::new("down")),
+            true => Err(crate::error::StoreError::new("down")),
             false => Ok(self.keys.lock().unwrap().insert(key)),
         };
         Box::pin(std::future::ready(result))
@@ -212,15 +238,15 @@ async fn verifiers_sharing_a_replay_store_refuse_each_others_proofs() {
 
     use super::proof::Checked;
     use super::{Target, DPOP_HEADER};
+    use crate::error::DpopError;
     use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
-    use crate::DpopError;
     let store = Arc::new(TestStore {
         keys: Default::default(),
         down: false,
     });
-    let a = DpopVerifier::new(DpopConfig::new().replay_store(store.clone())).unwrap();
-    let b = DpopVerifier::new(DpopConfig::new().replay_store(store)).unwrap();
-    let down = DpopVerifier::new(DpopConfig::new().replay_store(TestStore {
+    let a = DpopVerifier::new(DpopConfig::new().shared_store(store.clone())).unwrap();
+    let b = DpopVerifier::new(DpopConfig::new().shared_store(store)).unwrap();
+    let down = DpopVerifier::new(DpopConfig::new().shared_store(TestStore {
         keys: Default::default(),
         down: true,
     }))

@@ -5,8 +5,8 @@ use http::header::HOST;
 use http::Request;
 use url::{Host, Url};
 
-use super::DpopVerifier;
-use crate::{BuildError, DpopError};
+use super::DpopConfig;
+use crate::{error::DpopError, BuildError};
 
 /// An entry of [`DpopConfig::allowed_hosts`](super::DpopConfig::allowed_hosts), parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,45 +47,47 @@ pub(super) fn allowed_hosts(entries: &[String]) -> Result<Vec<AllowedHost>, Buil
         .collect()
 }
 
-impl DpopVerifier {
-    /// The absolute URI the request was sent to, as far as `htu` is concerned, or why no proof
-    /// can name it: a path with dot segments or a backslash ([`DpopError::AmbiguousPath`]);
-    /// without `base_url`, an authority that is not plain or not on the allow-list
-    /// ([`DpopError::WrongUri`]).
-    pub(super) fn request_uri<B>(&self, req: &Request<B>) -> Result<Url, DpopError> {
-        let path = req.uri().path();
-        if !plain_path(path) {
-            return Err(DpopError::AmbiguousPath);
-        }
-        if let Some(base) = &self.config.base_url {
-            let mut base = base.clone();
-            base.set_query(None);
-            base.set_fragment(None);
-            let text = format!("{}{}", base.as_str().trim_end_matches('/'), path);
-            return Url::parse(&text).map_err(|_| DpopError::WrongUri);
-        }
-        let text =
-            if let (Some(scheme), Some(authority)) = (req.uri().scheme(), req.uri().authority()) {
-                if !plain_authority(authority.as_str()) {
-                    return Err(DpopError::WrongUri);
-                }
-                format!("{scheme}://{authority}{path}")
-            } else {
-                let mut hosts = req.headers().get_all(HOST).iter();
-                let host = hosts.next().and_then(|h| h.to_str().ok());
-                match host {
-                    Some(host) if hosts.next().is_none() && plain_authority(host) => {
-                        format!("{}://{host}{path}", self.config.default_scheme)
-                    }
-                    _ => return Err(DpopError::WrongUri),
-                }
-            };
-        let uri = Url::parse(&text).map_err(|_| DpopError::WrongUri)?;
-        if !self.hosts.iter().any(|allowed| allowed.matches(&uri)) {
+/// The absolute URI the request was sent to, as far as `htu` is concerned, or why no proof
+/// can name it: a path with dot segments or a backslash ([`DpopError::AmbiguousPath`]);
+/// without `base_url`, an authority that is not plain or not on the allow-list `hosts`
+/// ([`DpopError::WrongUri`]).
+pub(super) fn request_uri<B>(
+    config: &DpopConfig,
+    hosts: &[AllowedHost],
+    req: &Request<B>,
+) -> Result<Url, DpopError> {
+    let path = req.uri().path();
+    if !plain_path(path) {
+        return Err(DpopError::AmbiguousPath);
+    }
+    if let Some(base) = &config.base_url {
+        let mut base = base.clone();
+        base.set_query(None);
+        base.set_fragment(None);
+        let text = format!("{}{}", base.as_str().trim_end_matches('/'), path);
+        return Url::parse(&text).map_err(|_| DpopError::WrongUri);
+    }
+    let text = if let (Some(scheme), Some(authority)) = (req.uri().scheme(), req.uri().authority())
+    {
+        if !plain_authority(authority.as_str()) {
             return Err(DpopError::WrongUri);
         }
-        Ok(uri)
+        format!("{scheme}://{authority}{path}")
+    } else {
+        let mut host_headers = req.headers().get_all(HOST).iter();
+        let host = host_headers.next().and_then(|h| h.to_str().ok());
+        match host {
+            Some(host) if host_headers.next().is_none() && plain_authority(host) => {
+                format!("{}://{host}{path}", config.default_scheme)
+            }
+            _ => return Err(DpopError::WrongUri),
+        }
+    };
+    let uri = Url::parse(&text).map_err(|_| DpopError::WrongUri)?;
+    if !hosts.iter().any(|allowed| allowed.matches(&uri)) {
+        return Err(DpopError::WrongUri);
     }
+    Ok(uri)
 }
 
 /// Whether the request `path` means the same to URL parsing as to a router that takes it
@@ -193,7 +195,13 @@ pub(super) fn same_target(htu: &str, uri: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::DpopConfig;
+    use crate::dpop::DpopVerifier;
+
+    impl DpopVerifier {
+        fn request_uri<B>(&self, req: &Request<B>) -> Result<Url, DpopError> {
+            super::request_uri(&self.config, &self.hosts, req)
+        }
+    }
 
     #[test]
     fn htu_comparison_normalises() {

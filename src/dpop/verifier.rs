@@ -21,7 +21,7 @@ use crate::{AuthError, BuildError};
 ///
 /// ```
 /// use bearer_guard::dpop::{ProofVerifier, DPOP_HEADER};
-/// use bearer_guard::{AuthError, DpopConfig, DpopError};
+/// use bearer_guard::{AuthError, dpop::DpopConfig, error::DpopError};
 /// use http::{HeaderMap, HeaderValue, Method};
 /// use url::Url;
 ///
@@ -72,13 +72,13 @@ impl ProofVerifier {
     /// Verifies the one `DPoP` header in `headers` as a proof for a `method` request to `uri`
     /// (compared with `htu` without query and fragment), now. Records its `jti` once
     /// everything else holds, so the same proof is refused the next time
-    /// ([`DpopError::Replayed`](crate::DpopError::Replayed)).
+    /// ([`DpopError::Replayed`](crate::error::DpopError::Replayed)).
     ///
     /// # Errors
     ///
-    /// [`AuthError::Dpop`] with the [`DpopError`](crate::DpopError) of the first rule the proof breaks:
-    /// [`DpopError::Missing`](crate::DpopError::Missing) without a `DPoP` header, [`DpopError::Multiple`](crate::DpopError::Multiple) with more than
-    /// one, and with nonces on [`DpopError::UseNonce`](crate::DpopError::UseNonce) carrying a fresh nonce for the client to
+    /// [`AuthError::Dpop`] with the [`DpopError`](crate::error::DpopError) of the first rule the proof breaks:
+    /// [`DpopError::Missing`](crate::error::DpopError::Missing) without a `DPoP` header, [`DpopError::Multiple`](crate::error::DpopError::Multiple) with more than
+    /// one, and with nonces on [`DpopError::UseNonce`](crate::error::DpopError::UseNonce) carrying a fresh nonce for the client to
     /// retry with. [`AuthError::Unavailable`] when the replay cache is full of proofs that are
     /// still inside the `iat` window (fail closed; answer 503).
     pub fn verify_proof(
@@ -93,7 +93,7 @@ impl ProofVerifier {
     }
 
     /// [`verify_proof`](Self::verify_proof), awaiting the shared replay store when the config
-    /// has one ([`DpopConfig::replay_store`]; `verify_proof` refuses such a config with
+    /// has one ([`DpopConfig::shared_store`]; `verify_proof` refuses such a config with
     /// [`AuthError::Misconfigured`]). Without one it answers at once, as `verify_proof`.
     ///
     /// # Errors

@@ -4,14 +4,15 @@ use std::sync::Arc;
 
 use http::HeaderValue;
 
+use super::bearer::AuthScheme;
+use super::BearerError;
 use super::{AuthError, TokenError};
-use crate::bearer::{BearerError, Scheme};
 
 /// The parameters of the `WWW-Authenticate` challenge: realm, scheme, RFC 9728
 /// `resource_metadata` and the base `scope`. Cheap to clone.
 ///
 /// ```
-/// use bearer_guard::{AuthError, BearerError, Challenge};
+/// use bearer_guard::{AuthError, error::BearerError, error::Challenge};
 /// let c = Challenge::new()
 ///     .realm("example")
 ///     .resource_metadata("https://api.example/.well-known/oauth-protected-resource");
@@ -27,7 +28,7 @@ struct ChallengeParams {
     resource_metadata: Option<String>,
     /// The `scope` of 401 challenges (the scopes for basic access).
     scope: Option<String>,
-    scheme: Scheme,
+    scheme: AuthScheme,
     /// The `algs` of DPoP challenges; `Some` when the layer accepts DPoP.
     dpop_algs: Option<String>,
     /// The layer accepts DPoP-bound tokens only: every challenge uses the `DPoP` scheme.
@@ -63,7 +64,7 @@ impl Challenge {
     /// `insufficient_scope` names the scopes of the refused operation instead.
     ///
     /// ```
-    /// use bearer_guard::{AuthError, BearerError, Challenge, TokenError};
+    /// use bearer_guard::{AuthError, error::BearerError, error::Challenge, error::TokenError};
     /// let c = Challenge::new().resource_metadata("https://mcp.example/.well-known/oauth-protected-resource").scope("mcp:tools");
     /// assert_eq!(
     ///     c.header_for(&BearerError::Missing.into()).unwrap(),
@@ -78,7 +79,7 @@ impl Challenge {
     }
 
     /// The scheme the token of this request was presented with; the challenge uses it.
-    pub fn scheme(&self) -> Scheme {
+    pub fn scheme(&self) -> AuthScheme {
         self.0.scheme
     }
 
@@ -101,7 +102,7 @@ impl Challenge {
     }
 
     /// The same challenge for a request that used `scheme`.
-    pub(crate) fn with_scheme(mut self, scheme: Scheme) -> Self {
+    pub(crate) fn with_scheme(mut self, scheme: AuthScheme) -> Self {
         Arc::make_mut(&mut self.0).scheme = scheme;
         self
     }
@@ -110,7 +111,7 @@ impl Challenge {
     /// (503, 500, and the refusals of [`AuthError::Request`]).
     ///
     /// ```
-    /// use bearer_guard::{AuthError, Challenge, DpopError};
+    /// use bearer_guard::{AuthError, error::Challenge, error::DpopError};
     /// // Without DPoP support, even DPoP errors are answered with a Bearer challenge.
     /// let v = Challenge::new().header_for(&AuthError::Dpop(DpopError::BoundToken)).unwrap();
     /// assert_eq!(v, r#"Bearer error="invalid_token", error_description="the token is bound to a DPoP key""#);
@@ -124,7 +125,7 @@ impl Challenge {
         }
         let dpop = match &self.0.dpop_algs {
             Some(algs)
-                if self.0.scheme == Scheme::DPoP
+                if self.0.scheme == AuthScheme::DPoP
                     || self.0.dpop_only
                     || matches!(error, AuthError::Dpop(_)) =>
             {
@@ -134,9 +135,9 @@ impl Challenge {
         };
         let mut value = self.challenge(
             if dpop.is_some() {
-                Scheme::DPoP
+                AuthScheme::DPoP
             } else {
-                Scheme::Bearer
+                AuthScheme::Bearer
             },
             error,
             dpop,
@@ -150,7 +151,7 @@ impl Challenge {
         {
             // Both schemes are accepted: offer both (RFC 9449 §7.1).
             value.push_str(", ");
-            value.push_str(&self.challenge(Scheme::DPoP, error, Some(algs)));
+            value.push_str(&self.challenge(AuthScheme::DPoP, error, Some(algs)));
         }
         // Every part is either a fixed text or configuration passed through `push_quoted`,
         // which keeps only visible ASCII and spaces, so this cannot fail; fall back to the
@@ -159,7 +160,7 @@ impl Challenge {
     }
 
     /// One challenge: `scheme` followed by its parameters.
-    fn challenge(&self, scheme: Scheme, error: &AuthError, algs: Option<&str>) -> String {
+    fn challenge(&self, scheme: AuthScheme, error: &AuthError, algs: Option<&str>) -> String {
         let mut params: Vec<(&str, &str)> = Vec::with_capacity(6);
         if let Some(realm) = &self.0.realm {
             params.push(("realm", realm));
@@ -189,7 +190,11 @@ impl Challenge {
                     params.push(("max_age", &max_age));
                 }
             }
-            _ => {}
+            AuthError::Bearer(_)
+            | AuthError::Dpop(_)
+            | AuthError::Request(_)
+            | AuthError::Unavailable(_)
+            | AuthError::Misconfigured(_) => {}
         }
         if let Some(url) = &self.0.resource_metadata {
             params.push(("resource_metadata", url));

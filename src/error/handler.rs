@@ -10,7 +10,7 @@ use super::{AuthError, Challenge};
 /// trait to add a body (e.g. JSON) or headers; it is also how the gRPC mapping plugs in.
 ///
 /// ```
-/// use bearer_guard::{AuthError, Challenge, ErrorHandler};
+/// use bearer_guard::{AuthError, error::Challenge, error::ErrorHandler};
 ///
 /// #[derive(Clone)]
 /// struct JsonErrors;
@@ -31,7 +31,7 @@ pub trait ErrorHandler<B>: Clone + Send + Sync + 'static {
 /// A closure is an error handler too:
 ///
 /// ```
-/// use bearer_guard::{AuthError, AuthLayer, Challenge, JwtValidator};
+/// use bearer_guard::{AuthError, AuthLayer, error::Challenge, JwtValidator};
 /// # async fn demo(validator: JwtValidator) {
 /// let layer = AuthLayer::new(validator).error_handler(|error: &AuthError, challenge: &Challenge| {
 ///     let mut res = error.to_response::<String>(challenge);

@@ -11,7 +11,7 @@
 //! | bad signature, expired, wrong issuer, audience or type, unknown key… | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
 //! | a `cnf` the layer cannot check (`jwk`…, or `x5t#S256` without [`mtls`](crate::mtls)), or `cnf` not an object | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
 //! | certificate-bound token without a client certificate, with another one, or with a malformed proxy header | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` |
-//! | a plain bearer token where a [sender constraint](crate::SenderConstraint) is required | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"`, `Bearer` and/or `DPoP` challenge by the mode |
+//! | a plain bearer token where a [sender constraint](crate::auth::SenderConstraint) is required | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"`, `Bearer` and/or `DPoP` challenge by the mode |
 //! | introspection: `400` `unsupported_token_type` / `invalid_token`, or an active answer not about an access token | [`AuthError::InvalidToken`] | 401 | `error="invalid_token"` (cached like an inactive token) |
 //! | the route's (or MCP method's, tool's) scope missing | [`AuthError::InsufficientScope`] | 403 | `error="insufficient_scope", scope="…"` |
 //! | `acr` / `auth_time` short of the route's step-up requirement | [`AuthError::InsufficientUserAuthentication`] | 401 | `error="insufficient_user_authentication", acr_values="…", max_age="…"` (RFC 9470 §3) |
@@ -47,22 +47,30 @@
 
 use http::{header, HeaderValue, Response, StatusCode};
 
-use crate::bearer::BearerError;
-use crate::dpop::{Nonce, NONCE_HEADER};
-
+pub(crate) mod bearer;
+mod build;
 mod challenge;
-mod dpop;
+pub(crate) mod dpop;
+mod fetch;
 mod fixed;
 mod handler;
 mod request;
+mod store;
 mod token;
+mod unavailable;
 
+pub use bearer::BearerError;
+pub use build::BuildError;
 pub use challenge::Challenge;
 pub use dpop::DpopError;
+use dpop::{Nonce, NONCE_HEADER};
+pub use fetch::{DiscoveryError, FetchError, IntrospectionResponseError, JwksError};
 pub(crate) use fixed::fixed_texts;
 pub use handler::{DefaultErrorHandler, ErrorHandler};
 pub use request::RequestError;
+pub use store::StoreError;
 pub use token::TokenError;
+pub use unavailable::UnavailableError;
 
 /// Why a request was not let through.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,10 +110,10 @@ pub enum AuthError {
     Request(#[from] RequestError),
     /// The token could not be checked now (issuer, JWKS or introspection endpoint unreachable
     /// or misbehaving), or a DPoP proof could not be remembered because the
-    /// [replay cache](crate::DpopConfig::replay_cache) is full. The request is refused (fail
+    /// [replay cache](crate::dpop::DpopConfig::cache_capacity) is full. The request is refused (fail
     /// closed) with 503.
-    #[error("token validation unavailable: {0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Unavailable(#[from] UnavailableError),
     /// The server is set up wrongly (e.g. a scope check without an authentication layer in
     /// front of it). Refused with 500.
     #[error("server misconfiguration: {0}")]
@@ -113,58 +121,55 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// The HTTP status this error is answered with.
-    ///
-    /// ```
-    /// use bearer_guard::{AuthError, TokenError};
-    /// assert_eq!(AuthError::from(TokenError::Expired).status(), 401);
-    /// ```
-    pub fn status(&self) -> StatusCode {
+    /// Status, error code and fixed description of this error, written once per variant.
+    fn answer(&self) -> (StatusCode, Option<&'static str>, &'static str) {
         match self {
-            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme) => {
-                StatusCode::UNAUTHORIZED
-            }
-            AuthError::Bearer(_) => StatusCode::BAD_REQUEST,
-            AuthError::InvalidToken(_)
-            | AuthError::Dpop(_)
-            | AuthError::InsufficientUserAuthentication { .. } => StatusCode::UNAUTHORIZED,
-            AuthError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
-            AuthError::Request(e) => e.status(),
-            AuthError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AuthError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthError::Bearer(e) => (e.status(), e.code(), e.description()),
+            AuthError::InvalidToken(e) => (e.status(), e.code(), e.description()),
+            AuthError::Dpop(e) => (e.status(), e.code(), e.description()),
+            AuthError::Request(e) => (e.status(), e.code(), e.description()),
+            AuthError::InsufficientScope { .. } => (
+                StatusCode::FORBIDDEN,
+                Some("insufficient_scope"),
+                "the token lacks the required scope",
+            ),
+            AuthError::InsufficientUserAuthentication { .. } => (
+                StatusCode::UNAUTHORIZED,
+                Some("insufficient_user_authentication"),
+                "a stronger or more recent user authentication is required",
+            ),
+            AuthError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "the token cannot be validated right now",
+            ),
+            AuthError::Misconfigured(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                "server misconfiguration",
+            ),
         }
     }
 
-    /// The RFC 6750 §3.1 error code, if the answer carries one.
+    /// The HTTP status this error is answered with.
+    ///
+    /// ```
+    /// use bearer_guard::{AuthError, error::TokenError};
+    /// assert_eq!(AuthError::from(TokenError::Expired).status(), 401);
+    /// ```
+    pub fn status(&self) -> StatusCode {
+        self.answer().0
+    }
+
+    /// The RFC 6750 §3.1 error code (or RFC 9449 / 9470 code), if the answer carries one.
     pub fn code(&self) -> Option<&'static str> {
-        match self {
-            AuthError::Bearer(BearerError::Missing | BearerError::OtherScheme) => None,
-            AuthError::Bearer(_) => Some("invalid_request"),
-            AuthError::InvalidToken(_) => Some("invalid_token"),
-            AuthError::Dpop(e) => Some(e.code()),
-            AuthError::InsufficientScope { .. } => Some("insufficient_scope"),
-            AuthError::InsufficientUserAuthentication { .. } => {
-                Some("insufficient_user_authentication")
-            }
-            AuthError::Request(_) | AuthError::Unavailable(_) | AuthError::Misconfigured(_) => None,
-        }
+        self.answer().1
     }
 
     /// A human-readable description safe to send to the client: a fixed text that never
     /// contains the token or anything else taken from the request.
     pub fn description(&self) -> &'static str {
-        match self {
-            AuthError::Bearer(e) => e.description(),
-            AuthError::InvalidToken(e) => e.description(),
-            AuthError::Dpop(e) => e.description(),
-            AuthError::Request(e) => e.description(),
-            AuthError::InsufficientScope { .. } => "the token lacks the required scope",
-            AuthError::InsufficientUserAuthentication { .. } => {
-                "a stronger or more recent user authentication is required"
-            }
-            AuthError::Unavailable(_) => "the token cannot be validated right now",
-            AuthError::Misconfigured(_) => "server misconfiguration",
-        }
+        self.answer().2
     }
 
     /// Builds the complete HTTP answer for this error: status, `WWW-Authenticate` challenge
@@ -172,7 +177,7 @@ impl AuthError {
     /// for [`AuthError::Unavailable`], and an empty body.
     ///
     /// ```
-    /// use bearer_guard::{AuthError, Challenge, TokenError};
+    /// use bearer_guard::{AuthError, error::Challenge, error::TokenError};
     /// let res: http::Response<String> =
     ///     AuthError::from(TokenError::Expired).to_response(&Challenge::new().realm("api"));
     /// assert_eq!(res.status(), 401);
@@ -212,18 +217,28 @@ impl AuthError {
     pub(crate) fn log(&self) {
         match self {
             AuthError::Unavailable(reason) => {
-                tracing::warn!(reason = %reason, "token validation unavailable")
+                tracing::warn!(reason = %Chain(reason), "token validation unavailable")
             }
             AuthError::Misconfigured(reason) => {
                 tracing::error!(reason = %reason, "bearer-guard misconfiguration")
             }
-            other => {
-                if let AuthError::Dpop(e) = other {
-                    crate::stats::dpop_refused(e.name());
-                }
-                tracing::debug!(error = %other, "request rejected")
-            }
+            other => tracing::debug!(error = %other, "request rejected"),
         }
+    }
+}
+
+/// An error and its sources, `: `-separated (for logs).
+pub(crate) struct Chain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 

@@ -1,56 +1,39 @@
 //! [`RequestError`]: why a request was refused before its token mattered, one fixed text per
 //! reason.
 
-use http::StatusCode;
-
 super::fixed_texts! {
 /// Why a request was refused for what it carries rather than for its token: the body that a
 /// per-method check (`jsonrpc::RequireMcpScope`, feature `mcp`) must read, or a session that
 /// is not the caller's (`jsonrpc::BindMcpSession`).
 /// Answered without a `WWW-Authenticate` challenge: a new token would not help.
+///
+/// ```
+/// use bearer_guard::error::RequestError;
+/// assert_eq!(RequestError::BodyTooLarge.status(), 413);
+/// assert_eq!(RequestError::NotJson.status(), 400);
+/// assert_eq!(RequestError::UnknownSession.status(), 404);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RequestError {
     /// The body is larger than the configured limit (by its `Content-Length` or as read). 413.
-    BodyTooLarge => "the request body is too large",
+    BodyTooLarge => (PAYLOAD_TOO_LARGE, None) "the request body is too large",
     /// The body could not be read to its end. 400.
-    BodyUnreadable => "the request body could not be read",
+    BodyUnreadable => (BAD_REQUEST, None) "the request body could not be read",
     /// The body is not JSON (or not UTF-8). 400.
-    NotJson => "the request body is not JSON",
+    NotJson => (BAD_REQUEST, None) "the request body is not JSON",
     /// The body is JSON but not a JSON-RPC message or batch: not an object or array, a
     /// request without a string `method`, or a call without the string parameter its
     /// method is checked by (`tools/call` and `prompts/get` `name`, `resources/read` `uri`).
     /// 400.
-    NotJsonRpc => "the request body is not a JSON-RPC message",
+    NotJsonRpc => (BAD_REQUEST, None) "the request body is not a JSON-RPC message",
     /// The body is an empty JSON-RPC batch (`[]`). 400.
-    EmptyBatch => "the JSON-RPC batch is empty",
+    EmptyBatch => (BAD_REQUEST, None) "the JSON-RPC batch is empty",
     /// A JSON object of the body has the same member twice (two readers could see two
     /// different methods or tools). 400.
-    DuplicateMember => "the request body has a duplicate JSON member",
+    DuplicateMember => (BAD_REQUEST, None) "the request body has a duplicate JSON member",
     /// The `Mcp-Session-Id` names a session of another principal: answered like a session
     /// that does not exist. 404.
-    UnknownSession => "the MCP session does not exist",
+    UnknownSession => (NOT_FOUND, None) "the MCP session does not exist",
 }
-}
-
-impl RequestError {
-    /// The HTTP status this refusal is answered with.
-    ///
-    /// ```
-    /// use bearer_guard::error::RequestError;
-    /// assert_eq!(RequestError::BodyTooLarge.status(), 413);
-    /// assert_eq!(RequestError::NotJson.status(), 400);
-    /// assert_eq!(RequestError::UnknownSession.status(), 404);
-    /// ```
-    pub fn status(&self) -> StatusCode {
-        match self {
-            RequestError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            RequestError::UnknownSession => StatusCode::NOT_FOUND,
-            RequestError::BodyUnreadable
-            | RequestError::NotJson
-            | RequestError::NotJsonRpc
-            | RequestError::EmptyBatch
-            | RequestError::DuplicateMember => StatusCode::BAD_REQUEST,
-        }
-    }
 }

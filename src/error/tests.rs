@@ -1,7 +1,7 @@
 //! The answers: statuses, challenges and headers for each kind of refusal.
 
 use super::*;
-use crate::bearer::Scheme;
+use crate::bearer::AuthScheme;
 
 fn header(err: AuthError, c: &Challenge) -> String {
     c.header_for(&err)
@@ -60,7 +60,7 @@ fn dpop_challenges() {
         header(TokenError::Expired.into(), &c),
         r#"Bearer realm="api", error="invalid_token", error_description="the token has expired""#
     );
-    let d = c.with_scheme(Scheme::DPoP);
+    let d = c.with_scheme(AuthScheme::DPoP);
     assert_eq!(
         header(TokenError::Expired.into(), &d),
         r#"DPoP realm="api", error="invalid_token", error_description="the token has expired", algs="ES256 EdDSA""#
@@ -90,7 +90,7 @@ fn use_nonce_challenge_and_header() {
 
 #[test]
 fn unavailable_is_503_without_challenge() {
-    let err = AuthError::Unavailable("jwks down".into());
+    let err = AuthError::Unavailable(super::UnavailableError::SlowKeyFetch);
     let res: Response<()> = err.to_response(&Challenge::new());
     assert_eq!(res.status(), 503);
     assert!(res.headers().get(header::WWW_AUTHENTICATE).is_none());
@@ -98,7 +98,7 @@ fn unavailable_is_503_without_challenge() {
 
 #[test]
 fn display_and_description_are_the_same_literal() {
-    use crate::bearer::BearerError;
+    use crate::error::BearerError;
     assert_eq!(
         TokenError::Expired.to_string(),
         TokenError::Expired.description()

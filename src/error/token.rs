@@ -6,63 +6,63 @@ super::fixed_texts! {
 #[non_exhaustive]
 pub enum TokenError {
     /// The token is longer than the configured limit.
-    TooLarge => "the token is too large",
+    TooLarge => (UNAUTHORIZED, Some("invalid_token")) "the token is too large",
     /// The token is not a well-formed compact JWS (segments, base64url, JSON).
-    Malformed => "the token is malformed",
+    Malformed => (UNAUTHORIZED, Some("invalid_token")) "the token is malformed",
     /// The token is an encrypted JWT (JWE), which is not accepted.
-    Encrypted => "encrypted tokens are not accepted",
+    Encrypted => (UNAUTHORIZED, Some("invalid_token")) "encrypted tokens are not accepted",
     /// A JSON object in the token has the same member twice.
-    DuplicateMember => "the token has duplicate members",
+    DuplicateMember => (UNAUTHORIZED, Some("invalid_token")) "the token has duplicate members",
     /// The `alg` header is not on the allow-list (this includes `none`).
-    AlgorithmNotAllowed => "the signing algorithm is not allowed",
+    AlgorithmNotAllowed => (UNAUTHORIZED, Some("invalid_token")) "the signing algorithm is not allowed",
     /// The `typ` header is not the required access-token type (RFC 9068).
-    WrongType => "the token type is not an access token",
+    WrongType => (UNAUTHORIZED, Some("invalid_token")) "the token type is not an access token",
     /// The `crit` header names an extension this validator does not understand.
-    UnsupportedCritical => "the token uses an unsupported critical extension",
+    UnsupportedCritical => (UNAUTHORIZED, Some("invalid_token")) "the token uses an unsupported critical extension",
     /// No key of the issuer matches the token's `kid`.
-    UnknownKey => "the signing key is unknown",
+    UnknownKey => (UNAUTHORIZED, Some("invalid_token")) "the signing key is unknown",
     /// The key exists but may not verify this token (its `alg`, `kty`, `crv`, `use` or
     /// `key_ops` disagree with the token).
-    KeyMismatch => "the signing key does not fit the token",
+    KeyMismatch => (UNAUTHORIZED, Some("invalid_token")) "the signing key does not fit the token",
     /// The signature does not verify.
-    InvalidSignature => "the signature is invalid",
+    InvalidSignature => (UNAUTHORIZED, Some("invalid_token")) "the signature is invalid",
     /// `exp` is in the past (beyond the leeway).
-    Expired => "the token has expired",
+    Expired => (UNAUTHORIZED, Some("invalid_token")) "the token has expired",
     /// `nbf` is in the future (beyond the leeway).
-    NotYetValid => "the token is not valid yet",
+    NotYetValid => (UNAUTHORIZED, Some("invalid_token")) "the token is not valid yet",
     /// `iat` is in the future (beyond the leeway).
-    IssuedInFuture => "the token was issued in the future",
+    IssuedInFuture => (UNAUTHORIZED, Some("invalid_token")) "the token was issued in the future",
     /// `iss` is not the configured issuer.
-    WrongIssuer => "the token issuer is not accepted",
+    WrongIssuer => (UNAUTHORIZED, Some("invalid_token")) "the token issuer is not accepted",
     /// `aud` does not name this resource server.
-    WrongAudience => "the token audience is not accepted",
+    WrongAudience => (UNAUTHORIZED, Some("invalid_token")) "the token audience is not accepted",
     /// A required claim is absent.
-    MissingClaim => "the token lacks a required claim",
+    MissingClaim => (UNAUTHORIZED, Some("invalid_token")) "the token lacks a required claim",
     /// A claim has the wrong type or an impossible value.
-    InvalidClaim => "the token has an invalid claim",
+    InvalidClaim => (UNAUTHORIZED, Some("invalid_token")) "the token has an invalid claim",
     /// The authorization server says the token is not active (introspection).
-    Inactive => "the token is not active",
+    Inactive => (UNAUTHORIZED, Some("invalid_token")) "the token is not active",
     /// The token is bound (`cnf`, RFC 7800) by a confirmation method this layer does not check,
     /// such as a client certificate (`x5t#S256`, RFC 8705) on a layer without
     /// [`AuthLayer::mtls`](crate::AuthLayer::mtls), or `cnf` is not a JSON object.
-    UnsupportedConfirmation => "the token is bound to a key this server cannot check",
+    UnsupportedConfirmation => (UNAUTHORIZED, Some("invalid_token")) "the token is bound to a key this server cannot check",
     /// The token is bound to a client certificate (`cnf.x5t#S256`, RFC 8705), but the request
     /// did not come with one (no mutual TLS, or no certificate forwarded by the proxy).
-    CertificateRequired => "the token is bound to a client certificate and none was presented",
+    CertificateRequired => (UNAUTHORIZED, Some("invalid_token")) "the token is bound to a client certificate and none was presented",
     /// The token is bound to a client certificate (`cnf.x5t#S256`, RFC 8705) other than the
     /// one the request came with.
-    CertificateMismatch => "the token is bound to another client certificate",
+    CertificateMismatch => (UNAUTHORIZED, Some("invalid_token")) "the token is bound to another client certificate",
     /// The client certificate header of the trusted proxy
     /// ([`ProxyHeader`](crate::mtls::ProxyHeader)) is repeated, too large or not in its
     /// format.
-    MalformedCertificate => "the forwarded client certificate is malformed",
+    MalformedCertificate => (UNAUTHORIZED, Some("invalid_token")) "the forwarded client certificate is malformed",
     /// The layer [requires](crate::AuthLayer::require_sender_constraint) certificate-bound
     /// tokens ([`SenderConstraint::Mtls`](crate::auth::SenderConstraint::Mtls), RFC 8705 §3)
     /// and the token has no `cnf.x5t#S256`.
-    NotCertificateBound => "a certificate-bound token is required",
+    NotCertificateBound => (UNAUTHORIZED, Some("invalid_token")) "a certificate-bound token is required",
     /// The layer [requires](crate::AuthLayer::require_sender_constraint) sender-constrained
     /// tokens ([`SenderConstraint::Either`](crate::auth::SenderConstraint::Either)) and the
     /// token is bound neither to a DPoP key nor to a client certificate.
-    NotSenderConstrained => "a sender-constrained token is required",
+    NotSenderConstrained => (UNAUTHORIZED, Some("invalid_token")) "a sender-constrained token is required",
 }
 }

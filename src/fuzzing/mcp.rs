@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use serde_json::{json, Map, Value};
 
 use crate::jsonrpc::peek::{peek, Message, Target};
-use crate::{Claims, McpRequirements, Requirement};
+use crate::{jsonrpc::McpRequirements, Claims, Requirement};
 
 /// The requirements of the target: the base scope `base`; `admin` for the tool
 /// `admin_tool`, the prompt `secret`, the resource `secret://x` and the method

@@ -18,7 +18,10 @@ pub use store::{store, store_outcome};
 
 use serde_json::{Map, Value};
 
-use crate::{AuthError, Claims, JwtValidator, KeySet, Metadata, Scopes, Validator};
+use crate::{
+    claims::Scopes, discovery::IssuerMetadata, jwks::KeySet, AuthError, Claims, JwtValidator,
+    Validator,
+};
 
 /// The issuer the [`jwt`] target's validator trusts (and the [`discovery`] target expects).
 pub const ISSUER: &str = "https://issuer.example";
@@ -160,9 +163,9 @@ pub fn jwks(data: &[u8]) {
     }
 }
 
-/// `discovery`: [`Metadata::from_json`] against [`ISSUER`].
+/// `discovery`: [`IssuerMetadata::from_json`] against [`ISSUER`].
 pub fn discovery(data: &[u8]) {
-    if let Ok(metadata) = Metadata::from_json(data, ISSUER) {
+    if let Ok(metadata) = IssuerMetadata::from_json(data, ISSUER) {
         assert_eq!(
             metadata.issuer, ISSUER,
             "metadata of another issuer accepted"
@@ -311,15 +314,15 @@ pub fn dpop_signed_proof(claims: &[u8]) -> String {
 struct DpopRequest {
     method: http::Method,
     uri: url::Url,
-    plain: crate::DpopConfig,
-    nonces: crate::DpopConfig,
+    plain: crate::dpop::DpopConfig,
+    nonces: crate::dpop::DpopConfig,
 }
 
 fn dpop_request() -> Option<&'static DpopRequest> {
     static REQUEST: OnceLock<Option<DpopRequest>> = OnceLock::new();
     REQUEST
         .get_or_init(|| {
-            let plain = crate::DpopConfig::new();
+            let plain = crate::dpop::DpopConfig::new();
             Some(DpopRequest {
                 method: http::Method::from_bytes(DPOP_METHOD.as_bytes()).ok()?,
                 uri: url::Url::parse(DPOP_URI).ok()?,
@@ -342,8 +345,8 @@ fn dpop_request() -> Option<&'static DpopRequest> {
 pub fn dpop_outcomes(
     proof: &[u8],
 ) -> Option<(
-    Result<String, crate::DpopError>,
-    Result<String, crate::DpopError>,
+    Result<String, crate::error::DpopError>,
+    Result<String, crate::error::DpopError>,
 )> {
     let value = http::HeaderValue::from_bytes(proof).ok()?;
     let Some(request) = dpop_request() else {
@@ -351,7 +354,7 @@ pub fn dpop_outcomes(
     };
     let mut headers = http::HeaderMap::new();
     headers.insert(crate::dpop::DPOP_HEADER, value);
-    let check = |config: &crate::DpopConfig, token: Option<&str>| {
+    let check = |config: &crate::dpop::DpopConfig, token: Option<&str>| {
         let Ok(verifier) = crate::dpop::DpopVerifier::new(config.clone()) else {
             panic!("the fuzzing DPoP verifier could not be built");
         };
@@ -374,7 +377,7 @@ pub fn dpop_outcomes(
         if outcome.is_ok() {
             assert_eq!(
                 verify().map(|a| a.jkt).map_err(dpop_error),
-                Err(crate::DpopError::Replayed),
+                Err(crate::error::DpopError::Replayed),
                 "an accepted proof was accepted again"
             );
         }
@@ -414,7 +417,7 @@ fn check_nonce(nonce: crate::dpop::Nonce) {
 /// presented again, and, with nonces, carried a nonce; a signed proof is accepted only if a
 /// plain JSON parse of its claims gives the checked values.
 pub fn dpop(data: &[u8]) {
-    use crate::DpopError as E;
+    use crate::error::DpopError as E;
 
     if let Some((plain, nonces)) = dpop_outcomes(data) {
         for (outcome, with_nonces) in [(plain, false), (nonces, true)] {

@@ -6,8 +6,8 @@ use base64::Engine as _;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 
+use crate::error::TokenError;
 use crate::mtls::ProxyHeader;
-use crate::TokenError;
 
 /// The longest header the [`mtls`] target reads (the configured cap of a deployment).
 const MAX_HEADER_BYTES: usize = 64 * 1024;

@@ -3,41 +3,24 @@
 
 use std::fmt;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
 use super::cache::{EntryExpiry, Settings};
+use super::client::{ClientAuth, Secret};
+use super::flight::Flights;
 use super::validator::{Inner, IntrospectionValidator};
-use crate::discovery::{DiscoveryError, Metadata};
+use crate::discovery::IssuerMetadata;
+use crate::error::DiscoveryError;
 use crate::fetch::Limits;
+use crate::fetch::{acceptable_url, check_tls, http_client};
 use crate::jose::check_leeway;
-use crate::jwt::{acceptable_url, audiences, check_cache_ttl, check_tls, http_client};
-use crate::stats::Counters;
 use crate::store::IntrospectionStore;
+use crate::telemetry::Counters;
+use crate::validator::{audiences, check_cache_ttl};
 use crate::BuildError;
-
-/// How the resource server authenticates to the introspection endpoint (RFC 6749 §2.3.1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClientAuth {
-    /// HTTP Basic with the form-urlencoded id and secret (the default).
-    #[default]
-    Basic,
-    /// `client_id` and `client_secret` in the form body.
-    Post,
-}
-
-/// The client secret; never shown by `Debug`.
-#[derive(Clone, Default)]
-pub(super) struct Secret(pub(super) String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
 
 /// Configures an [`IntrospectionValidator`]. Made by [`IntrospectionValidator::builder`].
 #[derive(Debug, Clone)]
@@ -97,15 +80,6 @@ impl IntrospectionValidatorBuilder {
         self
     }
 
-    /// Uses this introspection endpoint instead of discovering it from the issuer.
-    #[deprecated(
-        since = "0.2.0",
-        note = "renamed to `introspection_endpoint(url)`, its RFC 8414 metadata name"
-    )]
-    pub fn endpoint(self, url: impl Into<String>) -> Self {
-        self.introspection_endpoint(url)
-    }
-
     /// Requires `aud` in the response to name this audience (may be called several times;
     /// any one matches). An audience, or [`any_audience`](Self::any_audience), is required.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
@@ -114,7 +88,7 @@ impl IntrospectionValidatorBuilder {
     }
 
     /// Accepts answers for any audience (`aud` unchecked), as
-    /// [`JwtValidatorBuilder::any_audience`](crate::JwtValidatorBuilder::any_audience) does.
+    /// [`JwtValidatorBuilder::any_audience`](crate::jwt::JwtValidatorBuilder::any_audience) does.
     /// Only for authorization servers that issue tokens for this resource server alone.
     pub fn any_audience(mut self) -> Self {
         self.any_audience = true;
@@ -148,7 +122,7 @@ impl IntrospectionValidatorBuilder {
     /// most this long, not for the whole call timeout. The wait for a free slot
     /// ([`max_call_wait`](Self::max_call_wait)) is part of the call, so of this bound too.
     /// Zero answers 503 at once and leaves the call to run. The same word as
-    /// [`JwksConfig::max_wait`](crate::JwksConfig::max_wait).
+    /// [`JwksConfig::max_wait`](crate::jwks::JwksConfig::max_wait).
     pub fn max_wait(mut self, wait: Duration) -> Self {
         self.max_wait = wait;
         self
@@ -200,25 +174,15 @@ impl IntrospectionValidatorBuilder {
         self
     }
 
-    /// Whether to cache results (default `true`).
-    #[deprecated(
-        since = "0.2.0",
-        note = "use `no_cache()` to turn the cache off (it is on by default)"
-    )]
-    pub fn cache(mut self, enabled: bool) -> Self {
-        self.cache = enabled;
-        self
-    }
-
     /// Longest time an active result is cached (default 60 s, at most
-    /// [`MAX_CACHE_TTL`](super::MAX_CACHE_TTL)); never beyond the token's `exp`.
+    /// [`MAX_CACHE_TTL`](crate::validator::MAX_CACHE_TTL)); never beyond the token's `exp`.
     pub fn cache_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self
     }
 
     /// How long an inactive or refused result is cached (default 10 s, at most
-    /// [`MAX_CACHE_TTL`](super::MAX_CACHE_TTL)).
+    /// [`MAX_CACHE_TTL`](crate::validator::MAX_CACHE_TTL)).
     pub fn negative_ttl(mut self, ttl: Duration) -> Self {
         self.negative_ttl = ttl;
         self
@@ -237,7 +201,7 @@ impl IntrospectionValidatorBuilder {
     /// (the authorization server is asked, never "active" by default); one that cannot store
     /// is logged. Concurrent requests of one process still share one call. Off with
     /// [`no_cache`](Self::no_cache).
-    pub fn shared_cache(mut self, store: impl IntrospectionStore) -> Self {
+    pub fn shared_store(mut self, store: impl IntrospectionStore) -> Self {
         self.shared = Some(SharedCache(Arc::new(store)));
         self
     }
@@ -279,7 +243,7 @@ impl IntrospectionValidatorBuilder {
         let client = http_client(self.client, self.timeout)?;
         let endpoint = match self.endpoint {
             Some(url) => url,
-            None => Metadata::discover_with(&client, &self.issuer, Limits::DISCOVERY)
+            None => IssuerMetadata::discover_with(&client, &self.issuer, Limits::DISCOVERY)
                 .await?
                 .introspection_endpoint
                 .ok_or(DiscoveryError::Missing("introspection_endpoint"))?,
@@ -320,7 +284,7 @@ impl IntrospectionValidatorBuilder {
                 negative_ttl: self.negative_ttl,
                 cache,
                 shared,
-                flights: Mutex::default(),
+                flights: Flights::default(),
                 calls: Semaphore::new(self.max_calls.min(Semaphore::MAX_PERMITS)),
                 call_wait: self.call_wait,
                 max_wait: self.max_wait,

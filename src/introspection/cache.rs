@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use super::IntrospectionValidator;
 use crate::jose::unix_now;
 use serde_json::{Map, Value};
 
-use crate::{Claims, TokenError};
+use crate::{error::TokenError, Claims};
 
 /// The SHA-256 of the validator's [settings](Settings) and a token.
 pub(super) type Key = [u8; 32];
@@ -59,10 +58,6 @@ impl Settings<'_> {
     }
 }
 
-/// The longest [`cache_ttl`](super::IntrospectionValidatorBuilder::cache_ttl) and
-/// [`negative_ttl`](super::IntrospectionValidatorBuilder::negative_ttl) accepted: 24 hours.
-pub const MAX_CACHE_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-
 /// A cached outcome and how long it may be kept.
 #[derive(Clone)]
 pub(super) struct Entry {
@@ -78,11 +73,10 @@ impl moka::Expiry<Key, Entry> for EntryExpiry {
     }
 }
 
-impl IntrospectionValidator {
-    /// The entry of an accepted answer: kept until the token's `exp`, and at most
-    /// `cache_ttl`.
-    pub(super) fn positive(&self, claims: Claims, exp: Option<f64>) -> Entry {
-        let max = self.inner.ttl;
+impl Entry {
+    /// The entry of an accepted answer: kept until the token's `exp`, and at most `max`
+    /// (`cache_ttl`).
+    pub(super) fn accepted(claims: Claims, exp: Option<f64>, max: Duration) -> Entry {
         // Clamped before converting: `exp` may be any finite number (1e300...).
         let ttl = match exp {
             Some(exp) => {
@@ -97,11 +91,11 @@ impl IntrospectionValidator {
         }
     }
 
-    /// The entry of a refused answer: kept for `negative_ttl`.
-    pub(super) fn negative(&self, error: TokenError) -> Entry {
+    /// The entry of a refused answer: kept for `ttl` (`negative_ttl`).
+    pub(super) fn refused(error: TokenError, ttl: Duration) -> Entry {
         Entry {
             result: Err(error),
-            ttl: self.inner.negative_ttl,
+            ttl,
         }
     }
 }

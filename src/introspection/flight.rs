@@ -5,114 +5,86 @@
 //! leaves the map, whether anyone still waits or not.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::watch;
 
 use super::cache::{Entry, Key};
-use super::validator::{Inner, IntrospectionValidator};
-use crate::AuthError;
+use crate::error::AuthError;
 
 /// What a call ended with: `None` while it is under way.
-type Outcome = Option<Result<Entry, AuthError>>;
+pub(super) type Outcome = Option<Result<Entry, AuthError>>;
 
 /// One call under way, shared by every request waiting on it (they subscribe).
 pub(super) type Flight = Arc<watch::Sender<Outcome>>;
 
-impl IntrospectionValidator {
-    /// One call for all concurrent identical requests; the result is cached (unless it is a
-    /// failure) before the waiters are released. Waits at most `max_wait`.
-    pub(super) async fn coalesced(&self, key: Key, token: &str) -> Result<Entry, AuthError> {
-        let (mut outcome, started) = {
-            let mut map = self.inner.lock_flights();
-            match map.get(&key) {
-                Some(flight) => (flight.subscribe(), None),
-                None => {
-                    // A flight that ended between our cache miss and this lock has already
-                    // cached its result (it does so before it leaves the map), so look again
-                    // before starting another call.
-                    if let Some(entry) = self.inner.cache.as_ref().and_then(|c| c.get(&key)) {
-                        return Ok(entry);
-                    }
-                    let flight = Flight::new(watch::Sender::new(None));
-                    map.insert(key, flight.clone());
-                    (flight.subscribe(), Some(flight))
-                }
-            }
-        };
-        if let Some(flight) = started {
-            let Ok(handle) = tokio::runtime::Handle::try_current() else {
-                // No runtime to run the call on (nor a timer): make it here, unbounded.
-                return self.fly(key, token, flight).await;
-            };
-            let (this, token) = (self.clone(), token.to_owned());
-            handle.spawn(async move {
-                let _ = this.fly(key, &token, flight).await;
-            });
-        }
-        let wait = self.inner.max_wait;
-        let waited = tokio::time::timeout(wait, async {
-            match outcome.wait_for(Option::is_some).await {
-                Ok(done) => done.clone(),
-                // The call's task ended without an answer (its runtime shut down).
-                Err(_) => None,
-            }
-        })
-        .await;
-        match waited {
-            Ok(Some(result)) => result,
-            Ok(None) => Err(AuthError::Unavailable(CALL_LOST.to_owned())),
-            Err(_) => {
-                tracing::warn!(url = %self.inner.endpoint, wait = ?wait, "the introspection call takes longer than max_wait; request answered 503, the call goes on");
-                Err(AuthError::Unavailable(format!(
-                    "{}: {SLOW_CALL}",
-                    self.inner.endpoint
-                )))
-            }
-        }
+/// The calls under way, by cache key.
+#[derive(Default)]
+pub(super) struct Flights(Mutex<HashMap<Key, Flight>>);
+
+/// A request's place in a call.
+pub(super) enum Boarding {
+    /// The request joined a call under way.
+    Joined(watch::Receiver<Outcome>),
+    /// The request started the call: it must make it, holding its [`Landing`].
+    Started(Flight, watch::Receiver<Outcome>),
+    /// The outcome was cached meanwhile.
+    Cached(Entry),
+}
+
+impl Flights {
+    /// The map (a panic while it was held leaves it usable: its entries stay consistent).
+    pub(super) fn lock(&self) -> MutexGuard<'_, HashMap<Key, Flight>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Makes the call of `flight`: caches a decided result, then hands it to the waiters, then
-    /// takes the flight out of the map (also if cancelled, so that nothing is left behind).
-    async fn fly(&self, key: Key, token: &str, flight: Flight) -> Result<Entry, AuthError> {
-        let _landing = Landing {
-            inner: &self.inner,
+    /// Joins the call under way for `key`, or starts one. `cached` is asked under the lock
+    /// before a call is started: a call that ended between the request's cache miss and this
+    /// lock has already cached its result (it does so before it leaves the map).
+    pub(super) fn board(&self, key: Key, cached: impl FnOnce() -> Option<Entry>) -> Boarding {
+        let mut map = self.lock();
+        if let Some(flight) = map.get(&key) {
+            return Boarding::Joined(flight.subscribe());
+        }
+        if let Some(entry) = cached() {
+            return Boarding::Cached(entry);
+        }
+        let flight = Flight::new(watch::Sender::new(None));
+        map.insert(key, flight.clone());
+        let outcome = flight.subscribe();
+        Boarding::Started(flight, outcome)
+    }
+
+    /// Takes `flight` out of the map when the returned guard drops: when its call is over,
+    /// or its task cancelled, so that nothing is left behind.
+    pub(super) fn landing(&self, key: Key, flight: Flight) -> Landing<'_> {
+        Landing {
+            flights: self,
             key,
-            flight: flight.clone(),
-        };
-        let result = self.introspect(token).await;
-        if let (Ok(entry), Some(cache)) = (&result, &self.inner.cache) {
-            cache.insert(key, entry.clone());
+            flight,
         }
-        if let Ok(entry) = &result {
-            self.shared_put(key, entry).await;
-        }
-        flight.send_replace(Some(result.clone()));
-        result
     }
 }
 
-/// Why a request stopped waiting for the introspection call under way.
-const SLOW_CALL: &str = "the introspection call under way takes longer than max_wait";
-/// The call ended without an answer.
-const CALL_LOST: &str = "the introspection call was cancelled";
-
-impl Inner {
-    pub(super) fn lock_flights(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Flight>> {
-        self.flights.lock().unwrap_or_else(PoisonError::into_inner)
+/// Waits for the outcome of a call: `None` if the call ended without one (its runtime shut
+/// down).
+pub(super) async fn outcome(mut receiver: watch::Receiver<Outcome>) -> Outcome {
+    match receiver.wait_for(Option::is_some).await {
+        Ok(done) => done.clone(),
+        Err(_) => None,
     }
 }
 
 /// Takes a flight out of the map when its call is over (or its task is cancelled).
-struct Landing<'a> {
-    inner: &'a Inner,
+pub(super) struct Landing<'a> {
+    flights: &'a Flights,
     key: Key,
     flight: Flight,
 }
 
 impl Drop for Landing<'_> {
     fn drop(&mut self) {
-        let mut map = self.inner.lock_flights();
+        let mut map = self.flights.lock();
         if map
             .get(&self.key)
             .is_some_and(|f| Arc::ptr_eq(f, &self.flight))

@@ -62,12 +62,12 @@
 //! introspection call per request).
 //!
 //! Several instances can share one cache
-//! ([`shared_cache`](IntrospectionValidatorBuilder::shared_cache), see [`store`](crate::store)),
+//! ([`shared_store`](IntrospectionValidatorBuilder::shared_store), see [`store`](crate::store)),
 //! and [`IntrospectionValidator::forget`] drops a revoked token's result on all of them at once.
 //!
 //! Concurrent requests carrying the same uncached token cause a single introspection call, with
 //! the cache on or off.
-//! A cache hit is decided synchronously ([`Validation::ready`]): no allocation, no await.
+//! A cache hit is decided synchronously ([`ValidationFuture::ready`]): no allocation, no await.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), bearer_guard::BuildError> {
@@ -86,28 +86,30 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `builder.rs` | [`IntrospectionValidatorBuilder`], [`ClientAuth`]: endpoint, credentials, audiences, cache and limits |
-//! | `validator.rs` | [`IntrospectionValidator`]: the call to the endpoint, and failures made 503s |
-//! | `flight.rs` | coalescing: one call for all concurrent requests with the same token, in a task of its own; requests wait for it at most `max_wait` |
-//! | `cache.rs` | cached outcomes and their lifetimes ([`MAX_CACHE_TTL`]) |
+//! | `builder.rs` | [`IntrospectionValidatorBuilder`]: endpoint, credentials, audiences, cache and limits |
+//! | `validator.rs` | [`IntrospectionValidator`]: the call to the endpoint (one per token under way), and failures made 503s |
+//! | `flight.rs` | the map of calls under way: one call for all concurrent requests with the same token, in a task of its own; requests wait for it at most `max_wait` |
+//! | `cache.rs` | cached outcomes and their lifetimes (at most [`MAX_CACHE_TTL`](crate::validator::MAX_CACHE_TTL)) |
+//! | `client.rs` | [`ClientAuth`] and the client secret |
 //! | `response.rs` | [`parse_response`] and the rules for an answer: `active`, token kind, and (through the JOSE core) `iss`, `aud`, `exp`, `nbf` |
 //!
 //! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
 //! [`Claims`]: crate::Claims
-//! [`TokenError::Inactive`]: crate::TokenError::Inactive
-//! [`Validation::ready`]: crate::Validation::ready
+//! [`TokenError::Inactive`]: crate::error::TokenError::Inactive
+//! [`ValidationFuture::ready`]: crate::validator::ValidationFuture::ready
 
 mod builder;
 mod cache;
+mod client;
 mod flight;
 mod response;
 mod validator;
 
-pub use builder::{ClientAuth, IntrospectionValidatorBuilder};
-pub use cache::MAX_CACHE_TTL;
+pub use builder::IntrospectionValidatorBuilder;
 #[cfg(feature = "fuzzing")]
 pub(crate) use cache::{decode as decode_entry, encode as encode_entry};
-pub use response::{parse_response, ResponseError};
+pub use client::ClientAuth;
+pub use response::parse_response;
 pub use validator::IntrospectionValidator;
 
 #[cfg(test)]

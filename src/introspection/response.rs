@@ -2,81 +2,52 @@
 
 use serde_json::{Map, Value};
 
-use super::cache::Entry;
-use super::IntrospectionValidator;
+use crate::error::{IntrospectionResponseError, TokenError};
 use crate::jose::{self, parse_object, unix_now, Presence};
-use crate::{Claims, TokenError};
-
-/// Why an introspection response was not understood. Texts are fixed: they never quote the
-/// response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ResponseError {
-    /// The body is not a JSON object.
-    #[error("the introspection response is not a JSON object")]
-    Malformed,
-    /// The object has the same member twice.
-    #[error("the introspection response has duplicate members")]
-    DuplicateMember,
-    /// `active` is missing or not a JSON boolean.
-    #[error("the introspection response has no boolean \"active\"")]
-    BadActive,
-}
 
 /// Parses an RFC 7662 introspection response: `Ok(Some(members))` for an active token,
 /// `Ok(None)` for `"active": false`, an error for anything else. Duplicate members are refused,
 /// and `active` must be a JSON boolean.
 ///
 /// ```
-/// use bearer_guard::introspection::{parse_response, ResponseError};
+/// use bearer_guard::error::IntrospectionResponseError;
+/// use bearer_guard::introspection::parse_response;
 /// let active = parse_response(br#"{"active":true,"scope":"read"}"#).unwrap().unwrap();
 /// assert_eq!(active["scope"], "read");
 /// assert_eq!(parse_response(br#"{"active":false}"#), Ok(None));
-/// assert_eq!(parse_response(br#"{"active":"true"}"#), Err(ResponseError::BadActive));
+/// assert_eq!(parse_response(br#"{"active":"true"}"#), Err(IntrospectionResponseError::BadActive));
 /// assert_eq!(
 ///     parse_response(br#"{"active":true,"active":false}"#),
-///     Err(ResponseError::DuplicateMember)
+///     Err(IntrospectionResponseError::DuplicateMember)
 /// );
 /// ```
-pub fn parse_response(bytes: &[u8]) -> Result<Option<Map<String, Value>>, ResponseError> {
+pub fn parse_response(
+    bytes: &[u8],
+) -> Result<Option<Map<String, Value>>, IntrospectionResponseError> {
     let map = parse_object(bytes).map_err(|e| match e {
-        TokenError::DuplicateMember => ResponseError::DuplicateMember,
-        _ => ResponseError::Malformed,
+        TokenError::DuplicateMember => IntrospectionResponseError::DuplicateMember,
+        _ => IntrospectionResponseError::Malformed,
     })?;
     match map.get("active") {
         Some(Value::Bool(true)) => Ok(Some(map)),
         Some(Value::Bool(false)) => Ok(None),
-        _ => Err(ResponseError::BadActive),
+        _ => Err(IntrospectionResponseError::BadActive),
     }
 }
 
-impl IntrospectionValidator {
-    /// Checks an active response locally and wraps it into an entry.
-    pub(super) fn check(&self, members: Map<String, Value>) -> Entry {
-        match self.check_members(&members) {
-            Err(e) => self.negative(e),
-            Ok(exp) => {
-                let claims = match &self.inner.scope_claim {
-                    Some(name) => Claims::with_scope_claim(members, name),
-                    None => Claims::new(members),
-                };
-                self.positive(claims, exp)
-            }
-        }
-    }
-
-    /// The local checks of an active response: `iss` (if present), `aud`, the token kind,
-    /// `exp` and `nbf` (if present); returns its `exp`.
-    pub(super) fn check_members(
-        &self,
-        members: &Map<String, Value>,
-    ) -> Result<Option<f64>, TokenError> {
-        let inner = &*self.inner;
-        jose::check_issuer(members, &inner.issuer, Presence::Optional)?;
-        jose::check_audience(members, &inner.audiences)?;
-        check_token_kind(members)?;
-        jose::check_exp_nbf(members, Presence::Optional, unix_now(), inner.leeway)
-    }
+/// The local checks of an active response: `iss` (if present) against `issuer`, `aud`
+/// against `audiences`, the token kind, `exp` and `nbf` (if present, with `leeway`); returns
+/// its `exp`.
+pub(super) fn check_members(
+    members: &Map<String, Value>,
+    issuer: &str,
+    audiences: &[String],
+    leeway: f64,
+) -> Result<Option<f64>, TokenError> {
+    jose::check_issuer(members, issuer, Presence::Optional)?;
+    jose::check_audience(members, audiences)?;
+    check_token_kind(members)?;
+    jose::check_exp_nbf(members, Presence::Optional, unix_now(), leeway)
 }
 
 /// The error code of a `400` answer that is about the token, not about the server or our

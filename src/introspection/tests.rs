@@ -4,9 +4,10 @@ use serde_json::{json, Map, Value};
 
 use super::response::token_refusal;
 use super::validator::form_encode;
-use super::{parse_response, IntrospectionValidator, IntrospectionValidatorBuilder, ResponseError};
+use super::{parse_response, IntrospectionValidator, IntrospectionValidatorBuilder};
+use crate::error::IntrospectionResponseError as ResponseError;
 use crate::jose::unix_now;
-use crate::{BuildError, TokenError, Validation, Validator};
+use crate::{error::TokenError, validator::ValidationFuture, BuildError, Validator};
 
 async fn validator(b: IntrospectionValidatorBuilder) -> IntrospectionValidator {
     b.client("api", "secret")
@@ -164,7 +165,7 @@ async fn flights_outlive_their_callers_and_leave_when_the_call_ends() {
     use std::future::Future;
     use std::task::Poll;
     /// Polls once, so that the call has joined (or started) its flight.
-    async fn start(call: &mut Validation) {
+    async fn start(call: &mut ValidationFuture) {
         std::future::poll_fn(|cx| {
             assert!(std::pin::Pin::new(&mut *call).poll(cx).is_pending());
             Poll::Ready(())
@@ -188,7 +189,8 @@ async fn flights_outlive_their_callers_and_leave_when_the_call_ends() {
     let waiters = || {
         let mut n: Vec<usize> = v
             .inner
-            .lock_flights()
+            .flights
+            .lock()
             .values()
             .map(|f| f.receiver_count())
             .collect();
@@ -290,41 +292,6 @@ fn basic_credentials_are_form_encoded() {
     assert_eq!(form_encode("a b:c%/é"), "a+b%3Ac%25%2F%C3%A9");
 }
 
-#[tokio::test]
-#[allow(deprecated)]
-async fn the_former_builder_names_still_work() {
-    let b = || {
-        IntrospectionValidator::builder("https://as.example")
-            .client("api", "secret")
-            .audience("api")
-    };
-    let v = b()
-        .endpoint("http://127.0.0.1:1/introspect")
-        .cache(false)
-        .build()
-        .await
-        .unwrap();
-    assert_eq!(v.endpoint(), "http://127.0.0.1:1/introspect");
-    assert!(v.inner.cache.is_none());
-    let v = b()
-        .introspection_endpoint("http://127.0.0.1:1/introspect")
-        .no_cache()
-        .cache(true)
-        .build()
-        .await
-        .unwrap();
-    assert!(v.inner.cache.is_some());
-    let v = validator(IntrospectionValidator::builder("https://as.example").any_audience()).await;
-    assert!(v.inner.cache.is_some(), "on by default");
-    let v = validator(
-        IntrospectionValidator::builder("https://as.example")
-            .any_audience()
-            .no_cache(),
-    )
-    .await;
-    assert!(v.inner.cache.is_none());
-}
-
 #[test]
 fn shared_cache_values_round_trip_and_anything_else_is_a_miss() {
     use super::cache::{decode, encode};
@@ -375,7 +342,7 @@ async fn an_accepted_outcome_read_from_the_shared_store_is_checked_again() {
     let v = validator(
         IntrospectionValidator::builder("https://as.example")
             .audience("api")
-            .shared_cache(store.clone()),
+            .shared_store(store.clone()),
     )
     .await;
     let now = crate::jose::unix_now();
@@ -428,4 +395,17 @@ async fn an_accepted_outcome_read_from_the_shared_store_is_checked_again() {
         .await
         .unwrap();
     assert!(v.validate("good").await.is_ok());
+}
+
+#[tokio::test]
+async fn the_cache_is_on_by_default_and_no_cache_turns_it_off() {
+    let v = validator(IntrospectionValidator::builder("https://as.example").any_audience()).await;
+    assert!(v.inner.cache.is_some(), "on by default");
+    let v = validator(
+        IntrospectionValidator::builder("https://as.example")
+            .any_audience()
+            .no_cache(),
+    )
+    .await;
+    assert!(v.inner.cache.is_none());
 }

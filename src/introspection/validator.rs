@@ -1,27 +1,27 @@
 //! [`IntrospectionValidator`]: asks the authorization server, and makes every failure of the
 //! endpoint a 503.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use url::form_urlencoded;
 
-use super::builder::{ClientAuth, Secret};
 use super::cache::{decode, encode, Entry, Key};
-use super::flight::Flight;
-use super::parse_response;
-use super::response::token_refusal;
-use crate::fetch::{self, FetchError, Limits};
-use crate::readiness::Readiness;
-use crate::stats::{Counters, Observation, Source, Stats};
-use crate::store::{IntrospectionStore, StoreError};
-use crate::{AuthError, Claims, TokenError, Validation, Validator};
+use super::client::{ClientAuth, Secret};
+use super::flight::{self, Boarding, Flights};
+use super::response::{check_members, parse_response, token_refusal};
+use crate::error::{FetchError, StoreError, UnavailableError};
+use crate::fetch::{self, Limits};
+use crate::store::IntrospectionStore;
+use crate::telemetry::{Counters, Observation, Source, Stats};
+use crate::validator::Readiness;
+use crate::{error::TokenError, validator::ValidationFuture, AuthError, Claims, Validator};
 
 /// Validates tokens by asking the authorization server (RFC 7662), with a cache. Cheap to
 /// clone; clones share the cache. See the [module docs](crate::introspection).
@@ -49,7 +49,7 @@ pub(super) struct Inner {
     /// The cache shared with other instances, used instead of `cache`.
     pub(super) shared: Option<Arc<dyn IntrospectionStore>>,
     /// In-flight calls, so that identical concurrent calls share one.
-    pub(super) flights: Mutex<HashMap<Key, Flight>>,
+    pub(super) flights: Flights,
     /// One permit per call under way (`max_concurrent_calls`).
     pub(super) calls: Semaphore,
     /// How long a call waits for a permit.
@@ -75,7 +75,7 @@ impl fmt::Debug for IntrospectionValidator {
             .field("auth", &self.inner.auth)
             .field("audiences", &self.inner.audiences)
             .field("cache", &self.inner.cache.is_some())
-            .field("shared_cache", &self.inner.shared.is_some())
+            .field("shared_store", &self.inner.shared.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -92,7 +92,7 @@ impl IntrospectionValidator {
     }
 
     /// Forgets the cached result of `token` (a revocation hint): in this validator's own
-    /// cache and, with a [shared cache](super::IntrospectionValidatorBuilder::shared_cache), in
+    /// cache and, with a [shared cache](super::IntrospectionValidatorBuilder::shared_store), in
     /// the shared store, so that every instance using it asks the authorization server again
     /// on the token's next use. Call it when you learn that a token was revoked.
     ///
@@ -168,6 +168,86 @@ impl IntrospectionValidator {
         }
     }
 
+    /// One call for all concurrent identical requests; the result is cached (unless it is a
+    /// failure) before the waiters are released. Waits at most `max_wait`.
+    pub(super) async fn coalesced(&self, key: Key, token: &str) -> Result<Entry, AuthError> {
+        let cache = self.inner.cache.as_ref();
+        let outcome = match self
+            .inner
+            .flights
+            .board(key, || cache.and_then(|c| c.get(&key)))
+        {
+            Boarding::Cached(entry) => return Ok(entry),
+            Boarding::Joined(outcome) => outcome,
+            Boarding::Started(flight, outcome) => {
+                let Ok(handle) = tokio::runtime::Handle::try_current() else {
+                    // No runtime to run the call on (nor a timer): make it here, unbounded.
+                    return self.fly(key, token, flight).await;
+                };
+                let (this, token) = (self.clone(), token.to_owned());
+                handle.spawn(async move {
+                    let _ = this.fly(key, &token, flight).await;
+                });
+                outcome
+            }
+        };
+        let wait = self.inner.max_wait;
+        match tokio::time::timeout(wait, flight::outcome(outcome)).await {
+            Ok(Some(result)) => result,
+            Ok(None) => Err(UnavailableError::CallLost.into()),
+            Err(_) => {
+                tracing::warn!(url = %self.inner.endpoint, wait = ?wait, "the introspection call takes longer than max_wait; request answered 503, the call goes on");
+                Err(UnavailableError::SlowCall {
+                    url: self.inner.endpoint.clone(),
+                }
+                .into())
+            }
+        }
+    }
+
+    /// Makes the call of `flight`: caches a decided result, then hands it to the waiters, then
+    /// takes the flight out of the map (also if cancelled, so that nothing is left behind).
+    async fn fly(&self, key: Key, token: &str, flight: flight::Flight) -> Result<Entry, AuthError> {
+        let _landing = self.inner.flights.landing(key, flight.clone());
+        let result = self.introspect(token).await;
+        if let (Ok(entry), Some(cache)) = (&result, &self.inner.cache) {
+            cache.insert(key, entry.clone());
+        }
+        if let Ok(entry) = &result {
+            self.shared_put(key, entry).await;
+        }
+        flight.send_replace(Some(result.clone()));
+        result
+    }
+
+    /// Checks an active response locally and wraps it into an entry.
+    pub(super) fn check(&self, members: Map<String, Value>) -> Entry {
+        match self.check_members(&members) {
+            Err(e) => self.negative(e),
+            Ok(exp) => {
+                let claims = match &self.inner.scope_claim {
+                    Some(name) => Claims::with_scope_claim(members, name),
+                    None => Claims::new(members),
+                };
+                Entry::accepted(claims, exp, self.inner.ttl)
+            }
+        }
+    }
+
+    /// The local checks of an active response (see [`check_members`]).
+    pub(super) fn check_members(
+        &self,
+        members: &Map<String, Value>,
+    ) -> Result<Option<f64>, TokenError> {
+        let inner = &*self.inner;
+        check_members(members, &inner.issuer, &inner.audiences, inner.leeway)
+    }
+
+    /// The entry of a refused answer: kept for `negative_ttl`.
+    pub(super) fn negative(&self, error: TokenError) -> Entry {
+        Entry::refused(error, self.inner.negative_ttl)
+    }
+
     /// Calls the endpoint once and turns the answer into a cacheable entry.
     pub(super) async fn introspect(&self, token: &str) -> Result<Entry, AuthError> {
         let inner = &*self.inner;
@@ -178,7 +258,10 @@ impl IntrospectionValidator {
                 Ok(Ok(permit)) => permit,
                 _ => {
                     tracing::warn!(url = %url, wait = ?inner.call_wait, "too many introspection calls under way; request refused");
-                    return Err(AuthError::Unavailable(format!("{url}: {TOO_MANY_CALLS}")));
+                    return Err(UnavailableError::TooManyCalls {
+                        url: url.to_owned(),
+                    }
+                    .into());
                 }
             },
         };
@@ -230,7 +313,11 @@ impl IntrospectionValidator {
             Ok(None) => Ok(self.negative(TokenError::Inactive)),
             Err(e) => {
                 tracing::warn!(url = %url, error = %e, "token introspection failed");
-                Err(AuthError::Unavailable(format!("{url}: {e}")))
+                Err(UnavailableError::IntrospectionResponse {
+                    url: url.to_owned(),
+                    cause: e,
+                }
+                .into())
             }
         }
     }
@@ -295,22 +382,22 @@ impl Validator for IntrospectionValidator {
         self.endpoint_readiness()
     }
 
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         let obs = Observation::start("introspection", &self.inner.issuer);
         if token.len() > self.inner.max_token_bytes {
             let result = Err(TokenError::TooLarge.into());
             obs.finish(&self.inner.counters, Source::Checked, &result);
-            return Validation::ready(result);
+            return ValidationFuture::ready(result);
         }
         let key = self.key(token);
         if let Some(entry) = self.inner.cache.as_ref().and_then(|c| c.get(&key)) {
             let result = entry.result.map_err(AuthError::from);
             obs.finish(&self.inner.counters, Source::Cache, &result);
-            return Validation::ready(result);
+            return ValidationFuture::ready(result);
         }
         let this = self.clone();
         let token = token.to_owned();
-        Validation::pending(async move {
+        ValidationFuture::pending(async move {
             if let Some(shared) = &this.inner.shared {
                 if let Some(result) = this.shared_get(&**shared, key).await {
                     let result = result.map_err(AuthError::from);
@@ -328,8 +415,6 @@ impl Validator for IntrospectionValidator {
     }
 }
 
-const TOO_MANY_CALLS: &str = "too many introspection calls under way";
-
 /// Statuses whose body is read: 200, and 400 for the refusals of [`token_refusal`].
 fn readable(status: StatusCode) -> bool {
     status == StatusCode::OK || status == StatusCode::BAD_REQUEST
@@ -345,17 +430,11 @@ fn failure(url: &str, e: &FetchError) -> AuthError {
     match e {
         FetchError::Status { status: 401, .. } => {
             tracing::warn!(url = %url, status = 401, "the introspection endpoint refused our client credentials");
-            AuthError::Unavailable(format!(
-                "{url} refused the resource server's client credentials (401)"
-            ))
         }
         FetchError::Status { status, .. } => {
             tracing::warn!(url = %url, status = *status, "token introspection failed");
-            AuthError::Unavailable(e.to_string())
         }
-        _ => {
-            tracing::warn!(url = %url, error = %e, "token introspection failed");
-            AuthError::Unavailable(e.to_string())
-        }
+        _ => tracing::warn!(url = %url, error = %e, "token introspection failed"),
     }
+    UnavailableError::Introspection(e.clone()).into()
 }

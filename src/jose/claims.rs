@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::TokenError;
+use crate::error::TokenError;
 
 /// A claim value as shown in a DEBUG event: its JSON, cut at 200 characters. Only for claims
 /// that are not secret (`iss`, `aud`, `typ`), of tokens whose signature (or introspection

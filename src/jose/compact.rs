@@ -6,7 +6,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::json::{decode_object, is_object_segment};
-use crate::TokenError;
+use crate::error::TokenError;
 
 /// A compact JWS cut into its segments; nothing decoded or checked beyond the shape.
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::alg::alg_from_name;
 use super::json::decode_object;
-use crate::TokenError;
+use crate::error::TokenError;
 
 /// A decoded header: a JSON object without duplicate members.
 #[derive(Debug)]

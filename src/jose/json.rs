@@ -10,7 +10,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
-use crate::TokenError;
+use crate::error::TokenError;
 
 /// Decodes a base64url segment holding a JSON object whose members are all distinct.
 pub(crate) fn decode_object(segment: &str) -> Result<Map<String, Value>, TokenError> {

@@ -2,7 +2,7 @@
 //! registered claims of its payload, written once.
 //!
 //! [`jwt`](crate::jwt) (access tokens), [`dpop`](crate::dpop) (proofs),
-//! [`multi`](crate::multi) (routing by `iss`) and [`hybrid`](crate::hybrid) (routing by shape)
+//! [`MultiIssuer`](crate::MultiIssuer) (routing by `iss`) and [`HybridValidator`](crate::HybridValidator) (routing by shape)
 //! read tokens through it, and [`introspection`](crate::introspection) applies its time,
 //! issuer and audience rules to introspection answers. Nothing else parses a JWS.
 //!
@@ -16,7 +16,7 @@
 //! | `json.rs` | base64url JSON objects; duplicate members refused |
 //! | `header.rs` | the JOSE header: `alg`, `kid`, `typ`, `jwk`, and the refusals of `crit`, `enc` and `b64` |
 //! | `alg.rs` | the one table of algorithm names (both directions, RFC 9864's `Ed25519`), the default allow-list, HMAC key sizes |
-//! | `signature.rs` | signature verification through the chosen [`Backend`](crate::Backend) (ECDSA/EdDSA lengths first) |
+//! | `signature.rs` | signature verification through the chosen [`Backend`](crate::crypto::Backend) (ECDSA/EdDSA lengths first) |
 //! | `time.rs` | the clock, NumericDate, `exp`/`nbf`/`iat` with leeway, [`MAX_LEEWAY`](crate::jwt::MAX_LEEWAY) |
 //! | `claims.rs` | `iss` and `aud` |
 

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 
 use super::claims::Presence;
-use crate::{BuildError, TokenError};
+use crate::{error::TokenError, BuildError};
 
 /// The largest clock skew a validator accepts: 5 minutes. More would all but switch the time
 /// checks off (`leeway(Duration::MAX)` would never let a token expire).

@@ -39,13 +39,13 @@ impl RequireMcpScopeLayer {
 impl<H> RequireMcpScopeLayer<H> {
     /// The largest body read, in bytes; a larger one is answered 413 (before it is read when
     /// its `Content-Length` says so). Set the MCP server's own limit to the same value.
-    pub fn max_body(mut self, bytes: usize) -> Self {
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
         self
     }
 
     /// Answers refused requests with `handler` instead of
-    /// [`DefaultErrorHandler`](crate::DefaultErrorHandler) (e.g. to add a JSON-RPC error body).
+    /// [`DefaultErrorHandler`](crate::error::DefaultErrorHandler) (e.g. to add a JSON-RPC error body).
     pub fn error_handler<H2>(self, handler: H2) -> RequireMcpScopeLayer<H2> {
         RequireMcpScopeLayer {
             requirements: self.requirements,

@@ -12,7 +12,7 @@
 //! # What it checks
 //!
 //! * A `POST` body is read up to a limit ([`DEFAULT_MAX_BODY`], 1 MiB, set with
-//!   [`max_body`](RequireMcpScopeLayer::max_body)). A `Content-Length` over the limit is
+//!   [`max_body_bytes`](RequireMcpScopeLayer::max_body_bytes)). A `Content-Length` over the limit is
 //!   refused before anything is read; a body that grows past it while read, too.
 //! * The body is parsed once — one JSON-RPC message or a batch — refusing duplicate JSON
 //!   members at every depth. Requests and notifications must have a string `method`;
@@ -29,26 +29,26 @@
 //!
 //! # Answers
 //!
-//! Built by the layer's [`ErrorHandler`](crate::ErrorHandler) with the
-//! [`Challenge`](crate::Challenge) the auth layer left in the extensions, like those of
+//! Built by the layer's [`ErrorHandler`](crate::error::ErrorHandler) with the
+//! [`Challenge`](crate::error::Challenge) the auth layer left in the extensions, like those of
 //! [`RequireScopeLayer`](crate::RequireScopeLayer):
 //!
 //! | situation | error | answer |
 //! |---|---|---|
 //! | a scope missing | [`AuthError::InsufficientScope`](crate::AuthError::InsufficientScope) | 403, `error="insufficient_scope", scope="<base and specific scopes>"` |
 //! | step-up needed ([`Requirement::acr`](crate::Requirement::acr), [`max_age`](crate::Requirement::max_age)) | [`AuthError::InsufficientUserAuthentication`](crate::AuthError::InsufficientUserAuthentication) | 401 `insufficient_user_authentication` |
-//! | body over the limit | [`RequestError::BodyTooLarge`](crate::RequestError::BodyTooLarge) | 413 |
-//! | not JSON, not JSON-RPC, empty batch, duplicate member, unreadable | [`RequestError`](crate::RequestError) | 400 |
+//! | body over the limit | [`RequestError::BodyTooLarge`](crate::error::RequestError::BodyTooLarge) | 413 |
+//! | not JSON, not JSON-RPC, empty batch, duplicate member, unreadable | [`RequestError`](crate::error::RequestError) | 400 |
 //! | no claims (anonymous, or no auth layer) | as [`scope::claims`](crate::scope::claims) | 401 / 500 |
 //!
 //! The refusals of the body carry no challenge (a new token would not help) and, with the
-//! [`DefaultErrorHandler`](crate::DefaultErrorHandler), an empty body, like every answer of
+//! [`DefaultErrorHandler`](crate::error::DefaultErrorHandler), an empty body, like every answer of
 //! this crate; an error handler can write a JSON-RPC error body from the error's fixed
 //! [`description`](crate::AuthError::description). Nothing that was refused reaches the
 //! inner service.
 //!
 //! ```
-//! use bearer_guard::{Claims, McpRequirements, RequireMcpScopeLayer, Requirement};
+//! use bearer_guard::{Claims, jsonrpc::McpRequirements, jsonrpc::RequireMcpScopeLayer, Requirement};
 //! use bytes::Bytes;
 //! use http::{Request, Response, StatusCode};
 //! use http_body_util::{BodyExt, Full};
@@ -97,13 +97,11 @@
 //! ```no_run
 //! # async fn demo(validator: bearer_guard::JwtValidator, mcp: axum::routing::MethodRouter) {
 //! use axum::Router;
-//! use bearer_guard::{AuthLayer, BindMcpSessionLayer, McpRequirements, RequireMcpScopeLayer, Requirement, ResourceMetadata};
+//! use bearer_guard::{AuthLayer, jsonrpc::BindMcpSessionLayer, jsonrpc::McpRequirements, jsonrpc::RequireMcpScopeLayer, Requirement, ResourceMetadata};
 //!
-//! let metadata = ResourceMetadata::builder("https://mcp.example/mcp")
-//!     .authorization_server("https://issuer.example")
-//!     .scopes_supported(["mcp:tools", "mcp:admin"])
-//!     .build()
-//!     .unwrap();
+//! let mut metadata = ResourceMetadata::new("https://mcp.example/mcp").unwrap();
+//! metadata.authorization_servers.push("https://issuer.example".into());
+//! metadata.scopes_supported = vec!["mcp:tools".into(), "mcp:admin".into()];
 //! let requirements = McpRequirements::new()
 //!     .base(Requirement::all(["mcp:tools"]))
 //!     .tool("purge_cache", Requirement::all(["mcp:admin"]));
@@ -128,7 +126,7 @@
 //!   token's `iss` and `sub` (its `client_id` when it has no `sub`). A session opened
 //!   anonymously (optional auth layer) is not recorded.
 //! * A request naming a session recorded under another principal (or sent anonymously) is
-//!   answered **404**, [`RequestError::UnknownSession`](crate::RequestError::UnknownSession),
+//!   answered **404**, [`RequestError::UnknownSession`](crate::error::RequestError::UnknownSession),
 //!   without reaching the MCP server: what the MCP spec says a server answers for a session
 //!   it does not know, so that the client starts a new session of its own, and nothing
 //!   tells the caller that the session exists. A 403 challenge would send the client to the
@@ -147,7 +145,7 @@
 //!
 //! The MCP authorization spec forbids an MCP server to pass the client's token on to the APIs
 //! it calls: the token's audience is this server (check it with
-//! [`audience`](crate::JwtValidatorBuilder::audience) set to the server's canonical URI),
+//! [`audience`](crate::jwt::JwtValidatorBuilder::audience) set to the server's canonical URI),
 //! and an upstream API that accepted it would be trusting a token not meant for it (a
 //! confused deputy). When a tool calls another API, it uses a token of its own for that API
 //! (client credentials, or a token exchange), never the `Authorization` header it received.

@@ -19,7 +19,7 @@ use crate::{AuthError, Claims, Requirement};
 /// not lose the base scope (MCP authorization spec, scope challenge handling).
 ///
 /// ```
-/// use bearer_guard::{Claims, McpRequirements, Requirement};
+/// use bearer_guard::{Claims, jsonrpc::McpRequirements, Requirement};
 /// let requirements = McpRequirements::new()
 ///     .base(Requirement::all(["mcp:tools"]))
 ///     .tool("purge_cache", Requirement::all(["mcp:admin"]));
@@ -96,7 +96,7 @@ impl McpRequirements {
     /// [`AuthError::InsufficientScope`] naming every scope they need (or a step-up error).
     ///
     /// ```
-    /// use bearer_guard::{AuthError, Claims, McpRequirements, Requirement, RequestError};
+    /// use bearer_guard::{AuthError, Claims, jsonrpc::McpRequirements, Requirement, error::RequestError};
     /// let requirements = McpRequirements::new().prompt("secrets", Requirement::all(["prompts:secret"]));
     /// let claims = Claims::from_value(serde_json::json!({"scope": "mcp"})).unwrap();
     /// let get = br#"{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"secrets"}}"#;

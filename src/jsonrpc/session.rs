@@ -15,7 +15,7 @@ use tower_service::Service;
 
 use super::future::refuse;
 use crate::error::{DefaultErrorHandler, ErrorHandler, RequestError};
-use crate::{AuthError, BearerError, Claims};
+use crate::{error::BearerError, AuthError, Claims};
 
 /// The header that names an MCP session (streamable HTTP transport).
 pub const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
@@ -101,7 +101,7 @@ impl<H> BindMcpSessionLayer<H> {
     }
 
     /// Answers refused requests with `handler` instead of
-    /// [`DefaultErrorHandler`](crate::DefaultErrorHandler).
+    /// [`DefaultErrorHandler`](crate::error::DefaultErrorHandler).
     pub fn error_handler<H2>(self, handler: H2) -> BindMcpSessionLayer<H2> {
         BindMcpSessionLayer {
             sessions: self.sessions,

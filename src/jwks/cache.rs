@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use super::{JwksConfig, JwksError, KeySet};
+use super::{JwksConfig, KeySet};
+use crate::error::JwksError;
 use crate::fetch;
 
 /// What the cache knows at one moment. Replaced whole, never changed in place.
@@ -24,7 +25,7 @@ pub(crate) struct Snapshot {
     /// When an unknown `kid` last caused a fetch.
     pub last_kid_fetch: Option<Instant>,
     /// Why the last fetch failed, if it did.
-    pub last_error: Option<String>,
+    pub last_error: Option<JwksError>,
 }
 
 impl Snapshot {
@@ -121,7 +122,7 @@ impl JwksCache {
         let snap = self.refresh_if(seen, None).await;
         match (&snap.keys, &snap.last_error) {
             (Some(keys), None) => Ok(keys.clone()),
-            (_, Some(err)) => Err(JwksError::Refresh(err.clone())),
+            (_, Some(err)) => Err(err.clone()),
             (None, None) => Err(JwksError::Refresh("no keys".into())),
         }
     }
@@ -297,7 +298,7 @@ impl JwksCache {
                     } else {
                         current.last_kid_fetch
                     },
-                    last_error: Some(err.to_string()),
+                    last_error: Some(err.clone()),
                 }
             }
         };

@@ -8,11 +8,11 @@ use crate::fetch::Limits;
 ///
 /// ```
 /// use std::time::Duration;
-/// use bearer_guard::JwksConfig;
+/// use bearer_guard::jwks::JwksConfig;
 /// let config = JwksConfig::default().cooldown(Duration::from_secs(10));
 /// ```
 ///
-/// [`JwksCache`]: crate::JwksCache
+/// [`JwksCache`]: crate::jwks::JwksCache
 #[derive(Debug, Clone, Copy)]
 pub struct JwksConfig {
     pub(super) min_refresh: Duration,
@@ -70,7 +70,7 @@ impl JwksConfig {
     }
 
     /// Largest JWKS document accepted, in bytes (default 256 KiB).
-    pub fn max_bytes(mut self, n: usize) -> Self {
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
         self.max_bytes = n;
         self
     }
@@ -95,7 +95,7 @@ impl JwksConfig {
     /// later call replaces it.
     ///
     /// ```
-    /// let config = bearer_guard::JwksConfig::default().accept_use("jwt-svid");
+    /// let config = bearer_guard::jwks::JwksConfig::default().accept_use("jwt-svid");
     /// # let _ = config;
     /// ```
     pub fn accept_use(mut self, signing_use: &'static str) -> Self {
@@ -110,7 +110,7 @@ impl JwksConfig {
     /// long, not for the whole fetch timeout. Only requests that need keys the cache does not
     /// have wait at all; the others are served with the keys at hand while a refresh runs in
     /// the background. Zero answers 503 at once and leaves the fetch to run. The same word
-    /// as [`IntrospectionValidatorBuilder::max_wait`](crate::IntrospectionValidatorBuilder::max_wait).
+    /// as [`IntrospectionValidatorBuilder::max_wait`](crate::introspection::IntrospectionValidatorBuilder::max_wait).
     pub fn max_wait(mut self, d: Duration) -> Self {
         self.max_wait = d;
         self

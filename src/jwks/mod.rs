@@ -20,7 +20,7 @@
 //! not supported; `Algorithm::EdDSA` admits both `alg: EdDSA` and RFC 9864's `alg: Ed25519`.
 //!
 //! ```
-//! use bearer_guard::KeySet;
+//! use bearer_guard::jwks::KeySet;
 //! let set = KeySet::from_json(br#"{"keys":[
 //!   {"kty":"OKP","crv":"Ed25519","kid":"k1","alg":"EdDSA","use":"sig",
 //!    "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
@@ -36,18 +36,15 @@
 //! | `set.rs` | [`KeySet`]: the parsed set, keys by `kid`, the look-up of the key for a token |
 //! | `config.rs` | [`JwksConfig`]: refresh times, cooldown, timeout, size cap, `max_stale`, `max_wait` |
 //! | `cache.rs` | [`JwksCache`]: fetch, single-flight refresh (in a task of its own; requests wait for it at most `max_wait`), cooldowns, bounded staleness |
-//! | `error.rs` | [`JwksError`] |
 
 mod cache;
 mod config;
-mod error;
 mod key;
 mod roca;
 mod set;
 
 pub use cache::JwksCache;
 pub use config::JwksConfig;
-pub use error::JwksError;
 pub use set::KeySet;
 
 pub(crate) use cache::{Reason, Snapshot, WeakJwksCache};

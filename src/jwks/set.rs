@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::key::{parse_member, Key, Refused};
-use super::JwksError;
+use crate::error::JwksError;
 
 /// A parsed JWK Set: the usable public signature keys of an issuer, by `kid`.
 #[derive(Debug, Default)]
@@ -44,7 +44,7 @@ impl KeySet {
     /// `use: "jwt-svid"`. See [`JwksConfig::accept_use`](super::JwksConfig::accept_use).
     ///
     /// ```
-    /// use bearer_guard::KeySet;
+    /// use bearer_guard::jwks::KeySet;
     /// let bundle = br#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","use":"jwt-svid",
     ///   "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}],"spiffe_sequence":1}"#;
     /// assert_eq!(KeySet::from_json_with_use(bundle, "jwt-svid").unwrap().len(), 1);

@@ -400,12 +400,12 @@ fn small_order_ed25519_keys_are_skipped() {
     }
 }
 
-fn backends() -> Vec<crate::Backend> {
+fn backends() -> Vec<crate::crypto::Backend> {
     vec![
         #[cfg(feature = "aws_lc_rs")]
-        crate::Backend::AwsLc,
+        crate::crypto::Backend::AwsLc,
         #[cfg(feature = "rust_crypto")]
-        crate::Backend::RustCrypto,
+        crate::crypto::Backend::RustCrypto,
     ]
 }
 

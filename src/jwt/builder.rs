@@ -10,17 +10,17 @@ use serde_json::Value;
 use super::cache::TokenCache;
 use super::header::HeaderMemo;
 use super::validator::{Inner, Keys};
-use super::{
-    acceptable_url, audiences, check_cache_ttl, check_tls, http_client, BuildError, JwtValidator,
-    DEFAULT_ALGORITHMS,
-};
+use super::Prefetch;
+use super::{JwtValidator, DEFAULT_ALGORITHMS};
 use crate::crypto::Backend;
-use crate::discovery::{DiscoveryError, Metadata};
-use crate::introspection::MAX_CACHE_TTL;
+use crate::discovery::IssuerMetadata;
+use crate::error::BuildError;
+use crate::error::DiscoveryError;
+use crate::fetch::{acceptable_url, check_tls, http_client};
 use crate::jose::{check_leeway, hmac_min_len, is_hmac, IssuerTemplate};
 use crate::jwks::{JwksCache, JwksConfig, Key, KeySet};
-use crate::readiness::Prefetch;
-use crate::stats::Counters;
+use crate::telemetry::Counters;
+use crate::validator::{audiences, check_cache_ttl};
 
 /// Configures a [`JwtValidator`]. Made by [`JwtValidator::builder`].
 #[derive(Clone)]
@@ -217,7 +217,7 @@ impl JwtValidatorBuilder {
     ///
     /// ```
     /// # async fn demo() -> Result<(), bearer_guard::BuildError> {
-    /// use bearer_guard::{readiness::Prefetch, JwtValidator};
+    /// use bearer_guard::{jwt::Prefetch, JwtValidator};
     /// let v = JwtValidator::builder("https://issuer.example")
     ///     .audience("api")
     ///     .prefetch(Prefetch::FailFast)
@@ -282,7 +282,7 @@ impl JwtValidatorBuilder {
     }
 
     /// Longest time a verified token is kept in the cache (default 5 minutes, at most
-    /// [`MAX_CACHE_TTL`](crate::introspection::MAX_CACHE_TTL): a longer one is a
+    /// [`MAX_CACHE_TTL`](crate::validator::MAX_CACHE_TTL): a longer one is a
     /// [`BuildError`]). A key removed from the issuer's JWKS stops verifying new tokens at
     /// once, but tokens already cached stay accepted until their entry ends (at most this
     /// long), unless the keys go past [`JwksConfig::max_stale`] first.
@@ -295,26 +295,6 @@ impl JwtValidatorBuilder {
     pub fn no_cache(mut self) -> Self {
         self.cache = false;
         self
-    }
-
-    /// Keeps up to `capacity` verified tokens for up to `ttl` (capped at 24 hours).
-    #[deprecated(
-        since = "0.2.0",
-        note = "use `cache_capacity(capacity)` and `cache_ttl(ttl)`, the words of both builders"
-    )]
-    pub fn token_cache(mut self, capacity: u64, ttl: Duration) -> Self {
-        self.cache = true;
-        self.cache_capacity(capacity)
-            .cache_ttl(ttl.min(MAX_CACHE_TTL))
-    }
-
-    /// Verifies every token in full, every time (no verified-token cache).
-    #[deprecated(
-        since = "0.2.0",
-        note = "renamed to `no_cache()`, the word of both builders"
-    )]
-    pub fn no_token_cache(self) -> Self {
-        self.no_cache()
     }
 
     /// Builds the validator. Without [`jwks_uri`](Self::jwks_uri),
@@ -384,7 +364,7 @@ impl JwtValidatorBuilder {
                 (Some(uri), _) => uri,
                 (None, Some(url)) => {
                     let url = acceptable_url(url)?;
-                    Metadata::fetch_from(&client, &url, &self.issuer, limits)
+                    IssuerMetadata::fetch_from(&client, &url, &self.issuer, limits)
                         .await?
                         .jwks_uri
                         .ok_or(DiscoveryError::Missing("jwks_uri"))?
@@ -394,7 +374,7 @@ impl JwtValidatorBuilder {
                         "an issuer template needs metadata_url or jwks_uri",
                     ))
                 }
-                (None, None) => Metadata::discover_with(&client, &self.issuer, limits)
+                (None, None) => IssuerMetadata::discover_with(&client, &self.issuer, limits)
                     .await?
                     .jwks_uri
                     .ok_or(DiscoveryError::Missing("jwks_uri"))?,

@@ -8,15 +8,15 @@
 //! passing headers are kept, at most [`MEMO_CAPACITY`]; a client sending many headers only
 //! makes the memo evict.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
 use quick_cache::sync::{Cache, DefaultLifecycle};
 use quick_cache::UnitWeighter;
 
-use super::validator::Inner;
+use crate::error::TokenError;
 use crate::jose::{AlgError, Header};
-use crate::TokenError;
 
 /// The `typ` values of an access token (RFC 9068 §2.1), compared without case.
 const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
@@ -46,28 +46,37 @@ impl HeaderMemo {
     }
 
     /// The verdict of the header `segment`, from the memo or checked now.
-    pub(super) fn check(&self, segment: &str, config: &Inner) -> Result<Checked, TokenError> {
+    pub(super) fn check(
+        &self,
+        segment: &str,
+        algorithms: &HashSet<Algorithm>,
+        require_typ: bool,
+    ) -> Result<Checked, TokenError> {
         if let Some(checked) = self.0.get(segment) {
             return Ok(checked);
         }
-        let checked = check(segment, config)?;
+        let checked = check(segment, algorithms, require_typ)?;
         self.0.insert(segment.into(), checked.clone());
         Ok(checked)
     }
 }
 
 /// Checks a header segment: `alg` on the allow-list, no `crit`, `enc` or `b64`, `typ` of an
-/// access token (unless turned off), `kid` a string if present.
-fn check(segment: &str, config: &Inner) -> Result<Checked, TokenError> {
+/// access token (unless `require_typ` is off), `kid` a string if present.
+fn check(
+    segment: &str,
+    algorithms: &HashSet<Algorithm>,
+    require_typ: bool,
+) -> Result<Checked, TokenError> {
     let header = Header::decode(segment)?;
     let alg = header
-        .alg(|a| config.algorithms.contains(a))
+        .alg(|a| algorithms.contains(a))
         .map_err(|e| match e {
             AlgError::Malformed => TokenError::Malformed,
             AlgError::NotAllowed => TokenError::AlgorithmNotAllowed,
         })?;
     header.refuse_extensions()?;
-    if config.require_typ && !header.typ_is(&ACCESS_TOKEN_TYPES) {
+    if require_typ && !header.typ_is(&ACCESS_TOKEN_TYPES) {
         tracing::debug!(
             check = "typ",
             expected = "at+jwt",
@@ -85,7 +94,7 @@ mod tests {
     use std::time::Duration;
 
     use crate::jwt::cache::tests::{sign, validator};
-    use crate::{AuthError, TokenError, Validator};
+    use crate::{error::TokenError, AuthError, Validator};
 
     fn refusal(result: Result<crate::Claims, AuthError>) -> TokenError {
         match result {

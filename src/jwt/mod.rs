@@ -13,7 +13,7 @@
 //!    configured audience; `exp` required; `nbf` and `iat` honoured; all with leeway (each a
 //!    JSON number from 0 to the end of year 9999); configured required claims present.
 //!
-//! Settings that would switch checks off are build errors ([`BuildError`]): a leeway over
+//! Settings that would switch checks off are build errors ([`BuildError`](crate::BuildError)): a leeway over
 //! five minutes, an introspection `cache_ttl` or `negative_ttl` over 24 hours,
 //! `max_concurrent_calls(0)`, an HMAC secret shorter than its hash (32 bytes for HS256, 48 for
 //! HS384, 64 for HS512; RFC 7518 §3.2: `hmac_secret` allows only the HMAC algorithms the
@@ -44,8 +44,7 @@
 //! | `header.rs` | the header profile (RFC 9068 `typ`, `alg` allow-list, refused members) and a memo of headers that passed |
 //! | `refresh.rs` | finding the key: the key set at hand, or a JWKS refresh (single-flight), or 503 |
 //! | `cache/` | the verified-token cache: whole-token keys, admission on a second sighting once full, time bounds checked on every hit |
-//! | `ready.rs` | readiness (keys fetched and usable) and the first fetch ([`Prefetch`](crate::readiness::Prefetch)) |
-//! | `error.rs` | [`BuildError`], and the settings checks both validator builders share |
+//! | `ready.rs` | readiness (keys fetched and usable) and the first fetch ([`Prefetch`]) |
 //!
 //! The JOSE rules themselves (compact form, header refusals, algorithm names, signature,
 //! NumericDate, `iss`, `aud`, `exp`/`nbf`/`iat`) live in the crate's one JOSE core and are
@@ -53,7 +52,6 @@
 
 mod builder;
 mod cache;
-mod error;
 mod header;
 mod ready;
 mod refresh;
@@ -61,8 +59,9 @@ mod validator;
 
 pub use crate::jose::{DEFAULT_ALGORITHMS, MAX_LEEWAY};
 pub use builder::JwtValidatorBuilder;
-pub use error::BuildError;
-pub(crate) use error::{acceptable_url, audiences, check_cache_ttl, check_tls, http_client};
+/// The JWS algorithm names (re-exported from `jsonwebtoken`).
+pub use jsonwebtoken::Algorithm;
+pub use ready::Prefetch;
 pub use validator::JwtValidator;
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 use std::time::Instant;
 
 use super::validator::Keys;
-use super::{BuildError, JwtValidator};
+use super::JwtValidator;
+use crate::error::BuildError;
 use crate::jwks::{JwksCache, Reason, WeakJwksCache};
-use crate::readiness::{Prefetch, Readiness};
+use crate::validator::Readiness;
 
 /// No key set fetched yet (and none under way has ended).
 pub(crate) const NOT_FETCHED: &str = "signing keys not fetched yet";
@@ -13,6 +14,26 @@ pub(crate) const NOT_FETCHED: &str = "signing keys not fetched yet";
 pub(crate) const FETCH_FAILED: &str = "signing keys could not be fetched";
 /// The last good keys are past `max_stale` and every refresh since failed.
 pub(crate) const EXPIRED: &str = "signing keys are past max_stale and cannot be refreshed";
+
+/// When a [`JwtValidator`](crate::JwtValidator) that fetches keys fetches them first; set with
+/// [`JwtValidatorBuilder::prefetch`](crate::jwt::JwtValidatorBuilder::prefetch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Prefetch {
+    /// When first needed: by the first request, or the first [readiness](crate::validator::Validator::readiness)
+    /// check, whichever comes first (the default).
+    #[default]
+    Lazy,
+    /// While building: [`build`](crate::jwt::JwtValidatorBuilder::build) fails with
+    /// [`BuildError::Prefetch`](crate::BuildError::Prefetch) when the keys cannot be had. For
+    /// a process that should not start without its issuer.
+    FailFast,
+    /// In the background: `build` returns at once; a task fetches the keys and, while that
+    /// fails, tries again each [`cooldown`](crate::jwks::JwksConfig::cooldown) until it succeeds
+    /// (or the validator is dropped). The validator reports not ready meanwhile; requests
+    /// wait for the fetch under way, or get 503.
+    Background,
+}
 
 impl JwtValidator {
     /// See [`Validator::readiness`](crate::Validator::readiness).

@@ -6,9 +6,10 @@ use std::time::Instant;
 use super::cache::Probe;
 use super::validator::{Keys, Parsed};
 use super::JwtValidator;
+use crate::error::UnavailableError;
 use crate::jose::is_hmac;
 use crate::jwks::{Lookup, Reason, Snapshot};
-use crate::{AuthError, Claims, TokenError, Validation};
+use crate::{error::TokenError, validator::ValidationFuture, AuthError, Claims};
 
 /// What one pass over a token decided.
 enum Step {
@@ -31,25 +32,29 @@ impl JwtValidator {
 
     /// Full validation, without looking in the verified-token cache; an accepted token is
     /// offered to it under `probe` (if any).
-    pub(super) fn validate_uncached(&self, token: &str, probe: Option<Probe<'_>>) -> Validation {
+    pub(super) fn validate_uncached(
+        &self,
+        token: &str,
+        probe: Option<Probe<'_>>,
+    ) -> ValidationFuture {
         let snapshot = match &self.inner.keys {
             Keys::Remote(cache) => Some(cache.snapshot()),
             Keys::Fixed(_) => None,
         };
         match self.step(token, probe, snapshot.as_deref(), true) {
-            Step::Done(result) => Validation::ready(result),
+            Step::Done(result) => ValidationFuture::ready(result),
             Step::Refresh { generation, reason } => {
                 let this = self.clone();
                 // Only this rare path (keys being fetched) copies the token, and hashes it
                 // again to offer it to the cache.
                 let cached = probe.is_some();
                 let token = token.to_owned();
-                Validation::pending(async move {
+                ValidationFuture::pending(async move {
                     let Keys::Remote(cache) = &this.inner.keys else {
-                        return Err(unavailable(None));
+                        return Err(UnavailableError::Keys(None).into());
                     };
                     let Some(snap) = cache.refresh_within(generation, reason).await else {
-                        return Err(unavailable(Some(SLOW_FETCH)));
+                        return Err(UnavailableError::SlowKeyFetch.into());
                     };
                     let probe = match &this.inner.cache {
                         Some(tokens) if cached => Some(tokens.probe(&token)),
@@ -57,7 +62,9 @@ impl JwtValidator {
                     };
                     match this.step(&token, probe, Some(&snap), false) {
                         Step::Done(result) => result,
-                        Step::Refresh { .. } => Err(unavailable(snap.last_error.as_deref())),
+                        Step::Refresh { .. } => {
+                            Err(UnavailableError::Keys(snap.last_error.clone()).into())
+                        }
                     }
                 })
             }
@@ -90,7 +97,7 @@ impl JwtValidator {
             (Keys::Fixed(set), _) => (Some(set), None),
             // Keys past `max_stale` are as good as none: refresh, or answer 503.
             (Keys::Remote(_), Some(snap)) => (snap.usable_keys(now), Some(snap)),
-            (Keys::Remote(_), None) => return Step::Done(Err(unavailable(None))),
+            (Keys::Remote(_), None) => return Step::Done(Err(UnavailableError::Keys(None).into())),
         };
         let lookup = keys.map(|k| k.lookup(kid, parsed.alg));
         match (lookup, &inner.keys, snapshot) {
@@ -115,7 +122,7 @@ impl JwtValidator {
                     }
                 } else if keys.is_none() || snap.last_error.is_some() {
                     // The issuer could not be asked: we cannot tell a new key from a forged one.
-                    Step::Done(Err(unavailable(snap.last_error.as_deref())))
+                    Step::Done(Err(UnavailableError::Keys(snap.last_error.clone()).into()))
                 } else {
                     Step::Done(Err(TokenError::UnknownKey.into()))
                 }
@@ -123,14 +130,4 @@ impl JwtValidator {
             _ => Step::Done(Err(TokenError::UnknownKey.into())),
         }
     }
-}
-
-/// Why a request stopped waiting for a key fetch ([`JwksConfig::max_wait`](crate::JwksConfig::max_wait)).
-const SLOW_FETCH: &str = "the key fetch under way takes longer than max_wait";
-
-fn unavailable(reason: Option<&str>) -> AuthError {
-    AuthError::Unavailable(match reason {
-        Some(r) => format!("signing keys unavailable: {r}"),
-        None => "signing keys unavailable".to_owned(),
-    })
 }

@@ -1,24 +1,13 @@
 use std::time::Duration;
 
-use super::{BuildError, JwtValidator};
-use crate::KeySet;
+use super::JwtValidator;
+use crate::jwks::KeySet;
+use crate::BuildError;
 
 fn builder() -> super::JwtValidatorBuilder {
     JwtValidator::builder("https://as.example")
         .audience("api")
         .key_set(KeySet::from_json(br#"{"keys":[]}"#).unwrap())
-}
-
-#[tokio::test]
-#[allow(deprecated)]
-async fn huge_token_cache_ttl_is_capped_not_a_panic() {
-    let v = JwtValidator::builder("https://as.example")
-        .audience("api")
-        .key_set(KeySet::from_json(br#"{"keys":[]}"#).unwrap())
-        .token_cache(10, Duration::MAX)
-        .build()
-        .await;
-    assert!(v.is_ok(), "{:?}", v.err());
 }
 
 #[tokio::test]
@@ -39,28 +28,6 @@ async fn a_cache_ttl_over_24_hours_is_refused() {
 }
 
 #[tokio::test]
-#[allow(deprecated)]
-async fn the_former_cache_names_still_work() {
-    let off = builder().no_token_cache().build().await.unwrap();
-    assert!(off.inner.cache.is_none());
-    let on_again = builder()
-        .no_cache()
-        .token_cache(5, Duration::from_secs(1))
-        .build()
-        .await
-        .unwrap();
-    assert!(on_again.inner.cache.is_some());
-    assert!(builder()
-        .no_cache()
-        .build()
-        .await
-        .unwrap()
-        .inner
-        .cache
-        .is_none());
-}
-
-#[tokio::test]
 async fn a_cache_capacity_of_zero_turns_the_cache_off() {
     assert!(builder()
         .cache_capacity(0)
@@ -78,4 +45,11 @@ async fn a_cache_capacity_of_zero_turns_the_cache_off() {
         .inner
         .cache
         .is_some());
+}
+
+#[tokio::test]
+async fn no_cache_turns_the_cache_off() {
+    assert!(builder().build().await.unwrap().inner.cache.is_some());
+    let off = builder().no_cache().build().await.unwrap();
+    assert!(off.inner.cache.is_none());
 }

@@ -13,9 +13,9 @@ use super::header::{Checked, HeaderMemo};
 use crate::crypto::Backend;
 use crate::jose::{self, Compact, Presence, SignatureError, MAX_SIGNATURE_BYTES};
 use crate::jwks::{JwksCache, Key, KeySet};
-use crate::readiness::Readiness;
-use crate::stats::{Counters, Observation, Source, Stats};
-use crate::{AuthError, Claims, TokenError, Validation, Validator};
+use crate::telemetry::{Counters, Observation, Source, Stats};
+use crate::validator::Readiness;
+use crate::{error::TokenError, validator::ValidationFuture, AuthError, Claims, Validator};
 
 /// Validates JWT access tokens locally against the issuer's keys. Cheap to clone.
 #[derive(Clone)]
@@ -58,6 +58,23 @@ impl fmt::Debug for JwtValidator {
             .field("issuer", &self.inner.issuer)
             .field("audiences", &self.inner.audiences)
             .finish_non_exhaustive()
+    }
+}
+
+impl JwtValidator {
+    /// Offers a token verified with `key` to the cache (see the cache's admission policy).
+    pub(super) fn remember(&self, probe: Option<Probe<'_>>, claims: &Claims, key: &Arc<Key>) {
+        if let (Some(cache), Some(probe)) = (&self.inner.cache, probe) {
+            cache.offer(probe, claims, key);
+        }
+    }
+}
+
+impl crate::validator::MultiIssuerBuilder {
+    /// Accepts tokens of `validator`'s issuer ([`JwtValidator::issuer`]), validated by it.
+    pub fn issuer(self, validator: JwtValidator) -> Self {
+        let issuer = validator.issuer().to_owned();
+        self.validator(issuer, validator)
     }
 }
 
@@ -150,7 +167,7 @@ impl JwtValidator {
 }
 
 impl Validator for JwtValidator {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         let obs = Observation::start("jwt", &self.inner.issuer);
         if obs.enabled() && token.len() <= self.inner.max_token_bytes {
             if let Some(kid) = jose::unverified_kid(token) {
@@ -167,7 +184,7 @@ impl Validator for JwtValidator {
                 if let Some(hit) = cache.get(probe, now).filter(|_| !self.keys_expired()) {
                     let result = hit.check(now, self.inner.leeway).map_err(AuthError::from);
                     obs.finish(counters, Source::Cache, &result);
-                    return Validation::ready(result);
+                    return ValidationFuture::ready(result);
                 }
                 Some(probe)
             }
@@ -176,11 +193,11 @@ impl Validator for JwtValidator {
         match self.validate_uncached(token, probe).into_ready() {
             Ok(result) => {
                 obs.finish(counters, Source::Checked, &result);
-                Validation::ready(result)
+                ValidationFuture::ready(result)
             }
             Err(pending) => {
                 let this = self.clone();
-                Validation::pending(async move {
+                ValidationFuture::pending(async move {
                     let result = pending.await;
                     obs.finish(&this.inner.counters, Source::Checked, &result);
                     result
@@ -218,7 +235,10 @@ impl<'a> Parsed<'a> {
                 );
             }
         })?;
-        let Checked { alg, kid } = config.headers.check(jws.header, config)?;
+        let Checked { alg, kid } =
+            config
+                .headers
+                .check(jws.header, &config.algorithms, config.require_typ)?;
         let mut parsed = Parsed {
             alg,
             kid,

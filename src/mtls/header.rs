@@ -5,7 +5,7 @@ use base64::Engine as _;
 use http::{HeaderMap, HeaderName};
 use sha2::{Digest, Sha256};
 
-use crate::TokenError;
+use crate::error::TokenError;
 
 /// The name of Envoy's header.
 const XFCC: &str = "x-forwarded-client-cert";

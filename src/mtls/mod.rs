@@ -65,7 +65,7 @@
 //! # let _ = (direct, nginx);
 //! ```
 //!
-//! `ResourceMetadata::builder(..).tls_client_certificate_bound_access_tokens(true)` advertises
+//! `ResourceMetadata::tls_client_certificate_bound_access_tokens = Some(true)` advertises
 //! the requirement (RFC 9728 §2), and the test server of `bearer-guard-testkit` mints bound
 //! tokens with `server.mint().bound_to_certificate(&der)`.
 //!
@@ -74,10 +74,10 @@
 //! | `mod.rs` | [`ClientCertificate`], [`MtlsConfig`], the binding rule |
 //! | `header.rs` | [`ProxyHeader`]: reading the certificate a trusted proxy forwards |
 //!
-//! [`TokenError::CertificateRequired`]: crate::TokenError::CertificateRequired
-//! [`TokenError::CertificateMismatch`]: crate::TokenError::CertificateMismatch
-//! [`TokenError::MalformedCertificate`]: crate::TokenError::MalformedCertificate
-//! [`TokenError::UnsupportedConfirmation`]: crate::TokenError::UnsupportedConfirmation
+//! [`TokenError::CertificateRequired`]: crate::error::TokenError::CertificateRequired
+//! [`TokenError::CertificateMismatch`]: crate::error::TokenError::CertificateMismatch
+//! [`TokenError::MalformedCertificate`]: crate::error::TokenError::MalformedCertificate
+//! [`TokenError::UnsupportedConfirmation`]: crate::error::TokenError::UnsupportedConfirmation
 
 use std::fmt;
 use std::sync::Arc;
@@ -88,7 +88,7 @@ use http::Request;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::TokenError;
+use crate::error::TokenError;
 
 mod header;
 

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tower::{service_fn, Layer, ServiceExt};
 
 use super::*;
-use crate::validator::{Validation, Validator};
+use crate::validator::{ValidationFuture, Validator};
 use crate::{AuthLayer, Claims};
 
 const NGINX: &str = "x-ssl-client-cert";
@@ -309,14 +309,14 @@ fn envoy_xfcc() {
 struct Fake;
 
 impl Validator for Fake {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         let claims = match token {
             "bound" => json!({"sub": "a", "cnf": {"x5t#S256": thumbprint(&der(40, 1))}}),
             "both" => json!({"sub": "a", "cnf": {"x5t#S256": thumbprint(&der(40, 1)), "jkt": "k"}}),
             "other" => json!({"sub": "a", "cnf": {"x5t#S256": thumbprint(&der(40, 1)), "jwk": {}}}),
             _ => json!({"sub": "a"}),
         };
-        Validation::ready(Ok(Claims::from_value(claims).unwrap()))
+        ValidationFuture::ready(Ok(Claims::from_value(claims).unwrap()))
     }
 }
 
@@ -375,7 +375,7 @@ async fn through_the_layer() {
     // Bound to a DPoP key too: the layer without DPoP refuses it even with the certificate.
     let res = call(&mtls, "both", Some(&cert)).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert!(description(&res).contains(crate::DpopError::BoundToken.description()));
+    assert!(description(&res).contains(crate::error::DpopError::BoundToken.description()));
     // Unbound tokens: with or without a certificate, with or without mtls.
     for layer in [&plain, &mtls] {
         for cert in [None, Some(cert.as_slice())] {

@@ -40,20 +40,17 @@ fn well_known_locations() {
         "/relative",
         "",
     ] {
-        assert!(ResourceMetadata::builder(bad).build().is_err(), "{bad}");
+        assert!(ResourceMetadata::new(bad).is_err(), "{bad}");
     }
 }
 
 #[test]
 fn absent_fields_are_left_out_and_round_trip() {
-    let doc = ResourceMetadata::builder("https://api.example/mcp")
-        .authorization_server("https://as1.example")
-        .authorization_server("https://as2.example")
-        .scopes_supported(["a", "b"])
-        .resource_name("API")
-        .dpop_bound_access_tokens_required(false)
-        .build()
-        .unwrap();
+    let mut doc = ResourceMetadata::new("https://api.example/mcp").unwrap();
+    doc.authorization_servers = vec!["https://as1.example".into(), "https://as2.example".into()];
+    doc.scopes_supported = vec!["a".into(), "b".into()];
+    doc.resource_name = Some("API".into());
+    doc.dpop_bound_access_tokens_required = Some(false);
     let json = doc.to_json();
     assert_eq!(
         json,
@@ -61,18 +58,14 @@ fn absent_fields_are_left_out_and_round_trip() {
     );
     let back: ResourceMetadata = serde_json::from_str(&json).unwrap();
     assert_eq!(back, doc);
-    let none = ResourceMetadata::builder("https://api.example")
-        .bearer_methods_supported(Vec::<String>::new())
-        .build()
-        .unwrap();
+    let mut none = ResourceMetadata::new("https://api.example").unwrap();
+    none.bearer_methods_supported.clear();
     assert_eq!(none.to_json(), r#"{"resource":"https://api.example"}"#);
 }
 
 #[tokio::test]
 async fn service_answers_get_and_head_only() {
-    let doc = ResourceMetadata::builder("https://api.example")
-        .build()
-        .unwrap();
+    let doc = ResourceMetadata::new("https://api.example").unwrap();
     let mut svc = doc.service();
     let res = svc
         .call(Request::get("/anything").body(()).unwrap())

@@ -20,10 +20,10 @@
 //! scopes (a step-up requirement: 401 `insufficient_user_authentication`); a request with no
 //! claims (an [optional](crate::AuthLayer::optional) auth layer let it through) gets 401, and
 //! one with no auth layer in front 500, logged: the whole table is in [`error`](crate::error).
-//! The challenge uses the [`Challenge`](crate::Challenge) the auth layer left in the
+//! The challenge uses the [`Challenge`](crate::error::Challenge) the auth layer left in the
 //! extensions, so realm and `resource_metadata` match the auth layer's own answers. The answer
-//! is built by the layer's [`ErrorHandler`](crate::ErrorHandler)
-//! ([`DefaultErrorHandler`](crate::DefaultErrorHandler) unless set with
+//! is built by the layer's [`ErrorHandler`](crate::error::ErrorHandler)
+//! ([`DefaultErrorHandler`](crate::error::DefaultErrorHandler) unless set with
 //! [`RequireScopeLayer::error_handler`]), so the same layer serves gRPC with the `tonic`
 //! feature's `GrpcErrors`.
 //!
@@ -63,7 +63,7 @@
 //! requirement by request path (`/package.Service/Method`):
 //!
 //! ```
-//! use bearer_guard::{Requirement, RequireScopeLayer, ScopeMap};
+//! use bearer_guard::{Requirement, RequireScopeLayer, scope::ScopeMap};
 //!
 //! let layer = RequireScopeLayer::map(
 //!     ScopeMap::new()
@@ -84,7 +84,7 @@
 use http::Extensions;
 
 use crate::auth::Anonymous;
-use crate::bearer::BearerError;
+use crate::error::BearerError;
 use crate::{AuthError, Claims};
 
 pub mod future;
@@ -97,13 +97,6 @@ pub use layer::RequireScopeLayer;
 pub use map::ScopeMap;
 pub use requirement::Requirement;
 pub use service::RequireScope;
-
-/// The former name of [`RequireScope`] (the service).
-#[deprecated(
-    since = "0.2.0",
-    note = "renamed to `RequireScope` (Tower naming: `RequireScopeLayer` makes `RequireScope`)"
-)]
-pub type ScopeService<S, H = crate::DefaultErrorHandler> = RequireScope<S, H>;
 
 /// The verified claims of a request, or why there are none.
 ///

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{AuthError, Claims, Scopes};
+use crate::{claims::Scopes, AuthError, Claims};
 
 type Predicate = dyn Fn(&Claims) -> bool + Send + Sync;
 

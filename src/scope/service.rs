@@ -7,9 +7,7 @@ use tower_service::Service;
 
 use super::future::{ResponseFuture, State};
 use super::map::Policy;
-use super::{RequireScopeLayer, Requirement, ScopeMap};
 use crate::error::{Challenge, DefaultErrorHandler, ErrorHandler};
-use crate::Claims;
 
 /// The service made by [`RequireScopeLayer`](super::RequireScopeLayer): lets a request through
 /// only if its verified claims meet the layer's requirement.
@@ -71,54 +69,5 @@ impl<S, H> RequireScope<S, H> {
     /// Consumes the service, returning the inner one.
     pub fn into_inner(self) -> S {
         self.inner
-    }
-}
-
-/// The constructors of the layer under its former name, so that code written for 0.1 keeps
-/// compiling (with a deprecation warning): `RequireScope::all(..)` was the layer.
-impl RequireScope<()> {
-    /// Use [`RequireScopeLayer::all`].
-    #[deprecated(since = "0.2.0", note = "the layer is now `RequireScopeLayer::all`")]
-    pub fn all<I, T>(scopes: I) -> RequireScopeLayer
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<String>,
-    {
-        RequireScopeLayer::all(scopes)
-    }
-
-    /// Use [`RequireScopeLayer::any`].
-    #[deprecated(since = "0.2.0", note = "the layer is now `RequireScopeLayer::any`")]
-    pub fn any<I, T>(scopes: I) -> RequireScopeLayer
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<String>,
-    {
-        RequireScopeLayer::any(scopes)
-    }
-
-    /// Use [`RequireScopeLayer::predicate`].
-    #[deprecated(
-        since = "0.2.0",
-        note = "the layer is now `RequireScopeLayer::predicate`"
-    )]
-    pub fn predicate<F>(f: F, required: impl Into<String>) -> RequireScopeLayer
-    where
-        F: Fn(&Claims) -> bool + Send + Sync + 'static,
-    {
-        RequireScopeLayer::predicate(f, required)
-    }
-
-    /// Use [`RequireScopeLayer::new`].
-    #[deprecated(since = "0.2.0", note = "the layer is now `RequireScopeLayer::new`")]
-    #[allow(clippy::new_ret_no_self)]
-    pub fn new(requirement: Requirement) -> RequireScopeLayer {
-        RequireScopeLayer::new(requirement)
-    }
-
-    /// Use [`RequireScopeLayer::map`].
-    #[deprecated(since = "0.2.0", note = "the layer is now `RequireScopeLayer::map`")]
-    pub fn map(map: ScopeMap) -> RequireScopeLayer {
-        RequireScopeLayer::map(map)
     }
 }

@@ -92,14 +92,6 @@ async fn a_map_picks_by_path_and_fails_closed_on_unknown_paths() {
     );
 }
 
-#[tokio::test]
-async fn the_former_constructor_names_still_build_the_layer() {
-    #[allow(deprecated)]
-    let layer = RequireScope::any(["read", "admin"]);
-    assert_eq!(call(&layer, "/", with_claims("read")).await.status(), 200);
-    assert_eq!(call(&layer, "/", with_claims("write")).await.status(), 403);
-}
-
 #[test]
 fn the_inner_service_is_reachable() {
     let mut svc = RequireScopeLayer::all(["a"]).layer(7u8);

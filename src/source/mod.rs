@@ -28,7 +28,7 @@
 //! ```
 //! use http::{header, Request};
 //! use bearer_guard::source::{TokenSource, TokenSources};
-//! use bearer_guard::BearerError;
+//! use bearer_guard::error::BearerError;
 //!
 //! let sources = TokenSources::new().cookie("access_token").query_parameter();
 //! let req = Request::get("/events?access_token=abc.def").body(()).unwrap();
@@ -49,7 +49,8 @@ use http::header::{HeaderMap, HeaderValue, COOKIE, SEC_WEBSOCKET_PROTOCOL};
 use http::uri::PathAndQuery;
 use http::{Request, Uri};
 
-use crate::bearer::{self, BearerError, Scheme};
+use crate::bearer::{self, AuthScheme};
+use crate::error::BearerError;
 
 /// The query parameter of RFC 6750 §2.3.
 pub const QUERY_PARAMETER: &str = "access_token";
@@ -92,7 +93,7 @@ pub struct FoundToken<'a> {
     /// The place.
     pub source: TokenSource,
     /// `DPoP` only from the `Authorization` header; `Bearer` everywhere else.
-    pub scheme: Scheme,
+    pub scheme: AuthScheme,
     /// The token text (decoded, for the query parameter).
     pub token: Cow<'a, str>,
 }
@@ -150,7 +151,7 @@ impl TokenSources {
         let header = if dpop {
             bearer::extract_any(headers)
         } else {
-            bearer::extract(headers).map(|token| (Scheme::Bearer, token))
+            bearer::extract(headers).map(|token| (AuthScheme::Bearer, token))
         };
         let mut found = match header {
             Ok((scheme, token)) => Some(FoundToken {
@@ -174,7 +175,7 @@ impl TokenSources {
             (Some(token), None) => {
                 found = Some(FoundToken {
                     source,
-                    scheme: Scheme::Bearer,
+                    scheme: AuthScheme::Bearer,
                     token,
                 });
                 Ok(())

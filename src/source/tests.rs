@@ -134,7 +134,7 @@ fn tokens_elsewhere_follow_the_header_syntax() {
 fn the_dpop_scheme_is_only_read_when_accepted() {
     let s = all();
     let r = req("/", &[(AUTHORIZATION, "DPoP a")]);
-    assert_eq!(s.find(&r, true).map(|f| f.scheme), Ok(Scheme::DPoP));
+    assert_eq!(s.find(&r, true).map(|f| f.scheme), Ok(AuthScheme::DPoP));
     assert_eq!(find(&s, &r), Err(BearerError::OtherScheme));
 }
 

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{IntrospectionStore, ReplayStore, StoreError, StoreFuture, StoreKey};
-use crate::dpop::replay::{ReplayCache, Seen};
+use super::replay::{ReplayCache, Seen};
+use super::{IntrospectionStore, ReplayStore, StoreFuture, StoreKey};
+use crate::error::StoreError;
 use crate::jose::unix_now;
 
 /// A [`ReplayStore`] and [`IntrospectionStore`] in the process: what the layer and the
@@ -40,7 +41,7 @@ impl std::fmt::Debug for MemoryStore {
 
 impl MemoryStore {
     /// A store of at most `capacity` replay entries (refusing new ones when full of unexpired
-    /// entries, like [`DpopConfig::replay_cache`](crate::DpopConfig::replay_cache)) and at most
+    /// entries, like [`DpopConfig::cache_capacity`](crate::dpop::DpopConfig::cache_capacity)) and at most
     /// `capacity` introspection results (evicting as the in-process cache does).
     pub fn new(capacity: u64) -> Self {
         MemoryStore {

@@ -1,7 +1,7 @@
 //! Shared state for several instances behind a load balancer: the seam between the layer and
 //! where the DPoP replay set and the introspection result cache live.
 //!
-//! By default both live in the process ([`DpopConfig`](crate::DpopConfig) keeps its own replay
+//! By default both live in the process ([`DpopConfig`](crate::dpop::DpopConfig) keeps its own replay
 //! cache, [`IntrospectionValidator`](crate::IntrospectionValidator) its own result cache), which
 //! is the fastest and needs nothing else. Behind a load balancer that is not enough:
 //!
@@ -10,9 +10,9 @@
 //! - each instance introspects each token once, so N instances cost the authorization server
 //!   N calls per token.
 //!
-//! A [`ReplayStore`] (given to [`DpopConfig::replay_store`](crate::DpopConfig::replay_store))
+//! A [`ReplayStore`] (given to [`DpopConfig::shared_store`](crate::dpop::DpopConfig::shared_store))
 //! and an [`IntrospectionStore`] (given to
-//! [`IntrospectionValidatorBuilder::shared_cache`](crate::IntrospectionValidatorBuilder::shared_cache))
+//! [`IntrospectionValidatorBuilder::shared_store`](crate::introspection::IntrospectionValidatorBuilder::shared_store))
 //! move that state out of the process. With the `redis` feature, [`RedisStore`] implements
 //! both on Redis; [`MemoryStore`] implements both in the process (tests, or to compare).
 //!
@@ -29,16 +29,16 @@
 //! store is logged.
 //!
 //! Server-provided DPoP nonces need no store: they are stateless, and every instance given the
-//! same [`nonce_secret`](crate::DpopConfig::nonce_secret) accepts the others'.
+//! same [`nonce_secret`](crate::dpop::DpopConfig::nonce_secret) accepts the others'.
 //!
 //! # What is per process, and what can be shared
 //!
 //! | state | default | shared how |
 //! |---|---|---|
 //! | JWKS and verified-JWT caches | per process | no need: each instance fetches the issuer's keys itself |
-//! | DPoP nonces | stateless | the same [`nonce_secret`](crate::DpopConfig::nonce_secret) on every instance |
-//! | DPoP `jti` replay set | per process: a proof accepted by one instance could be replayed at another | [`DpopConfig::replay_store`](crate::DpopConfig::replay_store) |
-//! | introspection results | per process: N instances, N calls per token | [`IntrospectionValidatorBuilder::shared_cache`](crate::IntrospectionValidatorBuilder::shared_cache) |
+//! | DPoP nonces | stateless | the same [`nonce_secret`](crate::dpop::DpopConfig::nonce_secret) on every instance |
+//! | DPoP `jti` replay set | per process: a proof accepted by one instance could be replayed at another | [`DpopConfig::shared_store`](crate::dpop::DpopConfig::shared_store) |
+//! | introspection results | per process: N instances, N calls per token | [`IntrospectionValidatorBuilder::shared_store`](crate::introspection::IntrospectionValidatorBuilder::shared_store) |
 //! | coalescing of identical concurrent introspection calls | per process | stays per process; the shared cache removes the calls for tokens any instance already decided |
 //!
 //! With a shared cache the validator keeps no introspection result in the process, so that
@@ -51,7 +51,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //! use bearer_guard::store::RedisStore;
-//! use bearer_guard::{AuthLayer, DpopConfig, IntrospectionValidator};
+//! use bearer_guard::{dpop::DpopConfig, AuthLayer, IntrospectionValidator};
 //!
 //! let store = RedisStore::builder("rediss://redis.internal:6380/") // TLS; redis:// without
 //!     .secret(std::env::var("STORE_SECRET")?)   // 32+ random bytes, the same on every instance
@@ -62,7 +62,7 @@
 //! let validator = IntrospectionValidator::builder("https://issuer.example")
 //!     .client("orders-api", "secret")
 //!     .audience("orders-api")
-//!     .shared_cache(store.clone())
+//!     .shared_store(store.clone())
 //!     .build()
 //!     .await?;
 //! let layer = AuthLayer::new(validator.clone()).dpop(
@@ -70,7 +70,7 @@
 //!         .base_url(url::Url::parse("https://api.example")?)
 //!         .nonces(Duration::from_secs(300))
 //!         .nonce_secret(b"the same 32+ random bytes on every instance......")
-//!         .replay_store(store),
+//!         .shared_store(store),
 //! )?;
 //! // On a revocation event: drop the token's cached result on every instance at once.
 //! validator.forget("the-revoked-token").await?;
@@ -82,6 +82,7 @@
 //! | `mod.rs` | the traits [`ReplayStore`], [`IntrospectionStore`], [`StoreError`] |
 //! | `memory.rs` | [`MemoryStore`]: both in the process |
 //! | `redis/` | [`RedisStore`] (feature `redis`): both on Redis, values authenticated by HMAC |
+//! | `replay.rs` | the in-process DPoP replay set (the SHA-256 of accepted `jti`s; refuses rather than forgets when full), used by [`MemoryStore`] and by DPoP without a shared store |
 //! | `seal.rs` | the HMAC each value read back from Redis carries over its key and itself (features `redis`, `fuzzing`) |
 
 use std::fmt;
@@ -89,10 +90,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::error::StoreError;
+
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(any(feature = "redis", feature = "fuzzing"))]
+pub(crate) mod replay;
 pub(crate) mod seal;
 
 pub use memory::MemoryStore;
@@ -148,26 +152,6 @@ impl<S: IntrospectionStore + ?Sized> IntrospectionStore for std::sync::Arc<S> {
         (**self).remove(key)
     }
 }
-
-/// Why a store could not answer. Its text names the store and the cause, never a key's
-/// origin (token or `jti`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(String);
-
-impl StoreError {
-    /// An error with this description.
-    pub fn new(reason: impl Into<String>) -> Self {
-        StoreError(reason.into())
-    }
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 /// Lowercase hex of a key, for the store's own key names.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]

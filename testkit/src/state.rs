@@ -105,7 +105,8 @@ impl Inner {
         let key =
             Arc::new(SigningKey::generate(key.unwrap_or(settings.key)).map_err(io::Error::other)?);
         let dpop = bearer_guard::dpop::ProofVerifier::new(
-            bearer_guard::DpopConfig::new().algorithms(DPOP_ALGORITHMS.iter().map(|(a, _)| *a)),
+            bearer_guard::dpop::DpopConfig::new()
+                .algorithms(DPOP_ALGORITHMS.iter().map(|(a, _)| *a)),
         )
         .map_err(io::Error::other)?;
         Ok(Inner {

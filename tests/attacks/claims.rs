@@ -183,7 +183,7 @@ async fn huge_cache_lifetimes_from_the_issuer_do_not_panic() {
     // overflow, or the request would die with a panic instead of an answer.
     let server = TestServer::start().await;
     server.set_jwks_max_age(Some(u64::MAX));
-    let forever = bearer_guard::JwksConfig::default()
+    let forever = bearer_guard::jwks::JwksConfig::default()
         .min_refresh(Duration::MAX)
         .max_refresh(Duration::MAX)
         .cooldown(Duration::MAX)

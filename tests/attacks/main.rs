@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
-use bearer_guard::{Backend, KeySet};
+use bearer_guard::{crypto::Backend, jwks::KeySet};
 use bearer_guard_testkit::{KeyAlg, TestServer};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -116,7 +116,7 @@ fn assemble(header: &str, payload: &str, signature: &[u8]) -> String {
 /// any bytes at all.
 async fn hmac_api(issuer: &str) -> String {
     jwt_api(issuer, |b| {
-        b.algorithms([bearer_guard::Algorithm::HS256])
+        b.algorithms([bearer_guard::jwt::Algorithm::HS256])
             .hmac_secret(HMAC_SECRET)
     })
     .await

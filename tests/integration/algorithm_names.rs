@@ -6,7 +6,9 @@ use crate::support;
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use axum::{routing::get, Extension, Json, Router};
-use bearer_guard::{Algorithm, AuthLayer, Claims, DpopConfig, JwtValidator, KeySet};
+use bearer_guard::{
+    dpop::DpopConfig, jwks::KeySet, jwt::Algorithm, AuthLayer, Claims, JwtValidator,
+};
 use bearer_guard_testkit::{KeyAlg, TestServer};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

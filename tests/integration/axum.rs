@@ -1,10 +1,10 @@
-//! The axum extractor `Auth<T>` over real HTTP: axum on loopback, tokens from the bundled
+//! The axum extractor `Authenticated<T>` over real HTTP: axum on loopback, tokens from the bundled
 //! server.
 
 use crate::support;
 
 use axum::{routing::get, Router};
-use bearer_guard::axum::Auth;
+use bearer_guard::axum::Authenticated;
 use bearer_guard::{AuthError, AuthLayer};
 use bearer_guard_testkit::TestServer;
 use serde::Deserialize;
@@ -18,24 +18,24 @@ struct Profile {
     level: u32,
 }
 
-async fn me(Auth(claims): Auth) -> String {
+async fn me(Authenticated(claims): Authenticated) -> String {
     claims.subject().unwrap_or_default().to_owned()
 }
 
-async fn profile(Auth(p): Auth<Profile>) -> String {
+async fn profile(Authenticated(p): Authenticated<Profile>) -> String {
     format!("{} {} {}", p.sub, p.tenant, p.level)
 }
 
-async fn hello(user: Option<Auth>) -> String {
+async fn hello(user: Option<Authenticated>) -> String {
     match user {
-        Some(Auth(c)) => format!("hello {}", c.subject().unwrap_or("?")),
+        Some(Authenticated(c)) => format!("hello {}", c.subject().unwrap_or("?")),
         None => "hello stranger".into(),
     }
 }
 
-async fn hello_profile(user: Option<Auth<Profile>>) -> String {
+async fn hello_profile(user: Option<Authenticated<Profile>>) -> String {
     match user {
-        Some(Auth(p)) => format!("hello {} of {}", p.sub, p.tenant),
+        Some(Authenticated(p)) => format!("hello {} of {}", p.sub, p.tenant),
         None => "hello stranger".into(),
     }
 }
@@ -208,7 +208,7 @@ async fn extractor_without_auth_layer_fails_closed() {
         env.get("/bare/me", Some(&token)).await,
         (500, String::new(), String::new())
     );
-    // Option<Auth> does not turn a missing auth layer into "anonymous" either.
+    // Option<Authenticated> does not turn a missing auth layer into "anonymous" either.
     assert_eq!(
         env.get("/bare/hello", None).await,
         (500, String::new(), String::new())

@@ -10,7 +10,7 @@ use aws_lc_rs::encoding::AsBigEndian;
 use std::time::Duration;
 
 use axum::{routing::get, Extension, Json, Router};
-use bearer_guard::{AuthLayer, Claims, DpopConfig, Validation, Validator};
+use bearer_guard::{dpop::DpopConfig, validator::ValidationFuture, AuthLayer, Claims, Validator};
 use bearer_guard_testkit::TestServer;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};

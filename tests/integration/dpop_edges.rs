@@ -9,7 +9,9 @@ use axum::body::Body;
 use axum::{routing::get, Router};
 use bearer_guard::dpop::ProofVerifier;
 use bearer_guard::store::MemoryStore;
-use bearer_guard::{AuthLayer, BuildError, Claims, DpopConfig, Validation, Validator};
+use bearer_guard::{
+    dpop::DpopConfig, validator::ValidationFuture, AuthLayer, BuildError, Claims, Validator,
+};
 use http::{Request, Response};
 use serde_json::json;
 use support::dpop::DpopClient;
@@ -31,13 +33,13 @@ struct Tokens {
 }
 
 impl Validator for Tokens {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         let claims = match token {
             BOUND => json!({"sub": "alice", "cnf": {"jkt": self.client}}),
             ELSEWHERE => json!({"sub": "alice", "cnf": {"jkt": self.other}}),
             _ => json!({"sub": "alice"}),
         };
-        Validation::ready(Ok(Claims::from_value(claims).unwrap()))
+        ValidationFuture::ready(Ok(Claims::from_value(claims).unwrap()))
     }
 }
 
@@ -109,7 +111,7 @@ fn dpop_needs_base_url_or_allowed_hosts_to_build() {
         DpopConfig::new(),
         DpopConfig::new().allowed_hosts(Vec::<String>::new()),
         DpopConfig::new()
-            .replay_cache(10)
+            .cache_capacity(10)
             .nonces(std::time::Duration::from_secs(60)),
     ];
     for config in no_source {
@@ -223,8 +225,8 @@ async fn refused_bindings_use_up_neither_replay_room_nor_jtis() {
     let client = DpopClient::new();
     let htu = "https://api.example/public/x";
     for dpop in [
-        DpopConfig::new().replay_cache(CAPACITY),
-        DpopConfig::new().replay_store(MemoryStore::new(CAPACITY)),
+        DpopConfig::new().cache_capacity(CAPACITY),
+        DpopConfig::new().shared_store(MemoryStore::new(CAPACITY)),
     ] {
         let app = app(&client, dpop.base_url(base_url()));
         // Anyone with an unbound token (or one bound elsewhere) and a key of their own.

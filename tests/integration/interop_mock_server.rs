@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use bearer_guard::{AuthError, JwtValidator, TokenError, Validator};
+use bearer_guard::{error::TokenError, AuthError, JwtValidator, Validator};
 use serde_json::Value;
 use support::jwt::{b64, b64json, segments, unb64, with_payload};
 use support::{assert_invalid, call, json, me_url};

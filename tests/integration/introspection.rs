@@ -12,8 +12,8 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use bearer_guard::{
-    AuthLayer, Claims, ClientAuth, HybridValidator, IntrospectionValidator,
-    IntrospectionValidatorBuilder, Validator,
+    introspection::ClientAuth, introspection::IntrospectionValidatorBuilder, AuthLayer, Claims,
+    HybridValidator, IntrospectionValidator, Validator,
 };
 use bearer_guard_testkit::{Endpoint, Fault, TestServer};
 use reqwest::StatusCode;
@@ -389,7 +389,7 @@ async fn validators_sharing_a_store_keep_their_own_outcomes() {
             .client("api", "api-secret")
             .introspection_endpoint(server.introspection_endpoint())
             .audience("orders")
-            .shared_cache(store.clone()),
+            .shared_store(store.clone()),
     )
     .await;
     let billing = serve(
@@ -397,7 +397,7 @@ async fn validators_sharing_a_store_keep_their_own_outcomes() {
             .client("api", "api-secret")
             .introspection_endpoint(server.introspection_endpoint())
             .audience("billing")
-            .shared_cache(store.clone()),
+            .shared_store(store.clone()),
     )
     .await;
     let for_orders = server.mint().aud("orders").opaque();

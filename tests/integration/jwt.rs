@@ -5,7 +5,7 @@ use crate::support;
 
 use std::time::Duration;
 
-use bearer_guard::JwksConfig;
+use bearer_guard::jwks::JwksConfig;
 use bearer_guard_testkit::{Endpoint, Fault, KeyAlg, TestServer};
 use serde_json::{json, Value};
 use support::jwt::{b64, decode, hs256_input, segments, unb64, with_payload};

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use axum::body::Body;
 use axum::http::{header, Request};
-use bearer_guard::stats::{DPOP_REFUSALS, FETCHES, FETCH_SECONDS, VALIDATIONS};
-use bearer_guard::{AuthLayer, DpopConfig};
+use bearer_guard::telemetry::{DPOP_REFUSALS, FETCHES, FETCH_SECONDS, VALIDATIONS};
+use bearer_guard::{dpop::DpopConfig, AuthLayer};
 use bearer_guard_testkit::TestServer;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use serde_json::json;

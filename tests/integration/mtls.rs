@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use axum::{routing::get, Extension, Router};
 use bearer_guard::mtls::{MtlsConfig, ProxyHeader};
 use bearer_guard::{
-    AuthLayer, Claims, IntrospectionValidator, ResourceMetadata, TokenError, Validator,
+    error::TokenError, AuthLayer, Claims, IntrospectionValidator, ResourceMetadata, Validator,
 };
 use bearer_guard_testkit::{TestServer, TokenBuilder};
 use sha2::{Digest, Sha256};
@@ -280,11 +280,10 @@ async fn the_certificate_of_a_trusted_proxy_counts_only_when_configured() {
 
 #[test]
 fn resource_metadata_advertises_certificate_bound_tokens() {
-    let doc = ResourceMetadata::builder("https://api.example")
-        .authorization_server("https://issuer.example")
-        .tls_client_certificate_bound_access_tokens(true)
-        .build()
-        .unwrap();
+    let mut doc = ResourceMetadata::new("https://api.example").unwrap();
+    doc.authorization_servers
+        .push("https://issuer.example".to_owned());
+    doc.tls_client_certificate_bound_access_tokens = Some(true);
     assert!(doc
         .to_json()
         .contains(r#""tls_client_certificate_bound_access_tokens":true"#));

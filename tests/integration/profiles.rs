@@ -9,7 +9,7 @@
 use crate::support;
 
 use axum::{routing::get, Json, Router};
-use bearer_guard::{profiles, BuildError, DiscoveryError, JwtValidatorBuilder};
+use bearer_guard::{error::DiscoveryError, jwt::JwtValidatorBuilder, profiles, BuildError};
 use bearer_guard_testkit::TestServer;
 use serde_json::{json, Value};
 use support::{call, me_url, serve};

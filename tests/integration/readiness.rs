@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use axum::{routing::get, Router};
 use bearer_guard::{
-    AuthLayer, BuildError, HybridValidator, IntrospectionValidator, JwksConfig, JwtValidator,
-    JwtValidatorBuilder, Prefetch, Readiness, Validator,
+    jwks::JwksConfig, jwt::JwtValidatorBuilder, jwt::Prefetch, validator::Readiness, AuthLayer,
+    BuildError, HybridValidator, IntrospectionValidator, JwtValidator, Validator,
 };
 use bearer_guard_testkit::{Endpoint, Fault, TestServer};
 use support::{call, get_with, serve};
@@ -175,7 +175,9 @@ async fn keys_past_max_stale_are_not_ready() {
     until_ready(&v).await;
 }
 
-fn introspection(server: &TestServer) -> bearer_guard::IntrospectionValidatorBuilder {
+fn introspection(
+    server: &TestServer,
+) -> bearer_guard::introspection::IntrospectionValidatorBuilder {
     IntrospectionValidator::builder(server.issuer())
         .client("api", "api-secret")
         .introspection_endpoint(server.introspection_endpoint())

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::{routing, Extension, Json, Router};
 use bearer_guard::store::RedisStore;
-use bearer_guard::{AuthLayer, Claims, DpopConfig, IntrospectionValidator, Validator};
+use bearer_guard::{dpop::DpopConfig, AuthLayer, Claims, IntrospectionValidator, Validator};
 use bearer_guard_testkit::{Endpoint, TestServer};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -50,7 +50,7 @@ async fn app(validator: impl Validator, dpop: Option<DpopConfig>) -> String {
 async fn dpop_instance(server: &TestServer, store: RedisStore) -> String {
     let dpop = DpopConfig::new()
         .base_url(url::Url::parse("https://api.example").unwrap())
-        .replay_store(store);
+        .shared_store(store);
     app(support::validator(server).await, Some(dpop)).await
 }
 
@@ -72,7 +72,7 @@ async fn introspection_instance_for(
         .client("api", "api-secret")
         .introspection_endpoint(server.introspection_endpoint())
         .audience(audience)
-        .shared_cache(store)
+        .shared_store(store)
         .build()
         .await
         .unwrap();

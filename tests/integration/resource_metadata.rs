@@ -20,13 +20,13 @@ struct Setup {
 async fn setup() -> Setup {
     let server = TestServer::start().await;
     let (listener, base) = bind().await;
-    let metadata = ResourceMetadata::builder(format!("{base}/mcp"))
-        .authorization_server(server.issuer())
-        .scopes_supported(["read", "write"])
-        .resource_name("Test MCP server")
-        .resource_documentation("https://docs.example/mcp")
-        .build()
-        .unwrap();
+    let mut metadata = ResourceMetadata::new(format!("{base}/mcp")).unwrap();
+    metadata
+        .authorization_servers
+        .push(server.issuer().to_owned());
+    metadata.scopes_supported = vec!["read".to_owned(), "write".to_owned()];
+    metadata.resource_name = Some("Test MCP server".to_owned());
+    metadata.resource_documentation = Some("https://docs.example/mcp".to_owned());
     let validator = support::validator(&server).await;
     let app = Router::new()
         .route(

@@ -4,7 +4,7 @@
 use crate::support;
 
 use axum::{routing::get, Router};
-use bearer_guard::{AuthLayer, Challenge, Claims, RequireScopeLayer};
+use bearer_guard::{error::Challenge, AuthLayer, Claims, RequireScopeLayer};
 use bearer_guard_testkit::TestServer;
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt};

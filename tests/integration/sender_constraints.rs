@@ -9,7 +9,8 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
 use bearer_guard::mtls::ClientCertificate;
 use bearer_guard::{
-    AuthLayer, DpopConfig, MtlsConfig, ResourceMetadata, SenderConstraint, Validator,
+    auth::SenderConstraint, dpop::DpopConfig, mtls::MtlsConfig, AuthLayer, ResourceMetadata,
+    Validator,
 };
 use bearer_guard_testkit::TestServer;
 use http::{header, Request, Response, StatusCode};
@@ -252,10 +253,8 @@ async fn a_bound_token_must_still_pass_its_binding() {
 #[test]
 fn resource_metadata_matches_the_mode() {
     let flags = |mode| {
-        let doc = ResourceMetadata::builder("https://api.example")
-            .sender_constraint(mode)
-            .build()
-            .unwrap();
+        let mut doc = ResourceMetadata::new("https://api.example").unwrap();
+        doc.set_sender_constraint(mode);
         (
             doc.dpop_bound_access_tokens_required,
             doc.tls_client_certificate_bound_access_tokens,

@@ -8,7 +8,9 @@ use crate::support;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use bearer_guard::{IntrospectionValidator, IntrospectionValidatorBuilder, JwksConfig};
+use bearer_guard::{
+    introspection::IntrospectionValidatorBuilder, jwks::JwksConfig, IntrospectionValidator,
+};
 use bearer_guard_testkit::{Endpoint, Fault, KeyAlg, TestServer};
 use support::{jwt_api, me_url};
 

@@ -5,7 +5,7 @@
 use crate::support;
 
 use axum::{routing::get, Json, Router};
-use bearer_guard::{JwtValidator, KeySet};
+use bearer_guard::{jwks::KeySet, JwtValidator};
 use bearer_guard_testkit::TestServer;
 use serde_json::{json, Value};
 use support::{call, me_url, serve};

@@ -7,7 +7,7 @@ use crate::support;
 use axum::extract::OriginalUri;
 use axum::{routing::get, Extension, Router};
 use bearer_guard::source::TokenSources;
-use bearer_guard::{AuthLayer, Claims, DpopConfig, JwtValidator};
+use bearer_guard::{dpop::DpopConfig, AuthLayer, Claims, JwtValidator};
 use bearer_guard_testkit::TestServer;
 use serde_json::json;
 use support::{answer, serve};

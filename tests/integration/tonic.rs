@@ -5,10 +5,11 @@
 mod greeter;
 use crate::support;
 
+use bearer_guard::error::UnavailableError;
 use bearer_guard::tonic::GrpcErrors;
 use bearer_guard::{
-    AuthError, AuthLayer, Challenge, Claims, JwtValidator, RequireScopeLayer, Requirement,
-    ScopeMap, Validation, Validator,
+    error::Challenge, scope::ScopeMap, validator::ValidationFuture, AuthError, AuthLayer, Claims,
+    JwtValidator, RequireScopeLayer, Requirement, Validator,
 };
 use bearer_guard_testkit::TestServer;
 use greeter::greeter_client::GreeterClient;
@@ -274,8 +275,10 @@ async fn optional_auth_anonymous_is_unauthenticated_at_scope_check() {
 struct Down;
 
 impl Validator for Down {
-    fn validate(&self, _token: &str) -> Validation {
-        Validation::ready(Err(AuthError::Unavailable("issuer down".into())))
+    fn validate(&self, _token: &str) -> ValidationFuture {
+        ValidationFuture::ready(Err(AuthError::Unavailable(UnavailableError::Other(
+            "issuer down".into(),
+        ))))
     }
 }
 

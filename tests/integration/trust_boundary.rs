@@ -14,9 +14,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use bearer_guard::{
-    AuthError, AuthLayer, BuildError, ClientAuth, DiscoveryError, DpopConfig, FetchError,
-    IntrospectionValidator, IntrospectionValidatorBuilder, JwtValidator, RequireScopeLayer,
-    Validator,
+    dpop::DpopConfig, error::DiscoveryError, error::FetchError, introspection::ClientAuth,
+    introspection::IntrospectionValidatorBuilder, AuthError, AuthLayer, BuildError,
+    IntrospectionValidator, JwtValidator, RequireScopeLayer, Validator,
 };
 use bearer_guard_testkit::{Endpoint, TestServer};
 use serde_json::{json, Value};
@@ -68,9 +68,19 @@ async fn outcome(validator: &impl Validator, token: &str) -> Result<(), AuthErro
     validator.validate(token).await.map(|_| ())
 }
 
+/// The text of a 503 with its causes (`: `-separated).
 fn unavailable_text(result: Result<(), AuthError>) -> String {
     match result {
-        Err(AuthError::Unavailable(text)) => text,
+        Err(AuthError::Unavailable(e)) => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
         other => panic!("expected 503, got {other:?}"),
     }
 }

@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use bearer_guard_testkit::jwt;
 
 use axum::{routing::get, Extension, Json, Router};
-use bearer_guard::{AuthLayer, Claims, JwtValidator, JwtValidatorBuilder, Validator};
+use bearer_guard::{jwt::JwtValidatorBuilder, AuthLayer, Claims, JwtValidator, Validator};
 use bearer_guard_testkit::TestServer;
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;

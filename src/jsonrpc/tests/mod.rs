@@ -14,7 +14,7 @@ use tower::{service_fn, Layer, ServiceExt};
 
 use super::*;
 use crate::auth::Anonymous;
-use crate::{Challenge, Claims, Requirement};
+use crate::{error::Challenge, Claims, Requirement};
 
 /// A request body: whole bytes, chunks of unknown total size, or a read error.
 enum TestBody {
@@ -102,7 +102,7 @@ fn layer(seen: &Seen, max: usize) -> Svc {
         }
     });
     RequireMcpScopeLayer::new(requirements())
-        .max_body(max)
+        .max_body_bytes(max)
         .layer(tower::util::BoxCloneService::new(inner))
 }
 

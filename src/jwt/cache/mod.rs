@@ -35,10 +35,9 @@ use quick_cache::UnitWeighter;
 use self::admission::Admission;
 pub(super) use self::key::Probe;
 use self::key::{PassThrough, StoredKey, TokenHasher};
-use super::JwtValidator;
 use crate::jose::{self, numeric_date};
 use crate::jwks::Key;
-use crate::{Claims, TokenError};
+use crate::{error::TokenError, Claims};
 
 /// The smallest cache. quick_cache sizes its shards and its hot/cold split for more entries;
 /// in a test, a cache of capacity 1 did not keep the one token it was given.
@@ -104,7 +103,7 @@ impl TokenCache {
 
     /// Offers a token verified with `key`: kept if admission takes it (and it has an `exp`).
     /// The time bounds are read only for a token admitted.
-    fn offer(&self, probe: Probe<'_>, claims: &Claims, key: &Arc<Key>) {
+    pub(in crate::jwt) fn offer(&self, probe: Probe<'_>, claims: &Claims, key: &Arc<Key>) {
         if !self.admission.admit(probe.hash) {
             return;
         }
@@ -134,14 +133,5 @@ impl Verified {
     pub(super) fn check(self, now: f64, leeway: f64) -> Result<Claims, TokenError> {
         jose::check_window(Some(self.exp), self.nbf, now, leeway)?;
         Ok(self.claims)
-    }
-}
-
-impl JwtValidator {
-    /// Offers a token verified with `key` to the cache (see [`admission`]).
-    pub(super) fn remember(&self, probe: Option<Probe<'_>>, claims: &Claims, key: &Arc<Key>) {
-        if let (Some(cache), Some(probe)) = (&self.inner.cache, probe) {
-            cache.offer(probe, claims, key);
-        }
     }
 }

@@ -11,7 +11,7 @@ use sha2::Sha256;
 
 use super::MIN_CAPACITY;
 use crate::jose::unix_now;
-use crate::{AuthError, JwtValidator, KeySet, TokenError, Validator};
+use crate::{error::TokenError, jwks::KeySet, AuthError, JwtValidator, Validator};
 
 const SECRET: &[u8] = b"cache-test-secret-cache-test-secret!";
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{run, RedisStore};
+use crate::error::StoreError;
 use crate::store::seal::Sealer;
-use crate::store::StoreError;
 
 /// The environment variable [`RedisStoreBuilder::connect`] reads the store secret from when
 /// [`RedisStoreBuilder::secret`] was not called: its bytes, as they are (at least 32).

@@ -43,7 +43,8 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
-use super::{hex, IntrospectionStore, ReplayStore, StoreError, StoreFuture, StoreKey};
+use super::{hex, IntrospectionStore, ReplayStore, StoreFuture, StoreKey};
+use crate::error::StoreError;
 use crate::jose::unix_now;
 use crate::store::seal::Sealer;
 
@@ -87,7 +88,7 @@ pub use builder::{RedisStoreBuilder, SECRET_ENV};
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use bearer_guard::store::RedisStore;
-/// use bearer_guard::{DpopConfig, IntrospectionValidator};
+/// use bearer_guard::{dpop::DpopConfig, IntrospectionValidator};
 ///
 /// # let secret_from_your_vault = [7u8; 32];
 /// let store = RedisStore::builder("rediss://redis.internal:6380/")
@@ -97,11 +98,11 @@ pub use builder::{RedisStoreBuilder, SECRET_ENV};
 ///     .await?;
 /// let dpop = DpopConfig::new()
 ///     .base_url(url::Url::parse("https://orders.example")?)
-///     .replay_store(store.clone());
+///     .shared_store(store.clone());
 /// let validator = IntrospectionValidator::builder("https://issuer.example")
 ///     .client("orders-api", "secret")
 ///     .audience("orders-api")
-///     .shared_cache(store)
+///     .shared_store(store)
 ///     .build()
 ///     .await?;
 /// # let _ = (dpop, validator); Ok(()) }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::support::control;
 use axum::body::Body;
 use axum::http::{header, Request, Response};
-use bearer_guard::{AuthLayer, JwksConfig, JwtValidator};
+use bearer_guard::{jwks::JwksConfig, AuthLayer, JwtValidator};
 use bearer_guard_testkit::TestServer;
 use serde_json::{json, Value};
 use tower::{Layer, ServiceExt};

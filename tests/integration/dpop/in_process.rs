@@ -7,9 +7,9 @@ use super::*;
 struct BoundTo(String);
 
 impl Validator for BoundTo {
-    fn validate(&self, _token: &str) -> Validation {
+    fn validate(&self, _token: &str) -> ValidationFuture {
         let claims = json!({"sub": "alice", "cnf": {"jkt": self.0}});
-        Validation::ready(Ok(Claims::from_value(claims).unwrap()))
+        ValidationFuture::ready(Ok(Claims::from_value(claims).unwrap()))
     }
 }
 
@@ -64,7 +64,7 @@ async fn a_full_replay_cache_refuses_new_proofs_and_still_knows_the_old_ones() {
         &client,
         DpopConfig::new()
             .allowed_hosts(["api.example"])
-            .replay_cache(3),
+            .cache_capacity(3),
     );
     let htu = "https://api.example/me";
     let accepted: Vec<String> = (0..3)
@@ -149,7 +149,7 @@ async fn without_base_url_only_a_plain_host_header_makes_the_request_uri() {
 #[test]
 fn proof_verifier_outside_the_layer() {
     use bearer_guard::dpop::{ProofVerifier, DPOP_HEADER};
-    use bearer_guard::{AuthError, DpopError};
+    use bearer_guard::{error::DpopError, AuthError};
     use http::{HeaderMap, Method};
 
     fn with_proof(proof: &str) -> HeaderMap {

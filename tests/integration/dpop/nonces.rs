@@ -262,7 +262,7 @@ async fn a_nonce_past_half_its_lifetime_gets_a_fresh_one_on_success() {
 #[test]
 fn proof_verifier_with_nonces() {
     use bearer_guard::dpop::{ProofVerifier, DPOP_HEADER};
-    use bearer_guard::{AuthError, DpopError};
+    use bearer_guard::{error::DpopError, AuthError};
     use http::{HeaderMap, Method};
 
     let verifier = ProofVerifier::new(with_nonces(Some(SECRET))).unwrap();

@@ -266,7 +266,9 @@ async fn introspected_tokens_must_be_access_tokens() {
             assert!(
                 matches!(
                     result,
-                    Err(AuthError::InvalidToken(bearer_guard::TokenError::WrongType))
+                    Err(AuthError::InvalidToken(
+                        bearer_guard::error::TokenError::WrongType
+                    ))
                 ),
                 "{extra}: {result:?}"
             );

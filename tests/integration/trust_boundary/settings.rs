@@ -36,7 +36,7 @@ async fn settings_that_switch_checks_off_are_refused() {
     assert!(invalid(
         JwtValidator::builder("https://as.example")
             .audience("api")
-            .algorithms([bearer_guard::Algorithm::HS512])
+            .algorithms([bearer_guard::jwt::Algorithm::HS512])
             .hmac_secret(secret32.clone())
             .build()
             .await

@@ -1,33 +1,4 @@
-//! Several issuers (tenants) behind one layer: each token goes to the validator of the issuer
-//! it names, and only to a configured one.
-//!
-//! [`MultiIssuer`] reads `iss` from the token's payload **before** the signature is checked, and
-//! uses it for one thing only: to pick one of the validators it was configured with. The
-//! choice is an exact string comparison against the configured issuers; a token naming any
-//! other issuer is refused at once (`401 invalid_token`, [`TokenError::WrongIssuer`]) and
-//! causes no network request: keys or metadata are never fetched from an issuer that a token
-//! names. The chosen validator then validates the token in full, including `iss` again, so a
-//! token signed by one tenant's keys but naming another tenant fails that tenant's signature
-//! check.
-//!
-//! Reading `iss` is bounded like the JWT validator's own parsing: the token must be at most
-//! [`max_token_bytes`](MultiIssuerBuilder::max_token_bytes) long (default 8 KiB), a compact
-//! JWS of three segments, and its payload a base64url JSON object without duplicate members
-//! (so no two readers can disagree on which `iss` it names).
-//!
-//! Each issuer keeps its own settings (audience, algorithms, leeway, caches...): they are
-//! separate validators.
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), bearer_guard::BuildError> {
-//! use bearer_guard::{AuthLayer, JwtValidator, MultiIssuer};
-//!
-//! let tenant_a = JwtValidator::builder("https://a.issuer.example").audience("api-a").build().await?;
-//! let tenant_b = JwtValidator::builder("https://b.issuer.example").audience("api-b").build().await?;
-//! let validator = MultiIssuer::builder().issuer(tenant_a).issuer(tenant_b).build()?;
-//! let layer = AuthLayer::new(validator);
-//! # let _ = layer; Ok(()) }
-//! ```
+//! [`MultiIssuer`]: one validator per issuer, chosen by the token's `iss`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -35,15 +6,16 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::{Readiness, ValidationFuture, Validator};
 use crate::jose::Compact;
-use crate::readiness::Readiness;
-use crate::{BuildError, JwtValidator, TokenError, Validation, Validator};
+use crate::{error::TokenError, BuildError};
 
-/// Default for [`MultiIssuerBuilder::max_token_bytes`]: 8 KiB, as for [`JwtValidator`].
+/// Default for [`MultiIssuerBuilder::max_token_bytes`]: 8 KiB, as for
+/// [`JwtValidator`](crate::JwtValidator).
 const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// Validates tokens of several issuers, each with its own validator chosen by the token's
-/// `iss` (see the [module docs](self)). Cheap to clone.
+/// `iss` (see the [module docs](super#several-issuers-multiissuer)). Cheap to clone.
 #[derive(Clone)]
 pub struct MultiIssuer {
     inner: Arc<Inner>,
@@ -99,17 +71,12 @@ impl MultiIssuer {
 }
 
 impl MultiIssuerBuilder {
-    /// Accepts tokens of `validator`'s issuer ([`JwtValidator::issuer`]), validated by it.
-    pub fn issuer(self, validator: JwtValidator) -> Self {
-        let issuer = validator.issuer().to_owned();
-        self.validator(issuer, validator)
-    }
-
     /// Sends JWTs whose `iss` is exactly `issuer` to `validator`, which may be any
     /// [`Validator`] (e.g. an [`IntrospectionValidator`](crate::IntrospectionValidator) for a
     /// tenant whose tokens must be introspected).
     ///
-    /// The validator must itself make sure the token comes from `issuer` (a [`JwtValidator`]
+    /// The validator must itself make sure the token comes from `issuer` (a
+    /// [`JwtValidator`](crate::JwtValidator)
     /// for that issuer does, by its signature and `iss` checks; an introspection validator
     /// does, by asking that issuer): `iss` is read here before any signature is checked and
     /// only chooses the validator.
@@ -146,17 +113,17 @@ impl MultiIssuerBuilder {
 }
 
 impl Validator for MultiIssuer {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         let issuer = match unverified_issuer(token, self.inner.max_token_bytes) {
             Ok(issuer) => issuer,
-            Err(e) => return Validation::ready(Err(e.into())),
+            Err(e) => return ValidationFuture::ready(Err(e.into())),
         };
         match self.inner.validators.get(&issuer) {
             Some(validator) => validator.validate(token),
             None => {
                 // The issuer is not logged: it is text from an unverified token.
                 tracing::debug!("token names an issuer that is not configured");
-                Validation::ready(Err(TokenError::WrongIssuer.into()))
+                ValidationFuture::ready(Err(TokenError::WrongIssuer.into()))
             }
         }
     }
@@ -197,8 +164,8 @@ mod tests {
     struct Tenant(&'static str);
 
     impl Validator for Tenant {
-        fn validate(&self, _token: &str) -> Validation {
-            Validation::ready(Ok(Claims::from_value(
+        fn validate(&self, _token: &str) -> ValidationFuture {
+            ValidationFuture::ready(Ok(Claims::from_value(
                 serde_json::json!({ "tenant": self.0 }),
             )
             .unwrap()))

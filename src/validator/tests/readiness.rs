@@ -6,16 +6,16 @@ use std::convert::Infallible;
 use http::{header, Method, Request, StatusCode};
 use tower::ServiceExt;
 
-use super::{Readiness, ReadinessService};
-use crate::validator::{Validation, Validator};
-use crate::{AuthLayer, HybridValidator, MultiIssuer, TokenError};
+use crate::validator::{Readiness, ReadinessService};
+use crate::validator::{ValidationFuture, Validator};
+use crate::{error::TokenError, AuthLayer, HybridValidator, MultiIssuer};
 
 /// Never accepts a token; ready or not as told.
 struct Fixed(Readiness);
 
 impl Validator for Fixed {
-    fn validate(&self, _: &str) -> Validation {
-        Validation::ready(Err(TokenError::Malformed.into()))
+    fn validate(&self, _: &str) -> ValidationFuture {
+        ValidationFuture::ready(Err(TokenError::Malformed.into()))
     }
 
     fn readiness(&self) -> Readiness {
@@ -66,8 +66,8 @@ async fn the_layer_reports_its_validators_readiness() {
 fn a_validator_is_ready_unless_it_says_otherwise() {
     struct Plain;
     impl Validator for Plain {
-        fn validate(&self, _: &str) -> Validation {
-            Validation::ready(Err(TokenError::Malformed.into()))
+        fn validate(&self, _: &str) -> ValidationFuture {
+            ValidationFuture::ready(Err(TokenError::Malformed.into()))
         }
     }
     assert!(Plain.readiness().is_ready());

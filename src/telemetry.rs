@@ -96,7 +96,7 @@ pub const FETCHES: &str = "bearer_guard_fetches_total";
 #[cfg(feature = "metrics")]
 pub const FETCH_SECONDS: &str = "bearer_guard_fetch_duration_seconds";
 /// Counter of requests refused for their DPoP proof or binding, labelled `reason` (the
-/// [`DpopError`](crate::DpopError) variant, e.g. `Replayed`, `WrongUri`).
+/// [`DpopError`](crate::error::DpopError) variant, e.g. `Replayed`, `WrongUri`).
 #[cfg(feature = "metrics")]
 pub const DPOP_REFUSALS: &str = "bearer_guard_dpop_refusals_total";
 
@@ -113,12 +113,15 @@ pub(crate) fn fetched(purpose: &'static str, ok: bool, elapsed: std::time::Durat
     let _ = (purpose, ok, elapsed);
 }
 
-/// Records one DPoP refusal (with the `metrics` feature; nothing otherwise).
-pub(crate) fn dpop_refused(reason: &'static str) {
+/// Records a refused request (with the `metrics` feature; nothing otherwise): a DPoP refusal
+/// counts in [`DPOP_REFUSALS`] by its reason. Logging is separate ([`AuthError::log`]).
+pub(crate) fn refused(error: &AuthError) {
     #[cfg(feature = "metrics")]
-    metrics::counter!(DPOP_REFUSALS, "reason" => reason).increment(1);
+    if let AuthError::Dpop(e) = error {
+        metrics::counter!(DPOP_REFUSALS, "reason" => e.name()).increment(1);
+    }
     #[cfg(not(feature = "metrics"))]
-    let _ = reason;
+    let _ = error;
 }
 
 /// How a validation was decided, for the span.

@@ -1,43 +1,21 @@
-//! The seam between the layer and the ways of validating a token.
-//!
-//! [`AuthLayer`](crate::AuthLayer) hands the bearer token to a [`Validator`] and gets back a
-//! [`Validation`]: a future of [`Claims`] or an [`AuthError`]. A validation that can decide at
-//! once (keys cached, token cached) returns [`Validation::ready`], which costs no allocation;
-//! one that must wait for the network returns [`Validation::pending`].
-//!
-//! ```
-//! use bearer_guard::{AuthError, Claims, TokenError, Validation, Validator};
-//!
-//! /// Accepts exactly one fixed token (for a demo; never do this in production).
-//! struct Fixed;
-//!
-//! impl Validator for Fixed {
-//!     fn validate(&self, token: &str) -> Validation {
-//!         if token == "let-me-in" {
-//!             Validation::ready(Ok(Claims::from_value(serde_json::json!({"sub": "demo"})).unwrap()))
-//!         } else {
-//!             Validation::ready(Err(TokenError::InvalidSignature.into()))
-//!         }
-//!     }
-//! }
-//! ```
+//! [`Validator`] and its outcome, [`ValidationFuture`].
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::readiness::Readiness;
+use super::Readiness;
 use crate::{AuthError, Claims};
 
 /// Checks a bearer token and returns its verified claims.
 pub trait Validator: Send + Sync + 'static {
     /// Validates `token`. The returned future must not borrow `token`.
-    fn validate(&self, token: &str) -> Validation;
+    fn validate(&self, token: &str) -> ValidationFuture;
 
     /// Whether this validator can decide tokens now (keys fetched and not past `max_stale`,
     /// introspection endpoint answering): what a readiness probe reports (see
-    /// [`readiness`](crate::readiness)). Must be quick and must not wait; it may start work
+    /// [readiness](super#readiness)). Must be quick and must not wait; it may start work
     /// in the background (a first key fetch, say). The default says ready.
     fn readiness(&self) -> Readiness {
         Readiness::Ready
@@ -45,7 +23,7 @@ pub trait Validator: Send + Sync + 'static {
 }
 
 impl<V: Validator + ?Sized> Validator for Arc<V> {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         (**self).validate(token)
     }
 
@@ -55,7 +33,7 @@ impl<V: Validator + ?Sized> Validator for Arc<V> {
 }
 
 impl<V: Validator + ?Sized> Validator for Box<V> {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         (**self).validate(token)
     }
 
@@ -68,17 +46,17 @@ type BoxFuture = Pin<Box<dyn Future<Output = Result<Claims, AuthError>> + Send +
 
 /// The outcome of [`Validator::validate`]: either decided already, or a future.
 #[must_use = "a validation does nothing unless awaited or inspected"]
-pub struct Validation(State);
+pub struct ValidationFuture(State);
 
 enum State {
     Ready(Option<Result<Claims, AuthError>>),
     Pending(BoxFuture),
 }
 
-impl Validation {
+impl ValidationFuture {
     /// An outcome known at once (no allocation).
     pub fn ready(result: Result<Claims, AuthError>) -> Self {
-        Validation(State::Ready(Some(result)))
+        ValidationFuture(State::Ready(Some(result)))
     }
 
     /// An outcome that needs to wait (boxes the future).
@@ -86,19 +64,19 @@ impl Validation {
     where
         F: Future<Output = Result<Claims, AuthError>> + Send + 'static,
     {
-        Validation(State::Pending(Box::pin(future)))
+        ValidationFuture(State::Pending(Box::pin(future)))
     }
 
     /// The outcome if it is known already, or the validation back if it must be awaited.
     pub fn into_ready(self) -> Result<Result<Claims, AuthError>, Self> {
         match self.0 {
             State::Ready(Some(result)) => Ok(result),
-            other => Err(Validation(other)),
+            other => Err(ValidationFuture(other)),
         }
     }
 }
 
-impl Future for Validation {
+impl Future for ValidationFuture {
     type Output = Result<Claims, AuthError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -111,11 +89,11 @@ impl Future for Validation {
     }
 }
 
-impl std::fmt::Debug for Validation {
+impl std::fmt::Debug for ValidationFuture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
-            State::Ready(_) => f.write_str("Validation::Ready"),
-            State::Pending(_) => f.write_str("Validation::Pending"),
+            State::Ready(_) => f.write_str("ValidationFuture::Ready"),
+            State::Pending(_) => f.write_str("ValidationFuture::Pending"),
         }
     }
 }

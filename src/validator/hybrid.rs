@@ -1,30 +1,17 @@
-//! One layer for both kinds of token: JWTs validated locally, everything else introspected.
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), bearer_guard::BuildError> {
-//! use bearer_guard::{AuthLayer, HybridValidator, IntrospectionValidator, JwtValidator};
-//!
-//! let jwt = JwtValidator::builder("https://issuer.example").audience("my-api").build().await?;
-//! let remote = IntrospectionValidator::builder("https://issuer.example")
-//!     .client("my-api", "my-api-secret")
-//!     .audience("my-api")
-//!     .build()
-//!     .await?;
-//! let layer = AuthLayer::new(HybridValidator::new(jwt, remote));
-//! # let _ = layer; Ok(()) }
-//! ```
+//! [`HybridValidator`]: JWT-shaped tokens to one validator, others to another.
 
-use crate::readiness::Readiness;
-use crate::{IntrospectionValidator, JwtValidator, Validation, Validator};
+use super::{Readiness, ValidationFuture, Validator};
 
-/// Sends tokens that look like JWTs to a local validator and all others to a remote one.
+/// Sends tokens that look like JWTs to a local validator (a
+/// [`JwtValidator`](crate::JwtValidator)) and all others to a remote one (an
+/// [`IntrospectionValidator`](crate::IntrospectionValidator)).
 ///
 /// A token "looks like a JWT" when it has exactly three dot-separated segments and the first
 /// is base64url that decodes to a JSON object. Such a token is decided by the local validator
 /// alone: if it fails there, it is refused, never introspected. Everything else (opaque
 /// tokens, five-segment JWEs) goes to the remote validator.
 #[derive(Debug, Clone)]
-pub struct HybridValidator<L = JwtValidator, R = IntrospectionValidator> {
+pub struct HybridValidator<L, R> {
     local: L,
     remote: R,
 }
@@ -37,7 +24,7 @@ impl<L: Validator, R: Validator> HybridValidator<L, R> {
 }
 
 impl<L: Validator, R: Validator> Validator for HybridValidator<L, R> {
-    fn validate(&self, token: &str) -> Validation {
+    fn validate(&self, token: &str) -> ValidationFuture {
         if looks_like_jwt(token) {
             self.local.validate(token)
         } else {
@@ -54,7 +41,7 @@ impl<L: Validator, R: Validator> Validator for HybridValidator<L, R> {
 /// Three segments, the first a base64url-encoded JSON object.
 ///
 /// ```
-/// use bearer_guard::hybrid::looks_like_jwt;
+/// use bearer_guard::validator::looks_like_jwt;
 /// assert!(looks_like_jwt("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"));
 /// assert!(!looks_like_jwt("2YotnFZFEjr1zCsicMWpAA"));
 /// assert!(!looks_like_jwt("a.b.c"));
