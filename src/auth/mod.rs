@@ -109,14 +109,6 @@
 //!
 //! When the CORS layer must sit inside, [`AuthLayer::allow_preflight`] lets preflights (only
 //! those: other `OPTIONS` requests still need a token) through untouched to it.
-//!
-//! | file | what |
-//! |---|---|
-//! | `layer.rs` | [`AuthLayer`]: the configuration (validator, error handler, challenge, DPoP, mTLS, [token sources](crate::source)) |
-//! | `service.rs` | [`Auth`]: takes the token, asks the validator |
-//! | `config.rs` | the settings shared behind one `Arc` by the service and its waiting requests; the binding checks |
-//! | `constraint.rs` | [`SenderConstraint`] (plain bearer tokens refused) and the CORS preflight test of [`AuthLayer::allow_preflight`] |
-//! | `future.rs` | [`future::ResponseFuture`]: waits for a pending validation, then calls the inner service |
 
 mod config;
 mod constraint;

@@ -8,12 +8,6 @@
 //! set is built, for every algorithm the key fits and every backend compiled in; a DPoP proof's
 //! key for the proof's algorithm and the verifier's backend. A verification then only runs the
 //! signature check, and only for an algorithm the key was prepared for.
-//!
-//! | file | what |
-//! |---|---|
-//! | `mod.rs` | [`Backend`], `PreparedKey`, the key material a JWK or secret gives |
-//! | `aws_lc.rs` | keys parsed by aws-lc-rs (`ParsedPublicKey`, HMAC keys) |
-//! | `rust_crypto.rs` | keys parsed by the RustCrypto crates (`rsa`, `p256`, `p384`, `ed25519-dalek`, `hmac`) |
 
 use std::fmt;
 

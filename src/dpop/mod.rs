@@ -91,14 +91,6 @@
 //! # let _ = dpop;
 //! ```
 //!
-//! | file | what |
-//! |---|---|
-//! | `config.rs` | [`DpopConfig`]: algorithms, `iat` window, request URI source, replay cache size, nonces |
-//! | `proof.rs` | checking a request's proof: the JWS (through the JOSE core), its claims, the token binding |
-//! | `uri.rs` | the request URI a proof's `htu` must name: paths that can name one, authorities plain enough to build it, the host allow-list |
-//! | `thumbprint.rs` | RFC 7638 JWK thumbprints ([`jwk_thumbprint`]) |
-//! | `nonce.rs` | server-provided nonces ([`Nonce`]): stateless, HMAC-SHA256 |
-//!
 //! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
 //! [`DpopError::AmbiguousPath`]: crate::error::DpopError::AmbiguousPath
 //! [`DpopError::BoundToken`]: crate::error::DpopError::BoundToken

@@ -34,16 +34,6 @@
 //! Every error text is written once: the enums of fixed reasons ([`TokenError`],
 //! [`DpopError`], [`BearerError`]) are declared with one literal per variant, which is both
 //! their `Display` and the `error_description` of the challenge.
-//!
-//! | file | what |
-//! |---|---|
-//! | `mod.rs` | [`AuthError`]: status, error code, description, the whole HTTP answer |
-//! | `fixed.rs` | the `fixed_texts!` macro: one literal per variant for `Display` and `description()` |
-//! | `token.rs` | [`TokenError`] |
-//! | `dpop.rs` | [`DpopError`] |
-//! | `request.rs` | [`RequestError`] (request body and MCP session refusals) |
-//! | `challenge.rs` | [`Challenge`]: the `WWW-Authenticate` header value |
-//! | `handler.rs` | [`ErrorHandler`], [`DefaultErrorHandler`] (and closures) |
 
 use http::{header, HeaderValue, Response, StatusCode};
 

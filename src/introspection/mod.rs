@@ -84,15 +84,6 @@
 //! # let _ = layer; Ok(()) }
 //! ```
 //!
-//! | file | what |
-//! |---|---|
-//! | `builder.rs` | [`IntrospectionValidatorBuilder`]: endpoint, credentials, audiences, cache and limits |
-//! | `validator.rs` | [`IntrospectionValidator`]: the call to the endpoint (one per token under way), and failures made 503s |
-//! | `flight.rs` | the map of calls under way: one call for all concurrent requests with the same token, in a task of its own; requests wait for it at most `max_wait` |
-//! | `cache.rs` | cached outcomes and their lifetimes (at most [`MAX_CACHE_TTL`](crate::validator::MAX_CACHE_TTL)) |
-//! | `client.rs` | [`ClientAuth`] and the client secret |
-//! | `response.rs` | [`parse_response`] and the rules for an answer: `active`, token kind, and (through the JOSE core) `iss`, `aud`, `exp`, `nbf` |
-//!
 //! [`AuthError::Unavailable`]: crate::AuthError::Unavailable
 //! [`Claims`]: crate::Claims
 //! [`TokenError::Inactive`]: crate::error::TokenError::Inactive

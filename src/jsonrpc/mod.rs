@@ -150,16 +150,6 @@
 //! confused deputy). When a tool calls another API, it uses a token of its own for that API
 //! (client credentials, or a token exchange), never the `Authorization` header it received.
 //! Nothing in this module forwards a token.
-//!
-//! | file | what |
-//! |---|---|
-//! | `requirements.rs` | [`McpRequirements`]: base, per method, tool, prompt and resource; the full-set scope challenge |
-//! | `peek.rs` | the JSON-RPC reading: one parse, duplicate members refused, messages and what they name |
-//! | `body.rs` | the bounded reader's rules: [`DEFAULT_MAX_BODY`], `Content-Length` checked before reading |
-//! | `layer.rs` | [`RequireMcpScopeLayer`] |
-//! | `service.rs` | [`RequireMcpScope`]: checks and reads, hands on the checked bytes |
-//! | `future.rs` | [`future::ResponseFuture`] |
-//! | `session.rs` | [`BindMcpSessionLayer`] → [`BindMcpSession`] → [`SessionFuture`] |
 
 mod body;
 pub mod future;

@@ -28,14 +28,6 @@
 //! ]}"#).unwrap();
 //! assert_eq!(set.len(), 1); // keys of unsupported types are skipped
 //! ```
-//!
-//! | file | what |
-//! |---|---|
-//! | `key.rs` | one JWK as a verification key (`kty`, `crv`, `alg`, `use`, `key_ops`), and the vetting of weak or invalid public keys |
-//! | `roca.rs` | the ROCA fingerprint (CVE-2017-15361) of RSA moduli |
-//! | `set.rs` | [`KeySet`]: the parsed set, keys by `kid`, the look-up of the key for a token |
-//! | `config.rs` | [`JwksConfig`]: refresh times, cooldown, timeout, size cap, `max_stale`, `max_wait` |
-//! | `cache.rs` | [`JwksCache`]: fetch, single-flight refresh (in a task of its own; requests wait for it at most `max_wait`), cooldowns, bounded staleness |
 
 mod cache;
 mod config;

@@ -37,15 +37,6 @@
 //! # Ok(()) }
 //! ```
 //!
-//! | file | what |
-//! |---|---|
-//! | `builder.rs` | [`JwtValidatorBuilder`]: the settings, checked by [`build`](JwtValidatorBuilder::build) |
-//! | `validator.rs` | [`JwtValidator`]: the steps in order, signature, claims |
-//! | `header.rs` | the header profile (RFC 9068 `typ`, `alg` allow-list, refused members) and a memo of headers that passed |
-//! | `refresh.rs` | finding the key: the key set at hand, or a JWKS refresh (single-flight), or 503 |
-//! | `cache/` | the verified-token cache: whole-token keys, admission on a second sighting once full, time bounds checked on every hit |
-//! | `ready.rs` | readiness (keys fetched and usable) and the first fetch ([`Prefetch`]) |
-//!
 //! The JOSE rules themselves (compact form, header refusals, algorithm names, signature,
 //! NumericDate, `iss`, `aud`, `exp`/`nbf`/`iat`) live in the crate's one JOSE core and are
 //! shared with DPoP, introspection and multi-issuer routing.

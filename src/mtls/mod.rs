@@ -69,11 +69,6 @@
 //! the requirement (RFC 9728 §2), and the test server of `bearer-guard-testkit` mints bound
 //! tokens with `server.mint().bound_to_certificate(&der)`.
 //!
-//! | file | what |
-//! |---|---|
-//! | `mod.rs` | [`ClientCertificate`], [`MtlsConfig`], the binding rule |
-//! | `header.rs` | [`ProxyHeader`]: reading the certificate a trusted proxy forwards |
-//!
 //! [`TokenError::CertificateRequired`]: crate::error::TokenError::CertificateRequired
 //! [`TokenError::CertificateMismatch`]: crate::error::TokenError::CertificateMismatch
 //! [`TokenError::MalformedCertificate`]: crate::error::TokenError::MalformedCertificate

@@ -72,14 +72,6 @@
 //!         .service("/grpc.health.v1.Health", Requirement::authenticated()),
 //! );
 //! ```
-//!
-//! | file | what |
-//! |---|---|
-//! | `requirement.rs` | [`Requirement`]: what the claims must satisfy |
-//! | `map.rs` | [`ScopeMap`]: one requirement per request path (gRPC method) |
-//! | `layer.rs` | [`RequireScopeLayer`] |
-//! | `service.rs` | [`RequireScope`]: checks the claims, answers 401/403/500 |
-//! | `future.rs` | [`future::ResponseFuture`] |
 
 use http::Extensions;
 

@@ -76,14 +76,6 @@
 //! validator.forget("the-revoked-token").await?;
 //! # let _ = layer; Ok(()) }
 //! ```
-//!
-//! | file | what |
-//! |---|---|
-//! | `mod.rs` | the traits [`ReplayStore`], [`IntrospectionStore`], [`StoreError`] |
-//! | `memory.rs` | [`MemoryStore`]: both in the process |
-//! | `redis/` | [`RedisStore`] (feature `redis`): both on Redis, values authenticated by HMAC |
-//! | `replay.rs` | the in-process DPoP replay set (the SHA-256 of accepted `jti`s; refuses rather than forgets when full), used by [`MemoryStore`] and by DPoP without a shared store |
-//! | `seal.rs` | the HMAC each value read back from Redis carries over its key and itself (features `redis`, `fuzzing`) |
 
 use std::fmt;
 use std::future::Future;

@@ -50,7 +50,7 @@ fn base() -> Router {
 pub async fn bearer_guard_validator(issuer: &str, cache: bool) -> Result<JwtValidator, String> {
     let mut b = JwtValidator::builder(issuer)
         .audience(AUDIENCE)
-        .algorithms([bearer_guard::Algorithm::RS256])
+        .algorithms([bearer_guard::jwt::Algorithm::RS256])
         .jwks_uri(format!("{issuer}/jwks"));
     if !cache {
         b = b.no_cache();

@@ -134,7 +134,7 @@ pub async fn build(guard: Guard, jwks_url: &str, jwk: &Value) -> Result<Built, S
         Guard::Bg | Guard::BgNoCache => {
             let mut b = bearer_guard::JwtValidator::builder(ISSUER)
                 .audience(AUDIENCE)
-                .algorithms([bearer_guard::Algorithm::RS256])
+                .algorithms([bearer_guard::jwt::Algorithm::RS256])
                 .jwks_uri(jwks_url);
             if guard == Guard::BgNoCache {
                 b = b.no_cache();

@@ -2,12 +2,6 @@
 //! parsing, but never its time bounds, and is not served once the key that verified it has
 //! left the issuer's key set.
 //!
-//! | file | what |
-//! |---|---|
-//! | `mod.rs` | [`TokenCache`]: look-up, admission, entries ([`Verified`]) |
-//! | `key.rs` | the key: the whole token, hashed once with a seeded hasher |
-//! | `admission.rs` | which tokens get an entry: all while there is room, then only on a second sighting |
-//!
 //! The map is [quick_cache](https://docs.rs/quick_cache): sharded, its eviction (S3-FIFO /
 //! CLOCK-style, with ghost entries) runs inside the insert that needs room, so a look-up is a
 //! shard read-lock, a probe and a reference-count increment, with no allocation, no

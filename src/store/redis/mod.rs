@@ -29,12 +29,6 @@
 //!   Service recovers by itself when Redis is back. Redis without persistence forgets the
 //!   replay set on restart: the proofs accepted in the last `iat` window could then be replayed
 //!   once; turn on persistence where that matters.
-//!
-//! | file | what |
-//! |---|---|
-//! | `mod.rs` | [`RedisStore`] and its two store traits |
-//! | `builder.rs` | [`RedisStoreBuilder`]: URL and TLS, store secret, the `maxmemory-policy` check |
-//! | `seal.rs` | the HMAC each value carries over its key and itself |
 
 use std::fmt;
 use std::future::Future;
