@@ -78,6 +78,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_hmac_secret_is_at_least_as_long_as_its_hash() {
+        // RFC 7518 §3.2: a key of the same size as the hash output or larger.
+        assert_eq!(hmac_min_len(Algorithm::HS256), 32);
+        assert_eq!(hmac_min_len(Algorithm::HS384), 48);
+        assert_eq!(hmac_min_len(Algorithm::HS512), 64);
+    }
+
+    #[test]
     fn algorithm_names_are_exact() {
         assert_eq!(alg_from_name("RS256"), Some(Algorithm::RS256));
         for bad in [
