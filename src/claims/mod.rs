@@ -27,6 +27,7 @@ mod scopes;
 mod verified;
 
 pub use confirmation::Confirmation;
+#[cfg(feature = "fuzzing")]
 pub(crate) use pointer::lookup;
 pub use scopes::Scopes;
 pub use verified::Claims;

@@ -87,8 +87,8 @@ use crate::error::StoreError;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
-#[cfg(any(feature = "redis", feature = "fuzzing"))]
 pub(crate) mod replay;
+#[cfg(any(feature = "redis", feature = "fuzzing"))]
 pub(crate) mod seal;
 
 pub use memory::MemoryStore;
