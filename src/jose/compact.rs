@@ -135,6 +135,8 @@ mod tests {
     fn shapes_are_refused_in_order() {
         let ok = Compact::split("aGVhZA.cGF5.c2ln", 100).unwrap();
         assert_eq!(ok.signing_input, "aGVhZA.cGF5");
+        // 16 bytes: the limit itself passes, one byte under it does not.
+        assert!(Compact::split("aGVhZA.cGF5.c2ln", 16).is_ok());
         assert_eq!(
             Compact::split("aGVhZA.cGF5.c2ln", 15).unwrap_err(),
             TokenError::TooLarge
