@@ -33,13 +33,14 @@
 //! [`Challenge`](crate::error::Challenge) the auth layer left in the extensions, like those of
 //! [`RequireScopeLayer`](crate::RequireScopeLayer):
 //!
-//! | situation | error | answer |
-//! |---|---|---|
-//! | a scope missing | [`AuthError::InsufficientScope`](crate::AuthError::InsufficientScope) | 403, `error="insufficient_scope", scope="<base and specific scopes>"` |
-//! | step-up needed ([`Requirement::acr`](crate::Requirement::acr), [`max_age`](crate::Requirement::max_age)) | [`AuthError::InsufficientUserAuthentication`](crate::AuthError::InsufficientUserAuthentication) | 401 `insufficient_user_authentication` |
-//! | body over the limit | [`RequestError::BodyTooLarge`](crate::error::RequestError::BodyTooLarge) | 413 |
-//! | not JSON, not JSON-RPC, empty batch, duplicate member, unreadable | [`RequestError`](crate::error::RequestError) | 400 |
-//! | no claims (anonymous, or no auth layer) | as [`scope::claims`](crate::scope::claims) | 401 / 500 |
+//! | situation | error |
+//! |---|---|
+//! | a scope missing | [`AuthError::InsufficientScope`](crate::AuthError::InsufficientScope), naming the base and specific scopes together |
+//! | step-up needed ([`Requirement::acr`](crate::Requirement::acr), [`max_age`](crate::Requirement::max_age)) | [`AuthError::InsufficientUserAuthentication`](crate::AuthError::InsufficientUserAuthentication) |
+//! | body over the limit; not JSON, not JSON-RPC, empty batch, duplicate member, unreadable | [`RequestError`](crate::error::RequestError) |
+//! | no claims (anonymous, or no auth layer) | as [`scope::claims`](crate::scope::claims) |
+//!
+//! Each error's status and challenge are in the table of [`error`](crate::error).
 //!
 //! The refusals of the body carry no challenge (a new token would not help) and, with the
 //! [`DefaultErrorHandler`](crate::error::DefaultErrorHandler), an empty body, like every answer of
