@@ -124,6 +124,15 @@ mod tests {
                 Err(e) => assert!(!ok && e == TokenError::InvalidSignature, "{len}: {e:?}"),
             }
         }
+        // Longer than any accepted signature can be written (1,024 bytes: 1,368 characters at
+        // most): refused as a signature before it is decoded, whatever it holds.
+        let mut buf = [0u8; MAX_SIGNATURE_BYTES];
+        let at_most = format!("e30.e30.{}", "*".repeat(MAX_SIGNATURE_BYTES / 3 * 4 + 4));
+        let jws = Compact::split(&at_most, 1 << 20).unwrap();
+        assert_eq!(jws.signature_into(&mut buf), Err(TokenError::Malformed));
+        let over = format!("e30.e30.{}", "*".repeat(MAX_SIGNATURE_BYTES / 3 * 4 + 5));
+        let jws = Compact::split(&over, 1 << 20).unwrap();
+        assert_eq!(jws.signature_into(&mut buf), Err(TokenError::InvalidSignature));
         let jws = Compact::split("e30.e30.a*b", 100).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
             jws.signature_into(&mut [0u8; MAX_SIGNATURE_BYTES]),
