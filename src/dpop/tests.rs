@@ -277,3 +277,90 @@ async fn verifiers_sharing_a_replay_store_refuse_each_others_proofs() {
         500
     );
 }
+
+/// A proof for `GET https://api.example/r` at [`DPOP_NOW`](crate::fuzzing::DPOP_NOW) with
+/// these claims (EdDSA, the fuzzing module's key), checked by a verifier of `config`.
+#[cfg(feature = "fuzzing")]
+fn check_with(config: DpopConfig, claims: serde_json::Value) -> Result<(), crate::AuthError> {
+    use http::{HeaderMap, HeaderValue, Method};
+    use url::Url;
+
+    use super::{Target, DPOP_HEADER};
+    use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
+    let verifier = DpopVerifier::new(config).unwrap();
+    let uri = Url::parse("https://api.example/r").unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        DPOP_HEADER,
+        HeaderValue::from_str(&dpop_signed_proof(claims.to_string().as_bytes())).unwrap(),
+    );
+    let target = Target {
+        headers: &headers,
+        method: &Method::GET,
+        uri: &uri,
+        token: None,
+        jkt: None,
+    };
+    verifier.verify_at(&target, DPOP_NOW as f64).map(|_| ())
+}
+
+#[cfg(feature = "fuzzing")]
+fn claims(jti: &str, htm: &str, htu: &str) -> serde_json::Value {
+    serde_json::json!({"jti": jti, "htm": htm, "htu": htu, "iat": crate::fuzzing::DPOP_NOW})
+}
+
+#[cfg(feature = "fuzzing")]
+#[test]
+fn empty_jti_htm_or_htu_is_a_missing_claim() {
+    use crate::error::DpopError;
+    let uri = "https://api.example/r";
+    assert_eq!(
+        check_with(DpopConfig::new(), claims("j", "GET", uri)),
+        Ok(())
+    );
+    for c in [
+        claims("", "GET", uri),
+        claims("j", "", uri),
+        claims("j", "GET", ""),
+    ] {
+        assert_eq!(
+            check_with(DpopConfig::new(), c.clone()),
+            Err(DpopError::MissingClaim.into()),
+            "{c}"
+        );
+    }
+}
+
+#[cfg(feature = "fuzzing")]
+#[test]
+fn the_algorithm_list_decides_and_is_what_the_challenge_names() {
+    use crate::error::DpopError;
+    let ok = claims("j", "GET", "https://api.example/r");
+    // The proof is EdDSA: refused by a list without it.
+    let es_only = DpopConfig::new().algorithms([jsonwebtoken::Algorithm::ES256]);
+    assert_eq!(DpopVerifier::new(es_only.clone()).unwrap().algs(), "ES256");
+    assert!(matches!(
+        check_with(es_only, ok.clone()),
+        Err(crate::AuthError::Dpop(DpopError::AlgorithmNotAllowed))
+    ));
+    let both = DpopConfig::new().algorithms([
+        jsonwebtoken::Algorithm::ES256,
+        jsonwebtoken::Algorithm::EdDSA,
+    ]);
+    assert_eq!(
+        DpopVerifier::new(both.clone()).unwrap().algs(),
+        "ES256 EdDSA"
+    );
+    assert_eq!(check_with(both, ok), Ok(()));
+}
+
+#[cfg(feature = "fuzzing")]
+#[test]
+fn a_proof_over_max_proof_bytes_is_refused() {
+    let ok = claims("j", "GET", "https://api.example/r");
+    assert_eq!(
+        check_with(DpopConfig::new().max_proof_bytes(8192), ok.clone()),
+        Ok(())
+    );
+    assert!(check_with(DpopConfig::new().max_proof_bytes(100), ok).is_err());
+}

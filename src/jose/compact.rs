@@ -132,7 +132,10 @@ mod tests {
         assert_eq!(jws.signature_into(&mut buf), Err(TokenError::Malformed));
         let over = format!("e30.e30.{}", "*".repeat(MAX_SIGNATURE_BYTES / 3 * 4 + 5));
         let jws = Compact::split(&over, 1 << 20).unwrap();
-        assert_eq!(jws.signature_into(&mut buf), Err(TokenError::InvalidSignature));
+        assert_eq!(
+            jws.signature_into(&mut buf),
+            Err(TokenError::InvalidSignature)
+        );
         let jws = Compact::split("e30.e30.a*b", 100).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
             jws.signature_into(&mut [0u8; MAX_SIGNATURE_BYTES]),
