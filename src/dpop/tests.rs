@@ -279,9 +279,15 @@ async fn verifiers_sharing_a_replay_store_refuse_each_others_proofs() {
 }
 
 /// A proof for `GET https://api.example/r` at [`DPOP_NOW`](crate::fuzzing::DPOP_NOW) with
-/// these claims (EdDSA, the fuzzing module's key), checked by a verifier of `config`.
+/// these claims (EdDSA, the fuzzing module's key), checked by a verifier of `config` for a
+/// request with this token and a token bound to `jkt`.
 #[cfg(feature = "fuzzing")]
-fn check_with(config: DpopConfig, claims: serde_json::Value) -> Result<(), crate::AuthError> {
+fn accept(
+    config: DpopConfig,
+    claims: serde_json::Value,
+    token: Option<&str>,
+    jkt: Option<&str>,
+) -> Result<super::proof::Accepted, crate::AuthError> {
     use http::{HeaderMap, HeaderValue, Method};
     use url::Url;
 
@@ -298,10 +304,15 @@ fn check_with(config: DpopConfig, claims: serde_json::Value) -> Result<(), crate
         headers: &headers,
         method: &Method::GET,
         uri: &uri,
-        token: None,
-        jkt: None,
+        token,
+        jkt,
     };
-    verifier.verify_at(&target, DPOP_NOW as f64).map(|_| ())
+    verifier.verify_at(&target, DPOP_NOW as f64)
+}
+
+#[cfg(feature = "fuzzing")]
+fn check_with(config: DpopConfig, claims: serde_json::Value) -> Result<(), crate::AuthError> {
+    accept(config, claims, None, None).map(|_| ())
 }
 
 #[cfg(feature = "fuzzing")]
@@ -363,4 +374,82 @@ fn a_proof_over_max_proof_bytes_is_refused() {
         Ok(())
     );
     assert!(check_with(DpopConfig::new().max_proof_bytes(100), ok).is_err());
+}
+
+#[cfg(feature = "fuzzing")]
+#[test]
+fn method_uri_window_token_hash_and_key_binding() {
+    use crate::error::DpopError;
+    use crate::fuzzing::DPOP_NOW;
+    let uri = "https://api.example/r";
+    let refused = |c: serde_json::Value, token: Option<&str>, jkt: Option<&str>| {
+        accept(DpopConfig::new(), c, token, jkt)
+            .map(|_| ())
+            .unwrap_err()
+    };
+    assert_eq!(
+        refused(claims("j", "POST", uri), None, None),
+        DpopError::WrongMethod.into()
+    );
+    assert_eq!(
+        refused(claims("j", "GET", "https://api.example/other"), None, None),
+        DpopError::WrongUri.into()
+    );
+    // A window of 60 s back and 5 s ahead.
+    let window = || DpopConfig::new().iat_window(Duration::from_secs(60), Duration::from_secs(5));
+    let at = |iat: u64| serde_json::json!({"jti": "j", "htm": "GET", "htu": uri, "iat": iat});
+    let outside: crate::AuthError = DpopError::OutsideWindow.into();
+    assert!(accept(window(), at(DPOP_NOW + 5), None, None).is_ok());
+    assert_eq!(
+        accept(window(), at(DPOP_NOW + 6), None, None).map(|_| ()),
+        Err(outside.clone())
+    );
+    assert!(accept(window(), at(DPOP_NOW - 60), None, None).is_ok());
+    assert_eq!(
+        accept(window(), at(DPOP_NOW - 61), None, None).map(|_| ()),
+        Err(outside)
+    );
+    // `ath`: the base64url SHA-256 of the token the request carries.
+    let ath = URL_SAFE_NO_PAD.encode(<Sha256 as sha2::Digest>::digest(b"the-token"));
+    let with_ath = |ath: &str| serde_json::json!({"jti": "j", "htm": "GET", "htu": uri, "iat": DPOP_NOW, "ath": ath});
+    assert!(accept(DpopConfig::new(), with_ath(&ath), Some("the-token"), None).is_ok());
+    assert_eq!(
+        refused(with_ath(&ath), Some("another-token"), None),
+        DpopError::WrongTokenHash.into()
+    );
+    // `cnf.jkt`: the thumbprint of the proof's key.
+    let jkt = accept(DpopConfig::new(), claims("j", "GET", uri), None, None)
+        .unwrap()
+        .jkt;
+    assert!(accept(DpopConfig::new(), claims("j", "GET", uri), None, Some(&jkt)).is_ok());
+    assert_eq!(
+        refused(claims("j", "GET", uri), None, Some("another-thumbprint")),
+        DpopError::KeyMismatch.into()
+    );
+}
+
+#[cfg(feature = "fuzzing")]
+#[test]
+fn a_nonce_past_half_its_lifetime_is_renewed() {
+    use crate::fuzzing::DPOP_NOW;
+    let secret = [7u8; 32];
+    let config = DpopConfig::new()
+        .nonces(Duration::from_secs(60))
+        .nonce_secret(secret);
+    let minted = |at: u64| nonces(&secret).mint(at).as_str().to_owned();
+    let with_nonce = |nonce: String| {
+        serde_json::json!({"jti": "j", "htm": "GET", "htu": "https://api.example/r",
+            "iat": DPOP_NOW, "nonce": nonce})
+    };
+    // Age 30 s of 60: kept. Age 31 s: a fresh nonce goes back with the answer.
+    let kept = accept(
+        config.clone(),
+        with_nonce(minted(DPOP_NOW - 30)),
+        None,
+        None,
+    )
+    .unwrap();
+    assert!(kept.nonce.is_none());
+    let renewed = accept(config, with_nonce(minted(DPOP_NOW - 31)), None, None).unwrap();
+    assert!(renewed.nonce.is_some());
 }
