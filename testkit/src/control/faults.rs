@@ -77,13 +77,8 @@ pub(super) async fn list_faults(State(inner): Shared) -> Response {
 pub(super) async fn set_fault(
     State(inner): Shared,
     Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    JsonObject(body): JsonObject,
 ) -> Response {
-    let body = match json_object(&headers, body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     answer((|| {
         let ep = endpoint(&name)?;
         let fault = parse_fault(&body)?;

@@ -17,11 +17,7 @@ pub(super) async fn list_keys(State(inner): Shared) -> Response {
     Json(key_list(&inner)).into_response()
 }
 
-pub(super) async fn add_key(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
-    let body = match json_object(&headers, body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+pub(super) async fn add_key(State(inner): Shared, JsonObject(body): JsonObject) -> Response {
     answer((|| {
         only(&body, &["alg", "activate"])?;
         let alg = match string(&body, "alg")? {

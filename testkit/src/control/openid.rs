@@ -8,11 +8,7 @@ use crate::user::User;
 use crate::util::now;
 
 /// `POST /_testkit/users`: `{"username", "password", "claims": {...}, "acr_values": [...]}`.
-pub(super) async fn add_user(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
-    let body = match json_object(&headers, body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+pub(super) async fn add_user(State(inner): Shared, JsonObject(body): JsonObject) -> Response {
     answer((|| {
         only(&body, &["username", "password", "claims", "acr_values"])?;
         let username = string(&body, "username")?
@@ -50,13 +46,8 @@ pub(super) async fn add_user(State(inner): Shared, headers: HeaderMap, body: Bod
 pub(super) async fn set_sign_in(
     State(inner): Shared,
     Path(username): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    JsonObject(body): JsonObject,
 ) -> Response {
-    let body = match json_object(&headers, body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     answer((|| {
         only(&body, &["auth_time", "acr"])?;
         if inner.clients.user(&username).is_none() {
@@ -96,13 +87,8 @@ pub(super) async fn list_issuers(Extension(tenants): ByPath) -> Response {
 /// `POST /_testkit/issuers`: `{"name": "tenant-a", "alg": "ES256"}` (root issuer only).
 pub(super) async fn add_issuer(
     Extension(tenants): ByPath,
-    headers: HeaderMap,
-    body: Body,
+    JsonObject(body): JsonObject,
 ) -> Response {
-    let body = match json_object(&headers, body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     answer((|| {
         only(&body, &["name", "alg"])?;
         let Some(tenants) = &tenants else {

@@ -2,11 +2,8 @@
 
 use super::*;
 
-pub(super) async fn mint(State(inner): Shared, headers: HeaderMap, body: Body) -> Response {
-    match json_object(&headers, body).await {
-        Ok(body) => answer(mint_inner(inner, &body)),
-        Err(r) => r,
-    }
+pub(super) async fn mint(State(inner): Shared, JsonObject(body): JsonObject) -> Response {
+    answer(mint_inner(inner, &body))
 }
 
 fn mint_inner(inner: Arc<Inner>, body: &Map<String, Value>) -> Answer {
