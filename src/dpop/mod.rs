@@ -111,7 +111,7 @@ pub use thumbprint::jwk_thumbprint;
 pub use verifier::{ProofVerifier, VerifiedProof};
 
 /// The request a proof is checked against, for callers that fix the clock (tests, fuzzing).
-#[cfg(any(test, feature = "fuzzing"))]
+#[cfg(feature = "fuzzing")]
 pub(crate) use proof::Target;
 pub(crate) use proof::{refuse_bound, Checked, DpopVerifier, PendingCheck};
 

@@ -150,18 +150,31 @@ fn nonces_are_off_by_default() {
     assert!(DpopConfig::new().nonce_lifetime.is_none());
 }
 
+/// A `DPoP` header holding a proof with exactly these claims, signed (EdDSA) with the
+/// fuzzing module's key.
+#[cfg(feature = "fuzzing")]
+fn proof_headers(claims: &serde_json::Value) -> http::HeaderMap {
+    let proof = crate::fuzzing::dpop_signed_proof(claims.to_string().as_bytes());
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        super::DPOP_HEADER,
+        http::HeaderValue::from_str(&proof).unwrap(),
+    );
+    headers
+}
+
 /// Through the verifier, with its clock: `jti`s are kept for the `iat` window, a full cache
 /// refuses with 503, and room comes back when proofs leave the window.
 #[cfg(feature = "fuzzing")]
 #[test]
 fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
-    use http::{HeaderMap, HeaderValue, Method};
+    use http::{HeaderMap, Method};
     use serde_json::json;
     use url::Url;
 
-    use super::{Target, DPOP_HEADER};
+    use super::Target;
     use crate::error::DpopError;
-    use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
+    use crate::fuzzing::DPOP_NOW;
     let verifier = DpopVerifier::new(
         DpopConfig::new()
             .iat_window(Duration::from_secs(60), Duration::from_secs(5))
@@ -171,12 +184,7 @@ fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
     let uri = Url::parse("https://api.example/r").unwrap();
     let proof = |jti: &str, iat: u64| {
         let claims = json!({"jti": jti, "htm": "GET", "htu": uri.as_str(), "iat": iat});
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            DPOP_HEADER,
-            HeaderValue::from_str(&dpop_signed_proof(claims.to_string().as_bytes())).unwrap(),
-        );
-        headers
+        proof_headers(&claims)
     };
     let verify = |headers: &HeaderMap, now: u64| {
         let target = Target {
@@ -212,11 +220,13 @@ fn a_full_replay_cache_refuses_proofs_until_accepted_ones_leave_the_window() {
 }
 
 /// A replay store that remembers keys forever, or fails every call.
+#[cfg(feature = "fuzzing")]
 struct TestStore {
     keys: std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
     down: bool,
 }
 
+#[cfg(feature = "fuzzing")]
 impl crate::store::ReplayStore for TestStore {
     fn insert_if_absent(&self, key: [u8; 32], _: u64) -> crate::store::StoreFuture<'_, bool> {
         let result = match self.down {
@@ -232,14 +242,14 @@ impl crate::store::ReplayStore for TestStore {
 #[cfg(feature = "fuzzing")]
 #[tokio::test]
 async fn verifiers_sharing_a_replay_store_refuse_each_others_proofs() {
-    use http::{HeaderMap, HeaderValue, Method};
+    use http::Method;
     use serde_json::json;
     use url::Url;
 
     use super::proof::Checked;
-    use super::{Target, DPOP_HEADER};
+    use super::Target;
     use crate::error::DpopError;
-    use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
+    use crate::fuzzing::DPOP_NOW;
     let store = Arc::new(TestStore {
         keys: Default::default(),
         down: false,
@@ -253,11 +263,7 @@ async fn verifiers_sharing_a_replay_store_refuse_each_others_proofs() {
     .unwrap();
     let uri = Url::parse("https://api.example/r").unwrap();
     let claims = json!({"jti": "j", "htm": "GET", "htu": uri.as_str(), "iat": DPOP_NOW});
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        DPOP_HEADER,
-        HeaderValue::from_str(&dpop_signed_proof(claims.to_string().as_bytes())).unwrap(),
-    );
+    let headers = proof_headers(&claims);
     let target = Target {
         headers: &headers,
         method: &Method::GET,
@@ -288,18 +294,14 @@ fn accept(
     token: Option<&str>,
     jkt: Option<&str>,
 ) -> Result<super::proof::Accepted, crate::AuthError> {
-    use http::{HeaderMap, HeaderValue, Method};
+    use http::Method;
     use url::Url;
 
-    use super::{Target, DPOP_HEADER};
-    use crate::fuzzing::{dpop_signed_proof, DPOP_NOW};
+    use super::Target;
+    use crate::fuzzing::DPOP_NOW;
     let verifier = DpopVerifier::new(config).unwrap();
     let uri = Url::parse("https://api.example/r").unwrap();
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        DPOP_HEADER,
-        HeaderValue::from_str(&dpop_signed_proof(claims.to_string().as_bytes())).unwrap(),
-    );
+    let headers = proof_headers(&claims);
     let target = Target {
         headers: &headers,
         method: &Method::GET,
