@@ -55,6 +55,8 @@ fn nonces_round_trip_and_expire() {
     let n = nonces(b"secret");
     let nonce = n.mint(1_000);
     assert_eq!(nonce.as_str().len(), NONCE_LEN);
+    // Shown as it is sent in the `DPoP-Nonce` header.
+    assert_eq!(nonce.to_string(), nonce.as_str());
     assert_eq!(n.age(nonce.as_str(), 1_000), Some(0));
     assert_eq!(n.age(nonce.as_str(), 1_060), Some(60));
     assert_eq!(n.age(nonce.as_str(), 1_061), None, "expired");
@@ -154,11 +156,18 @@ fn nonces_are_off_by_default() {
 /// fuzzing module's key.
 #[cfg(feature = "fuzzing")]
 fn proof_headers(claims: &serde_json::Value) -> http::HeaderMap {
-    let proof = crate::fuzzing::dpop_signed_proof(claims.to_string().as_bytes());
+    headers_with(&crate::fuzzing::dpop_signed_proof(
+        claims.to_string().as_bytes(),
+    ))
+}
+
+/// A `DPoP` header holding `proof` as it is.
+#[cfg(feature = "fuzzing")]
+fn headers_with(proof: &str) -> http::HeaderMap {
     let mut headers = http::HeaderMap::new();
     headers.insert(
         super::DPOP_HEADER,
-        http::HeaderValue::from_str(&proof).unwrap(),
+        http::HeaderValue::from_str(proof).unwrap(),
     );
     headers
 }
@@ -294,6 +303,17 @@ fn accept(
     token: Option<&str>,
     jkt: Option<&str>,
 ) -> Result<super::proof::Accepted, crate::AuthError> {
+    verify(config, proof_headers(&claims), token, jkt)
+}
+
+/// `headers` checked as [`accept`] checks them.
+#[cfg(feature = "fuzzing")]
+fn verify(
+    config: DpopConfig,
+    headers: http::HeaderMap,
+    token: Option<&str>,
+    jkt: Option<&str>,
+) -> Result<super::proof::Accepted, crate::AuthError> {
     use http::Method;
     use url::Url;
 
@@ -301,7 +321,6 @@ fn accept(
     use crate::fuzzing::DPOP_NOW;
     let verifier = DpopVerifier::new(config).unwrap();
     let uri = Url::parse("https://api.example/r").unwrap();
-    let headers = proof_headers(&claims);
     let target = Target {
         headers: &headers,
         method: &Method::GET,
@@ -454,4 +473,33 @@ fn a_nonce_past_half_its_lifetime_is_renewed() {
     assert!(kept.nonce.is_none());
     let renewed = accept(config, with_nonce(minted(DPOP_NOW - 31)), None, None).unwrap();
     assert!(renewed.nonce.is_some());
+}
+
+/// Rule: a signature that does not verify, or that is longer than any accepted key's
+/// signature can be, is an invalid signature (RFC 9449 §4.3 step 6), not a malformed proof.
+#[cfg(feature = "fuzzing")]
+#[test]
+fn a_wrong_or_oversized_signature_is_an_invalid_signature() {
+    use crate::error::DpopError;
+    let proof = crate::fuzzing::dpop_signed_proof(
+        claims("j", "GET", "https://api.example/r")
+            .to_string()
+            .as_bytes(),
+    );
+    let (signing_input, signature) = proof.rsplit_once('.').unwrap();
+    let check = |signature: &str| {
+        let headers = headers_with(&format!("{signing_input}.{signature}"));
+        verify(DpopConfig::new(), headers, None, None).map(|_| ())
+    };
+    assert_eq!(check(signature), Ok(()));
+    let flipped = if signature.starts_with('A') { "B" } else { "A" };
+    let wrong = format!("{flipped}{}", &signature[1..]);
+    assert_eq!(check(&wrong), Err(DpopError::InvalidSignature.into()));
+    let oversized = "A".repeat(2_000);
+    assert_eq!(check(&oversized), Err(DpopError::InvalidSignature.into()));
+    assert_eq!(
+        check("*"),
+        Err(DpopError::Malformed.into()),
+        "not base64url"
+    );
 }

@@ -269,6 +269,23 @@ mod tests {
         );
     }
 
+    /// Rule: a relative request URI takes the configured default scheme, which also gives
+    /// the port that an allowed host without one stands for.
+    #[test]
+    fn the_default_scheme_names_the_scheme_and_the_default_port() {
+        let config = DpopConfig::new()
+            .allowed_hosts(["api.example"])
+            .default_scheme(http::uri::Scheme::HTTP);
+        let v = DpopVerifier::for_layer(config).unwrap();
+        let uri = |authority: &str| {
+            let req = Request::get("/p").header(HOST, authority).body(()).unwrap();
+            v.request_uri(&req).map(|u| u.to_string())
+        };
+        assert_eq!(uri("api.example").as_deref(), Ok("http://api.example/p"));
+        assert_eq!(uri("api.example:80").as_deref(), Ok("http://api.example/p"));
+        assert_eq!(uri("api.example:443"), Err(DpopError::WrongUri));
+    }
+
     /// Rule: without `base_url`, the request's authority must be on the allow-list; hosts
     /// compared without case and as addresses, a missing port meaning the scheme's default.
     #[test]
