@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod dpop;
+pub mod interop;
 pub mod logs;
 pub mod node;
 pub mod redis;
