@@ -5,8 +5,10 @@
 #![allow(dead_code)]
 
 pub mod dpop;
+pub mod interop;
 pub mod logs;
 pub mod node;
+pub mod python;
 pub mod redis;
 
 use std::time::{SystemTime, UNIX_EPOCH};

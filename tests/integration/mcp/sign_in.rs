@@ -1,10 +1,11 @@
 //! Signing in as the official MCP clients do, given nothing but the MCP server's URL, against
 //! the example's serve mode (`mcp::serve_with_authorization_server`): the TypeScript SDK (a
-//! Node.js script, `tests/interop/mcp/client.mjs`) and rmcp's OAuth client. Both find the
-//! RFC 9728 document from the 401, the authorization server's metadata from it, register
-//! themselves (RFC 7591), run the authorization-code flow with PKCE and the RFC 8707
-//! `resource`, call the open tool, and step up for the tool that needs more scope. And a
-//! session hijack: another principal's valid token with the first one's session id.
+//! Node.js script, `tests/interop/mcp/client.mjs`), the Python SDK (a Python script,
+//! `tests/interop/mcp-python/client.py`) and rmcp's OAuth client. Each finds the RFC 9728
+//! document from the 401, the authorization server's metadata from it, registers itself
+//! (RFC 7591), runs the authorization-code flow with PKCE and the RFC 8707 `resource`, calls
+//! the open tool, and steps up for the tool that needs more scope. And a session hijack:
+//! another principal's valid token with the first one's session id.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -44,21 +45,17 @@ async fn follow(authorization_url: &str) -> String {
     location
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_typescript_sdk_signs_in_with_nothing_but_the_url() {
-    let Some(dir) = super::support::node::project(
-        "the_typescript_sdk_signs_in_with_nothing_but_the_url",
-        "mcp",
-        &["client.mjs"],
-        "@modelcontextprotocol/sdk",
-    ) else {
-        return;
-    };
+/// Runs an SDK's client script (`client.mjs`, `client.py`) against a new demo with the open
+/// tool, the one that needs more scope and then `more` arguments, and checks the steps it
+/// printed (one JSON object a line): one registration as a public client; two authorizations,
+/// both with PKCE and the MCP server as the RFC 8707 `resource`, the first for the 401's scope
+/// and the step-up for both scopes (the 403's); both tools answering as the demo user. Returns
+/// the steps.
+async fn signs_in(mut script: tokio::process::Command, more: &[&str]) -> Vec<Value> {
     let (server, issuer) = demo().await;
-    let run = tokio::process::Command::new("node")
-        .arg("client.mjs")
+    let run = script
         .args([&server.url, "whoami", "purge_cache"])
-        .current_dir(&dir)
+        .args(more)
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();
@@ -111,6 +108,48 @@ async fn the_typescript_sdk_signs_in_with_nothing_but_the_url() {
         format!("cache purged by {DEMO_USER}").as_str()
     );
     assert_eq!(steps.last().unwrap()["step"], "done");
+    steps
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_typescript_sdk_signs_in_with_nothing_but_the_url() {
+    let Some(dir) = super::support::node::project(
+        "the_typescript_sdk_signs_in_with_nothing_but_the_url",
+        "mcp",
+        &["client.mjs"],
+        "@modelcontextprotocol/sdk",
+    ) else {
+        return;
+    };
+    let mut node = tokio::process::Command::new("node");
+    node.arg("client.mjs").current_dir(&dir);
+    signs_in(node, &[]).await;
+}
+
+/// The Python SDK (PyPI `mcp`, pinned in `tests/interop/mcp-python/requirements.txt`), whose
+/// `OAuthClientProvider` steps up by itself: on the 403 it authorizes again and retries the
+/// refused request. Twice: as the SDK connects by default (`mode="auto"`: it probes
+/// `server/discover` and takes the protocol era the server answers with), and with the
+/// `initialize` handshake of the earlier protocol versions (`mode="legacy"`), whose session
+/// the step-up token must keep.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_sdk_signs_in_with_nothing_but_the_url() {
+    let Some(project) = super::support::python::project(
+        "the_python_sdk_signs_in_with_nothing_but_the_url",
+        "mcp-python",
+        &["client.py"],
+    ) else {
+        return;
+    };
+    let client = || {
+        let mut python = tokio::process::Command::new(&project.python);
+        python.arg("client.py").current_dir(&project.dir);
+        python
+    };
+    signs_in(client(), &[]).await;
+    let steps = signs_in(client(), &["legacy"]).await;
+    let connected = steps.iter().find(|s| s["step"] == "connected").unwrap();
+    assert_eq!(connected["session"], "yes", "{steps:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
