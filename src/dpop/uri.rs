@@ -286,6 +286,36 @@ mod tests {
         assert_eq!(uri("api.example:443"), Err(DpopError::WrongUri));
     }
 
+    /// Rule: the `Host` header names the request URI only when there is one and it is a
+    /// plain authority, even where URL parsing would turn it into an allowed host.
+    #[test]
+    fn only_one_plain_host_header_names_the_request_uri() {
+        let v = from_request(&["api.example"]);
+        let uri = |hosts: &[&str]| {
+            let mut req = Request::get("/p");
+            for host in hosts {
+                req = req.header(HOST, *host);
+            }
+            v.request_uri(&req.body(()).unwrap()).map(|u| u.to_string())
+        };
+        assert_eq!(
+            uri(&["api.example"]).as_deref(),
+            Ok("https://api.example/p")
+        );
+        assert_eq!(
+            uri(&["api.example", "api.example"]),
+            Err(DpopError::WrongUri)
+        );
+        assert_eq!(
+            uri(&["api.example", "other.example"]),
+            Err(DpopError::WrongUri)
+        );
+        // Each parses as a URL whose host is api.example.
+        for host in [r"api.example\admin", "u@api.example", "api.example/admin"] {
+            assert_eq!(uri(&[host]), Err(DpopError::WrongUri), "{host}");
+        }
+    }
+
     /// Rule: without `base_url`, the request's authority must be on the allow-list; hosts
     /// compared without case and as addresses, a missing port meaning the scheme's default.
     #[test]
