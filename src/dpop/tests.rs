@@ -503,3 +503,40 @@ fn a_wrong_or_oversized_signature_is_an_invalid_signature() {
         "not base64url"
     );
 }
+
+/// What [`ProofVerifier`](super::ProofVerifier) hands back: the thumbprint of the proof's key,
+/// and a fresh nonce once the proof's nonce is past half its lifetime.
+#[cfg(feature = "fuzzing")]
+#[test]
+fn a_verified_proof_names_its_key_and_renews_an_old_nonce() {
+    use http::Method;
+    use url::Url;
+
+    use super::{jwk_thumbprint, ProofVerifier};
+    use crate::fuzzing::{dpop_signed_proof, DPOP_EDDSA_JWK};
+    use crate::jose::unix_now;
+    let secret = [9u8; 32];
+    let verifier = ProofVerifier::new(
+        DpopConfig::new()
+            .nonces(Duration::from_secs(60))
+            .nonce_secret(secret),
+    )
+    .unwrap();
+    let endpoint = Url::parse("https://as.example/token").unwrap();
+    let now = unix_now() as u64;
+    let verify = |jti: &str, nonce_age: u64| {
+        let claims = serde_json::json!({"jti": jti, "htm": "POST", "htu": endpoint.as_str(),
+            "iat": now, "nonce": nonces(&secret).mint(now - nonce_age).as_str()});
+        let headers = headers_with(&dpop_signed_proof(claims.to_string().as_bytes()));
+        verifier
+            .verify_proof(&headers, &Method::POST, &endpoint)
+            .unwrap()
+    };
+    let jwk: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(DPOP_EDDSA_JWK).unwrap();
+    let young = verify("a", 10);
+    assert_eq!(young.jkt(), jwk_thumbprint(&jwk).unwrap());
+    assert_eq!(young.fresh_nonce(), None);
+    let fresh = verify("b", 40).fresh_nonce().expect("a fresh nonce");
+    assert!(nonces(&secret).age(fresh.as_str(), now).is_some());
+}
