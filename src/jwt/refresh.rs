@@ -46,8 +46,8 @@ impl JwtValidator {
             Step::Refresh { generation, reason } => {
                 let this = self.clone();
                 // Only this rare path (keys being fetched) copies the token, and hashes it
-                // again to offer it to the cache.
-                let cached = probe.is_some();
+                // again to offer it to the cache. (A token that got here is within
+                // `max_token_bytes`, so it had a probe whenever the cache is on.)
                 let token = token.to_owned();
                 ValidationFuture::pending(async move {
                     let Keys::Remote(cache) = &this.inner.keys else {
@@ -56,10 +56,7 @@ impl JwtValidator {
                     let Some(snap) = cache.refresh_within(generation, reason).await else {
                         return Err(UnavailableError::SlowKeyFetch.into());
                     };
-                    let probe = match &this.inner.cache {
-                        Some(tokens) if cached => Some(tokens.probe(&token)),
-                        _ => None,
-                    };
+                    let probe = this.inner.cache.as_ref().map(|tokens| tokens.probe(&token));
                     match this.step(&token, probe, Some(&snap), false) {
                         Step::Done(result) => result,
                         Step::Refresh { .. } => {

@@ -1,8 +1,27 @@
+//! The builder's rules; the claims checked after the signature (`claims`); the keys fetched
+//! from an issuer (`remote`).
+
+mod claims;
+mod remote;
+
 use std::time::Duration;
 
 use super::JwtValidator;
 use crate::jwks::KeySet;
 use crate::BuildError;
+
+/// A validator for `server`'s tokens with its key set fetched once, by the test, and fixed.
+async fn with_keys_of(server: &bearer_guard_testkit::TestServer) -> super::JwtValidatorBuilder {
+    let jwks = reqwest::get(server.jwks_uri())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    JwtValidator::builder(server.issuer())
+        .audience(server.audience())
+        .key_set(KeySet::from_json(&jwks).unwrap())
+}
 
 fn builder() -> super::JwtValidatorBuilder {
     JwtValidator::builder("https://as.example")
