@@ -134,6 +134,18 @@ mod tests {
         .equivalent(&stored));
     }
 
+    /// Rule: stored keys (what the map compares on insert, to replace an entry) are equal
+    /// only for the same token: a new token never takes over another's entry.
+    #[test]
+    fn stored_keys_are_equal_only_for_the_same_token_and_hash() {
+        let key = |hash, token| StoredKey::new(Probe { hash, token });
+        let stored = key(7, "a.b.c");
+        assert!(stored == key(7, "a.b.c"));
+        assert!(stored != key(7, "a.b.d"));
+        assert!(stored != key(8, "a.b.c"));
+        assert!(stored != key(8, "a.b.d"));
+    }
+
     #[test]
     fn the_map_sees_the_precomputed_hash() {
         let h = PassThrough.hash_one(Probe {
