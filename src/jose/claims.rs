@@ -116,6 +116,22 @@ impl IssuerTemplate {
             tenants,
         })
     }
+
+    /// The template as configured, placeholder included.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.template
+    }
+
+    /// Whether `iss` has the template's shape: its prefix, a tenant name, its suffix. This
+    /// only routes a token to the validator of the template ([`MultiIssuer`]); that validator
+    /// then checks `iss` against the token's own tenant claim.
+    ///
+    /// [`MultiIssuer`]: crate::MultiIssuer
+    pub(crate) fn shapes(&self, iss: &str) -> bool {
+        iss.strip_prefix(self.prefix.as_str())
+            .and_then(|rest| rest.strip_suffix(self.suffix.as_str()))
+            .is_some_and(is_tenant_name)
+    }
 }
 
 /// Whether `tenant` may stand in an issuer URL: a non-empty name of letters, digits, `-`,
@@ -230,6 +246,24 @@ mod tests {
             );
         }
         assert!(IssuerTemplate::new(ENTRA, String::new(), vec![]).is_none());
+    }
+
+    /// The routing test of `MultiIssuer`: prefix, a tenant name, suffix.
+    #[test]
+    fn an_issuer_has_the_template_shape_with_a_tenant_name_in_place() {
+        let t = IssuerTemplate::new(ENTRA, "tid".into(), vec![]).unwrap();
+        assert_eq!(t.as_str(), ENTRA);
+        assert!(t.shapes(&format!("https://login.microsoftonline.com/{TID}/v2.0")));
+        for iss in [
+            "https://login.microsoftonline.com//v2.0",
+            "https://login.microsoftonline.com/a/b/v2.0",
+            "https://login.microsoftonline.com/a/v2.0/",
+            "https://login.microsoftonline.com/a%2Fb/v2.0",
+            "https://login.example.com/a/v2.0",
+            "https://login.microsoftonline.com/a/v1.0",
+        ] {
+            assert!(!t.shapes(iss), "{iss}");
+        }
     }
 
     #[test]

@@ -151,7 +151,8 @@ impl JwtValidatorBuilder {
     /// with [`tenants`](Self::tenants). Discovery cannot start from a template: set
     /// [`metadata_url`](Self::metadata_url) (whose document names the template as its
     /// `issuer`) or [`jwks_uri`](Self::jwks_uri). An issuer without exactly one placeholder is
-    /// a [`BuildError`].
+    /// a [`BuildError`]. Behind [`MultiIssuer`](crate::MultiIssuer), such a validator gets
+    /// the tokens whose `iss` has the template's shape.
     ///
     /// See [`profiles::entra_multi_tenant`](crate::profiles::entra_multi_tenant).
     pub fn tenant_claim(mut self, claim: impl Into<String>) -> Self {

@@ -72,14 +72,26 @@ impl JwtValidator {
 
 impl crate::validator::MultiIssuerBuilder {
     /// Accepts tokens of `validator`'s issuer ([`JwtValidator::issuer`]), validated by it.
+    ///
+    /// With an issuer template ([`tenant_claim`](super::JwtValidatorBuilder::tenant_claim),
+    /// e.g. `https://login.microsoftonline.com/{tenant}/v2.0`), the validator gets the tokens
+    /// whose `iss` has the template's shape (a tenant name in place of the placeholder) and
+    /// is not one of the exact issuers; it then checks `iss` against the token's tenant claim
+    /// and the tenant allow-list, as on its own.
     pub fn issuer(self, validator: JwtValidator) -> Self {
-        let issuer = validator.issuer().to_owned();
-        self.validator(issuer, validator)
+        match validator.inner.issuer_template.clone() {
+            Some(template) => self.template(template, validator),
+            None => {
+                let issuer = validator.issuer().to_owned();
+                self.validator(issuer, validator)
+            }
+        }
     }
 }
 
 impl JwtValidator {
-    /// The issuer this validator accepts.
+    /// The issuer this validator accepts (with an issuer template, the template, placeholder
+    /// included).
     pub fn issuer(&self) -> &str {
         &self.inner.issuer
     }

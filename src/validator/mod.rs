@@ -92,8 +92,11 @@
 //!
 //! [`MultiIssuer`] reads `iss` from the token's payload **before** the signature is checked, and
 //! uses it for one thing only: to pick one of the validators it was configured with. The
-//! choice is an exact string comparison against the configured issuers; a token naming any
-//! other issuer is refused at once (`401 invalid_token`, [`TokenError::WrongIssuer`](crate::error::TokenError::WrongIssuer)) and
+//! choice is an exact string comparison against the configured issuers, then, for a
+//! [`JwtValidator`](crate::JwtValidator) with an issuer template (one issuer per tenant, as
+//! Entra ID multi-tenant apps see them; [`tenant_claim`](crate::jwt::JwtValidatorBuilder::tenant_claim)),
+//! the template's shape with a tenant name in place of its placeholder (templates in the order
+//! configured); a token naming any other issuer is refused at once (`401 invalid_token`, [`TokenError::WrongIssuer`](crate::error::TokenError::WrongIssuer)) and
 //! causes no network request: keys or metadata are never fetched from an issuer that a token
 //! names. The chosen validator then validates the token in full, including `iss` again, so a
 //! token signed by one tenant's keys but naming another tenant fails that tenant's signature

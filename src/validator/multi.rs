@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::{Readiness, ValidationFuture, Validator};
-use crate::jose::Compact;
+use crate::jose::{Compact, IssuerTemplate};
 use crate::{error::TokenError, BuildError};
 
 /// Default for [`MultiIssuerBuilder::max_token_bytes`]: 8 KiB, as for
@@ -23,6 +23,9 @@ pub struct MultiIssuer {
 
 struct Inner {
     validators: HashMap<String, Box<dyn Validator>>,
+    /// Validators with an issuer template, tried in the order configured when no exact
+    /// issuer matches.
+    templates: Vec<(IssuerTemplate, Box<dyn Validator>)>,
     max_token_bytes: usize,
 }
 
@@ -40,6 +43,7 @@ impl fmt::Debug for MultiIssuer {
 /// Configures a [`MultiIssuer`]. Made by [`MultiIssuer::builder`].
 pub struct MultiIssuerBuilder {
     validators: Vec<(String, Box<dyn Validator>)>,
+    templates: Vec<(IssuerTemplate, Box<dyn Validator>)>,
     max_token_bytes: usize,
 }
 
@@ -48,7 +52,12 @@ impl fmt::Debug for MultiIssuerBuilder {
         f.debug_struct("MultiIssuerBuilder")
             .field(
                 "issuers",
-                &self.validators.iter().map(|(i, _)| i).collect::<Vec<_>>(),
+                &self
+                    .validators
+                    .iter()
+                    .map(|(i, _)| i.as_str())
+                    .chain(self.templates.iter().map(|(t, _)| t.as_str()))
+                    .collect::<Vec<_>>(),
             )
             .field("max_token_bytes", &self.max_token_bytes)
             .finish()
@@ -60,13 +69,20 @@ impl MultiIssuer {
     pub fn builder() -> MultiIssuerBuilder {
         MultiIssuerBuilder {
             validators: Vec::new(),
+            templates: Vec::new(),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
         }
     }
 
-    /// The configured issuers, in no particular order.
+    /// The configured issuers, in no particular order (issuer templates as configured,
+    /// placeholder included).
     pub fn issuers(&self) -> impl Iterator<Item = &str> {
-        self.inner.validators.keys().map(String::as_str)
+        let templates = self.inner.templates.iter().map(|(t, _)| t.as_str());
+        self.inner
+            .validators
+            .keys()
+            .map(String::as_str)
+            .chain(templates)
     }
 }
 
@@ -85,6 +101,13 @@ impl MultiIssuerBuilder {
         self
     }
 
+    /// Sends JWTs whose `iss` has the shape of `template` to `validator` (see
+    /// [`issuer`](Self::issuer)).
+    pub(crate) fn template(mut self, template: IssuerTemplate, validator: impl Validator) -> Self {
+        self.templates.push((template, Box::new(validator)));
+        self
+    }
+
     /// Largest token accepted, in bytes (default 8 KiB). Longer tokens are refused before
     /// anything is decoded.
     pub fn max_token_bytes(mut self, n: usize) -> Self {
@@ -92,20 +115,29 @@ impl MultiIssuerBuilder {
         self
     }
 
-    /// Builds the validator. Fails if no issuer is configured, or one is configured twice.
+    /// Builds the validator. Fails if no issuer is configured, or one (or one issuer
+    /// template) is configured twice.
     pub fn build(self) -> Result<MultiIssuer, BuildError> {
-        if self.validators.is_empty() {
+        if self.validators.is_empty() && self.templates.is_empty() {
             return Err(BuildError::Invalid("no issuer configured"));
         }
+        const TWICE: BuildError = BuildError::Invalid("the same issuer is configured twice");
         let mut validators = HashMap::with_capacity(self.validators.len());
         for (issuer, validator) in self.validators {
             if validators.insert(issuer, validator).is_some() {
-                return Err(BuildError::Invalid("the same issuer is configured twice"));
+                return Err(TWICE);
+            }
+        }
+        for (i, (template, _)) in self.templates.iter().enumerate() {
+            let earlier = self.templates.get(..i).unwrap_or_default();
+            if earlier.iter().any(|(t, _)| t.as_str() == template.as_str()) {
+                return Err(TWICE);
             }
         }
         Ok(MultiIssuer {
             inner: Arc::new(Inner {
                 validators,
+                templates: self.templates,
                 max_token_bytes: self.max_token_bytes,
             }),
         })
@@ -118,7 +150,11 @@ impl Validator for MultiIssuer {
             Ok(issuer) => issuer,
             Err(e) => return ValidationFuture::ready(Err(e.into())),
         };
-        match self.inner.validators.get(&issuer) {
+        let by_template = || {
+            let mut templates = self.inner.templates.iter();
+            templates.find_map(|(template, v)| template.shapes(&issuer).then_some(v))
+        };
+        match self.inner.validators.get(&issuer).or_else(by_template) {
             Some(validator) => validator.validate(token),
             None => {
                 // The issuer is not logged: it is text from an unverified token.
@@ -132,8 +168,14 @@ impl Validator for MultiIssuer {
     /// alphabetical order) that is not. Every validator is asked, so that each starts its
     /// own first fetch.
     fn readiness(&self) -> Readiness {
-        let mut issuers: Vec<(&String, &Box<dyn Validator>)> =
-            self.inner.validators.iter().collect();
+        let templates = self.inner.templates.iter().map(|(t, v)| (t.as_str(), v));
+        let mut issuers: Vec<(&str, &Box<dyn Validator>)> = self
+            .inner
+            .validators
+            .iter()
+            .map(|(i, v)| (i.as_str(), v))
+            .chain(templates)
+            .collect();
         issuers.sort_unstable_by(|a, b| a.0.cmp(b.0));
         issuers
             .into_iter()
@@ -312,5 +354,70 @@ mod tests {
         issuers.sort_unstable();
         assert_eq!(issuers, ["https://a.example", "https://b.example/tenant"]);
         assert!(format!("{m:?}").contains("https://a.example"));
+        assert!(matches!(
+            MultiIssuer::builder()
+                .template(template("https://t.example/{t}"), Tenant("t"))
+                .template(template("https://t.example/{t}"), Tenant("u"))
+                .build(),
+            Err(BuildError::Invalid(_))
+        ));
+    }
+
+    fn template(text: &str) -> IssuerTemplate {
+        IssuerTemplate::new(text, "tid".into(), Vec::new()).unwrap()
+    }
+
+    /// Exact issuers first, then the templates in the order configured; a shape no template
+    /// has is refused without reaching any validator.
+    #[tokio::test]
+    async fn issuer_templates_route_what_no_exact_issuer_takes() {
+        let m = MultiIssuer::builder()
+            .validator("https://t.example/exact", Tenant("exact"))
+            .template(template("https://t.example/{t}"), Tenant("first"))
+            .template(template("https://t.example/{t}/v2"), Tenant("v2"))
+            .template(template("https://{t}.example/x"), Tenant("second"))
+            .build()
+            .unwrap();
+        let iss = |iss: &str| token(&serde_json::json!({ "iss": iss }).to_string());
+        assert_eq!(
+            outcome(&m, &iss("https://t.example/exact")).await.unwrap(),
+            "exact"
+        );
+        assert_eq!(
+            outcome(&m, &iss("https://t.example/one")).await.unwrap(),
+            "first"
+        );
+        assert_eq!(
+            outcome(&m, &iss("https://t.example/one/v2")).await.unwrap(),
+            "v2"
+        );
+        assert_eq!(
+            outcome(&m, &iss("https://u.example/x")).await.unwrap(),
+            "second"
+        );
+        // The shape of two templates: the first configured wins.
+        assert_eq!(
+            outcome(&m, &iss("https://t.example/x")).await.unwrap(),
+            "first"
+        );
+        for other in [
+            "https://t.example/",
+            "https://t.example/a/b",
+            "https://x.example/a",
+        ] {
+            let refusal = outcome(&m, &iss(other)).await;
+            assert_eq!(refusal, refused(TokenError::WrongIssuer), "{other}");
+        }
+        let mut issuers: Vec<_> = m.issuers().collect();
+        issuers.sort_unstable();
+        assert_eq!(
+            issuers,
+            [
+                "https://t.example/exact",
+                "https://t.example/{t}",
+                "https://t.example/{t}/v2",
+                "https://{t}.example/x"
+            ]
+        );
     }
 }

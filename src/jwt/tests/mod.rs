@@ -1,8 +1,9 @@
 //! The builder's rules; the claims checked after the signature (`claims`); the keys fetched
-//! from an issuer (`remote`).
+//! from an issuer (`remote`); issuer templates behind `MultiIssuer` (`tenants`).
 
 mod claims;
 mod remote;
+mod tenants;
 
 use std::time::Duration;
 
@@ -10,17 +11,22 @@ use super::JwtValidator;
 use crate::jwks::KeySet;
 use crate::BuildError;
 
-/// A validator for `server`'s tokens with its key set fetched once, by the test, and fixed.
-async fn with_keys_of(server: &bearer_guard_testkit::TestServer) -> super::JwtValidatorBuilder {
+/// `server`'s key set, fetched once by the test.
+async fn key_set_of(server: &bearer_guard_testkit::TestServer) -> KeySet {
     let jwks = reqwest::get(server.jwks_uri())
         .await
         .unwrap()
         .bytes()
         .await
         .unwrap();
+    KeySet::from_json(&jwks).unwrap()
+}
+
+/// A validator for `server`'s tokens with its key set fetched once, by the test, and fixed.
+async fn with_keys_of(server: &bearer_guard_testkit::TestServer) -> super::JwtValidatorBuilder {
     JwtValidator::builder(server.issuer())
         .audience(server.audience())
-        .key_set(KeySet::from_json(&jwks).unwrap())
+        .key_set(key_set_of(server).await)
 }
 
 fn builder() -> super::JwtValidatorBuilder {
