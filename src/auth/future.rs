@@ -5,7 +5,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use http::{Request, Response};
+use http::header::CACHE_CONTROL;
+use http::{HeaderValue, Request, Response};
 use pin_project::pin_project;
 use tower_service::Service;
 
@@ -22,6 +23,8 @@ pub(super) struct Pending<S, ReqB, H> {
     pub(super) inner: S,
     pub(super) config: Arc<Config<H>>,
     pub(super) scheme: AuthScheme,
+    /// The token came in the query string (see [`State::accept`]).
+    pub(super) private: bool,
 }
 
 impl<S, ReqB, H> Pending<S, ReqB, H>
@@ -39,11 +42,12 @@ where
             mut inner,
             config,
             scheme,
+            private,
         } = self;
         match result {
             Ok((claims, nonce)) => {
                 let challenge = config.challenge_for(scheme).clone();
-                State::accept(&mut inner, req, claims, challenge, nonce)
+                State::accept(&mut inner, req, claims, challenge, nonce, private)
             }
             Err(error) => State::reject(&config, &error, scheme),
         }
@@ -77,6 +81,8 @@ where
         future: S::Future,
         /// A fresh DPoP nonce for the `DPoP-Nonce` header of the response.
         nonce: Option<Nonce>,
+        /// `Cache-Control: private` on a success, unless the service set its own.
+        private: bool,
     },
     /// The token and proof are accepted; the shared replay store is asked about the proof.
     Replaying {
@@ -94,7 +100,11 @@ where
 {
     pub(super) fn inner(future: S::Future, nonce: Option<Nonce>) -> Self {
         ResponseFuture {
-            state: State::Calling { future, nonce },
+            state: State::Calling {
+                future,
+                nonce,
+                private: false,
+            },
         }
     }
 }
@@ -104,19 +114,22 @@ where
     S: Service<Request<ReqB>>,
 {
     /// An accepted request goes on to `inner`, with its claims and challenge in its
-    /// extensions.
+    /// extensions. `private`: the token came in the query string, so a success answer gets
+    /// `Cache-Control: private` (RFC 6750 §2.3) unless the service set its own.
     pub(super) fn accept(
         inner: &mut S,
         mut req: Request<ReqB>,
         claims: Claims,
         challenge: Challenge,
         nonce: Option<Nonce>,
+        private: bool,
     ) -> Self {
         req.extensions_mut().insert(claims);
         req.extensions_mut().insert(challenge);
         State::Calling {
             future: inner.call(req),
             nonce,
+            private,
         }
     }
 
@@ -146,13 +159,23 @@ where
         let mut this = self.project();
         loop {
             let next = match this.state.as_mut().project() {
-                StateProj::Calling { future, nonce } => {
+                StateProj::Calling {
+                    future,
+                    nonce,
+                    private,
+                } => {
                     let mut result = ready!(future.poll(cx));
                     if let (Ok(response), Some(nonce)) = (&mut result, nonce.take()) {
                         // RFC 9449 §9: a new nonce may come with any response; one the
                         // service set itself is kept.
                         if let Some(value) = nonce.header_value() {
                             response.headers_mut().entry(NONCE_HEADER).or_insert(value);
+                        }
+                    }
+                    if let Ok(response) = &mut result {
+                        if *private && response.status().is_success() {
+                            let value = HeaderValue::from_static("private");
+                            response.headers_mut().entry(CACHE_CONTROL).or_insert(value);
                         }
                     }
                     return Poll::Ready(result);

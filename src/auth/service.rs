@@ -78,6 +78,7 @@ where
             }
             Err(e) => return self.reject(e.into(), AuthScheme::Bearer),
         };
+        let private = matches!(source, TokenSource::Query);
         if !matches!(source, TokenSource::Header) {
             // Whatever the outcome: the token goes no further than this layer.
             config.sources.scrub(&mut req, source);
@@ -87,12 +88,19 @@ where
                 Ok(Checked::Done(nonce)) => {
                     let challenge = config.challenge_for(scheme).clone();
                     ResponseFuture {
-                        state: State::accept(&mut self.inner, req, claims, challenge, nonce),
+                        state: State::accept(
+                            &mut self.inner,
+                            req,
+                            claims,
+                            challenge,
+                            nonce,
+                            private,
+                        ),
                     }
                 }
                 Ok(Checked::Pending(check)) => {
                     // A shared replay store: wait for it before calling the inner service.
-                    let pending = self.pending(req, scheme);
+                    let pending = self.pending(req, scheme, private);
                     ResponseFuture {
                         state: State::Replaying {
                             check,
@@ -107,7 +115,7 @@ where
                 state: State::Validating {
                     validation,
                     // Boxed: only the slow path (keys being fetched) pays for it.
-                    parts: Some(Box::new(self.pending(req, scheme))),
+                    parts: Some(Box::new(self.pending(req, scheme, private))),
                 },
             },
         }
@@ -137,7 +145,12 @@ impl<S, V, H> Auth<S, V, H> {
 
     /// A request that waits: the inner service, driven to readiness, is taken with it and a
     /// clone left in its place (the usual Tower pattern for calling later).
-    fn pending<ReqB>(&mut self, req: Request<ReqB>, scheme: AuthScheme) -> Pending<S, ReqB, H>
+    fn pending<ReqB>(
+        &mut self,
+        req: Request<ReqB>,
+        scheme: AuthScheme,
+        private: bool,
+    ) -> Pending<S, ReqB, H>
     where
         S: Clone,
     {
@@ -147,6 +160,7 @@ impl<S, V, H> Auth<S, V, H> {
             inner: std::mem::replace(&mut self.inner, clone),
             config: self.config.clone(),
             scheme,
+            private,
         }
     }
 

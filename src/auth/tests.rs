@@ -161,3 +161,43 @@ async fn a_closure_is_an_error_handler_and_the_inner_service_is_reachable() {
     assert_eq!(res.body(), "refused: the token has expired");
     let _inner = svc.into_inner();
 }
+
+/// Rule (RFC 6750 §2.3): a success answer to a request whose token came in the query string
+/// carries `Cache-Control: private` (after a validation decided at once or later), unless the
+/// service set its own; a header token's answer is left alone, and so is a refusal.
+#[tokio::test]
+async fn a_query_token_makes_a_success_answer_private() {
+    use crate::source::TokenSources;
+    let layer = AuthLayer::new(Fake).token_sources(TokenSources::new().query_parameter());
+    let cache_control = |res: &Response<String>| {
+        let value = res.headers().get(header::CACHE_CONTROL);
+        value.map(|v| v.to_str().unwrap().to_owned())
+    };
+    let by_query = |token: &str, service_sets: Option<&'static str>| {
+        let req = Request::get(format!("/p?access_token={token}"))
+            .body(String::new())
+            .unwrap();
+        let service = service_fn(move |req: Request<String>| async move {
+            let mut res = inner(req).await?;
+            if let Some(value) = service_sets {
+                let value = http::HeaderValue::from_static(value);
+                res.headers_mut().insert(header::CACHE_CONTROL, value);
+            }
+            Ok::<_, Infallible>(res)
+        });
+        layer.layer(service).oneshot(req)
+    };
+    for token in ["good", "slow-good"] {
+        let res = by_query(token, None).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{token}");
+        assert_eq!(cache_control(&res).as_deref(), Some("private"), "{token}");
+    }
+    let own = by_query("good", Some("no-store")).await.unwrap();
+    assert_eq!(cache_control(&own).as_deref(), Some("no-store"));
+    let refused = by_query("expired", None).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(cache_control(&refused), None);
+    let by_header = call(&layer, Some("Bearer good")).await;
+    assert_eq!(by_header.status(), StatusCode::OK);
+    assert_eq!(cache_control(&by_header), None);
+}

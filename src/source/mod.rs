@@ -16,7 +16,9 @@
 //!   never logs the URI, and removes the parameter from the URI the inner service sees, so
 //!   that logging inside the layer (e.g. `tower_http::trace`) does not record it (with feature
 //!   `axum`, from axum's `OriginalUri` too). Logging *outside* the layer sees the original URI:
-//!   keep it off there, or redact it.
+//!   keep it off there, or redact it. A success answer to such a request gets
+//!   `Cache-Control: private` (RFC 6750 §2.3: no shared cache keeps it), unless the service
+//!   set a `Cache-Control` of its own.
 //! * **WebSocket subprotocol**: browsers cannot set headers on a WebSocket handshake, but they
 //!   can offer subprotocols. The client offers its real protocol and the token as a second
 //!   entry, `Sec-WebSocket-Protocol: graphql-ws, <prefix><token>` (Kubernetes and Hasura use
