@@ -128,9 +128,14 @@ impl IssuerTemplate {
     ///
     /// [`MultiIssuer`]: crate::MultiIssuer
     pub(crate) fn shapes(&self, iss: &str) -> bool {
-        iss.strip_prefix(self.prefix.as_str())
-            .and_then(|rest| rest.strip_suffix(self.suffix.as_str()))
-            .is_some_and(is_tenant_name)
+        self.filling(iss).is_some_and(is_tenant_name)
+    }
+
+    /// What stands in `iss` where the template has its placeholder, if `iss` has the
+    /// template's prefix and suffix.
+    fn filling<'a>(&self, iss: &'a str) -> Option<&'a str> {
+        iss.strip_prefix(self.prefix.as_str())?
+            .strip_suffix(self.suffix.as_str())
     }
 }
 
@@ -169,13 +174,8 @@ pub(crate) fn check_issuer_template(
         tracing::debug!(check = %rule.claim, expected = ?rule.tenants, found = %tenant, "token refused: a tenant not allowed");
         return Err(TokenError::WrongIssuer);
     }
-    let matches = |iss: &str| {
-        iss.strip_prefix(rule.prefix.as_str())
-            .and_then(|rest| rest.strip_suffix(rule.suffix.as_str()))
-            == Some(tenant.as_str())
-    };
     match claims.get("iss") {
-        Some(Value::String(iss)) if matches(iss) => Ok(()),
+        Some(Value::String(iss)) if rule.filling(iss) == Some(tenant.as_str()) => Ok(()),
         found => {
             tracing::debug!(
                 check = "iss",

@@ -1,6 +1,6 @@
 //! [`MultiIssuer`]: one validator per issuer, chosen by the token's `iss`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -77,12 +77,18 @@ impl MultiIssuer {
     /// The configured issuers, in no particular order (issuer templates as configured,
     /// placeholder included).
     pub fn issuers(&self) -> impl Iterator<Item = &str> {
-        let templates = self.inner.templates.iter().map(|(t, _)| t.as_str());
-        self.inner
+        self.routes().map(|(issuer, _)| issuer)
+    }
+
+    /// Every configured issuer (or issuer template) with its validator.
+    fn routes(&self) -> impl Iterator<Item = (&str, &dyn Validator)> {
+        let exact = self
+            .inner
             .validators
-            .keys()
-            .map(String::as_str)
-            .chain(templates)
+            .iter()
+            .map(|(i, v)| (i.as_str(), &**v));
+        let templates = self.inner.templates.iter().map(|(t, v)| (t.as_str(), &**v));
+        exact.chain(templates)
     }
 }
 
@@ -128,11 +134,13 @@ impl MultiIssuerBuilder {
                 return Err(TWICE);
             }
         }
-        for (i, (template, _)) in self.templates.iter().enumerate() {
-            let earlier = self.templates.get(..i).unwrap_or_default();
-            if earlier.iter().any(|(t, _)| t.as_str() == template.as_str()) {
-                return Err(TWICE);
-            }
+        let mut templates = HashSet::with_capacity(self.templates.len());
+        if !self
+            .templates
+            .iter()
+            .all(|(t, _)| templates.insert(t.as_str()))
+        {
+            return Err(TWICE);
         }
         Ok(MultiIssuer {
             inner: Arc::new(Inner {
@@ -168,14 +176,7 @@ impl Validator for MultiIssuer {
     /// alphabetical order) that is not. Every validator is asked, so that each starts its
     /// own first fetch.
     fn readiness(&self) -> Readiness {
-        let templates = self.inner.templates.iter().map(|(t, v)| (t.as_str(), v));
-        let mut issuers: Vec<(&str, &Box<dyn Validator>)> = self
-            .inner
-            .validators
-            .iter()
-            .map(|(i, v)| (i.as_str(), v))
-            .chain(templates)
-            .collect();
+        let mut issuers: Vec<_> = self.routes().collect();
         issuers.sort_unstable_by(|a, b| a.0.cmp(b.0));
         issuers
             .into_iter()
@@ -379,27 +380,20 @@ mod tests {
             .build()
             .unwrap();
         let iss = |iss: &str| token(&serde_json::json!({ "iss": iss }).to_string());
-        assert_eq!(
-            outcome(&m, &iss("https://t.example/exact")).await.unwrap(),
-            "exact"
-        );
-        assert_eq!(
-            outcome(&m, &iss("https://t.example/one")).await.unwrap(),
-            "first"
-        );
-        assert_eq!(
-            outcome(&m, &iss("https://t.example/one/v2")).await.unwrap(),
-            "v2"
-        );
-        assert_eq!(
-            outcome(&m, &iss("https://u.example/x")).await.unwrap(),
-            "second"
-        );
-        // The shape of two templates: the first configured wins.
-        assert_eq!(
-            outcome(&m, &iss("https://t.example/x")).await.unwrap(),
-            "first"
-        );
+        for (named, routed_to) in [
+            ("https://t.example/exact", "exact"),
+            ("https://t.example/one", "first"),
+            ("https://t.example/one/v2", "v2"),
+            ("https://u.example/x", "second"),
+            // The shape of two templates: the first configured wins.
+            ("https://t.example/x", "first"),
+        ] {
+            assert_eq!(
+                outcome(&m, &iss(named)).await.unwrap(),
+                routed_to,
+                "{named}"
+            );
+        }
         for other in [
             "https://t.example/",
             "https://t.example/a/b",
